@@ -1,0 +1,160 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { Registry } from "prom-client";
+import { type ListenAddress, parseAddress } from "../config/schema-helpers.ts";
+import { isLoopback, listenOn } from "../listen.ts";
+import type { Role } from "../role.ts";
+import type { Readiness } from "../supervisor.ts";
+import type { Logger } from "../telemetry/logger.ts";
+
+export interface AdminServerOptions {
+  address: string;
+  registry: Registry;
+  logger: Logger;
+  readiness: () => Readiness;
+  /** Extra fields for /status (version, config hash, …). */
+  status: () => Record<string, unknown>;
+  /** Called once for an accepted POST /quitquitquit. */
+  onQuit: () => void;
+}
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
+
+/**
+ * The admin HTTP server: /healthz, /readyz, /metrics, /status and POST /quitquitquit.
+ * It is the first role to start and the last to stop, so probes answer throughout.
+ */
+export class AdminServer implements Role {
+  readonly name = "admin";
+  readonly #options: AdminServerOptions;
+  readonly #server: Server;
+  readonly #routes: Record<string, { method: string; handle: Handler }>;
+  #bound: ListenAddress | undefined;
+
+  constructor(options: AdminServerOptions) {
+    this.#options = options;
+    this.#routes = {
+      "/healthz": { method: "GET", handle: (_req, res) => send(res, 200, "text/plain", "ok\n") },
+      "/readyz": { method: "GET", handle: (_req, res) => this.#readyz(res) },
+      "/metrics": { method: "GET", handle: (_req, res) => this.#metrics(res) },
+      "/status": { method: "GET", handle: (_req, res) => this.#status(res) },
+      "/quitquitquit": { method: "POST", handle: (req, res) => this.#quit(req, res) },
+    };
+    this.#server = createServer({ requestTimeout: 10_000, headersTimeout: 5_000 }, (req, res) => {
+      this.#handle(req, res);
+    });
+    this.#server.keepAliveTimeout = 5_000;
+  }
+
+  /** The bound address (with the real port when configured as 0). */
+  get address(): ListenAddress | undefined {
+    return this.#bound;
+  }
+
+  async start(): Promise<void> {
+    const address = parseAddress(this.#options.address);
+    if (!address) throw new TypeError(`Invalid admin address "${this.#options.address}"`);
+    this.#bound = await listenOn(this.#server, address, "Admin server");
+    this.#options.logger.info(
+      { address: `http://${this.#options.address.replace(/:\d+$/, `:${this.#bound.port}`)}` },
+      "admin server listening",
+    );
+  }
+
+  ready(): boolean {
+    return this.#bound !== undefined;
+  }
+
+  stop(deadline: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      if (!this.#server.listening) return resolve();
+      const onAbort = () => this.#server.closeAllConnections();
+      deadline.addEventListener("abort", onAbort, { once: true });
+      this.#server.close(() => {
+        deadline.removeEventListener("abort", onAbort);
+        resolve();
+      });
+      this.#server.closeIdleConnections();
+    });
+  }
+
+  #handle(req: IncomingMessage, res: ServerResponse): void {
+    const path = (req.url ?? "/").split("?")[0]!;
+    const route = this.#routes[path];
+    if (!route) {
+      sendJson(res, 404, { error: "not_found", message: `No admin endpoint ${path}` });
+      return;
+    }
+    const allowed = route.method === "GET" ? ["GET", "HEAD"] : [route.method];
+    if (!allowed.includes(req.method ?? "")) {
+      res.setHeader("Allow", allowed.join(", "));
+      sendJson(res, 405, {
+        error: "method_not_allowed",
+        message: `${path} accepts ${allowed.join(", ")}`,
+      });
+      return;
+    }
+    Promise.resolve(route.handle(req, res)).catch((error: unknown) => {
+      this.#options.logger.error({ error, path }, "admin endpoint failed");
+      if (!res.headersSent)
+        sendJson(res, 500, { error: "internal", message: "admin endpoint failed" });
+      else res.destroy();
+    });
+  }
+
+  #readyz(res: ServerResponse): void {
+    const readiness = this.#options.readiness();
+    const notReady = readiness.roles
+      .filter((role) => !role.ready)
+      .map(({ name, reason }) => ({ name, reason }));
+    const body = readiness.ready
+      ? { ready: true }
+      : { ready: false, draining: readiness.draining, notReady };
+    sendJson(res, readiness.ready ? 200 : 503, body);
+  }
+
+  async #metrics(res: ServerResponse): Promise<void> {
+    const text = await this.#options.registry.metrics();
+    send(res, 200, this.#options.registry.contentType, text);
+  }
+
+  #status(res: ServerResponse): void {
+    const readiness = this.#options.readiness();
+    sendJson(res, 200, {
+      ...this.#options.status(),
+      ready: readiness.ready,
+      draining: readiness.draining,
+      roles: readiness.roles,
+    });
+  }
+
+  #quit(req: IncomingMessage, res: ServerResponse): void {
+    if (!isLoopback(req.socket.remoteAddress)) {
+      this.#options.logger.warn(
+        { client: req.socket.remoteAddress },
+        "refused /quitquitquit from a non-loopback client",
+      );
+      sendJson(res, 403, {
+        error: "forbidden",
+        message: "/quitquitquit is accepted only from loopback",
+      });
+      return;
+    }
+    req.resume();
+    sendJson(res, 202, { quitting: true });
+    this.#options.logger.info("graceful exit requested through /quitquitquit");
+    this.#options.onQuit();
+  }
+}
+
+function sendJson(res: ServerResponse, status: number, value: unknown): void {
+  send(res, status, "application/json", `${JSON.stringify(value)}\n`);
+}
+
+function send(res: ServerResponse, status: number, contentType: string, body: string): void {
+  res.writeHead(status, {
+    "content-type": contentType,
+    "content-length": Buffer.byteLength(body),
+    "cache-control": "no-store",
+  });
+  res.end(res.req.method === "HEAD" ? undefined : body);
+}

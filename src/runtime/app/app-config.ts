@@ -1,0 +1,62 @@
+import { z } from "zod";
+import { portSchema, seconds } from "../config/schema-helpers.ts";
+
+const probeTiming = {
+  intervalSeconds: seconds(2, { min: 0.05 }),
+  timeoutSeconds: seconds(1, { min: 0.01 }),
+  failureThreshold: z.number().int().min(1).default(3),
+  successThreshold: z.number().int().min(1).default(1),
+};
+
+export const httpProbeSchema = z.strictObject({
+  type: z.literal("http"),
+  port: portSchema,
+  host: z.string().default("127.0.0.1"),
+  path: z.string().startsWith("/", { error: 'expected a path starting with "/"' }).default("/"),
+  /** Expected status: a code (200) or a class ("2xx"). */
+  expectStatus: z
+    .union([z.number().int().min(100).max(599), z.string().regex(/^[1-5]xx$/)])
+    .default("2xx"),
+  ...probeTiming,
+});
+
+export const tcpProbeSchema = z.strictObject({
+  type: z.literal("tcp"),
+  port: portSchema,
+  host: z.string().default("127.0.0.1"),
+  ...probeTiming,
+});
+
+export const healthProbeSchema = z.discriminatedUnion("type", [httpProbeSchema, tcpProbeSchema], {
+  error: 'expected type "http" or "tcp"',
+});
+
+export type HealthProbeConfig = z.infer<typeof healthProbeSchema>;
+
+export const restartPolicySchema = z.enum(["never", "on-failure", "always"]);
+export type RestartPolicy = z.infer<typeof restartPolicySchema>;
+
+export const appConfigSchema = z
+  .strictObject({
+    /** How the sidecar knows the app is up. Without it the app is ready once spawned. */
+    health: healthProbeSchema.optional(),
+    /** `run` fails when the app is not ready within this time. */
+    startTimeoutSeconds: seconds(60, { min: 0.1 }),
+    /** After SIGTERM, the app gets this long before SIGKILL. */
+    stopTimeoutSeconds: seconds(10),
+    restart: restartPolicySchema.default("never"),
+    restartBackoff: z
+      .strictObject({
+        initialSeconds: seconds(1, { min: 0.01 }),
+        maxSeconds: seconds(30, { min: 0.01 }),
+      })
+      .default({ initialSeconds: 1, maxSeconds: 30 }),
+  })
+  .default({
+    startTimeoutSeconds: 60,
+    stopTimeoutSeconds: 10,
+    restart: "never",
+    restartBackoff: { initialSeconds: 1, maxSeconds: 30 },
+  });
+
+export type AppConfig = z.infer<typeof appConfigSchema>;

@@ -1,0 +1,182 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { Counter, type Registry } from "prom-client";
+import { ErrorCodes, SidecarError } from "../errors.ts";
+import type { Role } from "../role.ts";
+import type { Logger } from "../telemetry/logger.ts";
+import type { AppConfig } from "./app-config.ts";
+import { AppProcess } from "./app-process.ts";
+import { describeExit, type ExitStatus, exitCodeOf } from "./exit-status.ts";
+import { HealthProbe } from "./health-probe.ts";
+import { backoffDelaySeconds } from "./restart-backoff.ts";
+
+/** A run that lasted this long resets the restart backoff. */
+const backoffResetSeconds = 60;
+
+export interface AppRoleOptions {
+  registry: Registry;
+  logger: Logger;
+  /** The app's environment (read at each spawn, so it can name ports bound after construction). */
+  env: () => NodeJS.ProcessEnv;
+  /** Called once when the app has exited for good (not restarting) while the sidecar was not stopping. */
+  onFinalExit: (status: ExitStatus) => void;
+}
+
+/**
+ * The app as a role of `sidecar run`: spawned at start, ready when its health probe passes,
+ * restarted by policy, and stopped with SIGTERM → stopTimeoutSeconds → SIGKILL.
+ */
+export class AppRole implements Role {
+  readonly name = "app";
+  readonly #command: readonly string[];
+  readonly #config: AppConfig;
+  readonly #options: AppRoleOptions;
+  readonly #probe: HealthProbe | undefined;
+  readonly #restarts: Counter;
+  readonly #stopController = new AbortController();
+  #process: AppProcess | undefined;
+  #lastExit: ExitStatus | undefined;
+  #restartAt: number | undefined;
+  #loop: Promise<void> | undefined;
+
+  constructor(command: readonly string[], config: AppConfig, options: AppRoleOptions) {
+    this.#command = command;
+    this.#config = config;
+    this.#options = options;
+    this.#probe =
+      config.health &&
+      new HealthProbe(config.health, { registry: options.registry, logger: options.logger });
+    this.#restarts = new Counter({
+      name: "sidecar_app_restarts_total",
+      help: "Times the app was restarted by its restart policy.",
+      registers: [options.registry],
+    });
+  }
+
+  /** The app's exit status as an exit code for the sidecar (128+signal when killed); undefined while it runs. */
+  get exitCode(): number | undefined {
+    return this.#lastExit && !this.#process?.running ? exitCodeOf(this.#lastExit) : undefined;
+  }
+
+  async start(): Promise<void> {
+    this.#process = await this.#spawn();
+    this.#loop = this.#superviseRuns();
+    if (!this.#probe) return;
+    const timeoutMs = this.#config.startTimeoutSeconds * 1000;
+    const gaveUp = AbortSignal.any([AbortSignal.timeout(timeoutMs), this.#stopController.signal]);
+    // Resolves when up, on timeout, or when the app stopped for good (the final exit ends the sidecar).
+    const up = await Promise.race([this.#probe.waitUntilUp(gaveUp), this.#loop.then(() => false)]);
+    if (up || this.#stopController.signal.aborted || this.exitCode !== undefined) return;
+    await this.stop(AbortSignal.timeout(this.#config.stopTimeoutSeconds * 1000 + 1000));
+    throw new SidecarError(
+      ErrorCodes.APP_NOT_READY,
+      `App did not become ready within ${this.#config.startTimeoutSeconds}s (app.startTimeoutSeconds): last probe error: ${this.#probe.lastError ?? "none"}`,
+    );
+  }
+
+  ready(): boolean {
+    return (this.#process?.running ?? false) && (this.#probe?.up ?? true);
+  }
+
+  readonly notReadyReason = (): string => {
+    if (!this.#process?.running) {
+      const last = this.#lastExit ? describeExit(this.#lastExit) : "not started";
+      return this.#restartAt
+        ? `app ${last}; restarting in ${Math.max(0, (this.#restartAt - Date.now()) / 1000).toFixed(1)}s`
+        : `app ${last}`;
+    }
+    return `health probe: ${this.#probe?.lastError ?? "not passing yet"}`;
+  };
+
+  async stop(deadline: AbortSignal): Promise<void> {
+    this.#stopController.abort();
+    this.#probe?.stop();
+    const app = this.#process;
+    if (app?.running) {
+      this.#options.logger.info({ pid: app.pid }, "stopping app (SIGTERM)");
+      app.signal("SIGTERM");
+      const grace = AbortSignal.any([
+        AbortSignal.timeout(this.#config.stopTimeoutSeconds * 1000),
+        deadline,
+      ]);
+      const exited = await Promise.race([
+        app.exited.then(() => true),
+        once(grace).then(() => false),
+      ]);
+      if (!exited) {
+        this.#options.logger.warn(
+          { pid: app.pid, stopTimeoutSeconds: this.#config.stopTimeoutSeconds },
+          "app did not stop in time; sending SIGKILL",
+        );
+        app.signal("SIGKILL");
+        await app.exited;
+      }
+    }
+    await this.#loop;
+  }
+
+  /** Kills the app's process group at once (a forced exit). */
+  kill(): void {
+    this.#process?.signal("SIGKILL");
+  }
+
+  async #spawn(): Promise<AppProcess> {
+    const app = await AppProcess.spawn(this.#command, this.#options.env());
+    this.#options.logger.info({ pid: app.pid, command: this.#command }, "app started");
+    this.#probe?.start();
+    return app;
+  }
+
+  /** Waits for each run to end and restarts it by policy, until stop() or a final exit. */
+  async #superviseRuns(): Promise<void> {
+    let attempt = 0;
+    for (;;) {
+      const app = this.#process!;
+      const status = await app.exited;
+      this.#lastExit = status;
+      this.#probe?.stop();
+      const stopping = this.#stopController.signal.aborted;
+      const log = { code: status.code, signal: status.signal, exitCode: exitCodeOf(status) };
+      if (stopping || !this.#shouldRestart(status)) {
+        this.#options.logger[status.code === 0 ? "info" : "warn"](
+          log,
+          `app ${describeExit(status)}`,
+        );
+        if (!stopping) this.#options.onFinalExit(status);
+        return;
+      }
+      if ((performance.now() - app.startedAt) / 1000 >= backoffResetSeconds) attempt = 0;
+      const delay = backoffDelaySeconds(attempt++, this.#config.restartBackoff);
+      this.#options.logger.warn(
+        { ...log, restartInSeconds: delay, policy: this.#config.restart },
+        `app ${describeExit(status)}; restarting`,
+      );
+      this.#restartAt = Date.now() + delay * 1000;
+      try {
+        await sleep(delay * 1000, undefined, { signal: this.#stopController.signal });
+      } catch {
+        return; // stopping
+      } finally {
+        this.#restartAt = undefined;
+      }
+      this.#restarts.inc();
+      try {
+        this.#process = await this.#spawn();
+      } catch (error) {
+        this.#options.logger.error({ error }, "app could not be restarted");
+        this.#options.onFinalExit(status);
+        return;
+      }
+    }
+  }
+
+  #shouldRestart(status: ExitStatus): boolean {
+    if (this.#config.restart === "always") return true;
+    return this.#config.restart === "on-failure" && exitCodeOf(status) !== 0;
+  }
+}
+
+function once(signal: AbortSignal): Promise<void> {
+  return signal.aborted
+    ? Promise.resolve()
+    : new Promise((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
+}

@@ -1,0 +1,221 @@
+import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, Scalar } from "yaml";
+import type { z } from "zod";
+import { ErrorCodes, SidecarError } from "../errors.ts";
+import { didYouMean } from "./did-you-mean.ts";
+import { hasReference, interpolate, typePlainScalar } from "./interpolate.ts";
+import { expectedMessage, formatPath, issueText } from "./issue-format.ts";
+import { type SidecarConfig, sidecarConfigSchema } from "./schema.ts";
+import { allowedKeysAt } from "./schema-keys.ts";
+
+export interface LoadedConfig {
+  config: SidecarConfig;
+  /** The file it came from, or undefined for the built-in defaults. */
+  path: string | undefined;
+  /** A short hash of the effective config, shown in /status to tell which config is live. */
+  hash: string;
+}
+
+export interface LoadConfigOptions {
+  env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * Values from command-line flags, merged over the file before validation (mappings merge
+   * key by key; anything else replaces). Problems in them are reported like the file's.
+   */
+  overlay?: Record<string, unknown>;
+}
+
+/** Reads, interpolates and validates a sidecar.yaml; throws one SidecarError listing every problem. */
+export async function loadConfigFile(
+  path: string | undefined,
+  options: LoadConfigOptions = {},
+): Promise<LoadedConfig> {
+  if (path === undefined) return parseConfigText("", undefined, options);
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") {
+      throw new SidecarError(
+        ErrorCodes.CONFIG_NOT_FOUND,
+        `Config file "${path}" not found: pass an existing file with -c/--config or SIDECAR_CONFIG`,
+      );
+    }
+    throw new SidecarError(
+      ErrorCodes.CONFIG_READ,
+      `Cannot read config file "${path}": ${code ?? String(error)}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  return parseConfigText(text, path, options);
+}
+
+/** The same as loadConfigFile, for text already in hand. `source` names it in messages. */
+export function parseConfigText(
+  text: string,
+  source: string | undefined,
+  { env = process.env, overlay }: LoadConfigOptions = {},
+): LoadedConfig {
+  const name = source ?? "config";
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const where = (offset: number | undefined) => {
+    if (offset === undefined) return name;
+    const { line, col } = lineCounter.linePos(offset);
+    return `${name}:${line}:${col}`;
+  };
+
+  if (doc.errors.length > 0) {
+    const details = doc.errors.map(
+      (error) => `${where(error.pos[0])}: ${firstLine(error.message)}`,
+    );
+    throw new SidecarError(ErrorCodes.CONFIG_YAML, `Config file "${name}" is not valid YAML`, {
+      details,
+    });
+  }
+
+  const problems: string[] = [];
+  const unresolved = new Set<string>();
+  if (doc.contents) {
+    walkScalars(doc.contents, [], (scalar, path) => {
+      if (typeof scalar.value !== "string" || !hasReference(scalar.value)) return;
+      const result = interpolate(scalar.value, env);
+      if (result.missing.length > 0) unresolved.add(formatPath(path));
+      for (const variable of result.missing) {
+        problems.push(
+          `${where(scalar.range?.[0])} ${formatPath(path)}: environment variable ${variable} is not set (set it, or write \${${variable}:-default})`,
+        );
+      }
+      scalar.value = scalar.type === Scalar.PLAIN ? typePlainScalar(result.value) : result.value;
+    });
+  }
+
+  const fromFile: unknown = doc.toJS() ?? {};
+  const raw = overlay ? deepMerge(fromFile, overlay) : fromFile;
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+    problems.push(
+      `${where(doc.contents?.range?.[0])} (top level): expected a mapping of sections (admin, app, …)`,
+    );
+    throw invalid(name, problems);
+  }
+
+  const parsed = sidecarConfigSchema.safeParse(raw, {
+    reportInput: true,
+    error: (issue) => expectedMessage(issue),
+  });
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      if (unresolved.has(formatPath(issue.path))) continue; // already reported as an unset variable
+      problems.push(...describeIssue(issue, doc, where));
+    }
+  }
+  if (problems.length > 0 || !parsed.success) throw invalid(name, sortByPosition(problems));
+
+  const hash = createHash("sha256").update(JSON.stringify(parsed.data)).digest("hex").slice(0, 12);
+  return { config: parsed.data, path: source, hash };
+}
+
+function describeIssue(
+  issue: z.core.$ZodIssue,
+  doc: ReturnType<typeof parseDocument>,
+  where: (offset: number | undefined) => string,
+): string[] {
+  const path = issue.path;
+  if (issue.code === "unrecognized_keys") {
+    const allowed = allowedKeysAt(sidecarConfigSchema, path);
+    return issue.keys.map((key) => {
+      const node = doc.getIn([...path, key], true) as Node | undefined;
+      const keyNode = findKeyNode(doc, path, key);
+      const hint = didYouMean(key, allowed);
+      const expected = allowed.length > 0 ? ` (expected one of: ${allowed.join(", ")})` : "";
+      return `${where(keyNode ?? node?.range?.[0])} ${formatPath([...path, key])}: unknown key${
+        hint ? `, did you mean "${hint}"?` : expected
+      }`;
+    });
+  }
+  return [`${where(offsetOf(doc, path))} ${formatPath(path)}: ${issueText(issue)}`];
+}
+
+/** The offset of the node at `path`, or of its nearest existing ancestor. */
+function offsetOf(
+  doc: ReturnType<typeof parseDocument>,
+  path: readonly PropertyKey[],
+): number | undefined {
+  for (let depth = path.length; depth >= 0; depth--) {
+    const node = doc.getIn(path.slice(0, depth) as unknown[], true) as Node | undefined;
+    if (node?.range) return node.range[0];
+  }
+  return undefined;
+}
+
+function findKeyNode(
+  doc: ReturnType<typeof parseDocument>,
+  path: readonly PropertyKey[],
+  key: string,
+): number | undefined {
+  const parent = path.length === 0 ? doc.contents : doc.getIn(path as unknown[], true);
+  if (!isMap(parent)) return undefined;
+  for (const pair of parent.items) {
+    if (isScalar(pair.key) && pair.key.value === key) return pair.key.range?.[0];
+  }
+  return undefined;
+}
+
+function walkScalars(
+  node: unknown,
+  path: PropertyKey[],
+  visit: (scalar: Scalar, path: PropertyKey[]) => void,
+): void {
+  if (isScalar(node)) visit(node, path);
+  else if (isMap(node)) {
+    for (const pair of node.items) {
+      const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+      walkScalars(pair.value, [...path, key], visit);
+    }
+  } else if (isSeq(node)) {
+    node.items.forEach((item, index) => {
+      walkScalars(item, [...path, index], visit);
+    });
+  }
+}
+
+/** Problems in file order (line, then column); those without a position keep their order, first. */
+function sortByPosition(problems: string[]): string[] {
+  const position = (line: string) => {
+    const match = /^\S*?:(\d+):(\d+) /.exec(line);
+    return match ? Number(match[1]) * 1e6 + Number(match[2]) : 0;
+  };
+  return problems
+    .map((line, index) => ({ line, index, at: position(line) }))
+    .sort((a, b) => a.at - b.at || a.index - b.index)
+    .map(({ line }) => line);
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+/** `over` merged onto `base`: mappings key by key, anything else replaced. */
+export function deepMerge(base: unknown, over: unknown): unknown {
+  if (!isPlainObject(base) || !isPlainObject(over)) return over === undefined ? base : over;
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    if (value !== undefined) out[key] = deepMerge(base[key], value);
+  }
+  return out;
+}
+
+function invalid(name: string, problems: string[]): SidecarError {
+  const count = problems.length === 1 ? "1 problem" : `${problems.length} problems`;
+  return new SidecarError(ErrorCodes.CONFIG_INVALID, `Config file "${name}" has ${count}`, {
+    details: problems,
+  });
+}
+
+function firstLine(message: string): string {
+  return message.split("\n")[0]!.trim();
+}

@@ -1,0 +1,33 @@
+import { z } from "zod";
+import { adminConfigSchema } from "../admin/admin-config.ts";
+import { appConfigSchema } from "../app/app-config.ts";
+import { seconds } from "./schema-helpers.ts";
+
+export const logLevelSchema = z.enum([
+  "trace",
+  "debug",
+  "info",
+  "warn",
+  "error",
+  "fatal",
+  "silent",
+]);
+
+/**
+ * The schema of sidecar.yaml: the runtime's sections plus one section per role.
+ * Role sections are added here as roles arrive; each role owns its schema file.
+ */
+export const sidecarConfigSchema = z.strictObject({
+  admin: adminConfigSchema,
+  log: z.strictObject({ level: logLevelSchema.default("info") }).default({ level: "info" }),
+  shutdown: z
+    .strictObject({
+      /** The whole graceful shutdown (drain, stop the app, flush) must end within this. */
+      gracePeriodSeconds: seconds(30),
+    })
+    .default({ gracePeriodSeconds: 30 }),
+  app: appConfigSchema,
+});
+
+export type SidecarConfig = z.infer<typeof sidecarConfigSchema>;
+export type SidecarConfigInput = z.input<typeof sidecarConfigSchema>;

@@ -1,0 +1,17 @@
+/**
+ * The contract every role (and the app itself, in local mode) fulfils. The supervisor starts
+ * them in order and stops them in reverse.
+ */
+export interface Role {
+  readonly name: string;
+  /** Resolves when the role is serving. Rejects with a SidecarError when it cannot start. */
+  start(): Promise<void>;
+  /** Feeds /readyz. */
+  ready(): boolean;
+  /** Why the role is not ready, for the /readyz body. */
+  readonly notReadyReason?: () => string | undefined;
+  /** Drain, flush, checkpoint; must finish before `deadline` fires. Idempotent. */
+  stop(deadline: AbortSignal): Promise<void>;
+}
+
+export type RoleState = "idle" | "starting" | "running" | "stopping" | "stopped" | "failed";

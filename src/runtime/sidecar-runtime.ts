@@ -1,0 +1,120 @@
+import { AdminServer } from "./admin/admin-server.ts";
+import type { AppRole } from "./app/app-role.ts";
+import type { LoadedConfig } from "./config/load-config.ts";
+import type { Role } from "./role.ts";
+import { Supervisor } from "./supervisor.ts";
+import type { Logger } from "./telemetry/logger.ts";
+import type { SidecarRegistry } from "./telemetry/metrics-registry.ts";
+import { sidecarVersion } from "./version.ts";
+
+export interface SidecarRuntimeOptions {
+  loaded: LoadedConfig;
+  logger: Logger;
+  metrics: SidecarRegistry;
+  /** Roles in start order; the admin server is added first by the runtime. Include the app role (local mode) where it belongs. */
+  roles: readonly Role[];
+  app?: AppRole;
+  /** Install SIGTERM/SIGINT handlers (default true). */
+  handleSignals?: boolean;
+}
+
+/**
+ * Ties the roles together: starts them in order behind the admin server, waits for a reason to
+ * stop (a signal, /quitquitquit, the app's exit), then shuts down gracefully within
+ * shutdown.gracePeriodSeconds. A second signal forces the exit.
+ */
+export class SidecarRuntime {
+  readonly admin: AdminServer;
+  readonly #options: SidecarRuntimeOptions;
+  readonly #supervisor: Supervisor;
+  readonly #startedAt = Date.now();
+  #stopRequested: ((reason: string) => void) | undefined;
+  #stopReason: string | undefined;
+
+  constructor(options: SidecarRuntimeOptions) {
+    this.#options = options;
+    const { loaded, logger, metrics } = options;
+    this.admin = new AdminServer({
+      address: loaded.config.admin.address,
+      registry: metrics.registry,
+      logger,
+      readiness: () => this.#supervisor.readiness(),
+      status: () => ({
+        version: sidecarVersion,
+        uptimeSeconds: (Date.now() - this.#startedAt) / 1000,
+        config: { path: loaded.path ?? null, hash: loaded.hash },
+        app: options.app ? { exitCode: options.app.exitCode ?? null } : undefined,
+      }),
+      onQuit: () => this.requestStop("/quitquitquit"),
+    });
+    this.#supervisor = new Supervisor([this.admin, ...options.roles], { logger });
+    metrics.setRoleSource(() => this.#supervisor.readiness().roles);
+  }
+
+  /** Asks for a graceful shutdown; the first reason wins. */
+  requestStop(reason: string): void {
+    if (this.#stopReason !== undefined) return;
+    this.#stopReason = reason;
+    this.#supervisor.drain();
+    this.#stopRequested?.(reason);
+  }
+
+  /** Runs until stopped; resolves with the exit code (the app's in local mode). */
+  async run(): Promise<number> {
+    const { logger, app } = this.#options;
+    const stopRequested = new Promise<string>((resolve) => {
+      this.#stopRequested = resolve;
+      if (this.#stopReason !== undefined) resolve(this.#stopReason);
+    });
+    const removeSignals =
+      this.#options.handleSignals === false ? () => {} : this.#installSignalHandlers();
+    try {
+      await this.#supervisor.start();
+      if (this.#stopReason === undefined)
+        logger.info(
+          { version: sidecarVersion, roles: this.#options.roles.map((r) => r.name) },
+          "sidecar ready to serve",
+        );
+      const reason = await stopRequested;
+      const graceSeconds = this.#options.loaded.config.shutdown.gracePeriodSeconds;
+      logger.info({ reason, gracePeriodSeconds: graceSeconds }, "shutting down");
+      const deadline = AbortSignal.timeout(graceSeconds * 1000);
+      await this.#supervisor.stop(deadline);
+      if (deadline.aborted) {
+        logger.error(
+          { gracePeriodSeconds: graceSeconds },
+          "graceful shutdown did not finish within shutdown.gracePeriodSeconds",
+        );
+        app?.kill();
+      }
+      const code = app?.exitCode ?? (deadline.aborted ? 1 : 0);
+      logger.info({ exitCode: code }, "sidecar stopped");
+      return code;
+    } finally {
+      removeSignals();
+    }
+  }
+
+  #installSignalHandlers(): () => void {
+    const { logger, app } = this.#options;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (this.#stopReason === undefined) {
+        logger.info(
+          { signal },
+          "signal received; starting graceful shutdown (send it again to force)",
+        );
+        this.requestStop(signal);
+        return;
+      }
+      logger.warn({ signal }, "second signal received; forcing exit now");
+      app?.kill();
+      process.exit(signal === "SIGINT" ? 130 : 143);
+    };
+    process.on("SIGTERM", onSignal);
+    process.on("SIGINT", onSignal);
+    return () => {
+      process.off("SIGTERM", onSignal);
+      process.off("SIGINT", onSignal);
+    };
+  }
+}
