@@ -15,6 +15,8 @@ export interface AdminServerOptions {
   status: () => Record<string, unknown>;
   /** Called once for an accepted POST /quitquitquit. */
   onQuit: () => void;
+  /** Whether a client may POST /quitquitquit (default: loopback addresses only). */
+  isLocalClient?: (remoteAddress: string | undefined) => boolean;
 }
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
@@ -128,7 +130,7 @@ export class AdminServer implements Role {
   }
 
   #quit(req: IncomingMessage, res: ServerResponse): void {
-    if (!isLoopback(req.socket.remoteAddress)) {
+    if (!(this.#options.isLocalClient ?? isLoopback)(req.socket.remoteAddress)) {
       this.#options.logger.warn(
         { client: req.socket.remoteAddress },
         "refused /quitquitquit from a non-loopback client",

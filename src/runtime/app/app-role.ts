@@ -66,10 +66,11 @@ export class AppRole implements Role {
     // Resolves when up, on timeout, or when the app stopped for good (the final exit ends the sidecar).
     const up = await Promise.race([this.#probe.waitUntilUp(gaveUp), this.#loop.then(() => false)]);
     if (up || this.#stopController.signal.aborted || this.exitCode !== undefined) return;
+    const lastError = this.#probe.lastError ?? "none";
     await this.stop(AbortSignal.timeout(this.#config.stopTimeoutSeconds * 1000 + 1000));
     throw new SidecarError(
       ErrorCodes.APP_NOT_READY,
-      `App did not become ready within ${this.#config.startTimeoutSeconds}s (app.startTimeoutSeconds): last probe error: ${this.#probe.lastError ?? "none"}`,
+      `App did not become ready within ${this.#config.startTimeoutSeconds}s (app.startTimeoutSeconds): last probe error: ${lastError}`,
     );
   }
 

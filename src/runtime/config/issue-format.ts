@@ -58,6 +58,7 @@ export function formatPath(path: readonly PropertyKey[]): string {
 
 export function issueText(issue: Issue): string {
   const input = (issue as { input?: unknown }).input;
+  if (issue.code === "invalid_type" && input === undefined) return "required";
   const withGot =
     issue.code !== "unrecognized_keys" &&
     !(issue.code === "invalid_type" && input === undefined) &&

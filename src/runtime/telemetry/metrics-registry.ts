@@ -2,6 +2,12 @@ import { collectDefaultMetrics, Gauge, Registry } from "prom-client";
 
 export { Counter, Gauge, Histogram, type Registry } from "prom-client";
 
+const lintFailingDefaults = [
+  "nodejs_active_handles_total",
+  "nodejs_active_requests_total",
+  "nodejs_active_resources_total",
+];
+
 export interface SidecarRegistryOptions {
   version: string;
   /** Include process_* and nodejs_* metrics (default true). */
@@ -50,7 +56,12 @@ export function createSidecarRegistry({
       for (const role of roleSource()) this.set({ role: role.name }, role.ready ? 1 : 0);
     },
   });
-  if (processMetrics) collectDefaultMetrics({ register: registry });
+  if (processMetrics) {
+    collectDefaultMetrics({ register: registry });
+    // Gauges named *_total break Prometheus naming rules (promtool lint); the same
+    // counts remain as nodejs_active_handles / _requests / _resources by type.
+    for (const name of lintFailingDefaults) registry.removeSingleMetric(name);
+  }
   return {
     registry,
     setRoleSource: (source) => {

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs the system tools the e2e tests and benchmarks use (Debian/Ubuntu, as root or with sudo).
+# `npm test` needs none of them; `npm run test:e2e` and `npm run bench:*` do.
+set -euo pipefail
+packages=(
+  prometheus      # promtool: checks /metrics
+  syslog-ng-core  # a real syslog receiver for the logs role
+  nginx-light     # the reference proxy in bench/proxy
+  wrk             # the load generator of bench/proxy
+)
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+missing=()
+for pkg in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  $sudo apt-get update -qq
+  # --no-install-recommends keeps this small; none of these packages starts a service here.
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+echo "system tools ready: ${packages[*]}"

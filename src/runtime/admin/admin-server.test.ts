@@ -1,0 +1,106 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import type { Readiness } from "../supervisor.ts";
+import { createSidecarRegistry } from "../telemetry/metrics-registry.ts";
+import { captureLogger } from "../testing.ts";
+import { AdminServer } from "./admin-server.ts";
+
+async function withAdmin(
+  overrides: {
+    readiness?: () => Readiness;
+    isLocalClient?: (address: string | undefined) => boolean;
+  } = {},
+  run: (base: string, quits: () => number) => Promise<void>,
+): Promise<void> {
+  let quits = 0;
+  const metrics = createSidecarRegistry({ version: "9.9.9" });
+  const admin = new AdminServer({
+    address: "127.0.0.1:0",
+    registry: metrics.registry,
+    logger: captureLogger().logger,
+    readiness: overrides.readiness ?? (() => ({ ready: true, draining: false, roles: [] })),
+    status: () => ({ version: "9.9.9" }),
+    onQuit: () => {
+      quits++;
+    },
+    ...(overrides.isLocalClient ? { isLocalClient: overrides.isLocalClient } : {}),
+  });
+  await admin.start();
+  try {
+    await run(`http://127.0.0.1:${admin.address!.port}`, () => quits);
+  } finally {
+    await admin.stop(AbortSignal.timeout(2000));
+  }
+}
+
+test("/healthz answers while the event loop runs; unknown paths are 404", async () => {
+  await withAdmin({}, async (base) => {
+    assert.equal((await fetch(`${base}/healthz`)).status, 200);
+    const missing = await fetch(`${base}/nope`);
+    assert.equal(missing.status, 404);
+    assert.equal(((await missing.json()) as { error: string }).error, "not_found");
+  });
+});
+
+test("/readyz is 503 with which role is not ready and why", async () => {
+  const readiness = (): Readiness => ({
+    ready: false,
+    draining: false,
+    roles: [
+      { name: "admin", state: "running", ready: true },
+      { name: "app", state: "running", ready: false, reason: "health probe: ECONNREFUSED" },
+    ],
+  });
+  await withAdmin({ readiness }, async (base) => {
+    const res = await fetch(`${base}/readyz`);
+    assert.equal(res.status, 503);
+    assert.deepEqual(await res.json(), {
+      ready: false,
+      draining: false,
+      notReady: [{ name: "app", reason: "health probe: ECONNREFUSED" }],
+    });
+  });
+});
+
+test("/metrics serves the Prometheus text format with the runtime's metrics", async () => {
+  await withAdmin({}, async (base) => {
+    const res = await fetch(`${base}/metrics`);
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get("content-type") ?? "", /^text\/plain/);
+    const text = await res.text();
+    assert.match(text, /^sidecar_build_info\{version="9\.9\.9",node_version="v[\d.]+"\} 1$/m);
+    assert.match(text, /^sidecar_uptime_seconds \d/m);
+    assert.match(text, /^process_cpu_user_seconds_total /m);
+  });
+});
+
+test("/status is JSON with the fields the runtime gives", async () => {
+  await withAdmin({}, async (base) => {
+    const body = (await (await fetch(`${base}/status`)).json()) as Record<string, unknown>;
+    assert.equal(body.version, "9.9.9");
+    assert.equal(body.ready, true);
+  });
+});
+
+test("/quitquitquit is POST only, and only from a local client", async () => {
+  await withAdmin({}, async (base, quits) => {
+    const get = await fetch(`${base}/quitquitquit`);
+    assert.equal(get.status, 405);
+    assert.equal(get.headers.get("allow"), "POST");
+    assert.equal((await fetch(`${base}/quitquitquit`, { method: "POST" })).status, 202);
+    assert.equal(quits(), 1);
+  });
+  // The same request as seen from a client the server does not trust as local.
+  await withAdmin({ isLocalClient: () => false }, async (base, quits) => {
+    assert.equal((await fetch(`${base}/quitquitquit`, { method: "POST" })).status, 403);
+    assert.equal(quits(), 0);
+  });
+});
+
+test("GET endpoints refuse other methods with 405 and an Allow header", async () => {
+  await withAdmin({}, async (base) => {
+    const res = await fetch(`${base}/metrics`, { method: "DELETE" });
+    assert.equal(res.status, 405);
+    assert.equal(res.headers.get("allow"), "GET, HEAD");
+  });
+});

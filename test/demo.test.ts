@@ -1,0 +1,48 @@
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { test } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
+import { freePort, tempDir } from "./helpers/sidecar-process.ts";
+
+test("the demo (npm start) starts the app under the sidecar, prints what to try, and every line answers", async () => {
+  const appPort = await freePort();
+  const adminPort = await freePort();
+  const { path: dir, cleanup } = await tempDir();
+  const demo = spawn(process.execPath, ["scripts/demo.ts"], {
+    cwd: new URL("..", import.meta.url).pathname,
+    env: {
+      ...process.env,
+      PORT: String(appPort),
+      SIDECAR_ADMIN_ADDRESS: `127.0.0.1:${adminPort}`,
+      DEMO_LOG_FILE: `${dir}/app.log`,
+      DEMO_CONFIG_FILE: `${dir}/app.json`,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  demo.stdout.on("data", (chunk: Buffer) => {
+    out += chunk;
+  });
+  demo.stderr.on("data", (chunk: Buffer) => {
+    out += chunk;
+  });
+  try {
+    for (let i = 0; i < 300 && !out.includes("Try:"); i++) await sleep(50);
+    assert.match(out, /sidecar demo is up\. Try:/, out);
+    const urls = [...out.matchAll(/curl (http:\/\/\S+)/g)].map((m) => m[1]!);
+    assert.ok(urls.length >= 4, out);
+    for (const url of urls) {
+      const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
+      assert.equal(res.status, 200, url);
+    }
+    const quit = out.match(/curl -X POST (\S+)/)?.[1];
+    assert.ok(quit, out);
+    assert.equal((await fetch(quit, { method: "POST" })).status, 202);
+    const [code] = await once(demo, "exit");
+    assert.equal(code, 0, out);
+  } finally {
+    demo.kill("SIGKILL");
+    await cleanup();
+  }
+});
