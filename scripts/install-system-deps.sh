@@ -7,6 +7,7 @@ packages=(
   syslog-ng-core  # a real syslog receiver for the logs role
   nginx-light     # the reference proxy in bench/proxy
   wrk             # the load generator of bench/proxy
+  iproute2        # ip netns: test hosts of the tests' own
 )
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"

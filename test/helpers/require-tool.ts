@@ -8,6 +8,7 @@ export const toolPackages: Record<string, string> = {
   wrk: "wrk",
   etcd: "etcd-server",
   podman: "podman",
+  ip: "iproute2",
 };
 
 /**
