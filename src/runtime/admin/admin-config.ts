@@ -4,7 +4,11 @@ import { addressSchema } from "../config/schema-helpers.ts";
 export const adminConfigSchema = z
   .strictObject({
     /** Where the admin server listens. Use "0.0.0.0:9901" in a Pod so kubelet and Prometheus reach it. */
-    address: addressSchema.default("127.0.0.1:9901"),
+    address: addressSchema
+      .default("127.0.0.1:9901")
+      .describe(
+        'Where the admin server listens; "0.0.0.0:9901" in a Pod so kubelet and Prometheus reach it.',
+      ),
   })
   .default({ address: "127.0.0.1:9901" });
 

@@ -2,10 +2,20 @@ import { z } from "zod";
 import { portSchema, seconds } from "../config/schema-helpers.ts";
 
 const probeTiming = {
-  intervalSeconds: seconds(2, { min: 0.05 }),
-  timeoutSeconds: seconds(1, { min: 0.01 }),
-  failureThreshold: z.number().int().min(1).default(3),
-  successThreshold: z.number().int().min(1).default(1),
+  intervalSeconds: seconds(2, { min: 0.05 }).describe("Seconds between probes."),
+  timeoutSeconds: seconds(1, { min: 0.01 }).describe("A probe that takes longer fails."),
+  failureThreshold: z
+    .number()
+    .int()
+    .min(1)
+    .default(3)
+    .describe("Failures in a row before the app counts as down."),
+  successThreshold: z
+    .number()
+    .int()
+    .min(1)
+    .default(1)
+    .describe("Successes in a row before the app counts as up."),
 };
 
 export const httpProbeSchema = z.strictObject({
@@ -39,12 +49,20 @@ export type RestartPolicy = z.infer<typeof restartPolicySchema>;
 export const appConfigSchema = z
   .strictObject({
     /** How the sidecar knows the app is up. Without it the app is ready once spawned. */
-    health: healthProbeSchema.optional(),
+    health: healthProbeSchema
+      .optional()
+      .describe("How the sidecar knows the app is up; without it the app is ready once spawned."),
     /** `run` fails when the app is not ready within this time. */
-    startTimeoutSeconds: seconds(60, { min: 0.1 }),
+    startTimeoutSeconds: seconds(60, { min: 0.1 }).describe(
+      "`run` fails when the app is not ready within this time.",
+    ),
     /** After SIGTERM, the app gets this long before SIGKILL. */
-    stopTimeoutSeconds: seconds(10),
-    restart: restartPolicySchema.default("never"),
+    stopTimeoutSeconds: seconds(10).describe(
+      "After SIGTERM the app gets this long before SIGKILL.",
+    ),
+    restart: restartPolicySchema
+      .default("never")
+      .describe("Restart the app when it exits: never, on-failure (non-zero code) or always."),
     restartBackoff: z
       .strictObject({
         initialSeconds: seconds(1, { min: 0.01 }),

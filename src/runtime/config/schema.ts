@@ -19,11 +19,17 @@ export const logLevelSchema = z.enum([
  */
 export const sidecarConfigSchema = z.strictObject({
   admin: adminConfigSchema,
-  log: z.strictObject({ level: logLevelSchema.default("info") }).default({ level: "info" }),
+  log: z
+    .strictObject({
+      level: logLevelSchema.default("info").describe("Log level; SIDECAR_LOG_LEVEL overrides it."),
+    })
+    .default({ level: "info" }),
   shutdown: z
     .strictObject({
       /** The whole graceful shutdown (drain, stop the app, flush) must end within this. */
-      gracePeriodSeconds: seconds(30),
+      gracePeriodSeconds: seconds(30).describe(
+        "The whole graceful shutdown (drain, stop the app, flush) must end within this.",
+      ),
     })
     .default({ gracePeriodSeconds: 30 }),
   app: appConfigSchema,
