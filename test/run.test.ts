@@ -108,6 +108,23 @@ describe("sidecar run", () => {
     assert.ok((await events(s.events)).includes("sigterm"), "the app got SIGTERM");
   });
 
+  test("SIGTERM while the app is still starting stops at once, without waiting for the start timeout", async () => {
+    const s = await setup(`${probe}  startTimeoutSeconds: 120\n`);
+    const proc = startSidecar(["run", "-c", s.config, "--", node, testApp], {
+      env: { EVENTS_FILE: s.events, EXIT_CODE: "0" },
+    });
+    await until(
+      "the app to start",
+      () => events(s.events),
+      (e) => e.includes("start"),
+    );
+    const started = Date.now();
+    assert.equal(await proc.stop("SIGTERM"), 0, proc.stdout() + proc.stderr());
+    assert.ok(Date.now() - started < 60_000, "did not wait for the start timeout");
+    assert.ok((await events(s.events)).includes("sigterm"));
+    assert.doesNotMatch(proc.stdout(), /sidecar ready to serve/);
+  });
+
   test("exits with the app's own exit code when the app ends by itself", async () => {
     const s = await setup("  restart: never\n");
     const proc = startSidecar(["run", "-c", s.config, "--", node, testApp], {

@@ -69,17 +69,26 @@ export class SidecarRuntime {
     const removeSignals =
       this.#options.handleSignals === false ? () => {} : this.#installSignalHandlers();
     try {
-      await this.#supervisor.start();
-      if (this.#stopReason === undefined)
+      // A signal during start must not wait for the start to finish (an app may take a minute
+      // to become ready): stop() takes over the roles that are still starting.
+      const started = this.#supervisor.start().then(
+        () => ({ ok: true as const }),
+        (error: unknown) => ({ ok: false as const, error }),
+      );
+      const first = await Promise.race([started, stopRequested.then(() => undefined)]);
+      if (first && !first.ok) throw first.error;
+      if (first?.ok && this.#stopReason === undefined) {
         logger.info(
           { version: sidecarVersion, roles: this.#options.roles.map((r) => r.name) },
           "sidecar ready to serve",
         );
+      }
       const reason = await stopRequested;
       const graceSeconds = this.#options.loaded.config.shutdown.gracePeriodSeconds;
       logger.info({ reason, gracePeriodSeconds: graceSeconds }, "shutting down");
       const deadline = AbortSignal.timeout(graceSeconds * 1000);
       await this.#supervisor.stop(deadline);
+      await started;
       if (deadline.aborted) {
         logger.error(
           { gracePeriodSeconds: graceSeconds },

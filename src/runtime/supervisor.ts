@@ -45,11 +45,13 @@ export class Supervisor {
   async start(deadline?: AbortSignal): Promise<void> {
     const started: Role[] = [];
     for (const role of this.#roles) {
-      if (this.#stopping) return;
+      if (this.#draining) return; // a shutdown began: start nothing more
       this.#set(role, "starting");
       try {
         await role.start();
+        if (this.#stopping) return; // stop() took this role over while it was starting
       } catch (error) {
+        if (this.#stopping) return;
         this.#set(role, "failed");
         this.#logger.error(
           { role: role.name, error: describeError(error) },
