@@ -111,8 +111,11 @@ export function downstreamResponseHeaders(raw: readonly string[], keepUpgrade = 
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
     const lower = raw[i]!.toLowerCase();
-    if (hopByHop.has(lower) && !(keepUpgrade && lower === "upgrade")) continue;
-    if (named?.has(lower)) continue;
+    if (keepUpgrade && lower === "upgrade") {
+      out.push(raw[i]!, raw[i + 1]!);
+      continue;
+    }
+    if (hopByHop.has(lower) || named?.has(lower)) continue;
     out.push(raw[i]!, raw[i + 1]!);
   }
   return out;

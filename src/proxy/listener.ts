@@ -305,7 +305,23 @@ export class ProxyListener {
   }
 
   #clientError(error: NodeJS.ErrnoException, socket: Duplex): void {
-    if (!socket.writable || (socket as Socket & { _httpMessage?: unknown })._httpMessage) {
+    // A request whose headers were fine but whose body is malformed has a response in progress.
+    const inProgress = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+    if (inProgress && !inProgress.headersSent && socket.writable) {
+      sendLocalReply(
+        inProgress,
+        {
+          status: 400,
+          code: ProxyErrorCodes.BAD_REQUEST,
+          flag: "DPE",
+          message: `Malformed request body: ${error.code ?? "parse error"}`,
+        },
+        randomUUID(),
+        true,
+      );
+      return;
+    }
+    if (!socket.writable || inProgress) {
       socket.destroy();
       return;
     }

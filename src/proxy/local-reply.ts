@@ -24,6 +24,7 @@ export function sendLocalReply(
   requestId: string,
   closeConnection = false,
 ): number {
+  if (res.writableEnded) return 0;
   if (res.headersSent) {
     res.destroy();
     return 0;

@@ -224,8 +224,8 @@ export async function httpUpstream(
 }
 
 /**
- * A raw TCP upstream: `onConnection` gets each socket and the request bytes as they come, and
- * answers (or misbehaves) as it likes.
+ * A raw TCP upstream: `onData` gets each socket and the request bytes as they come, and answers
+ * (or misbehaves) as it likes. `requests` holds the bytes received on each connection that sent any.
  */
 export async function rawUpstream(
   onData: (socket: Socket, received: Buffer) => void,
@@ -235,12 +235,13 @@ export async function rawUpstream(
   const server = createServer((socket) => {
     sockets.add(socket);
     let received = Buffer.alloc(0);
-    const index = requests.push(received) - 1;
+    let index = -1;
     socket.on("error", () => {});
     socket.on("close", () => sockets.delete(socket));
     socket.on("data", (chunk: Buffer) => {
       received = Buffer.concat([received, chunk]);
-      requests[index] = received;
+      if (index === -1) index = requests.push(received) - 1;
+      else requests[index] = received;
       onData(socket, received);
     });
   });
