@@ -1,0 +1,262 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import {
+  header,
+  httpUpstream,
+  rawRequest,
+  rawUpstream,
+  refusedPort,
+  startProxy,
+} from "./testing.ts";
+
+const get = (port: number, path = "/", extra = "") =>
+  rawRequest(port, `GET ${path} HTTP/1.1\r\nHost: svc\r\n${extra}Connection: close\r\n\r\n`);
+
+function body(res: { body: Buffer }) {
+  return JSON.parse(res.body.toString()) as { code: string; message: string; requestId: string };
+}
+
+describe("misbehaving upstreams", () => {
+  test("a refusing upstream → 502 UF with a JSON body, after the configured retries", async () => {
+    const port = await refusedPort();
+    const proxy = await startProxy({
+      listeners: [
+        {
+          address: "127.0.0.1:0",
+          routes: [{ cluster: "app", retries: { maxRetries: 2, backoffBaseSeconds: 0.001 } }],
+        },
+      ],
+      clusters: { app: { endpoints: [`127.0.0.1:${port}`] } },
+    });
+    try {
+      const res = await get(proxy.port, "/", "X-Request-Id: r-1\r\n");
+      assert.equal(res.status, 502);
+      assert.equal(header(res, "x-sidecar-error"), "UF");
+      assert.deepEqual(body(res).code, "SIDECAR_ERR_PROXY_UPSTREAM_CONNECT");
+      assert.equal(body(res).requestId, "r-1");
+      const metrics = await proxy.registry.getSingleMetricAsString(
+        "sidecar_proxy_upstream_retries_total",
+      );
+      assert.match(metrics, /sidecar_proxy_upstream_retries_total\{cluster="app"\} 2/);
+    } finally {
+      await proxy.stop();
+    }
+  });
+
+  test("an upstream resetting the connection → 502 UC; a POST is not retried", async () => {
+    const upstream = await rawUpstream((socket) => socket.resetAndDestroy());
+    const proxy = await startProxy({ upstreamPort: upstream.port });
+    try {
+      const before = upstream.requests.length;
+      const res = await rawRequest(
+        proxy.port,
+        "POST / HTTP/1.1\r\nHost: svc\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi",
+      );
+      assert.equal(res.status, 502);
+      assert.equal(header(res, "x-sidecar-error"), "UC");
+      assert.equal(body(res).code, "SIDECAR_ERR_PROXY_UPSTREAM_RESET");
+      assert.equal(upstream.requests.length - before, 1, "a POST must not be retried");
+      const getBefore = upstream.requests.length;
+      assert.equal((await get(proxy.port)).status, 502);
+      assert.equal(upstream.requests.length - getBefore, 3, "a GET is tried 1 + 2 times");
+    } finally {
+      await proxy.stop();
+      await upstream.close();
+    }
+  });
+
+  test("a hanging upstream → 504 UT after the route timeout", async () => {
+    const upstream = await rawUpstream(() => {});
+    const proxy = await startProxy({
+      listeners: [{ address: "127.0.0.1:0", routes: [{ cluster: "app", timeoutSeconds: 0.3 }] }],
+      clusters: { app: { endpoints: [`127.0.0.1:${upstream.port}`] } },
+    });
+    try {
+      const res = await get(proxy.port);
+      assert.equal(res.status, 504);
+      assert.equal(header(res, "x-sidecar-error"), "UT");
+      assert.equal(body(res).code, "SIDECAR_ERR_PROXY_UPSTREAM_TIMEOUT");
+    } finally {
+      await proxy.stop();
+      await upstream.close();
+    }
+  });
+
+  test("a slow first try is retried after the per-try timeout and the second answer wins", async () => {
+    let calls = 0;
+    const upstream = await httpUpstream((_req, res) => {
+      calls += 1;
+      if (calls === 1) return; // hangs
+      res.end("second");
+    });
+    const proxy = await startProxy({
+      listeners: [
+        {
+          address: "127.0.0.1:0",
+          routes: [{ cluster: "app", timeoutSeconds: 20, perTryTimeoutSeconds: 0.3 }],
+        },
+      ],
+      clusters: { app: { endpoints: [`127.0.0.1:${upstream.port}`] } },
+    });
+    try {
+      const res = await get(proxy.port);
+      assert.equal(res.status, 200);
+      assert.equal(res.body.toString(), "second");
+    } finally {
+      await proxy.stop();
+      await upstream.close();
+    }
+  });
+
+  test("a slow upstream within the timeout is simply waited for", async () => {
+    const upstream = await httpUpstream((_req, res) => {
+      setTimeout(() => res.end("slow"), 300);
+    });
+    const proxy = await startProxy({ upstreamPort: upstream.port });
+    try {
+      const res = await get(proxy.port);
+      assert.equal(res.status, 200);
+      assert.equal(res.body.toString(), "slow");
+    } finally {
+      await proxy.stop();
+      await upstream.close();
+    }
+  });
+
+  test("503 from the upstream is retried for GET; the last 503 is passed through with URX", async () => {
+    let calls = 0;
+    const upstream = await httpUpstream((_req, res) => {
+      calls += 1;
+      res.writeHead(503, { "x-from": "app" }).end("busy");
+    });
+    const proxy = await startProxy({ upstreamPort: upstream.port });
+    try {
+      const res = await get(proxy.port);
+      assert.equal(res.status, 503);
+      assert.equal(header(res, "x-from"), "app", "the app's own 503 is passed on");
+      assert.equal(header(res, "x-sidecar-error"), undefined);
+      assert.equal(res.body.toString(), "busy");
+      assert.equal(calls, 3);
+    } finally {
+      await proxy.stop();
+      await upstream.close();
+    }
+  });
+
+  test("503 then 200: the retry succeeds", async () => {
+    let calls = 0;
+    const upstream = await httpUpstream((_req, res) => {
+      calls += 1;
+      if (calls === 1) res.writeHead(503).end();
+      else res.end("ok");
+    });
+    const proxy = await startProxy({ upstreamPort: upstream.port });
+    try {
+      const res = await get(proxy.port);
+      assert.equal(res.status, 200);
+      assert.equal(res.body.toString(), "ok");
+    } finally {
+      await proxy.stop();
+      await upstream.close();
+    }
+  });
+
+  test("an upstream dying mid-body resets the client connection", async () => {
+    const upstream = await rawUpstream((socket) => {
+      socket.write("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial");
+      setTimeout(() => socket.destroy(), 50);
+    });
+    const proxy = await startProxy({ upstreamPort: upstream.port });
+    try {
+      await assert.rejects(get(proxy.port), /connection closed/);
+    } finally {
+      await proxy.stop();
+      await upstream.close();
+    }
+  });
+
+  test("a retry budget of 0 with no floor disables retries", async () => {
+    const upstream = await rawUpstream((socket) => socket.resetAndDestroy());
+    const proxy = await startProxy({
+      listeners: [
+        {
+          address: "127.0.0.1:0",
+          routes: [{ cluster: "app", retries: { budgetPercent: 0, minRetryConcurrency: 0 } }],
+        },
+      ],
+      clusters: { app: { endpoints: [`127.0.0.1:${upstream.port}`] } },
+    });
+    try {
+      const before = upstream.requests.length;
+      const res = await get(proxy.port);
+      assert.equal(res.status, 502);
+      assert.equal(upstream.requests.length - before, 1);
+    } finally {
+      await proxy.stop();
+      await upstream.close();
+    }
+  });
+});
+
+describe("limits", () => {
+  test("requests over the cluster's maxRequests → 503 UO with Retry-After", async () => {
+    const held: (() => void)[] = [];
+    const upstream = await httpUpstream((_req, res) => {
+      held.push(() => res.end("done"));
+    });
+    const proxy = await startProxy({
+      listeners: [{ address: "127.0.0.1:0", routes: [{ cluster: "app" }] }],
+      clusters: { app: { endpoints: [`127.0.0.1:${upstream.port}`], maxRequests: 2 } },
+    });
+    try {
+      const first = [get(proxy.port), get(proxy.port)];
+      for (let i = 0; i < 200 && held.length < 2; i++) await new Promise((r) => setTimeout(r, 25));
+      const res = await get(proxy.port);
+      assert.equal(res.status, 503);
+      assert.equal(header(res, "x-sidecar-error"), "UO");
+      assert.equal(header(res, "retry-after"), "1");
+      assert.equal(body(res).code, "SIDECAR_ERR_PROXY_OVERFLOW");
+      for (const release of held) release();
+      for (const r of await Promise.all(first)) assert.equal(r.status, 200);
+    } finally {
+      for (const release of held) release();
+      await proxy.stop();
+      await upstream.close();
+    }
+  });
+
+  test("rate limits: global and per client address → 429 RL with Retry-After", async () => {
+    const upstream = await httpUpstream((_req, res) => res.end("ok"));
+    const proxy = await startProxy({
+      listeners: [
+        {
+          address: "127.0.0.1:0",
+          routes: [{ cluster: "app" }],
+          rateLimit: { perClient: { requestsPerSecond: 0.01, burst: 3 } },
+        },
+        {
+          address: "127.0.0.1:0",
+          name: "global",
+          routes: [{ cluster: "app" }],
+          rateLimit: { global: { requestsPerSecond: 0.01, burst: 2 } },
+        },
+      ],
+      clusters: { app: { endpoints: [`127.0.0.1:${upstream.port}`] } },
+    });
+    try {
+      const perClient = [];
+      for (let i = 0; i < 4; i++) perClient.push((await get(proxy.ports[0]!)).status);
+      assert.deepEqual(perClient, [200, 200, 200, 429]);
+      const limited = await get(proxy.ports[0]!);
+      assert.equal(header(limited, "x-sidecar-error"), "RL");
+      assert.ok(Number(header(limited, "retry-after")) >= 1);
+      assert.equal(body(limited).code, "SIDECAR_ERR_PROXY_RATE_LIMITED");
+      const global = [];
+      for (let i = 0; i < 3; i++) global.push((await get(proxy.ports[1]!)).status);
+      assert.deepEqual(global, [200, 200, 429]);
+    } finally {
+      await proxy.stop();
+      await upstream.close();
+    }
+  });
+});
