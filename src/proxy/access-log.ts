@@ -29,10 +29,14 @@ export interface AccessLogOptions {
   excludePaths: readonly string[];
 }
 
-/** Writes one JSON line per request, asynchronously (buffered), skipping excluded paths. */
+/**
+ * Writes one JSON line per request, asynchronously and buffered (flushed at least every second,
+ * as Envoy's access_log_flush_interval), skipping excluded paths.
+ */
 export class AccessLog {
   readonly #stream: ReturnType<typeof pino.destination>;
   readonly #exclude: Set<string>;
+  readonly #timer: NodeJS.Timeout;
 
   constructor({ path, excludePaths }: AccessLogOptions) {
     this.#stream = pino.destination({
@@ -42,6 +46,14 @@ export class AccessLog {
       mkdir: true,
     });
     this.#exclude = new Set(excludePaths);
+    this.#timer = setInterval(() => {
+      try {
+        this.#stream.flush();
+      } catch {
+        // not open yet
+      }
+    }, 1000);
+    this.#timer.unref();
   }
 
   excluded(path: string): boolean {
@@ -54,6 +66,7 @@ export class AccessLog {
 
   /** Flushes what is buffered and closes a file (stdout stays open). */
   close(): Promise<void> {
+    clearInterval(this.#timer);
     return new Promise((resolve) => {
       try {
         this.#stream.flushSync();

@@ -1,0 +1,59 @@
+import assert from "node:assert/strict";
+import { once } from "node:events";
+import { createServer } from "node:http";
+import { test } from "node:test";
+import {
+  freePort,
+  httpGet,
+  runSidecar,
+  startSidecar,
+  tempDir,
+  writeConfig,
+} from "./helpers/sidecar-process.ts";
+
+test("`sidecar proxy --listen … --upstream …` proxies to the app and drains on SIGTERM", async () => {
+  const app = createServer((req, res) => {
+    res.setHeader("set-cookie", ["a=1", "b=2"]);
+    res.end(
+      `app saw ${req.url} xff=${req.headers["x-forwarded-for"]} rid=${req.headers["x-request-id"]}`,
+    );
+  });
+  app.listen(0, "127.0.0.1");
+  await once(app, "listening");
+  const appPort = (app.address() as { port: number }).port;
+  const [listenPort, adminPort] = [await freePort(), await freePort()];
+  const dir = await tempDir();
+  const config = await writeConfig(dir.path, `admin:\n  address: 127.0.0.1:${adminPort}\n`);
+  const proc = startSidecar([
+    "proxy",
+    "-c",
+    config,
+    "--listen",
+    `127.0.0.1:${listenPort}`,
+    "--upstream",
+    `http://127.0.0.1:${appPort}`,
+  ]);
+  try {
+    await proc.waitFor("proxy listening", 20_000);
+    const res = await httpGet(`http://127.0.0.1:${listenPort}/hello?x=1`, {
+      headers: { "x-request-id": "cli-1" },
+    });
+    assert.equal(res.status, 200);
+    assert.equal(res.body, "app saw /hello?x=1 xff=127.0.0.1 rid=cli-1");
+    assert.deepEqual(res.headers.getSetCookie(), ["a=1", "b=2"]);
+    await proc.waitFor('"request_id":"cli-1"');
+    const metrics = await httpGet(`http://127.0.0.1:${adminPort}/metrics`);
+    assert.match(metrics.body, /sidecar_proxy_requests_total\{listener="ingress"/);
+    assert.equal(await proc.stop("SIGTERM"), 0);
+  } finally {
+    await proc.stop("SIGKILL");
+    app.close();
+    await dir.cleanup();
+  }
+});
+
+test("`sidecar proxy` with a bad --upstream is a usage error", async () => {
+  const { code, stderr } = await runSidecar(["proxy", "--upstream", "ftp://x"]);
+  assert.equal(code, 2);
+  assert.match(stderr, /Invalid --upstream "ftp:\/\/x"/);
+});
