@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomFillSync, randomUUID } from "node:crypto";
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1) removed in both directions, besides those named in Connection. */
 const hopByHop = new Set([
@@ -12,6 +12,24 @@ const hopByHop = new Set([
 
 const requestIdPattern = /^[\x21-\x7e]{1,200}$/;
 const traceparentPattern = /^00-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}$/;
+
+/** Random bytes drawn from a refilled pool: one getrandom call per 170 trace ids, not two each. */
+const pool = Buffer.alloc(4096);
+let poolOffset = pool.length;
+function randomHex(bytes: number): string {
+  if (poolOffset + bytes > pool.length) {
+    randomFillSync(pool);
+    poolOffset = 0;
+  }
+  const hex = pool.toString("hex", poolOffset, poolOffset + bytes);
+  poolOffset += bytes;
+  return hex;
+}
+
+/** A new W3C traceparent (version 00, sampled). */
+export function newTraceparent(): string {
+  return `00-${randomHex(16)}-${randomHex(8)}-01`;
+}
 
 /** Names listed in every Connection header of `raw` (lower case). */
 function connectionNamed(raw: readonly string[]): Set<string> | undefined {
@@ -93,7 +111,7 @@ export function upstreamRequestHeaders(
     out.push(name, value);
   }
   requestId ||= randomUUID();
-  traceparent ||= `00-${randomBytes(16).toString("hex")}-${randomBytes(8).toString("hex")}-01`;
+  traceparent ||= newTraceparent();
   const client = clientAddress.startsWith("::ffff:") ? clientAddress.slice(7) : clientAddress;
   out.push("x-forwarded-for", forwardedFor ? `${forwardedFor}, ${client}` : client);
   out.push("x-forwarded-proto", proto);

@@ -44,6 +44,7 @@ export class ProxyListener {
   readonly #options: ProxyListenerOptions;
   readonly #rateLimiter: RateLimiter | undefined;
   readonly #labels: { listener: string };
+  readonly #activeRequests: { inc(): void; dec(): void };
   readonly #tunnels = new Set<Duplex>();
   #inFlight = 0;
   #draining = false;
@@ -55,6 +56,7 @@ export class ProxyListener {
     this.#options = options;
     this.#routes = new RouteTable(config.routes);
     this.#labels = { listener: config.name };
+    this.#activeRequests = options.metrics.activeRequests.labels(this.#labels);
     if (config.rateLimit && (config.rateLimit.global || config.rateLimit.perClient))
       this.#rateLimiter = new RateLimiter({
         global: config.rateLimit.global,
@@ -168,13 +170,13 @@ export class ProxyListener {
     const clientAddress = req.socket.remoteAddress ?? "";
     const exchange = newExchange(req.method!, req.url!, `HTTP/${req.httpVersion}`, clientAddress);
     this.#inFlight += 1;
-    this.#options.metrics.activeRequests.inc(this.#labels);
+    this.#activeRequests.inc();
     let completed = false;
     const done = () => {
       if (completed) return;
       completed = true;
       this.#inFlight -= 1;
-      this.#options.metrics.activeRequests.dec(this.#labels);
+      this.#activeRequests.dec();
       this.#record(req, exchange);
       if (this.#inFlight === 0) for (const wake of this.#idleWaiters.splice(0)) wake();
     };
@@ -370,19 +372,43 @@ export class ProxyListener {
     });
   }
 
+  readonly #children = new Map<string, Series>();
+
+  /** prom-client children per label set, cached: hashing labels per request is measurable. */
+  #series(route: string, cluster: string, method: string, statusClass: string): Series {
+    const key = `${route}\u0000${cluster}\u0000${method}\u0000${statusClass}`;
+    let series = this.#children.get(key);
+    if (!series) {
+      const metrics = this.#options.metrics;
+      const listener = this.config.name;
+      series = {
+        requests: metrics.requests.labels({
+          listener,
+          route,
+          cluster,
+          method,
+          status_class: statusClass,
+        }),
+        duration: metrics.duration.labels({ listener, route, cluster }),
+      };
+      this.#children.set(key, series);
+    }
+    return series;
+  }
+
   #record(req: IncomingMessage, exchange: Exchange): void {
     const duration = performance.now() - exchange.startedAt;
     const route = exchange.route?.name ?? "";
     const cluster = exchange.cluster?.name ?? "";
     const metrics = this.#options.metrics;
-    metrics.requests.inc({
-      listener: this.config.name,
+    const series = this.#series(
       route,
       cluster,
-      method: methodLabel(exchange.method),
-      status_class: exchange.status === 0 ? "none" : `${String(exchange.status)[0]}xx`,
-    });
-    metrics.duration.observe({ listener: this.config.name, route, cluster }, duration / 1000);
+      methodLabel(exchange.method),
+      exchange.status === 0 ? "none" : `${String(exchange.status)[0]}xx`,
+    );
+    series.requests.inc();
+    series.duration.observe(duration / 1000);
     if (exchange.bytesReceived) metrics.bytesReceived.inc(this.#labels, exchange.bytesReceived);
     if (exchange.bytesSent) metrics.bytesSent.inc(this.#labels, exchange.bytesSent);
     const log = this.#options.accessLog;
@@ -443,6 +469,11 @@ export class ProxyListener {
       }),
     ]);
   }
+}
+
+interface Series {
+  requests: { inc(): void };
+  duration: { observe(value: number): void };
 }
 
 function validRequestId(req: IncomingMessage): string | undefined {
