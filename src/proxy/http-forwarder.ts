@@ -1,4 +1,4 @@
-import { type ClientRequest, type IncomingMessage, request, type ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Cluster } from "./cluster/cluster.ts";
 import type { Endpoint } from "./cluster/endpoint.ts";
 import { ProxyErrorCodes } from "./error-codes.ts";
@@ -7,7 +7,10 @@ import { downstreamResponseHeaders } from "./hop-headers.ts";
 import { type LocalReply, sendLocalReply } from "./local-reply.ts";
 import type { RouteConfig } from "./proxy-config.ts";
 import type { ProxyMetrics } from "./proxy-metrics.ts";
-import { classifyError, replyFor, type TryFailure } from "./upstream-errors.ts";
+import { sendWithNodeHttp } from "./transport/node-transport.ts";
+import { sendWithUndici } from "./transport/undici-transport.ts";
+import type { TryHandle } from "./transport/upstream-transport.ts";
+import { replyFor, type TryFailure } from "./upstream-errors.ts";
 
 const idempotent = new Set(["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"]);
 const bodyByDefault = new Set(["POST", "PUT", "PATCH"]);
@@ -22,6 +25,8 @@ export interface ForwardOptions {
   path: string;
   headers: string[];
   hasBody: boolean;
+  /** The body is chunked or the client expects 100-continue: use the node:http transport. */
+  needsNodeHttp: boolean;
   maxBodyBytes: number;
   streamIdleMs: number;
   metrics: ProxyMetrics;
@@ -29,6 +34,12 @@ export interface ForwardOptions {
   draining: () => boolean;
   /** Called once the exchange is over (response finished or aborted). */
   done: () => void;
+}
+
+function pairs(raw: readonly string[]): [string, string][] {
+  const out: [string, string][] = [];
+  for (let i = 0; i < raw.length; i += 2) out.push([raw[i]!, raw[i + 1]!]);
+  return out;
 }
 
 /**
@@ -42,9 +53,12 @@ export function forward(options: ForwardOptions): void {
   const overallMs = route.timeoutSeconds * 1000;
   const perTryMs = route.perTryTimeoutSeconds * 1000;
   const retryable = idempotent.has(req.method!) && !options.hasBody && policy.maxRetries > 0;
+  const send = options.needsNodeHttp ? sendWithNodeHttp : sendWithUndici;
   let tries = 0;
   let finished = false;
-  let current: ClientRequest | undefined;
+  let replied = false;
+  let responding = false;
+  let current: TryHandle | undefined;
   let overallTimer: NodeJS.Timeout | undefined;
   let backoffTimer: NodeJS.Timeout | undefined;
   let isRetry = false;
@@ -56,16 +70,18 @@ export function forward(options: ForwardOptions): void {
     finished = true;
     clearTimeout(overallTimer);
     clearTimeout(backoffTimer);
+    current?.abort();
     cluster.active -= 1;
     if (isRetry) cluster.activeRetries -= 1;
     options.done();
   };
 
-  let replied = false;
   const fail = (reply: LocalReply) => {
     if (finished || replied) return;
     replied = true;
     clearTimeout(backoffTimer);
+    current?.abort();
+    current = undefined;
     exchange.status = reply.status;
     addFlag(exchange, reply.flag);
     exchange.bytesSent += sendLocalReply(res, reply, exchange.requestId, options.draining());
@@ -73,27 +89,23 @@ export function forward(options: ForwardOptions): void {
 
   if (overallMs > 0) {
     overallTimer = setTimeout(() => {
-      if (res.headersSent) return;
+      if (responding) return;
       metrics.timeouts.inc({ cluster: cluster.name });
-      current?.destroy();
-      current = undefined;
       fail(
         replyFor("timeout", cluster.name, `no response headers within ${route.timeoutSeconds} s`),
       );
     }, overallMs);
   }
 
-  // Downstream went away: abort the upstream side.
+  // The client went away (or the response ended): abort the upstream side.
   res.once("close", () => {
-    if (!res.writableFinished) {
-      addFlag(exchange, "DC");
-      current?.destroy();
-    }
+    if (!res.writableFinished) addFlag(exchange, "DC");
     finish();
   });
+  res.on("drain", () => current?.resume());
 
   const canRetry = (why: TryFailure | "502" | "503" | "504"): boolean => {
-    if (!retryable || tries > policy.maxRetries || res.headersSent) return false;
+    if (!retryable || tries > policy.maxRetries || responding || replied || finished) return false;
     const on = policy.retryOn;
     const allowed =
       on.includes("5xx") || (why === "timeout" ? on.includes("504") : on.includes(why));
@@ -112,13 +124,12 @@ export function forward(options: ForwardOptions): void {
       cluster.activeRetries += 1;
     }
     metrics.retries.inc({ cluster: cluster.name });
-    const n = tries; // retries so far + 1
-    const cap = Math.min(policy.backoffMaxSeconds, policy.backoffBaseSeconds * 2 ** (n - 1)) * 1000;
-    backoffTimer = setTimeout(attempt, Math.random() * cap);
+    const cap = Math.min(policy.backoffMaxSeconds, policy.backoffBaseSeconds * 2 ** (tries - 1));
+    backoffTimer = setTimeout(attempt, Math.random() * cap * 1000);
   };
 
-  const attempt = () => {
-    if (finished || res.headersSent) return;
+  function attempt(): void {
+    if (finished || replied) return;
     tries += 1;
     const endpoint = cluster.pick(lastEndpoint);
     if (!endpoint) {
@@ -134,187 +145,110 @@ export function forward(options: ForwardOptions): void {
     lastEndpoint = endpoint;
     exchange.endpoint = endpoint;
     endpoint.active += 1;
-    let released = false;
-    const release = () => {
-      if (released) return;
-      released = true;
-      endpoint.active -= 1;
-    };
-    const upReq = request({
-      host: endpoint.host,
-      port: endpoint.port,
-      method: req.method,
-      path: options.path,
-      headers: options.headers,
-      agent: endpoint.agent,
-    });
-    current = upReq;
+    let over = false;
     let tryTimer: NodeJS.Timeout | undefined;
-    let connectTimer: NodeJS.Timeout | undefined;
-    let failedAs: TryFailure | undefined;
-    let responded = false;
-    const tryFailed = (why: TryFailure, detail: string) => {
+    const release = () => {
+      if (over) return false;
+      over = true;
       clearTimeout(tryTimer);
-      clearTimeout(connectTimer);
-      release();
-      if (current === upReq) current = undefined;
+      endpoint.active -= 1;
+      return true;
+    };
+
+    const tryFailed = (why: TryFailure, detail: string, afterHead: boolean) => {
+      if (!release()) return;
+      if (current === handle) current = undefined;
       if (finished || replied) return;
-      if (responded || res.headersSent) {
+      if (afterHead || responding) {
         // The response was already being streamed: all we can do is reset the client.
-        addFlag(exchange, "UC");
+        addFlag(exchange, why === "timeout" ? "SI" : "UC");
         res.destroy();
         return;
       }
-      if (why !== "timeout" || perTryMs > 0) cluster.reportFailure(endpoint);
-      if (canRetry(why)) {
-        retry();
-        return;
-      }
+      cluster.reportFailure(endpoint);
+      if (canRetry(why)) return retry();
       if (tries > 1) addFlag(exchange, "URX");
       if (why === "timeout") metrics.timeouts.inc({ cluster: cluster.name });
       fail(replyFor(why, cluster.name, detail));
     };
+
+    const handle: TryHandle = send(
+      endpoint,
+      {
+        method: req.method!,
+        path: options.path,
+        headers: options.headers,
+        body: options.hasBody ? req : undefined,
+        connectTimeoutMs: cluster.config.connectTimeoutSeconds * 1000,
+        bodyIdleMs: options.streamIdleMs,
+      },
+      {
+        onContinue() {
+          if (!res.headersSent) res.writeContinue();
+        },
+        onHead(status, message, rawHeaders) {
+          if (over || finished || replied) return false;
+          clearTimeout(tryTimer);
+          if (status >= 500) cluster.reportFailure(endpoint);
+          else cluster.reportSuccess(endpoint);
+          if (
+            (status === 502 || status === 503 || status === 504) &&
+            canRetry(String(status) as "502")
+          ) {
+            release();
+            current = undefined;
+            retry();
+            return false;
+          }
+          if (tries > 1 && status >= 500) addFlag(exchange, "URX");
+          responding = true;
+          clearTimeout(overallTimer);
+          exchange.upstreamTime = performance.now() - started;
+          exchange.status = status;
+          const headers = downstreamResponseHeaders(rawHeaders);
+          if (options.draining()) headers.push("connection", "close");
+          res.writeHead(status, message, headers);
+          return true;
+        },
+        onData(chunk) {
+          exchange.bytesSent += chunk.length;
+          return res.write(chunk);
+        },
+        onEnd(rawTrailers) {
+          release();
+          if (rawTrailers.length > 0) res.addTrailers(pairs(rawTrailers));
+          res.end();
+        },
+        onBodySent(bytes) {
+          exchange.bytesReceived += bytes;
+          if (exchange.bytesReceived > options.maxBodyBytes && !replied) {
+            release();
+            res.shouldKeepAlive = false;
+            fail({
+              status: 413,
+              code: ProxyErrorCodes.BODY_TOO_LARGE,
+              flag: "DPE",
+              message: `Request body is over ${options.maxBodyBytes} bytes`,
+            });
+          }
+        },
+        onError: tryFailed,
+      },
+    );
+    current = handle;
     if (perTryMs > 0)
       tryTimer = setTimeout(() => {
-        failedAs = "timeout";
-        upReq.destroy();
+        if (responding) return;
+        handle.abort();
         tryFailed(
           "timeout",
           `no response headers within the per-try timeout ${route.perTryTimeoutSeconds} s`,
+          false,
         );
       }, perTryMs);
-    upReq.once("socket", (socket) => {
-      if (!socket.connecting) return;
-      connectTimer = setTimeout(() => {
-        const error = new Error(
-          `connect timeout after ${cluster.config.connectTimeoutSeconds} s`,
-        ) as NodeJS.ErrnoException;
-        error.code = "CONNECT_TIMEOUT";
-        upReq.destroy(error);
-      }, cluster.config.connectTimeoutSeconds * 1000);
-      socket.once("connect", () => clearTimeout(connectTimer));
-    });
-    upReq.on("error", (error: NodeJS.ErrnoException) => {
-      if (failedAs) return;
-      failedAs = classifyError(error);
-      tryFailed(failedAs, error.code ?? error.message);
-    });
-    upReq.on("continue", () => {
-      if (!res.headersSent) res.writeContinue();
-    });
-    upReq.once("response", (upRes: IncomingMessage) => {
-      clearTimeout(tryTimer);
-      clearTimeout(connectTimer);
-      const status = upRes.statusCode!;
-      if (status >= 500) cluster.reportFailure(endpoint);
-      else cluster.reportSuccess(endpoint);
-      if (
-        (status === 502 || status === 503 || status === 504) &&
-        canRetry(String(status) as "502")
-      ) {
-        upRes.resume();
-        release();
-        current = undefined;
-        retry();
-        return;
-      }
-      if (finished) {
-        upRes.destroy();
-        release();
-        return;
-      }
-      if (tries > 1 && status >= 500) addFlag(exchange, "URX");
-      responded = true;
-      exchange.upstreamTime = performance.now() - started;
-      exchange.status = status;
-      clearTimeout(overallTimer);
-      const headers = downstreamResponseHeaders(upRes.rawHeaders);
-      if (options.draining()) headers.push("connection", "close");
-      res.writeHead(status, upRes.statusMessage, headers);
-      upReq.setTimeout(options.streamIdleMs, () => {
-        addFlag(exchange, "SI");
-        upRes.destroy();
-        res.destroy();
-      });
-      upRes.on("data", (chunk: Buffer) => {
-        exchange.bytesSent += chunk.length;
-        if (!res.write(chunk)) upRes.pause();
-      });
-      res.on("drain", () => upRes.resume());
-      upRes.once("end", () => {
-        release();
-        const trailers = upRes.rawTrailers;
-        if (trailers.length > 0) {
-          const pairs: [string, string][] = [];
-          for (let i = 0; i < trailers.length; i += 2) pairs.push([trailers[i]!, trailers[i + 1]!]);
-          res.addTrailers(pairs);
-        }
-        res.end();
-      });
-      upRes.once("error", () => {
-        release();
-        addFlag(exchange, "UC");
-        res.destroy();
-      });
-      upRes.once("close", () => {
-        release();
-        if (!upRes.complete && !res.writableEnded) {
-          addFlag(exchange, "UC");
-          res.destroy();
-        }
-      });
-    });
-
-    if (!options.hasBody) {
-      upReq.end();
-      return;
-    }
-    pumpBody(req, upReq, exchange, options.maxBodyBytes, () => {
-      upReq.destroy();
-      fail({
-        status: 413,
-        code: ProxyErrorCodes.BODY_TOO_LARGE,
-        flag: "DPE",
-        message: `Request body is over ${options.maxBodyBytes} bytes`,
-      });
-      res.shouldKeepAlive = false;
-    });
-  };
+  }
 
   attempt();
-}
-
-/** Streams the request body upstream with backpressure, counting bytes and enforcing the limit. */
-function pumpBody(
-  req: IncomingMessage,
-  upReq: ClientRequest,
-  exchange: Exchange,
-  maxBytes: number,
-  tooLarge: () => void,
-): void {
-  let over = false;
-  req.on("data", (chunk: Buffer) => {
-    if (over) return;
-    exchange.bytesReceived += chunk.length;
-    if (exchange.bytesReceived > maxBytes) {
-      over = true;
-      tooLarge();
-      return;
-    }
-    if (!upReq.write(chunk)) req.pause();
-  });
-  upReq.on("drain", () => req.resume());
-  req.once("end", () => {
-    if (over) return;
-    const trailers = req.rawTrailers;
-    if (trailers.length > 0) {
-      const pairs: [string, string][] = [];
-      for (let i = 0; i < trailers.length; i += 2) pairs.push([trailers[i]!, trailers[i + 1]!]);
-      upReq.addTrailers(pairs);
-    }
-    upReq.end();
-  });
-  req.once("error", () => upReq.destroy());
 }
 
 export function methodHasBodyByDefault(method: string): boolean {

@@ -249,6 +249,7 @@ export class ProxyListener {
       path: routed.path,
       headers: built.headers,
       hasBody,
+      needsNodeHttp: chunked || req.headers.expect !== undefined,
       maxBodyBytes: this.config.maxRequestBodyBytes,
       streamIdleMs: this.config.streamIdleTimeoutSeconds * 1000,
       metrics: this.#options.metrics,

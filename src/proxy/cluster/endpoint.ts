@@ -1,4 +1,5 @@
 import { Agent } from "node:http";
+import { Pool } from "undici";
 
 export interface EndpointOptions {
   idleTimeoutMs: number;
@@ -11,7 +12,11 @@ export class Endpoint {
   readonly port: number;
   /** "host:port", the access log's upstream endpoint and the bounded-by-config identity. */
   readonly address: string;
+  /** node:http pool (chunked request bodies, Expect: 100-continue). */
   readonly agent: Agent;
+  #pool: Pool | undefined;
+  readonly #idleTimeoutMs: number;
+  readonly #maxConnections: number;
   /** Requests in flight to this endpoint (least-request LB). */
   active = 0;
   /** Consecutive failures counted by outlier detection. */
@@ -27,6 +32,8 @@ export class Endpoint {
     this.host = host;
     this.port = port;
     this.address = host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+    this.#idleTimeoutMs = idleTimeoutMs;
+    this.#maxConnections = maxConnections;
     this.agent = new Agent({
       keepAlive: true,
       timeout: idleTimeoutMs,
@@ -36,11 +43,25 @@ export class Endpoint {
     });
   }
 
+  /** The undici keep-alive pool to this endpoint (created on first use). */
+  pool(connectTimeoutMs: number): Pool {
+    this.#pool ??= new Pool(`http://${this.address}`, {
+      connections: this.#maxConnections,
+      pipelining: 1,
+      keepAliveTimeout: this.#idleTimeoutMs,
+      keepAliveMaxTimeout: this.#idleTimeoutMs,
+      connect: { timeout: connectTimeoutMs },
+      strictContentLength: true,
+    });
+    return this.#pool;
+  }
+
   isAvailable(now: number): boolean {
     return this.healthy && this.ejectedUntil <= now;
   }
 
   close(): void {
     this.agent.destroy();
+    void this.#pool?.destroy().catch(() => {});
   }
 }
