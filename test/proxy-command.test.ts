@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { once } from "node:events";
+import { writeFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import { test } from "node:test";
 import {
@@ -56,4 +57,38 @@ test("`sidecar proxy` with a bad --upstream is a usage error", async () => {
   const { code, stderr } = await runSidecar(["proxy", "--upstream", "ftp://x"]);
   assert.equal(code, 2);
   assert.match(stderr, /Invalid --upstream "ftp:\/\/x"/);
+});
+
+test("`sidecar run` with a proxy: section serves the app through the proxy once it is ready", async () => {
+  const [appPort, listenPort, adminPort] = [await freePort(), await freePort(), await freePort()];
+  const dir = await tempDir();
+  const appFile = `${dir.path}/app.mjs`;
+  await writeFile(
+    appFile,
+    `import { createServer } from "node:http";\ncreateServer((req, res) => res.end("app " + req.headers["x-forwarded-proto"])).listen(${appPort}, "127.0.0.1");\nprocess.on("SIGTERM", () => process.exit(0));\n`,
+  );
+  const config = await writeConfig(
+    dir.path,
+    [
+      `admin: { address: "127.0.0.1:${adminPort}" }`,
+      `app: { health: { type: http, port: ${appPort}, intervalSeconds: 0.1 } }`,
+      "proxy:",
+      "  listeners:",
+      `    - address: 127.0.0.1:${listenPort}`,
+      "      routes: [{ cluster: app }]",
+      "  clusters:",
+      `    app: { endpoints: ["127.0.0.1:${appPort}"] }`,
+      "",
+    ].join("\n"),
+  );
+  const proc = startSidecar(["run", "-c", config, "--", process.execPath, appFile]);
+  try {
+    await proc.waitFor("proxy listening", 20_000);
+    const res = await httpGet(`http://127.0.0.1:${listenPort}/`);
+    assert.equal(res.body, "app http");
+    assert.equal(await proc.stop("SIGTERM"), 0);
+  } finally {
+    await proc.stop("SIGKILL");
+    await dir.cleanup();
+  }
 });
