@@ -5,15 +5,17 @@ import type { Duplex } from "node:stream";
 import { type ListenAddress, parseAddress } from "../runtime/config/schema-helpers.ts";
 import { listenOn } from "../runtime/listen.ts";
 import type { AccessLog } from "./access-log.ts";
+import { clientErrorReply } from "./client-error.ts";
 import type { Cluster } from "./cluster/cluster.ts";
 import { ProxyErrorCodes } from "./error-codes.ts";
-import { addFlag, type Exchange, newExchange } from "./exchange.ts";
+import { addFlag, newExchange } from "./exchange.ts";
 import { RateLimiter } from "./filters/rate-limit/rate-limiter.ts";
 import { upstreamRequestHeaders } from "./hop-headers.ts";
 import { forward, methodHasBodyByDefault } from "./http-forwarder.ts";
 import { type LocalReply, rawLocalReply, sendLocalReply } from "./local-reply.ts";
 import type { ListenerConfig } from "./proxy-config.ts";
-import { methodLabel, type ProxyMetrics } from "./proxy-metrics.ts";
+import type { ProxyMetrics } from "./proxy-metrics.ts";
+import { RequestRecorder } from "./request-recorder.ts";
 import { type CompiledRoute, hostWithoutPort, RouteTable } from "./route-table.ts";
 import { tunnelUpgrade } from "./upgrade-tunnel.ts";
 
@@ -45,6 +47,7 @@ export class ProxyListener {
   readonly #rateLimiter: RateLimiter | undefined;
   readonly #labels: { listener: string };
   readonly #activeRequests: { inc(): void; dec(): void };
+  readonly #recorder: RequestRecorder;
   readonly #tunnels = new Set<Duplex>();
   #inFlight = 0;
   #draining = false;
@@ -57,6 +60,7 @@ export class ProxyListener {
     this.#routes = new RouteTable(config.routes);
     this.#labels = { listener: config.name };
     this.#activeRequests = options.metrics.activeRequests.labels(this.#labels);
+    this.#recorder = new RequestRecorder(config.name, options.metrics, options.accessLog);
     if (config.rateLimit && (config.rateLimit.global || config.rateLimit.perClient))
       this.#rateLimiter = new RateLimiter({
         global: config.rateLimit.global,
@@ -177,7 +181,7 @@ export class ProxyListener {
       completed = true;
       this.#inFlight -= 1;
       this.#activeRequests.dec();
-      this.#record(req, exchange);
+      this.#recorder.record(req, exchange);
       if (this.#inFlight === 0) for (const wake of this.#idleWaiters.splice(0)) wake();
     };
     const localReply = (reply: LocalReply, close = false) => {
@@ -328,41 +332,13 @@ export class ProxyListener {
       socket.destroy();
       return;
     }
-    const requestId = randomUUID();
-    let reply: LocalReply;
-    let reason: string;
-    switch (error.code) {
-      case "HPE_HEADER_OVERFLOW":
-        reply = {
-          status: 431,
-          code: ProxyErrorCodes.HEADERS_TOO_LARGE,
-          flag: "DPE",
-          message: `Request header block is over ${this.config.maxHeaderBytes} bytes`,
-        };
-        reason = "Request Header Fields Too Large";
-        break;
-      case "ERR_HTTP_REQUEST_TIMEOUT":
-        reply = {
-          status: 408,
-          code: ProxyErrorCodes.REQUEST_TIMEOUT,
-          flag: "SI",
-          message: `Request headers not received within ${this.config.headersTimeoutSeconds} s`,
-        };
-        reason = "Request Timeout";
-        break;
-      case "ECONNRESET":
-      case "EPIPE":
-        socket.destroy();
-        return;
-      default:
-        reply = {
-          status: 400,
-          code: ProxyErrorCodes.BAD_REQUEST,
-          flag: "DPE",
-          message: `Malformed request: ${error.code ?? "parse error"}`,
-        };
-        reason = "Bad Request";
+    const answer = clientErrorReply(error, this.config);
+    if (!answer) {
+      socket.destroy();
+      return;
     }
+    const { reply, reason } = answer;
+    const requestId = randomUUID();
     socket.end(rawLocalReply(reply, requestId, reason));
     this.#options.metrics.requests.inc({
       ...this.#labels,
@@ -370,78 +346,6 @@ export class ProxyListener {
       cluster: "",
       method: "OTHER",
       status_class: `${String(reply.status)[0]}xx`,
-    });
-  }
-
-  readonly #children = new Map<string, Series>();
-
-  /** prom-client children per label set, cached: hashing labels per request is measurable. */
-  #series(route: string, cluster: string, method: string, statusClass: string): Series {
-    const key = `${route}\u0000${cluster}\u0000${method}\u0000${statusClass}`;
-    let series = this.#children.get(key);
-    if (!series) {
-      const metrics = this.#options.metrics;
-      const listener = this.config.name;
-      series = {
-        requests: metrics.requests.labels({
-          listener,
-          route,
-          cluster,
-          method,
-          status_class: statusClass,
-        }),
-        duration: metrics.duration.labels({ listener, route, cluster }),
-      };
-      this.#children.set(key, series);
-    }
-    return series;
-  }
-
-  #record(req: IncomingMessage, exchange: Exchange): void {
-    const duration = performance.now() - exchange.startedAt;
-    const route = exchange.route?.name ?? "";
-    const cluster = exchange.cluster?.name ?? "";
-    const metrics = this.#options.metrics;
-    const series = this.#series(
-      route,
-      cluster,
-      methodLabel(exchange.method),
-      exchange.status === 0 ? "none" : `${String(exchange.status)[0]}xx`,
-    );
-    series.requests.inc();
-    series.duration.observe(duration / 1000);
-    if (exchange.bytesReceived) metrics.bytesReceived.inc(this.#labels, exchange.bytesReceived);
-    if (exchange.bytesSent) metrics.bytesSent.inc(this.#labels, exchange.bytesSent);
-    const log = this.#options.accessLog;
-    if (!log) return;
-    const q = exchange.url.indexOf("?");
-    if (log.excluded(q === -1 ? exchange.url : exchange.url.slice(0, q))) return;
-    const header = (name: string) => {
-      const v = req.headers[name];
-      return v === undefined ? null : Array.isArray(v) ? v.join(", ") : v;
-    };
-    log.write({
-      start_time: exchange.startTime.toISOString(),
-      method: exchange.method,
-      path: exchange.url,
-      protocol: exchange.protocol,
-      status: exchange.status,
-      response_flags: exchange.flags.length === 0 ? "-" : exchange.flags.join(","),
-      bytes_received: exchange.bytesReceived,
-      bytes_sent: exchange.bytesSent,
-      duration_ms: Math.round(duration * 1000) / 1000,
-      upstream_service_time_ms:
-        exchange.upstreamTime === undefined
-          ? null
-          : Math.round(exchange.upstreamTime * 1000) / 1000,
-      upstream_host: exchange.endpoint?.address ?? null,
-      upstream_cluster: cluster || null,
-      route: route || null,
-      request_id: exchange.requestId,
-      client_address: exchange.clientAddress,
-      user_agent: header("user-agent"),
-      authority: header("host"),
-      x_forwarded_for: header("x-forwarded-for"),
     });
   }
 
@@ -470,11 +374,6 @@ export class ProxyListener {
       }),
     ]);
   }
-}
-
-interface Series {
-  requests: { inc(): void };
-  duration: { observe(value: number): void };
 }
 
 function validRequestId(req: IncomingMessage): string | undefined {
