@@ -198,3 +198,29 @@ describe("Upgrade tunnelling", () => {
     }
   });
 });
+
+test("chunked request bodies (node:http transport) reuse pooled upstream connections too", async () => {
+  const upstream = await httpUpstream((req, res) => {
+    req.resume();
+    req.on("end", () => res.end("ok"));
+  });
+  let connections = 0;
+  upstream.server.on("connection", () => {
+    connections += 1;
+  });
+  const proxy = await startProxy({ upstreamPort: upstream.port });
+  const client = await RawClient.connect(proxy.port);
+  try {
+    for (let i = 0; i < 3; i++) {
+      client.write(
+        "POST / HTTP/1.1\r\nHost: svc\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n",
+      );
+      assert.equal((await client.read()).body.toString(), "ok");
+    }
+    assert.equal(connections, 1);
+  } finally {
+    client.close();
+    await proxy.stop();
+    await upstream.close();
+  }
+});

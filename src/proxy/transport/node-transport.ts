@@ -98,6 +98,7 @@ export function sendWithNodeHttp(
 
   return {
     abort() {
+      if (done) return;
       done = true;
       clearTimeout(connectTimer);
       upReq.destroy();
