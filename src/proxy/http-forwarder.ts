@@ -8,6 +8,7 @@ import { type LocalReply, sendLocalReply } from "./local-reply.ts";
 import type { RouteConfig } from "./proxy-config.ts";
 import type { ProxyMetrics } from "./proxy-metrics.ts";
 import { sendWithNodeHttp } from "./transport/node-transport.ts";
+import { sendRaw } from "./transport/raw-transport.ts";
 import { sendWithUndici } from "./transport/undici-transport.ts";
 import type { TryHandle } from "./transport/upstream-transport.ts";
 import { replyFor, type TryFailure } from "./upstream-errors.ts";
@@ -53,7 +54,11 @@ export function forward(options: ForwardOptions): void {
   const overallMs = route.timeoutSeconds * 1000;
   const perTryMs = route.perTryTimeoutSeconds * 1000;
   const retryable = idempotent.has(req.method!) && !options.hasBody && policy.maxRetries > 0;
-  const send = options.needsNodeHttp ? sendWithNodeHttp : sendWithUndici;
+  const send = options.needsNodeHttp
+    ? sendWithNodeHttp
+    : options.hasBody
+      ? sendWithUndici
+      : sendRaw;
   let tries = 0;
   let finished = false;
   let replied = false;

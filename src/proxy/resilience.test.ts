@@ -198,6 +198,58 @@ describe("misbehaving upstreams", () => {
   });
 });
 
+describe("upstream connections", () => {
+  test("a pooled connection the upstream has closed is not a failure for the next request", async () => {
+    const upstream = await rawUpstream((socket) => {
+      socket.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+      setTimeout(() => socket.destroy(), 20);
+    });
+    const proxy = await startProxy({ upstreamPort: upstream.port });
+    try {
+      assert.equal((await get(proxy.port)).status, 200);
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal((await get(proxy.port)).status, 200);
+    } finally {
+      await proxy.stop();
+      await upstream.close();
+    }
+  });
+
+  test("a malformed upstream response → 502, never passed on", async () => {
+    const upstream = await rawUpstream((socket) =>
+      socket.end("HTTP/1.1 200 OK\r\nX-Bad: a\u0001b\r\nContent-Length: 2\r\n\r\nok"),
+    );
+    const proxy = await startProxy({
+      listeners: [
+        { address: "127.0.0.1:0", routes: [{ cluster: "app", retries: { maxRetries: 0 } }] },
+      ],
+      clusters: { app: { endpoints: [`127.0.0.1:${upstream.port}`] } },
+    });
+    try {
+      const res = await get(proxy.port);
+      assert.equal(res.status, 502);
+      assert.equal(header(res, "x-bad"), undefined);
+    } finally {
+      await proxy.stop();
+      await upstream.close();
+    }
+  });
+
+  test("a close-delimited upstream body is relayed whole", async () => {
+    const upstream = await rawUpstream((socket) =>
+      socket.end("HTTP/1.1 200 OK\r\n\r\nuntil the end"),
+    );
+    const proxy = await startProxy({ upstreamPort: upstream.port });
+    try {
+      const res = await get(proxy.port);
+      assert.equal(res.body.toString(), "until the end");
+    } finally {
+      await proxy.stop();
+      await upstream.close();
+    }
+  });
+});
+
 describe("limits", () => {
   test("requests over the cluster's maxRequests → 503 UO with Retry-After", async () => {
     const held: (() => void)[] = [];

@@ -1,5 +1,6 @@
 import { Agent } from "node:http";
 import { Pool } from "undici";
+import { RawPool } from "../transport/raw-pool.ts";
 
 export interface EndpointOptions {
   idleTimeoutMs: number;
@@ -15,6 +16,7 @@ export class Endpoint {
   /** node:http pool (chunked request bodies, Expect: 100-continue). */
   readonly agent: Agent;
   #pool: Pool | undefined;
+  #rawPool: RawPool | undefined;
   readonly #idleTimeoutMs: number;
   readonly #maxConnections: number;
   /** Requests in flight to this endpoint (least-request LB). */
@@ -56,6 +58,17 @@ export class Endpoint {
     return this.#pool;
   }
 
+  /** The hand-written keep-alive pool for bodiless requests (created on first use). */
+  rawPool(): RawPool {
+    this.#rawPool ??= new RawPool({
+      host: this.host,
+      port: this.port,
+      idleTimeoutMs: this.#idleTimeoutMs,
+      maxConnections: this.#maxConnections,
+    });
+    return this.#rawPool;
+  }
+
   isAvailable(now: number): boolean {
     return this.healthy && this.ejectedUntil <= now;
   }
@@ -63,5 +76,6 @@ export class Endpoint {
   close(): void {
     this.agent.destroy();
     void this.#pool?.destroy().catch(() => {});
+    this.#rawPool?.close();
   }
 }
