@@ -93,7 +93,7 @@ describe("misbehaving upstreams", () => {
       listeners: [
         {
           address: "127.0.0.1:0",
-          routes: [{ cluster: "app", timeoutSeconds: 20, perTryTimeoutSeconds: 0.3 }],
+          routes: [{ cluster: "app", timeoutSeconds: 30, perTryTimeoutSeconds: 1 }],
         },
       ],
       clusters: { app: { endpoints: [`127.0.0.1:${upstream.port}`] } },
