@@ -61,7 +61,7 @@ export class AccessLog {
   }
 
   write(entry: AccessLogEntry): void {
-    this.#stream.write(`${JSON.stringify(entry)}\n`);
+    this.#stream.write(formatAccessLogLine(entry));
   }
 
   /** Flushes what is buffered and closes a file (stdout stays open). */
@@ -76,4 +76,12 @@ export class AccessLog {
       resolve();
     });
   }
+}
+
+const str = (value: string | null) => (value === null ? "null" : JSON.stringify(value));
+const num = (value: number | null) => (value === null ? "null" : String(value));
+
+/** The entry as one JSON line, built field by field (measurably cheaper than JSON.stringify). */
+export function formatAccessLogLine(e: AccessLogEntry): string {
+  return `{"start_time":"${e.start_time}","method":${str(e.method)},"path":${str(e.path)},"protocol":"${e.protocol}","status":${e.status},"response_flags":"${e.response_flags}","bytes_received":${e.bytes_received},"bytes_sent":${e.bytes_sent},"duration_ms":${e.duration_ms},"upstream_service_time_ms":${num(e.upstream_service_time_ms)},"upstream_host":${str(e.upstream_host)},"upstream_cluster":${str(e.upstream_cluster)},"route":${str(e.route)},"request_id":${str(e.request_id)},"client_address":${str(e.client_address)},"user_agent":${str(e.user_agent)},"authority":${str(e.authority)},"x_forwarded_for":${str(e.x_forwarded_for)}}\n`;
 }

@@ -5,7 +5,8 @@ import type { CompiledRoute } from "./route-table.ts";
 /** What one downstream request collected on its way, for the access log and metrics. */
 export interface Exchange {
   startedAt: number;
-  startTime: Date;
+  /** Date.now() at the start (a Date is made only for the access log). */
+  startTime: number;
   method: string;
   /** Request target as sent by the client. */
   url: string;
@@ -31,7 +32,7 @@ export function newExchange(
 ): Exchange {
   return {
     startedAt: performance.now(),
-    startTime: new Date(),
+    startTime: Date.now(),
     method,
     url,
     protocol,

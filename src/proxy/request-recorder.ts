@@ -71,7 +71,7 @@ export class RequestRecorder {
       return v === undefined ? null : Array.isArray(v) ? v.join(", ") : v;
     };
     log.write({
-      start_time: exchange.startTime.toISOString(),
+      start_time: new Date(exchange.startTime).toISOString(),
       method: exchange.method,
       path: exchange.url,
       protocol: exchange.protocol,
