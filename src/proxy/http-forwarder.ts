@@ -13,7 +13,18 @@ import { sendWithUndici } from "./transport/undici-transport.ts";
 import type { TryHandle } from "./transport/upstream-transport.ts";
 import { replyFor, type TryFailure } from "./upstream-errors.ts";
 
-const idempotent = new Set(["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"]);
+/** Methods retried on failure (RFC 9110 §9.2.2). */
+export const idempotentMethods: ReadonlySet<string> = new Set([
+  "GET",
+  "HEAD",
+  "OPTIONS",
+  "TRACE",
+  "PUT",
+  "DELETE",
+]);
+
+/** Bodies up to this size of idempotent requests are buffered so that they can be retried. */
+export const maxRetryBufferBytes = 64 * 1024;
 const bodyByDefault = new Set(["POST", "PUT", "PATCH"]);
 
 export interface ForwardOptions {
@@ -26,6 +37,8 @@ export interface ForwardOptions {
   path: string;
   headers: string[];
   hasBody: boolean;
+  /** The whole body, when it was buffered (small, idempotent): then the request can be retried. */
+  body?: Buffer | undefined;
   /** The body is chunked or the client expects 100-continue: use the node:http transport. */
   needsNodeHttp: boolean;
   maxBodyBytes: number;
@@ -53,10 +66,14 @@ export function forward(options: ForwardOptions): void {
   const started = performance.now();
   const overallMs = route.timeoutSeconds * 1000;
   const perTryMs = route.perTryTimeoutSeconds * 1000;
-  const retryable = idempotent.has(req.method!) && !options.hasBody && policy.maxRetries > 0;
+  const buffered = options.body;
+  const retryable =
+    idempotentMethods.has(req.method!) &&
+    (!options.hasBody || buffered !== undefined) &&
+    policy.maxRetries > 0;
   const send = options.needsNodeHttp
     ? sendWithNodeHttp
-    : options.hasBody
+    : options.hasBody && !buffered
       ? sendWithUndici
       : sendRaw;
   let tries = 0;
@@ -183,7 +200,7 @@ export function forward(options: ForwardOptions): void {
         method: req.method!,
         path: options.path,
         headers: options.headers,
-        body: options.hasBody ? req : undefined,
+        body: buffered ?? (options.hasBody ? req : undefined),
         connectTimeoutMs: cluster.config.connectTimeoutSeconds * 1000,
         bodyIdleMs: options.streamIdleMs,
       },
@@ -225,6 +242,7 @@ export function forward(options: ForwardOptions): void {
           res.end();
         },
         onBodySent(bytes) {
+          if (buffered) return; // counted once when buffered
           exchange.bytesReceived += bytes;
           if (exchange.bytesReceived > options.maxBodyBytes && !replied) {
             release();

@@ -11,7 +11,13 @@ import { ProxyErrorCodes } from "./error-codes.ts";
 import { addFlag, newExchange } from "./exchange.ts";
 import { RateLimiter } from "./filters/rate-limit/rate-limiter.ts";
 import { upstreamRequestHeaders } from "./hop-headers.ts";
-import { forward, methodHasBodyByDefault } from "./http-forwarder.ts";
+import {
+  type ForwardOptions,
+  forward,
+  idempotentMethods,
+  maxRetryBufferBytes,
+  methodHasBodyByDefault,
+} from "./http-forwarder.ts";
 import { type LocalReply, rawLocalReply, sendLocalReply } from "./local-reply.ts";
 import type { ListenerConfig } from "./proxy-config.ts";
 import type { ProxyMetrics } from "./proxy-metrics.ts";
@@ -244,7 +250,7 @@ export class ProxyListener {
     else if (!built.host) built.headers.push("host", routed.route.config.cluster);
     if (!hasBody && contentLength === undefined && methodHasBodyByDefault(req.method!))
       built.headers.push("content-length", "0");
-    forward({
+    const options: ForwardOptions = {
       req,
       res,
       exchange,
@@ -259,6 +265,33 @@ export class ProxyListener {
       metrics: this.#options.metrics,
       draining: () => this.#draining,
       done,
+    };
+    const bufferable =
+      hasBody &&
+      !options.needsNodeHttp &&
+      Number(contentLength) <= maxRetryBufferBytes &&
+      idempotentMethods.has(req.method!) &&
+      routed.route.config.retries.maxRetries > 0;
+    if (!bufferable) {
+      forward(options);
+      return;
+    }
+    // A small idempotent body is read whole first so that a failed try can be retried.
+    const chunks: Buffer[] = [];
+    let forwarded = false;
+    res.once("close", () => {
+      if (!forwarded) {
+        addFlag(exchange, "DC");
+        done();
+      }
+    });
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.once("end", () => {
+      if (res.destroyed) return;
+      forwarded = true;
+      const body = Buffer.concat(chunks);
+      exchange.bytesReceived = body.length;
+      forward({ ...options, body });
     });
   }
 

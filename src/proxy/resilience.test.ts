@@ -65,6 +65,41 @@ describe("misbehaving upstreams", () => {
     }
   });
 
+  test("a small PUT body is buffered and retried after a reset; a large one is streamed, not retried", async () => {
+    let connections = 0;
+    const upstream = await rawUpstream((socket, received) => {
+      const text = received.toString("latin1");
+      const end = text.indexOf("\r\n\r\n");
+      if (end === -1) return;
+      const length = Number(/content-length: (\d+)/i.exec(text)?.[1] ?? 0);
+      if (received.length < end + 4 + length) return;
+      const state = socket as unknown as { counted?: boolean };
+      if (state.counted) return;
+      state.counted = true;
+      connections += 1;
+      if (connections % 2 === 1) socket.resetAndDestroy();
+      else socket.end(`HTTP/1.1 200 OK\r\nContent-Length: ${length}\r\n\r\n${text.slice(end + 4)}`);
+    });
+    const proxy = await startProxy({ upstreamPort: upstream.port });
+    try {
+      const small = await rawRequest(
+        proxy.port,
+        "PUT /doc HTTP/1.1\r\nHost: svc\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello",
+      );
+      assert.equal(small.status, 200);
+      assert.equal(small.body.toString(), "hello", "the retry carried the same body");
+      const big = "x".repeat(70 * 1024);
+      const large = await rawRequest(
+        proxy.port,
+        `PUT /doc HTTP/1.1\r\nHost: svc\r\nContent-Length: ${big.length}\r\nConnection: close\r\n\r\n${big}`,
+      );
+      assert.equal(large.status, 502, "over 64 KiB: streamed, so not retried");
+    } finally {
+      await proxy.stop();
+      await upstream.close();
+    }
+  });
+
   test("a hanging upstream → 504 UT after the route timeout", async () => {
     const upstream = await rawUpstream(() => {});
     const proxy = await startProxy({

@@ -77,6 +77,7 @@ export function sendWithNodeHttp(
 
   const body = req.body;
   if (!body) upReq.end();
+  else if (Buffer.isBuffer(body)) upReq.end(body);
   else {
     body.on("data", (chunk: Buffer) => {
       if (done) return;

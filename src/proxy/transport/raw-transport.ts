@@ -12,10 +12,13 @@ function classify(message: string): TryFailure {
 }
 
 /**
- * The hot path: requests without a body, written as one string on a pooled keep-alive socket,
+ * The hot path: requests without a body (or with a small buffered one), written in one go on a
+ * pooled keep-alive socket,
  * the response parsed by ResponseParser. Falls back to undici when the pool is at its limit.
  */
 export function sendRaw(endpoint: Endpoint, req: TryRequest, callbacks: TryCallbacks): TryHandle {
+  if (req.body !== undefined && !Buffer.isBuffer(req.body))
+    return sendWithUndici(endpoint, req, callbacks);
   const pool = endpoint.rawPool();
   const connection = pool.acquire();
   if (!connection) return sendWithUndici(endpoint, req, callbacks);
@@ -77,7 +80,12 @@ export function sendRaw(endpoint: Endpoint, req: TryRequest, callbacks: TryCallb
   const h = req.headers;
   for (let i = 0; i < h.length; i += 2) head += `${h[i]}: ${h[i + 1]}\r\n`;
   parser.start(req.method === "HEAD");
-  socket.write(`${head}\r\n`, "latin1");
+  if (req.body && req.body.length > 0) {
+    socket.cork();
+    socket.write(`${head}\r\n`, "latin1");
+    socket.write(req.body);
+    socket.uncork();
+  } else socket.write(`${head}\r\n`, "latin1");
   return {
     abort() {
       if (done) return;

@@ -9,8 +9,8 @@ export interface TryRequest {
   path: string;
   /** Raw [name, value, …] pairs, hop-by-hop already removed. */
   headers: string[];
-  /** The downstream request whose body is streamed up; undefined when there is no body. */
-  body: IncomingMessage | undefined;
+  /** The body: streamed from the downstream request, or buffered whole; undefined when none. */
+  body: IncomingMessage | Buffer | undefined;
   connectTimeoutMs: number;
   /** No body bytes from the upstream for this long → error "timeout". */
   bodyIdleMs: number;
