@@ -193,3 +193,30 @@ test("connections over maxConnections are closed without reaching the app", asyn
     await upstream.close();
   }
 });
+
+test("a client that stops sending its body is cut off after streamIdleTimeoutSeconds", async () => {
+  let upstreamSawClose = false;
+  const upstream = await rawUpstream((socket) => {
+    socket.once("close", () => {
+      upstreamSawClose = true;
+    });
+  });
+  const proxy = await startProxy({
+    upstreamPort: upstream.port,
+    listeners: [
+      { address: "127.0.0.1:0", routes: [{ cluster: "app" }], streamIdleTimeoutSeconds: 0.5 },
+    ],
+  });
+  const client = await RawClient.connect(proxy.port);
+  try {
+    client.write("POST / HTTP/1.1\r\nHost: svc\r\nContent-Length: 100000\r\n\r\n");
+    client.write("x".repeat(70_000));
+    await client.waitClosed(15_000);
+    for (let i = 0; i < 100 && !upstreamSawClose; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(upstreamSawClose, "the upstream request was aborted too");
+  } finally {
+    client.close();
+    await proxy.stop();
+    await upstream.close();
+  }
+});

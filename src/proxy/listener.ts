@@ -82,6 +82,9 @@ export class ProxyListener {
       joinDuplicateHeaders: false,
     });
     this.#server.maxConnections = config.maxConnections;
+    // A connection with a request in flight and no bytes either way for this long is closed
+    // (Envoy's stream_idle_timeout); idle keep-alive connections use keepAliveTimeout.
+    this.#server.timeout = config.streamIdleTimeoutSeconds * 1000;
     const handle = (req: IncomingMessage, res: ServerResponse) => this.#handle(req, res);
     this.#server.on("request", handle);
     this.#server.on("checkContinue", handle);
