@@ -208,6 +208,13 @@ export function forward(options: ForwardOptions): void {
         onContinue() {
           if (!res.headersSent) res.writeContinue();
         },
+        onInfo(status, rawHeaders) {
+          if (status !== 103 || res.headersSent || over) return;
+          const links: string[] = [];
+          for (let i = 0; i < rawHeaders.length; i += 2)
+            if (rawHeaders[i]!.toLowerCase() === "link") links.push(rawHeaders[i + 1]!);
+          if (links.length > 0) res.writeEarlyHints({ link: links });
+        },
         onHead(status, message, rawHeaders) {
           if (over || finished || replied) return false;
           clearTimeout(tryTimer);

@@ -224,3 +224,24 @@ test("chunked request bodies (node:http transport) reuse pooled upstream connect
     await upstream.close();
   }
 });
+
+test("103 Early Hints from the upstream reach the client before the response", async () => {
+  const upstream = await rawUpstream((socket) =>
+    socket.end(
+      "HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+    ),
+  );
+  const proxy = await startProxy({ upstreamPort: upstream.port });
+  const client = await RawClient.connect(proxy.port);
+  try {
+    client.write("GET / HTTP/1.1\r\nHost: svc\r\n\r\n");
+    const hints = await client.read();
+    assert.equal(hints.status, 103);
+    assert.equal(header(hints, "link"), "</style.css>; rel=preload");
+    assert.equal((await client.read()).body.toString(), "ok");
+  } finally {
+    client.close();
+    await proxy.stop();
+    await upstream.close();
+  }
+});

@@ -45,6 +45,9 @@ export function sendWithNodeHttp(
   upReq.on("continue", () => {
     if (!done) callbacks.onContinue();
   });
+  upReq.on("information", (info: { statusCode: number; rawHeaders: string[] }) => {
+    if (!done && info.statusCode !== 100) callbacks.onInfo(info.statusCode, info.rawHeaders);
+  });
   upReq.once("response", (res: IncomingMessage) => {
     clearTimeout(connectTimer);
     upRes = res;

@@ -13,6 +13,7 @@ export class RawConnection {
   constructor(socket: Socket) {
     this.socket = socket;
     this.parser = new ResponseParser({
+      onInfo: (status, raw) => this.handlers?.onInfo?.(status, raw),
       onHead: (status, message, raw) => this.handlers?.onHead(status, message, raw),
       onBody: (chunk) => this.handlers?.onBody(chunk),
       onEnd: (trailers, keepAlive) => this.handlers?.onEnd(trailers, keepAlive),

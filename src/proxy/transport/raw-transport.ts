@@ -39,6 +39,9 @@ export function sendRaw(endpoint: Endpoint, req: TryRequest, callbacks: TryCallb
     callbacks.onError(classify(message), message, headSeen);
   };
   connection.handlers = {
+    onInfo(status, rawHeaders) {
+      if (!done) callbacks.onInfo(status, rawHeaders);
+    },
     onHead(status, message, rawHeaders) {
       if (done) return;
       headSeen = true;

@@ -4,6 +4,8 @@
  * connection's close. Hand-written because the hot path measurably beats a general client.
  */
 export interface ResponseHandlers {
+  /** An interim 1xx response (e.g. 103 Early Hints) before the final one. */
+  onInfo?(status: number, rawHeaders: string[]): void;
   /** Status line and headers of the final (non-1xx) response. */
   onHead(status: number, message: string, rawHeaders: string[]): void;
   onBody(chunk: Buffer): void;
@@ -206,7 +208,10 @@ export class ResponseParser {
         }
       } else if (lower === "connection") connection += `${value.toLowerCase()},`;
     }
-    if (status < 200) return S.head;
+    if (status < 200) {
+      this.#handlers.onInfo?.(status, raw);
+      return S.head;
+    }
     this.#keepAlive = http10 ? connection.includes("keep-alive") : !connection.includes("close");
     this.#handlers.onHead(status, m[3] ?? "", raw);
     if (this.#state === S.failed) return undefined;

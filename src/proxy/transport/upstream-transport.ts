@@ -20,6 +20,8 @@ export interface TryRequest {
 export interface TryCallbacks {
   /** The upstream sent 100 Continue. */
   onContinue(): void;
+  /** The upstream sent another interim response (103 Early Hints is relayed). */
+  onInfo(status: number, rawHeaders: string[]): void;
   /** Response head. Return false to discard the response (its body is dropped, e.g. for a retry). */
   onHead(status: number, message: string, rawHeaders: string[]): boolean;
   /** A body chunk; return false when the client is full (the transport pauses until resume()). */
