@@ -283,3 +283,10 @@ test("a minimal proxy section loads with Envoy-like defaults", async () => {
   assert.equal(config.proxy!.clusters.app!.maxRequests, 1024);
   assert.equal(route.retries.backoffBaseSeconds, 0.025);
 });
+
+test("examples/proxy/sidecar.yaml is valid", async () => {
+  const path = new URL("../../examples/proxy/sidecar.yaml", import.meta.url).pathname;
+  const { config } = await loadConfigFile(path);
+  assert.equal(config.proxy!.listeners.length, 2);
+  assert.equal(config.proxy!.clusters.orders!.type, "dns");
+});
