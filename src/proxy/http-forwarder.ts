@@ -9,7 +9,6 @@ import type { RouteConfig } from "./proxy-config.ts";
 import type { ProxyMetrics } from "./proxy-metrics.ts";
 import { sendWithNodeHttp } from "./transport/node-transport.ts";
 import { sendRaw } from "./transport/raw-transport.ts";
-import { sendWithUndici } from "./transport/undici-transport.ts";
 import type { TryHandle } from "./transport/upstream-transport.ts";
 import { replyFor, type TryFailure } from "./upstream-errors.ts";
 
@@ -71,11 +70,7 @@ export function forward(options: ForwardOptions): void {
     idempotentMethods.has(req.method!) &&
     (!options.hasBody || buffered !== undefined) &&
     policy.maxRetries > 0;
-  const send = options.needsNodeHttp
-    ? sendWithNodeHttp
-    : options.hasBody && !buffered
-      ? sendWithUndici
-      : sendRaw;
+  const send = options.needsNodeHttp ? sendWithNodeHttp : sendRaw;
   let tries = 0;
   let finished = false;
   let replied = false;

@@ -1,5 +1,4 @@
 import { Agent } from "node:http";
-import { Pool } from "undici";
 import { RawPool } from "../transport/raw-pool.ts";
 
 export interface EndpointOptions {
@@ -13,9 +12,8 @@ export class Endpoint {
   readonly port: number;
   /** "host:port", the access log's upstream endpoint and the bounded-by-config identity. */
   readonly address: string;
-  /** node:http pool (chunked request bodies, Expect: 100-continue). */
+  /** node:http pool (chunked request bodies, Expect: 100-continue, overflow of the raw pool). */
   readonly agent: Agent;
-  #pool: Pool | undefined;
   #rawPool: RawPool | undefined;
   readonly #idleTimeoutMs: number;
   readonly #maxConnections: number;
@@ -45,19 +43,6 @@ export class Endpoint {
     });
   }
 
-  /** The undici keep-alive pool to this endpoint (created on first use). */
-  pool(connectTimeoutMs: number): Pool {
-    this.#pool ??= new Pool(`http://${this.address}`, {
-      connections: this.#maxConnections,
-      pipelining: 1,
-      keepAliveTimeout: this.#idleTimeoutMs,
-      keepAliveMaxTimeout: this.#idleTimeoutMs,
-      connect: { timeout: connectTimeoutMs },
-      strictContentLength: true,
-    });
-    return this.#pool;
-  }
-
   /** The hand-written keep-alive pool for bodiless requests (created on first use). */
   rawPool(): RawPool {
     this.#rawPool ??= new RawPool({
@@ -75,7 +60,6 @@ export class Endpoint {
 
   close(): void {
     this.agent.destroy();
-    void this.#pool?.destroy().catch(() => {});
     this.#rawPool?.close();
   }
 }

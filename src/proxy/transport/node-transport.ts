@@ -4,8 +4,9 @@ import { classifyError } from "../upstream-errors.ts";
 import type { TryCallbacks, TryHandle, TryRequest } from "./upstream-transport.ts";
 
 /**
- * The node:http transport: used for what undici does not do — request bodies that are chunked
- * (so their trailers pass) and `Expect: 100-continue` (so the upstream's 100 is relayed).
+ * The node:http transport: used for chunked request bodies (so their trailers pass),
+ * `Expect: 100-continue` (so the upstream's 100 is relayed), and when the raw pool of an
+ * endpoint is at its connection limit (node:http's agent queues).
  */
 export function sendWithNodeHttp(
   endpoint: Endpoint,

@@ -1,6 +1,7 @@
+import type { IncomingMessage } from "node:http";
 import type { Endpoint } from "../cluster/endpoint.ts";
 import type { TryFailure } from "../upstream-errors.ts";
-import { sendWithUndici } from "./undici-transport.ts";
+import { sendWithNodeHttp } from "./node-transport.ts";
 import type { TryCallbacks, TryHandle, TryRequest } from "./upstream-transport.ts";
 
 const connectFailures =
@@ -12,23 +13,42 @@ function classify(message: string): TryFailure {
 }
 
 /**
- * The hot path: requests without a body (or with a small buffered one), written in one go on a
- * pooled keep-alive socket,
- * the response parsed by ResponseParser. Falls back to undici when the pool is at its limit.
+ * The hot path: the request head written as one string on a pooled keep-alive socket, a
+ * Content-Length body (buffered, or streamed with backpressure) after it, and the response
+ * parsed by ResponseParser. When the pool is at maxConnections, node:http's agent queues it.
  */
 export function sendRaw(endpoint: Endpoint, req: TryRequest, callbacks: TryCallbacks): TryHandle {
-  if (req.body !== undefined && !Buffer.isBuffer(req.body))
-    return sendWithUndici(endpoint, req, callbacks);
   const pool = endpoint.rawPool();
   const connection = pool.acquire();
-  if (!connection) return sendWithUndici(endpoint, req, callbacks);
+  if (!connection) return sendWithNodeHttp(endpoint, req, callbacks);
   const { socket, parser } = connection;
   let done = false;
   let headSeen = false;
+  let bodySent = req.body === undefined || Buffer.isBuffer(req.body);
   let connectTimer: NodeJS.Timeout | undefined;
+  const stream = Buffer.isBuffer(req.body) ? undefined : req.body;
+
+  const onBodyData = (chunk: Buffer) => {
+    if (done) return;
+    callbacks.onBodySent(chunk.length);
+    if (!socket.write(chunk)) {
+      stream!.pause();
+      socket.once("drain", () => stream!.resume());
+    }
+  };
+  const onBodyEnd = () => {
+    bodySent = true;
+  };
+  const detachBody = (body: IncomingMessage | undefined) => {
+    if (!body) return;
+    body.off("data", onBodyData);
+    body.off("end", onBodyEnd);
+    if (body.isPaused()) body.resume();
+  };
   const close = () => {
     connection.handlers = undefined;
     parser.abort();
+    detachBody(stream);
     socket.destroy();
   };
   const fail = (message: string) => {
@@ -69,8 +89,11 @@ export function sendRaw(endpoint: Endpoint, req: TryRequest, callbacks: TryCallb
       done = true;
       socket.setTimeout(0);
       if (socket.isPaused()) socket.resume();
-      if (keepAlive) pool.release(connection);
-      else close();
+      // An answer before the whole request body was sent leaves the connection unusable.
+      if (keepAlive && bodySent) {
+        detachBody(stream);
+        pool.release(connection);
+      } else close();
       callbacks.onEnd(trailers);
     },
     onError: fail,
@@ -83,12 +106,16 @@ export function sendRaw(endpoint: Endpoint, req: TryRequest, callbacks: TryCallb
   const h = req.headers;
   for (let i = 0; i < h.length; i += 2) head += `${h[i]}: ${h[i + 1]}\r\n`;
   parser.start(req.method === "HEAD");
-  if (req.body && req.body.length > 0) {
+  if (Buffer.isBuffer(req.body) && req.body.length > 0) {
     socket.cork();
     socket.write(`${head}\r\n`, "latin1");
     socket.write(req.body);
     socket.uncork();
   } else socket.write(`${head}\r\n`, "latin1");
+  if (stream) {
+    stream.on("data", onBodyData);
+    stream.once("end", onBodyEnd);
+  }
   return {
     abort() {
       if (done) return;
