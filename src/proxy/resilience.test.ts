@@ -3,6 +3,7 @@ import { describe, test } from "node:test";
 import {
   header,
   httpUpstream,
+  RawClient,
   rawRequest,
   rawUpstream,
   refusedPort,
@@ -265,6 +266,42 @@ describe("upstream connections", () => {
       assert.equal(res.status, 502);
       assert.equal(header(res, "x-bad"), undefined);
     } finally {
+      await proxy.stop();
+      await upstream.close();
+    }
+  });
+
+  test("an upstream answering before the whole request body arrived: answer relayed, next request clean", async () => {
+    let connections = 0;
+    const upstream = await httpUpstream((req, res) => {
+      if (req.url === "/early") {
+        res.writeHead(413, { connection: "keep-alive" }).end("too big");
+        return;
+      }
+      req.resume();
+      req.on("end", () => res.end("fine"));
+    });
+    upstream.server.on("connection", () => {
+      connections += 1;
+    });
+    const proxy = await startProxy({ upstreamPort: upstream.port });
+    const client = await RawClient.connect(proxy.port);
+    try {
+      const big = "x".repeat(200 * 1024);
+      client.write(
+        `POST /early HTTP/1.1\r\nHost: svc\r\nContent-Length: ${big.length}\r\n\r\n${big}`,
+      );
+      const early = await client.read();
+      assert.equal(early.status, 413);
+      assert.equal(early.body.toString(), "too big");
+      const next = await rawRequest(
+        proxy.port,
+        "POST /ok HTTP/1.1\r\nHost: svc\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi",
+      );
+      assert.equal(next.body.toString(), "fine");
+      assert.ok(connections >= 1);
+    } finally {
+      client.close();
       await proxy.stop();
       await upstream.close();
     }
