@@ -68,6 +68,21 @@ interface Result {
   rps: number;
   p50: string;
   p99: string;
+  /** CPU time (user + system) the target process spent per request, in microseconds. */
+  cpuUs: number;
+}
+
+/** utime + stime of a process, in clock ticks (100 per second on Linux). */
+async function cpuTicks(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+/** The nginx worker (the master's only child) does the proxying. */
+async function nginxWorker(masterPid: number): Promise<number> {
+  const children = await readFile(`/proc/${masterPid}/task/${masterPid}/children`, "utf8");
+  return Number(children.trim().split(" ")[0]);
 }
 
 function toMs(text: string): number {
@@ -77,7 +92,8 @@ function toMs(text: string): number {
   return m[2] === "us" ? v / 1000 : m[2] === "s" ? v * 1000 : v;
 }
 
-async function wrk(url: string, conns = connections): Promise<Result> {
+async function wrk(url: string, pid: number, conns = connections): Promise<Result> {
+  const before = await cpuTicks(pid);
   const { stdout } = await run(
     "wrk",
     ["-t1", `-c${conns}`, `-d${duration}s`, "--latency", "--timeout", "5s", url],
@@ -86,7 +102,9 @@ async function wrk(url: string, conns = connections): Promise<Result> {
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1] ?? Number.NaN);
   const p50 = /^\s+50%\s+(\S+)/m.exec(stdout)?.[1] ?? "?";
   const p99 = /^\s+99%\s+(\S+)/m.exec(stdout)?.[1] ?? "?";
-  return { rps, p50: `${toMs(p50).toFixed(2)}ms`, p99: `${toMs(p99).toFixed(2)}ms` };
+  const requests = Number(/(\d+) requests in/.exec(stdout)?.[1] ?? Number.NaN);
+  const cpuUs = (((await cpuTicks(pid)) - before) * 10_000) / requests;
+  return { rps, p50: `${toMs(p50).toFixed(2)}ms`, p99: `${toMs(p99).toFixed(2)}ms`, cpuUs };
 }
 
 async function peakRssMb(pid: number): Promise<number> {
@@ -103,7 +121,7 @@ try {
   const adminPort = await freePort();
   const nginxPort = await freePort();
   const fastifyPort = await freePort();
-  await start(node, ["bench/proxy/app.ts", String(appPort)], /ready/, appPort);
+  const app = await start(node, ["bench/proxy/app.ts", String(appPort)], /ready/, appPort);
 
   const config = join(dir, "sidecar.yaml");
   await writeFile(
@@ -121,13 +139,13 @@ try {
     join(dir, "nginx.conf"),
     `worker_processes 1;\ndaemon off;\npid ${dir}/nginx.pid;\nerror_log ${dir}/nginx-error.log warn;\nevents { worker_connections 4096; }\nhttp {\n  access_log off;\n  client_body_temp_path ${dir}; proxy_temp_path ${dir};\n  fastcgi_temp_path ${dir}; uwsgi_temp_path ${dir}; scgi_temp_path ${dir};\n  upstream app { server 127.0.0.1:${appPort}; keepalive 64; }\n  server {\n    listen 127.0.0.1:${nginxPort};\n    location / { proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection ""; }\n  }\n}\n`,
   );
-  await start(
+  const nginx = await start(
     "nginx",
     ["-p", dir, "-c", join(dir, "nginx.conf"), "-e", join(dir, "nginx-error.log")],
     undefined,
     nginxPort,
   );
-  await start(
+  const fastify = await start(
     node,
     ["bench/proxy/fastify-proxy.ts", String(fastifyPort), String(appPort)],
     /ready/,
@@ -135,11 +153,16 @@ try {
   );
 
   const targets = [
-    ["direct", appPort],
-    ["sidecar", sidecarPort],
-    ["nginx", nginxPort],
-    ["fastify", fastifyPort],
+    ["direct", appPort, app.pid!],
+    ["sidecar", sidecarPort, sidecar.pid!],
+    ["nginx", nginxPort, await nginxWorker(nginx.pid!)],
+    ["fastify", fastifyPort, fastify.pid!],
   ] as const;
+  // Warm up every target (JIT, pools) before anything is measured.
+  for (const [, port] of targets)
+    await run("wrk", ["-t1", `-c${connections}`, "-d2s", `http://127.0.0.1:${port}/`], {
+      timeout: 30_000,
+    });
   console.log(
     `wrk -t1 -c${connections} -d${duration}s per run, best of ${rounds} interleaved runs, loopback\n`,
   );
@@ -149,25 +172,33 @@ try {
   ] as const) {
     const results = new Map<string, Result>();
     for (let round = 0; round < rounds; round++) {
-      for (const [name, port] of targets) {
-        const result = await wrk(`http://127.0.0.1:${port}${path}`);
+      for (const [name, port, pid] of targets) {
+        const result = await wrk(`http://127.0.0.1:${port}${path}`, pid);
         if ((results.get(name)?.rps ?? -1) < result.rps) results.set(name, result);
       }
     }
     console.log(`response ${label}`);
-    console.log("  target     req/s      p50        p99       ×direct");
+    console.log(
+      "  target     req/s      p50        p99       ×direct   CPU µs/req (proxy process)",
+    );
     const direct = results.get("direct")!.rps;
     for (const [name, r] of results)
       console.log(
-        `  ${name.padEnd(9)} ${r.rps.toFixed(0).padStart(8)}  ${r.p50.padStart(9)}  ${r.p99.padStart(9)}   ${(r.rps / direct).toFixed(2)}`,
+        `  ${name.padEnd(9)} ${r.rps.toFixed(0).padStart(8)}  ${r.p50.padStart(9)}  ${r.p99.padStart(9)}   ${(r.rps / direct).toFixed(2)}      ${r.cpuUs.toFixed(1)}`,
       );
-    const s = results.get("sidecar")!.rps;
+    const s = results.get("sidecar")!;
+    const nginxResult = results.get("nginx")!;
+    const fastifyResult = results.get("fastify")!;
     console.log(
-      `  sidecar/nginx = ${(s / results.get("nginx")!.rps).toFixed(2)}   sidecar/fastify = ${(s / results.get("fastify")!.rps).toFixed(2)}\n`,
+      `  req/s: sidecar/nginx = ${(s.rps / nginxResult.rps).toFixed(2)}   sidecar/fastify = ${(s.rps / fastifyResult.rps).toFixed(2)}`,
+    );
+    // On a shared machine CPU per request is steadier than req/s: nginx CPU ÷ sidecar CPU.
+    console.log(
+      `  CPU efficiency: sidecar vs nginx = ${(nginxResult.cpuUs / s.cpuUs).toFixed(2)}   sidecar vs fastify = ${(fastifyResult.cpuUs / s.cpuUs).toFixed(2)}\n`,
     );
   }
   console.log(`sidecar peak RSS: ${(await peakRssMb(sidecar.pid!)).toFixed(1)} MB`);
-  const many = await wrk(`http://127.0.0.1:${sidecarPort}/`, 1000);
+  const many = await wrk(`http://127.0.0.1:${sidecarPort}/`, sidecar.pid!, 1000);
   console.log(
     `sidecar with 1000 connections: ${many.rps.toFixed(0)} req/s, p99 ${many.p99}, peak RSS ${(await peakRssMb(sidecar.pid!)).toFixed(1)} MB`,
   );
