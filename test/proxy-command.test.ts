@@ -53,6 +53,18 @@ test("`sidecar proxy --listen … --upstream …` proxies to the app and drains 
   }
 });
 
+test("`sidecar proxy -c` with a file that has no proxy: section is a usage error", async () => {
+  const dir = await tempDir();
+  try {
+    const config = await writeConfig(dir.path, "log: { level: warn }\n");
+    const { code, stderr } = await runSidecar(["proxy", "-c", config]);
+    assert.equal(code, 2);
+    assert.match(stderr, /has none/);
+  } finally {
+    await dir.cleanup();
+  }
+});
+
 test("`sidecar proxy` with a bad --upstream is a usage error", async () => {
   const { code, stderr } = await runSidecar(["proxy", "--upstream", "ftp://x"]);
   assert.equal(code, 2);

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { loadConfigFile } from "../../runtime/config/load-config.ts";
 import { parseAddress } from "../../runtime/config/schema-helpers.ts";
 import { ErrorCodes, SidecarError } from "../../runtime/errors.ts";
 import { resolveConfigPath } from "../config-path.ts";
@@ -70,11 +71,14 @@ export function registerProxyCommand(program: Command, setExitCode: (code: numbe
     .action(async (options: ProxyFlags) => {
       const configPath = resolveConfigPath(options.config);
       const overlay = proxyOverlay(options);
-      if (!overlay && configPath === undefined)
-        throw new SidecarError(
-          ErrorCodes.USAGE,
-          "Nothing to proxy: give --upstream http://HOST:PORT, or -c with a proxy: section",
-        );
+      if (!overlay) {
+        const loaded = configPath === undefined ? undefined : await loadConfigFile(configPath);
+        if (!loaded?.config.proxy)
+          throw new SidecarError(
+            ErrorCodes.USAGE,
+            `Nothing to proxy: give --upstream http://HOST:PORT, or -c with a proxy: section${configPath ? ` (${configPath} has none)` : ""}`,
+          );
+      }
       setExitCode(await runSidecar({ configPath, ...(overlay ? { overlay } : {}) }));
     });
 }
