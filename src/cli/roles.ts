@@ -1,3 +1,4 @@
+import { createProxyRole } from "../proxy/proxy-role.ts";
 import type { SidecarConfig } from "../runtime/config/schema.ts";
 import type { Role } from "../runtime/role.ts";
 import type { Logger } from "../runtime/telemetry/logger.ts";
@@ -18,6 +19,8 @@ export interface ConfiguredRoles {
 }
 
 /** The roles whose sections are present in the config, in the order the runtime starts them. */
-export function buildConfiguredRoles(_ctx: RoleContext): ConfiguredRoles {
-  return { beforeApp: [], afterApp: [] };
+export function buildConfiguredRoles(ctx: RoleContext): ConfiguredRoles {
+  const afterApp: Role[] = [];
+  if (ctx.config.proxy) afterApp.push(createProxyRole(ctx.config.proxy, ctx));
+  return { beforeApp: [], afterApp };
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { proxyConfigSchema } from "../../proxy/proxy-config.ts";
 import { adminConfigSchema } from "../admin/admin-config.ts";
 import { appConfigSchema } from "../app/app-config.ts";
 import { seconds } from "./schema-helpers.ts";
@@ -33,6 +34,7 @@ export const sidecarConfigSchema = z.strictObject({
     })
     .default({ gracePeriodSeconds: 30 }),
   app: appConfigSchema,
+  proxy: proxyConfigSchema.optional(),
 });
 
 export type SidecarConfig = z.infer<typeof sidecarConfigSchema>;

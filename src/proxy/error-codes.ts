@@ -1,0 +1,34 @@
+/**
+ * The proxy's codes. Those for requests appear in the JSON body of the responses the sidecar
+ * generates itself (with the `x-sidecar-error` header carrying the Envoy response flag).
+ */
+export const ProxyErrorCodes = {
+  /** 502 UF: no connection to any endpoint could be made. */
+  UPSTREAM_CONNECT: "SIDECAR_ERR_PROXY_UPSTREAM_CONNECT",
+  /** 502 UC: the upstream closed or reset the connection before a full response. */
+  UPSTREAM_RESET: "SIDECAR_ERR_PROXY_UPSTREAM_RESET",
+  /** 504 UT: no response headers within the route's (per-try) timeout. */
+  UPSTREAM_TIMEOUT: "SIDECAR_ERR_PROXY_UPSTREAM_TIMEOUT",
+  /** 503 UH: every endpoint is ejected or failing health checks, or DNS gave none. */
+  NO_HEALTHY_UPSTREAM: "SIDECAR_ERR_PROXY_NO_HEALTHY_UPSTREAM",
+  /** 503 UO: the cluster's maxRequests is reached. */
+  OVERFLOW: "SIDECAR_ERR_PROXY_OVERFLOW",
+  /** 404 NR: no route matches. */
+  NO_ROUTE: "SIDECAR_ERR_PROXY_NO_ROUTE",
+  /** 429 RL: a local rate limit is exhausted. */
+  RATE_LIMITED: "SIDECAR_ERR_PROXY_RATE_LIMITED",
+  /** 400 DPE: malformed request (framing, header syntax). */
+  BAD_REQUEST: "SIDECAR_ERR_PROXY_BAD_REQUEST",
+  /** 431: the header block is over maxHeaderBytes. */
+  HEADERS_TOO_LARGE: "SIDECAR_ERR_PROXY_HEADERS_TOO_LARGE",
+  /** 414: the request target is over maxUrlBytes. */
+  URL_TOO_LONG: "SIDECAR_ERR_PROXY_URL_TOO_LONG",
+  /** 413: the body is over maxRequestBodyBytes. */
+  BODY_TOO_LARGE: "SIDECAR_ERR_PROXY_BODY_TOO_LARGE",
+  /** 408: the client did not send its headers within headersTimeoutSeconds. */
+  REQUEST_TIMEOUT: "SIDECAR_ERR_PROXY_REQUEST_TIMEOUT",
+  /** Logged: resolving a dns cluster's name failed (the last good endpoints are kept). */
+  DNS_RESOLVE: "SIDECAR_ERR_PROXY_DNS_RESOLVE",
+} as const;
+
+export type ProxyErrorCode = (typeof ProxyErrorCodes)[keyof typeof ProxyErrorCodes];

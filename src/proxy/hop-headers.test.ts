@@ -1,0 +1,93 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import {
+  downstreamResponseHeaders,
+  newTraceparent,
+  upstreamRequestHeaders,
+} from "./hop-headers.ts";
+
+const options = { clientAddress: "::ffff:10.0.0.7", proto: "http", upgrade: false, chunked: false };
+
+test("drops every Connection-named header, case-insensitively, across several Connection headers", () => {
+  const { headers } = upstreamRequestHeaders(
+    [
+      "Host",
+      "a",
+      "Connection",
+      "X-One",
+      "connection",
+      " x-two ,",
+      "X-ONE",
+      "1",
+      "x-two",
+      "2",
+      "X-Three",
+      "3",
+    ],
+    options,
+  );
+  assert.deepEqual(
+    headers.filter((_, i) => i % 2 === 0 && i < 4),
+    ["Host", "X-Three"],
+  );
+});
+
+test("X-Forwarded-For joins every incoming value and appends the client without the v4-mapped prefix", () => {
+  const { headers } = upstreamRequestHeaders(
+    ["X-Forwarded-For", "1.1.1.1", "x-forwarded-for", "2.2.2.2"],
+    options,
+  );
+  const i = headers.indexOf("x-forwarded-for");
+  assert.equal(headers[i + 1], "1.1.1.1, 2.2.2.2, 10.0.0.7");
+});
+
+test("an invalid X-Request-Id or traceparent is replaced", () => {
+  const { headers, requestId } = upstreamRequestHeaders(
+    [
+      "X-Request-Id",
+      "bad id with spaces",
+      "traceparent",
+      "00-00000000000000000000000000000000-0000000000000000-01",
+    ],
+    options,
+  );
+  assert.notEqual(requestId, "bad id with spaces");
+  const tp = headers[headers.indexOf("traceparent") + 1]!;
+  assert.match(tp, /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+  assert.notEqual(tp.slice(3, 35), "0".repeat(32));
+});
+
+test("traceparents are unique", () => {
+  const seen = new Set(Array.from({ length: 1000 }, () => newTraceparent()));
+  assert.equal(seen.size, 1000);
+});
+
+test("an upgrade request keeps Upgrade and gets Connection: upgrade", () => {
+  const { headers } = upstreamRequestHeaders(["Connection", "Upgrade", "Upgrade", "websocket"], {
+    ...options,
+    upgrade: true,
+  });
+  assert.deepEqual(headers.slice(-4), ["connection", "upgrade", "upgrade", "websocket"]);
+});
+
+test("response: hop-by-hop and Connection-named headers go, end-to-end ones stay in order", () => {
+  assert.deepEqual(
+    downstreamResponseHeaders([
+      "Content-Type",
+      "text/plain",
+      "Connection",
+      "x-internal",
+      "X-Internal",
+      "1",
+      "Transfer-Encoding",
+      "chunked",
+      "Set-Cookie",
+      "a=1",
+      "Set-Cookie",
+      "b=2",
+      "Trailer",
+      "x-sum",
+    ]),
+    ["Content-Type", "text/plain", "Set-Cookie", "a=1", "Set-Cookie", "b=2", "Trailer", "x-sum"],
+  );
+});

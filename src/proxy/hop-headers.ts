@@ -1,0 +1,140 @@
+import { randomFillSync, randomUUID } from "node:crypto";
+
+/** Hop-by-hop headers (RFC 9110 §7.6.1) removed in both directions, besides those named in Connection. */
+const hopByHop = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "te",
+  "transfer-encoding",
+  "upgrade",
+]);
+
+const requestIdPattern = /^[\x21-\x7e]{1,200}$/;
+const traceparentPattern = /^00-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}$/;
+
+/** Random bytes drawn from a refilled pool: one getrandom call per 170 trace ids, not two each. */
+const pool = Buffer.alloc(4096);
+let poolOffset = pool.length;
+function randomHex(bytes: number): string {
+  if (poolOffset + bytes > pool.length) {
+    randomFillSync(pool);
+    poolOffset = 0;
+  }
+  const hex = pool.toString("hex", poolOffset, poolOffset + bytes);
+  poolOffset += bytes;
+  return hex;
+}
+
+/** A new W3C traceparent (version 00, sampled). */
+export function newTraceparent(): string {
+  return `00-${randomHex(16)}-${randomHex(8)}-01`;
+}
+
+/** Names listed in every Connection header of `raw` (lower case). */
+function connectionNamed(raw: readonly string[]): Set<string> | undefined {
+  let named: Set<string> | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i]!.length !== 10 || raw[i]!.toLowerCase() !== "connection") continue;
+    for (const token of raw[i + 1]!.split(",")) {
+      const name = token.trim().toLowerCase();
+      if (!name) continue;
+      named ??= new Set();
+      named.add(name);
+    }
+  }
+  return named;
+}
+
+export interface UpstreamRequestHeaders {
+  /** Raw [name, value, …] pairs to send upstream. */
+  headers: string[];
+  requestId: string;
+  /** The Host the client asked for (without changes), or "". */
+  host: string;
+}
+
+export interface RequestHeaderOptions {
+  clientAddress: string;
+  /** "http" (the listener's scheme). */
+  proto: string;
+  /** Keep Upgrade/Connection: upgrade (a tunnelled upgrade request). */
+  upgrade: boolean;
+  /** The request body is chunked (re-framed upstream as chunked). */
+  chunked: boolean;
+}
+
+/**
+ * The headers sent upstream: hop-by-hop and Connection-named headers removed, `te: trailers`
+ * kept, X-Forwarded-For appended, X-Forwarded-Proto/-Host set, X-Request-Id and W3C traceparent
+ * kept when valid and generated otherwise.
+ */
+export function upstreamRequestHeaders(
+  raw: readonly string[],
+  { clientAddress, proto, upgrade, chunked }: RequestHeaderOptions,
+): UpstreamRequestHeaders {
+  const named = connectionNamed(raw);
+  const out: string[] = [];
+  let forwardedFor = "";
+  let requestId = "";
+  let traceparent = "";
+  let host = "";
+  let upgradeValue = "";
+  let teTrailers = false;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    const value = raw[i + 1]!;
+    const lower = name.toLowerCase();
+    if (hopByHop.has(lower)) {
+      if (lower === "te" && value.trim().toLowerCase() === "trailers") teTrailers = true;
+      else if (lower === "upgrade") upgradeValue = value;
+      continue;
+    }
+    if (named?.has(lower)) continue;
+    switch (lower) {
+      case "x-forwarded-for":
+        forwardedFor = forwardedFor ? `${forwardedFor}, ${value}` : value;
+        continue;
+      case "x-forwarded-proto":
+      case "x-forwarded-host":
+        continue;
+      case "x-request-id":
+        if (!requestId && requestIdPattern.test(value)) requestId = value;
+        continue;
+      case "traceparent":
+        if (!traceparent && traceparentPattern.test(value)) traceparent = value;
+        continue;
+      case "host":
+        host = value;
+        break;
+    }
+    out.push(name, value);
+  }
+  requestId ||= randomUUID();
+  traceparent ||= newTraceparent();
+  const client = clientAddress.startsWith("::ffff:") ? clientAddress.slice(7) : clientAddress;
+  out.push("x-forwarded-for", forwardedFor ? `${forwardedFor}, ${client}` : client);
+  out.push("x-forwarded-proto", proto);
+  if (host) out.push("x-forwarded-host", host);
+  out.push("x-request-id", requestId, "traceparent", traceparent);
+  if (teTrailers) out.push("te", "trailers");
+  if (chunked) out.push("transfer-encoding", "chunked");
+  if (upgrade && upgradeValue) out.push("connection", "upgrade", "upgrade", upgradeValue);
+  return { headers: out, requestId, host };
+}
+
+/** The upstream response's headers without hop-by-hop and Connection-named ones. */
+export function downstreamResponseHeaders(raw: readonly string[], keepUpgrade = false): string[] {
+  const named = connectionNamed(raw);
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const lower = raw[i]!.toLowerCase();
+    if (keepUpgrade && lower === "upgrade") {
+      out.push(raw[i]!, raw[i + 1]!);
+      continue;
+    }
+    if (hopByHop.has(lower) || named?.has(lower)) continue;
+    out.push(raw[i]!, raw[i + 1]!);
+  }
+  return out;
+}

@@ -1,0 +1,281 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Cluster } from "./cluster/cluster.ts";
+import type { Endpoint } from "./cluster/endpoint.ts";
+import { ProxyErrorCodes } from "./error-codes.ts";
+import { addFlag, type Exchange } from "./exchange.ts";
+import { downstreamResponseHeaders } from "./hop-headers.ts";
+import { type LocalReply, sendLocalReply } from "./local-reply.ts";
+import type { RouteConfig } from "./proxy-config.ts";
+import type { ProxyMetrics } from "./proxy-metrics.ts";
+import { sendWithNodeHttp } from "./transport/node-transport.ts";
+import { sendRaw } from "./transport/raw-transport.ts";
+import type { TryHandle } from "./transport/upstream-transport.ts";
+import { replyFor, type TryFailure } from "./upstream-errors.ts";
+
+/** Methods retried on failure (RFC 9110 §9.2.2). */
+export const idempotentMethods: ReadonlySet<string> = new Set([
+  "GET",
+  "HEAD",
+  "OPTIONS",
+  "TRACE",
+  "PUT",
+  "DELETE",
+]);
+
+/** Bodies up to this size of idempotent requests are buffered so that they can be retried. */
+export const maxRetryBufferBytes = 64 * 1024;
+const bodyByDefault = new Set(["POST", "PUT", "PATCH"]);
+
+export interface ForwardOptions {
+  req: IncomingMessage;
+  res: ServerResponse;
+  exchange: Exchange;
+  route: RouteConfig;
+  cluster: Cluster;
+  /** Request target sent upstream (origin-form). */
+  path: string;
+  headers: string[];
+  hasBody: boolean;
+  /** The whole body, when it was buffered (small, idempotent): then the request can be retried. */
+  body?: Buffer | undefined;
+  /** The body is chunked or the client expects 100-continue: use the node:http transport. */
+  needsNodeHttp: boolean;
+  maxBodyBytes: number;
+  streamIdleMs: number;
+  metrics: ProxyMetrics;
+  /** True while the listener drains: responses carry Connection: close. */
+  draining: () => boolean;
+  /** Called once the exchange is over (response finished or aborted). */
+  done: () => void;
+}
+
+function pairs(raw: readonly string[]): [string, string][] {
+  const out: [string, string][] = [];
+  for (let i = 0; i < raw.length; i += 2) out.push([raw[i]!, raw[i + 1]!]);
+  return out;
+}
+
+/**
+ * Forwards one request to `cluster` with timeouts, retries (idempotent, bodiless requests only),
+ * outlier reporting and streaming both ways with backpressure.
+ */
+export function forward(options: ForwardOptions): void {
+  const { req, res, exchange, route, cluster, metrics } = options;
+  const policy = route.retries;
+  const started = performance.now();
+  const overallMs = route.timeoutSeconds * 1000;
+  const perTryMs = route.perTryTimeoutSeconds * 1000;
+  const buffered = options.body;
+  const retryable =
+    idempotentMethods.has(req.method!) &&
+    (!options.hasBody || buffered !== undefined) &&
+    policy.maxRetries > 0;
+  const send = options.needsNodeHttp ? sendWithNodeHttp : sendRaw;
+  let tries = 0;
+  let finished = false;
+  let replied = false;
+  let responding = false;
+  let current: TryHandle | undefined;
+  let overallTimer: NodeJS.Timeout | undefined;
+  let backoffTimer: NodeJS.Timeout | undefined;
+  let isRetry = false;
+  let lastEndpoint: Endpoint | undefined;
+
+  cluster.active += 1;
+  const finish = () => {
+    if (finished) return;
+    finished = true;
+    clearTimeout(overallTimer);
+    clearTimeout(backoffTimer);
+    current?.abort();
+    cluster.active -= 1;
+    if (isRetry) cluster.activeRetries -= 1;
+    options.done();
+  };
+
+  const fail = (reply: LocalReply) => {
+    if (finished || replied) return;
+    replied = true;
+    clearTimeout(backoffTimer);
+    current?.abort();
+    current = undefined;
+    exchange.status = reply.status;
+    addFlag(exchange, reply.flag);
+    exchange.bytesSent += sendLocalReply(res, reply, exchange.requestId, options.draining());
+  };
+
+  if (overallMs > 0) {
+    overallTimer = setTimeout(() => {
+      if (responding) return;
+      metrics.timeouts.inc({ cluster: cluster.name });
+      fail(
+        replyFor("timeout", cluster.name, `no response headers within ${route.timeoutSeconds} s`),
+      );
+    }, overallMs);
+  }
+
+  // The client went away (or the response ended): abort the upstream side.
+  res.once("close", () => {
+    if (!res.writableFinished) addFlag(exchange, "DC");
+    finish();
+  });
+  res.on("drain", () => current?.resume());
+
+  const canRetry = (why: TryFailure | "502" | "503" | "504"): boolean => {
+    if (!retryable || tries > policy.maxRetries || responding || replied || finished) return false;
+    const on = policy.retryOn;
+    const allowed =
+      on.includes("5xx") || (why === "timeout" ? on.includes("504") : on.includes(why));
+    if (!allowed) return false;
+    if (overallMs > 0 && performance.now() - started >= overallMs) return false;
+    if (!isRetry && !cluster.retryAllowed(policy.budgetPercent, policy.minRetryConcurrency)) {
+      addFlag(exchange, "URX");
+      return false;
+    }
+    return true;
+  };
+
+  const retry = () => {
+    if (!isRetry) {
+      isRetry = true;
+      cluster.activeRetries += 1;
+    }
+    metrics.retries.inc({ cluster: cluster.name });
+    const cap = Math.min(policy.backoffMaxSeconds, policy.backoffBaseSeconds * 2 ** (tries - 1));
+    backoffTimer = setTimeout(attempt, Math.random() * cap * 1000);
+  };
+
+  function attempt(): void {
+    if (finished || replied) return;
+    tries += 1;
+    const endpoint = cluster.pick(lastEndpoint);
+    if (!endpoint) {
+      fail({
+        status: 503,
+        code: ProxyErrorCodes.NO_HEALTHY_UPSTREAM,
+        flag: "UH",
+        message: `No healthy endpoint in cluster "${cluster.name}"`,
+        retryAfterSeconds: 1,
+      });
+      return;
+    }
+    lastEndpoint = endpoint;
+    exchange.endpoint = endpoint;
+    endpoint.active += 1;
+    let over = false;
+    let tryTimer: NodeJS.Timeout | undefined;
+    const release = () => {
+      if (over) return false;
+      over = true;
+      clearTimeout(tryTimer);
+      endpoint.active -= 1;
+      return true;
+    };
+
+    const tryFailed = (why: TryFailure, detail: string, afterHead: boolean) => {
+      if (!release()) return;
+      if (current === handle) current = undefined;
+      if (finished || replied) return;
+      if (afterHead || responding) {
+        // The response was already being streamed: all we can do is reset the client.
+        addFlag(exchange, why === "timeout" ? "SI" : "UC");
+        res.destroy();
+        return;
+      }
+      cluster.reportFailure(endpoint);
+      if (canRetry(why)) return retry();
+      if (tries > 1) addFlag(exchange, "URX");
+      if (why === "timeout") metrics.timeouts.inc({ cluster: cluster.name });
+      fail(replyFor(why, cluster.name, detail));
+    };
+
+    const handle: TryHandle = send(
+      endpoint,
+      {
+        method: req.method!,
+        path: options.path,
+        headers: options.headers,
+        body: buffered ?? (options.hasBody ? req : undefined),
+        connectTimeoutMs: cluster.config.connectTimeoutSeconds * 1000,
+        bodyIdleMs: options.streamIdleMs,
+      },
+      {
+        onContinue() {
+          if (!res.headersSent) res.writeContinue();
+        },
+        onInfo(status, rawHeaders) {
+          if (status !== 103 || res.headersSent || over) return;
+          const links: string[] = [];
+          for (let i = 0; i < rawHeaders.length; i += 2)
+            if (rawHeaders[i]!.toLowerCase() === "link") links.push(rawHeaders[i + 1]!);
+          if (links.length > 0) res.writeEarlyHints({ link: links });
+        },
+        onHead(status, message, rawHeaders) {
+          if (over || finished || replied) return false;
+          clearTimeout(tryTimer);
+          if (status >= 500) cluster.reportFailure(endpoint);
+          else cluster.reportSuccess(endpoint);
+          if (
+            (status === 502 || status === 503 || status === 504) &&
+            canRetry(String(status) as "502")
+          ) {
+            release();
+            current = undefined;
+            retry();
+            return false;
+          }
+          if (tries > 1 && status >= 500) addFlag(exchange, "URX");
+          responding = true;
+          clearTimeout(overallTimer);
+          exchange.upstreamTime = performance.now() - started;
+          exchange.status = status;
+          const headers = downstreamResponseHeaders(rawHeaders);
+          if (options.draining()) headers.push("connection", "close");
+          res.writeHead(status, message, headers);
+          return true;
+        },
+        onData(chunk) {
+          exchange.bytesSent += chunk.length;
+          return res.write(chunk);
+        },
+        onEnd(rawTrailers) {
+          release();
+          if (rawTrailers.length > 0) res.addTrailers(pairs(rawTrailers));
+          res.end();
+        },
+        onBodySent(bytes) {
+          if (buffered) return; // counted once when buffered
+          exchange.bytesReceived += bytes;
+          if (exchange.bytesReceived > options.maxBodyBytes && !replied) {
+            release();
+            res.shouldKeepAlive = false;
+            fail({
+              status: 413,
+              code: ProxyErrorCodes.BODY_TOO_LARGE,
+              flag: "DPE",
+              message: `Request body is over ${options.maxBodyBytes} bytes`,
+            });
+          }
+        },
+        onError: tryFailed,
+      },
+    );
+    current = handle;
+    if (perTryMs > 0)
+      tryTimer = setTimeout(() => {
+        if (responding) return;
+        handle.abort();
+        tryFailed(
+          "timeout",
+          `no response headers within the per-try timeout ${route.perTryTimeoutSeconds} s`,
+          false,
+        );
+      }, perTryMs);
+  }
+
+  attempt();
+}
+
+export function methodHasBodyByDefault(method: string): boolean {
+  return bodyByDefault.has(method);
+}

@@ -1,0 +1,429 @@
+import { randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { Socket } from "node:net";
+import type { Duplex } from "node:stream";
+import { type ListenAddress, parseAddress } from "../runtime/config/schema-helpers.ts";
+import { listenOn } from "../runtime/listen.ts";
+import type { AccessLog } from "./access-log.ts";
+import { clientErrorReply } from "./client-error.ts";
+import type { Cluster } from "./cluster/cluster.ts";
+import { ProxyErrorCodes } from "./error-codes.ts";
+import { addFlag, newExchange } from "./exchange.ts";
+import { RateLimiter } from "./filters/rate-limit/rate-limiter.ts";
+import { upstreamRequestHeaders } from "./hop-headers.ts";
+import {
+  type ForwardOptions,
+  forward,
+  idempotentMethods,
+  maxRetryBufferBytes,
+  methodHasBodyByDefault,
+} from "./http-forwarder.ts";
+import { type LocalReply, rawLocalReply, sendLocalReply } from "./local-reply.ts";
+import type { ListenerConfig } from "./proxy-config.ts";
+import type { ProxyMetrics } from "./proxy-metrics.ts";
+import { RequestRecorder } from "./request-recorder.ts";
+import { type CompiledRoute, hostWithoutPort, RouteTable } from "./route-table.ts";
+import { tunnelUpgrade } from "./upgrade-tunnel.ts";
+
+export interface ProxyListenerOptions {
+  clusters: ReadonlyMap<string, Cluster>;
+  metrics: ProxyMetrics;
+  accessLog: AccessLog | undefined;
+}
+
+/** Where a request goes: its route and cluster, and the target sent upstream. */
+export interface RoutedRequest {
+  route: CompiledRoute;
+  cluster: Cluster;
+  path: string;
+  /** Authority from an absolute-form target (egress), else undefined. */
+  authority: string | undefined;
+}
+
+/**
+ * One listener: an HTTP/1.1 server whose requests are checked (limits, rate limits), routed and
+ * forwarded; Upgrade requests are tunnelled. `drain()` stops accepting and closes keep-alive
+ * connections after their current response.
+ */
+export class ProxyListener {
+  readonly config: ListenerConfig;
+  readonly #server: Server;
+  readonly #routes: RouteTable;
+  readonly #options: ProxyListenerOptions;
+  readonly #rateLimiter: RateLimiter | undefined;
+  readonly #labels: { listener: string };
+  readonly #activeRequests: { inc(): void; dec(): void };
+  readonly #recorder: RequestRecorder;
+  readonly #tunnels = new Set<Duplex>();
+  #inFlight = 0;
+  #draining = false;
+  #idleWaiters: (() => void)[] = [];
+  #address: ListenAddress | undefined;
+
+  constructor(config: ListenerConfig, options: ProxyListenerOptions) {
+    this.config = config;
+    this.#options = options;
+    this.#routes = new RouteTable(config.routes);
+    this.#labels = { listener: config.name };
+    this.#activeRequests = options.metrics.activeRequests.labels(this.#labels);
+    this.#recorder = new RequestRecorder(config.name, options.metrics, options.accessLog);
+    if (config.rateLimit && (config.rateLimit.global || config.rateLimit.perClient))
+      this.#rateLimiter = new RateLimiter({
+        global: config.rateLimit.global,
+        perClient: config.rateLimit.perClient,
+      });
+    this.#server = createServer({
+      maxHeaderSize: config.maxHeaderBytes,
+      headersTimeout: config.headersTimeoutSeconds * 1000,
+      requestTimeout: 0,
+      keepAliveTimeout: config.idleTimeoutSeconds * 1000,
+      connectionsCheckingInterval: Math.min(1000, config.headersTimeoutSeconds * 250),
+      requireHostHeader: true,
+      joinDuplicateHeaders: false,
+    });
+    this.#server.maxConnections = config.maxConnections;
+    // A connection with a request in flight and no bytes either way for this long is closed
+    // (Envoy's stream_idle_timeout); idle keep-alive connections use keepAliveTimeout.
+    this.#server.timeout = config.streamIdleTimeoutSeconds * 1000;
+    const handle = (req: IncomingMessage, res: ServerResponse) => this.#handle(req, res);
+    this.#server.on("request", handle);
+    this.#server.on("checkContinue", handle);
+    this.#server.on("checkExpectation", handle);
+    this.#server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) =>
+      this.#upgrade(req, socket, head),
+    );
+    this.#server.on("clientError", (error: NodeJS.ErrnoException, socket: Duplex) =>
+      this.#clientError(error, socket),
+    );
+    this.#server.on("connection", (socket: Socket) => {
+      options.metrics.activeConnections.inc(this.#labels);
+      socket.once("close", () => options.metrics.activeConnections.dec(this.#labels));
+    });
+  }
+
+  get address(): ListenAddress | undefined {
+    return this.#address;
+  }
+
+  async start(): Promise<ListenAddress> {
+    this.#address = await listenOn(
+      this.#server,
+      parseAddress(this.config.address)!,
+      `Proxy listener "${this.config.name}"`,
+    );
+    return this.#address;
+  }
+
+  get draining(): boolean {
+    return this.#draining;
+  }
+
+  /** Routes a request; the reply to send when it cannot be routed. */
+  route(req: IncomingMessage): RoutedRequest | LocalReply {
+    let target = req.url ?? "/";
+    let authority: string | undefined;
+    if (target[0] !== "/" && target !== "*") {
+      // absolute-form (an app calling through the egress listener as an HTTP proxy)
+      const match = /^http:\/\/([^/?#]+)([^#]*)/i.exec(target);
+      if (!match)
+        return {
+          status: 400,
+          code: ProxyErrorCodes.BAD_REQUEST,
+          flag: "DPE",
+          message: "Request target must be a path or an http:// URL",
+        };
+      authority = match[1]!;
+      target = match[2] || "/";
+      if (target[0] === "?") target = `/${target}`;
+    }
+    const query = target.indexOf("?");
+    const route = this.#routes.match({
+      method: req.method!,
+      path: query === -1 ? target : target.slice(0, query),
+      host: hostWithoutPort(authority ?? req.headers.host),
+      headers: req.headers,
+    });
+    if (!route)
+      return {
+        status: 404,
+        code: ProxyErrorCodes.NO_ROUTE,
+        flag: "NR",
+        message: `No route of listener "${this.config.name}" matches ${req.method} ${target}`,
+      };
+    const cluster = this.#options.clusters.get(route.config.cluster)!;
+    return { route, cluster, path: target, authority };
+  }
+
+  /** The checks every request passes before routing: URL length, rate limit. */
+  #admit(req: IncomingMessage, clientAddress: string): LocalReply | undefined {
+    if ((req.url?.length ?? 0) > this.config.maxUrlBytes)
+      return {
+        status: 414,
+        code: ProxyErrorCodes.URL_TOO_LONG,
+        flag: "DPE",
+        message: `Request target is over ${this.config.maxUrlBytes} bytes`,
+      };
+    if (this.#rateLimiter) {
+      const wait = this.#rateLimiter.check(clientAddress);
+      if (wait > 0) {
+        this.#options.metrics.rateLimited.inc(this.#labels);
+        return {
+          status: 429,
+          code: ProxyErrorCodes.RATE_LIMITED,
+          flag: "RL",
+          message: `Rate limit of listener "${this.config.name}" exceeded`,
+          retryAfterSeconds: wait,
+        };
+      }
+    }
+    return undefined;
+  }
+
+  #handle(req: IncomingMessage, res: ServerResponse): void {
+    const clientAddress = req.socket.remoteAddress ?? "";
+    const exchange = newExchange(req.method!, req.url!, `HTTP/${req.httpVersion}`, clientAddress);
+    this.#inFlight += 1;
+    this.#activeRequests.inc();
+    let completed = false;
+    const done = () => {
+      if (completed) return;
+      completed = true;
+      this.#inFlight -= 1;
+      this.#activeRequests.dec();
+      this.#recorder.record(req, exchange);
+      if (this.#inFlight === 0) for (const wake of this.#idleWaiters.splice(0)) wake();
+    };
+    const localReply = (reply: LocalReply, close = false) => {
+      exchange.requestId ||= validRequestId(req) ?? randomUUID();
+      exchange.status = reply.status;
+      addFlag(exchange, reply.flag);
+      res.once("close", done);
+      exchange.bytesSent += sendLocalReply(res, reply, exchange.requestId, close || this.#draining);
+    };
+
+    const refused = this.#admit(req, clientAddress);
+    if (refused) {
+      localReply(refused, refused.status === 414);
+      return;
+    }
+    const routed = this.route(req);
+    if (!("route" in routed)) {
+      localReply(routed);
+      return;
+    }
+    exchange.route = routed.route;
+    exchange.cluster = routed.cluster;
+
+    const contentLength = req.headers["content-length"];
+    const chunked = req.headers["transfer-encoding"] !== undefined;
+    if (contentLength !== undefined && Number(contentLength) > this.config.maxRequestBodyBytes) {
+      localReply(
+        {
+          status: 413,
+          code: ProxyErrorCodes.BODY_TOO_LARGE,
+          flag: "DPE",
+          message: `Request body of ${contentLength} bytes is over ${this.config.maxRequestBodyBytes} bytes`,
+        },
+        true,
+      );
+      return;
+    }
+    const cluster = routed.cluster;
+    if (cluster.active >= cluster.config.maxRequests) {
+      this.#options.metrics.overflows.inc({ cluster: cluster.name });
+      localReply({
+        status: 503,
+        code: ProxyErrorCodes.OVERFLOW,
+        flag: "UO",
+        message: `Cluster "${cluster.name}" is at its limit of ${cluster.config.maxRequests} concurrent requests`,
+        retryAfterSeconds: 1,
+      });
+      return;
+    }
+
+    const hasBody = chunked || (contentLength !== undefined && contentLength !== "0");
+    const built = upstreamRequestHeaders(req.rawHeaders, {
+      clientAddress,
+      proto: "http",
+      upgrade: false,
+      chunked,
+    });
+    exchange.requestId = built.requestId;
+    if (routed.authority !== undefined) replaceHost(built.headers, routed.authority);
+    else if (!built.host) built.headers.push("host", routed.route.config.cluster);
+    if (!hasBody && contentLength === undefined && methodHasBodyByDefault(req.method!))
+      built.headers.push("content-length", "0");
+    const options: ForwardOptions = {
+      req,
+      res,
+      exchange,
+      route: routed.route.config,
+      cluster,
+      path: routed.path,
+      headers: built.headers,
+      hasBody,
+      needsNodeHttp: chunked || req.headers.expect !== undefined,
+      maxBodyBytes: this.config.maxRequestBodyBytes,
+      streamIdleMs: this.config.streamIdleTimeoutSeconds * 1000,
+      metrics: this.#options.metrics,
+      draining: () => this.#draining,
+      done,
+    };
+    const bufferable =
+      hasBody &&
+      !options.needsNodeHttp &&
+      Number(contentLength) <= maxRetryBufferBytes &&
+      idempotentMethods.has(req.method!) &&
+      routed.route.config.retries.maxRetries > 0;
+    if (!bufferable) {
+      forward(options);
+      return;
+    }
+    // A small idempotent body is read whole first so that a failed try can be retried.
+    const chunks: Buffer[] = [];
+    let forwarded = false;
+    res.once("close", () => {
+      if (!forwarded) {
+        addFlag(exchange, "DC");
+        done();
+      }
+    });
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.once("end", () => {
+      if (res.destroyed) return;
+      forwarded = true;
+      const body = Buffer.concat(chunks);
+      exchange.bytesReceived = body.length;
+      forward({ ...options, body });
+    });
+  }
+
+  #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const clientAddress = req.socket.remoteAddress ?? "";
+    const requestId = validRequestId(req) ?? randomUUID();
+    const refuse = (reply: LocalReply, reason: string) => {
+      socket.end(rawLocalReply(reply, requestId, reason));
+    };
+    if (this.#draining) {
+      refuse(
+        {
+          status: 503,
+          code: ProxyErrorCodes.NO_HEALTHY_UPSTREAM,
+          flag: "DR",
+          message: "The proxy is draining",
+        },
+        "Service Unavailable",
+      );
+      return;
+    }
+    const refused = this.#admit(req, clientAddress);
+    if (refused) {
+      refuse(refused, refused.status === 429 ? "Too Many Requests" : "URI Too Long");
+      return;
+    }
+    const routed = this.route(req);
+    if (!("route" in routed)) {
+      refuse(routed, routed.status === 404 ? "Not Found" : "Bad Request");
+      return;
+    }
+    const built = upstreamRequestHeaders(req.rawHeaders, {
+      clientAddress,
+      proto: "http",
+      upgrade: true,
+      chunked: false,
+    });
+    if (routed.authority !== undefined) replaceHost(built.headers, routed.authority);
+    this.#tunnels.add(socket);
+    socket.once("close", () => this.#tunnels.delete(socket));
+    tunnelUpgrade({
+      socket,
+      head,
+      method: req.method!,
+      path: routed.path,
+      headers: built.headers,
+      cluster: routed.cluster,
+      requestId: built.requestId,
+      idleMs: this.config.streamIdleTimeoutSeconds * 1000,
+    });
+  }
+
+  #clientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+    // A request whose headers were fine but whose body is malformed has a response in progress.
+    const inProgress = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+    if (inProgress && !inProgress.headersSent && socket.writable) {
+      sendLocalReply(
+        inProgress,
+        {
+          status: 400,
+          code: ProxyErrorCodes.BAD_REQUEST,
+          flag: "DPE",
+          message: `Malformed request body: ${error.code ?? "parse error"}`,
+        },
+        randomUUID(),
+        true,
+      );
+      return;
+    }
+    if (!socket.writable || inProgress) {
+      socket.destroy();
+      return;
+    }
+    const answer = clientErrorReply(error, this.config);
+    if (!answer) {
+      socket.destroy();
+      return;
+    }
+    const { reply, reason } = answer;
+    const requestId = randomUUID();
+    socket.end(rawLocalReply(reply, requestId, reason));
+    this.#options.metrics.requests.inc({
+      ...this.#labels,
+      route: "",
+      cluster: "",
+      method: "OTHER",
+      status_class: `${String(reply.status)[0]}xx`,
+    });
+  }
+
+  /**
+   * Stops accepting; idle keep-alive connections close now, busy ones after their response
+   * (which carries Connection: close). Resolves when no request is in flight or on `deadline`,
+   * then closes every connection and tunnel.
+   */
+  async drain(deadline: AbortSignal): Promise<void> {
+    this.#draining = true;
+    const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    this.#server.closeIdleConnections();
+    if (this.#inFlight > 0 && !deadline.aborted) {
+      await new Promise<void>((resolve) => {
+        this.#idleWaiters.push(resolve);
+        deadline.addEventListener("abort", () => resolve(), { once: true });
+      });
+    }
+    this.#server.closeAllConnections();
+    for (const tunnel of this.#tunnels) tunnel.destroy();
+    await Promise.race([
+      closed,
+      new Promise<void>((resolve) => {
+        if (deadline.aborted) resolve();
+        deadline.addEventListener("abort", () => resolve(), { once: true });
+      }),
+    ]);
+  }
+}
+
+function validRequestId(req: IncomingMessage): string | undefined {
+  const value = req.headers["x-request-id"];
+  return typeof value === "string" && /^[\x21-\x7e]{1,200}$/.test(value) ? value : undefined;
+}
+
+/** Sets Host to the absolute-form target's authority (RFC 9112 §3.2.2). */
+function replaceHost(headers: string[], authority: string): void {
+  for (let i = 0; i < headers.length; i += 2) {
+    if (headers[i]!.toLowerCase() === "host") {
+      headers[i + 1] = authority;
+      return;
+    }
+  }
+  headers.push("host", authority);
+}

@@ -1,0 +1,77 @@
+import type { ComponentContext } from "../runtime/component.ts";
+import type { Role } from "../runtime/role.ts";
+import { AccessLog } from "./access-log.ts";
+import { Cluster } from "./cluster/cluster.ts";
+import { ProxyListener } from "./listener.ts";
+import type { ProxyConfig } from "./proxy-config.ts";
+import { ProxyMetrics } from "./proxy-metrics.ts";
+
+export type ProxyRoleContext = Pick<ComponentContext, "logger" | "registry">;
+
+/** The proxy role with its listeners exposed (tests read the bound addresses). */
+export interface ProxyRole extends Role {
+  readonly listeners: readonly ProxyListener[];
+  readonly clusters: ReadonlyMap<string, Cluster>;
+}
+
+/**
+ * The proxy role: every listener and cluster of the `proxy:` section.
+ *
+ * @example
+ * const role = createProxyRole(config.proxy, { logger, registry });
+ * await role.start();
+ * await role.stop(AbortSignal.timeout(30_000));
+ */
+export function createProxyRole(config: ProxyConfig, ctx: ProxyRoleContext): ProxyRole {
+  const logger = ctx.logger.child({ role: "proxy" });
+  const metrics = new ProxyMetrics(ctx.registry);
+  const clusters = new Map<string, Cluster>();
+  for (const [name, clusterConfig] of Object.entries(config.clusters))
+    clusters.set(
+      name,
+      new Cluster(name, clusterConfig, {
+        logger,
+        onEject: () => metrics.ejections.inc({ cluster: name }),
+      }),
+    );
+  const accessLog = config.accessLog.enabled ? new AccessLog(config.accessLog) : undefined;
+  const listeners = config.listeners.map(
+    (listener) => new ProxyListener(listener, { clusters, metrics, accessLog }),
+  );
+  let state: "idle" | "running" | "stopping" | "stopped" = "idle";
+  let stopping: Promise<void> | undefined;
+
+  return {
+    name: "proxy",
+    listeners,
+    clusters,
+    async start() {
+      await Promise.all([...clusters.values()].map((c) => c.start()));
+      try {
+        for (const listener of listeners) {
+          const address = await listener.start();
+          logger.info(
+            { listener: listener.config.name, address: `${address.host}:${address.port}` },
+            "proxy listening",
+          );
+        }
+      } catch (error) {
+        for (const c of clusters.values()) c.close();
+        throw error;
+      }
+      state = "running";
+    },
+    ready: () => state === "running",
+    notReadyReason: () => (state === "running" ? undefined : `proxy is ${state}`),
+    stop(deadline) {
+      stopping ??= (async () => {
+        state = "stopping";
+        await Promise.all(listeners.map((l) => l.drain(deadline)));
+        for (const c of clusters.values()) c.close();
+        await accessLog?.close();
+        state = "stopped";
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,97 @@
+import type { IncomingMessage } from "node:http";
+import type { AccessLog } from "./access-log.ts";
+import type { Exchange } from "./exchange.ts";
+import { methodLabel, type ProxyMetrics } from "./proxy-metrics.ts";
+
+interface Series {
+  requests: { inc(): void };
+  duration: { observe(value: number): void };
+}
+
+/** Turns each finished exchange of one listener into metrics and an access log line. */
+export class RequestRecorder {
+  readonly #listener: string;
+  readonly #metrics: ProxyMetrics;
+  readonly #accessLog: AccessLog | undefined;
+  readonly #labels: { listener: string };
+
+  constructor(listener: string, metrics: ProxyMetrics, accessLog: AccessLog | undefined) {
+    this.#listener = listener;
+    this.#metrics = metrics;
+    this.#accessLog = accessLog;
+    this.#labels = { listener };
+  }
+
+  readonly #children = new Map<string, Series>();
+
+  /** prom-client children per label set, cached: hashing labels per request is measurable. */
+  #series(route: string, cluster: string, method: string, statusClass: string): Series {
+    const key = `${route}\u0000${cluster}\u0000${method}\u0000${statusClass}`;
+    let series = this.#children.get(key);
+    if (!series) {
+      const metrics = this.#metrics;
+      const listener = this.#listener;
+      series = {
+        requests: metrics.requests.labels({
+          listener,
+          route,
+          cluster,
+          method,
+          status_class: statusClass,
+        }),
+        duration: metrics.duration.labels({ listener, route, cluster }),
+      };
+      this.#children.set(key, series);
+    }
+    return series;
+  }
+
+  /** Counts the finished request in the metrics and writes its access log line. */
+  record(req: IncomingMessage, exchange: Exchange): void {
+    const duration = performance.now() - exchange.startedAt;
+    const route = exchange.route?.name ?? "";
+    const cluster = exchange.cluster?.name ?? "";
+    const metrics = this.#metrics;
+    const series = this.#series(
+      route,
+      cluster,
+      methodLabel(exchange.method),
+      exchange.status === 0 ? "none" : `${String(exchange.status)[0]}xx`,
+    );
+    series.requests.inc();
+    series.duration.observe(duration / 1000);
+    if (exchange.bytesReceived) metrics.bytesReceived.inc(this.#labels, exchange.bytesReceived);
+    if (exchange.bytesSent) metrics.bytesSent.inc(this.#labels, exchange.bytesSent);
+    const log = this.#accessLog;
+    if (!log) return;
+    const q = exchange.url.indexOf("?");
+    if (log.excluded(q === -1 ? exchange.url : exchange.url.slice(0, q))) return;
+    const header = (name: string) => {
+      const v = req.headers[name];
+      return v === undefined ? null : Array.isArray(v) ? v.join(", ") : v;
+    };
+    log.write({
+      start_time: new Date(exchange.startTime).toISOString(),
+      method: exchange.method,
+      path: exchange.url,
+      protocol: exchange.protocol,
+      status: exchange.status,
+      response_flags: exchange.flags.length === 0 ? "-" : exchange.flags.join(","),
+      bytes_received: exchange.bytesReceived,
+      bytes_sent: exchange.bytesSent,
+      duration_ms: Math.round(duration * 1000) / 1000,
+      upstream_service_time_ms:
+        exchange.upstreamTime === undefined
+          ? null
+          : Math.round(exchange.upstreamTime * 1000) / 1000,
+      upstream_host: exchange.endpoint?.address ?? null,
+      upstream_cluster: cluster || null,
+      route: route || null,
+      request_id: exchange.requestId,
+      client_address: exchange.clientAddress,
+      user_agent: header("user-agent"),
+      authority: header("host"),
+      x_forwarded_for: header("x-forwarded-for"),
+    });
+  }
+}

@@ -1,0 +1,247 @@
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { after, before, describe, test } from "node:test";
+import {
+  header,
+  httpUpstream,
+  RawClient,
+  rawUpstream,
+  startProxy,
+  type TestProxy,
+  type Upstream,
+} from "./testing.ts";
+
+describe("streaming, Expect: 100-continue and Upgrade", () => {
+  let upstream: Upstream;
+  let proxy: TestProxy;
+  let firstChunkSeen: () => void = () => {};
+  before(async () => {
+    upstream = await httpUpstream((req, res) => {
+      if (req.url === "/stream-down") {
+        res.writeHead(200, { "content-type": "text/plain" });
+        res.write("first;");
+        // The rest only once the client has seen the first chunk (proves no buffering).
+        firstChunkSeen = () => res.end("second");
+        return;
+      }
+      if (req.url === "/stream-up") {
+        req.once("data", (chunk: Buffer) => {
+          res.writeHead(200);
+          res.write(`got:${chunk.toString()};`);
+          req.on("data", (more: Buffer) => res.write(`got:${more.toString()};`));
+          req.on("end", () => res.end("end"));
+        });
+        return;
+      }
+      if (req.url === "/big") {
+        const chunk = Buffer.alloc(64 * 1024, 7);
+        let left = 64;
+        const pump = () => {
+          while (left > 0) {
+            left -= 1;
+            if (!res.write(chunk)) return void res.once("drain", pump);
+          }
+          res.end();
+        };
+        res.writeHead(200, { "content-length": 64 * chunk.length });
+        pump();
+        return;
+      }
+      const hash = createHash("sha256");
+      let bytes = 0;
+      req.on("data", (c: Buffer) => {
+        bytes += c.length;
+        hash.update(c);
+      });
+      req.on("end", () => res.end(`${bytes}:${hash.digest("hex")}`));
+    });
+    proxy = await startProxy({ upstreamPort: upstream.port });
+  });
+  after(async () => {
+    await proxy.stop();
+    await upstream.close();
+  });
+
+  test("streams the response before the upstream has finished it", async () => {
+    const client = await RawClient.connect(proxy.port);
+    try {
+      client.write("GET /stream-down HTTP/1.1\r\nHost: svc\r\nConnection: close\r\n\r\n");
+      await client.waitFor("first;");
+      assert.ok(!client.pending().toString().includes("second"));
+      firstChunkSeen();
+      const res = await client.read();
+      assert.equal(res.body.toString(), "first;second");
+    } finally {
+      client.close();
+    }
+  });
+
+  test("streams the request body before the client has finished it", async () => {
+    const client = await RawClient.connect(proxy.port);
+    try {
+      client.write(
+        "POST /stream-up HTTP/1.1\r\nHost: svc\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n",
+      );
+      await client.waitFor("got:hello;");
+      client.write("5\r\nworld\r\n0\r\n\r\n");
+      const res = await client.read();
+      assert.equal(res.body.toString(), "got:hello;got:world;end");
+    } finally {
+      client.close();
+    }
+  });
+
+  test("relays a 4 MiB response and a 4 MiB request body intact", async () => {
+    const client = await RawClient.connect(proxy.port);
+    try {
+      client.write("GET /big HTTP/1.1\r\nHost: svc\r\n\r\n");
+      const res = await client.read({ timeoutMs: 20_000 });
+      assert.equal(res.body.length, 4 * 1024 * 1024);
+      assert.ok(res.body.every((b) => b === 7));
+      const body = Buffer.alloc(4 * 1024 * 1024, 3);
+      client.write(`PUT /sum HTTP/1.1\r\nHost: svc\r\nContent-Length: ${body.length}\r\n\r\n`);
+      client.write(body);
+      const sum = await client.read({ timeoutMs: 20_000 });
+      assert.equal(
+        sum.body.toString(),
+        `${body.length}:${createHash("sha256").update(body).digest("hex")}`,
+      );
+    } finally {
+      client.close();
+    }
+  });
+
+  test("Expect: 100-continue gets 100 Continue from the upstream before the body is sent", async () => {
+    const client = await RawClient.connect(proxy.port);
+    try {
+      client.write(
+        "POST /sum HTTP/1.1\r\nHost: svc\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n",
+      );
+      await client.waitFor("HTTP/1.1 100 Continue\r\n\r\n");
+      client.write("hello");
+      const interim = await client.read();
+      assert.equal(interim.status, 100);
+      const res = await client.read();
+      assert.equal(res.status, 200);
+      assert.match(res.body.toString(), /^5:/);
+    } finally {
+      client.close();
+    }
+  });
+});
+
+describe("Upgrade tunnelling", () => {
+  let upstream: Upstream & { requests: Buffer[] };
+  let proxy: TestProxy;
+  before(async () => {
+    upstream = await rawUpstream((socket, received) => {
+      const text = received.toString("latin1");
+      const end = text.indexOf("\r\n\r\n");
+      if (end === -1) return;
+      const state = socket as unknown as { upgraded?: boolean };
+      if (!state.upgraded) {
+        state.upgraded = true;
+        if (text.includes("/refuse")) {
+          socket.end("HTTP/1.1 403 Forbidden\r\nContent-Length: 4\r\n\r\nnope");
+          return;
+        }
+        socket.write(
+          "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: abc\r\n\r\n",
+        );
+        const early = received.subarray(Buffer.byteLength(text.slice(0, end + 4), "latin1"));
+        if (early.length > 0) socket.write(Buffer.concat([Buffer.from("echo:"), early]));
+        return;
+      }
+      socket.write(
+        Buffer.concat([Buffer.from("echo:"), Buffer.from(text.slice(text.lastIndexOf("|") + 1))]),
+      );
+    });
+    proxy = await startProxy({ upstreamPort: upstream.port });
+  });
+  after(async () => {
+    await proxy.stop();
+    await upstream.close();
+  });
+
+  test("tunnels a WebSocket upgrade both ways", async () => {
+    const client = await RawClient.connect(proxy.port);
+    try {
+      client.write(
+        "GET /ws HTTP/1.1\r\nHost: svc\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+      );
+      const res = await client.read({ noBody: true });
+      assert.equal(res.status, 101);
+      assert.equal(header(res, "upgrade"), "websocket");
+      assert.equal(header(res, "sec-websocket-accept"), "abc");
+      client.write("|ping");
+      await client.waitFor("echo:ping");
+      const head = upstream.requests.at(-1)!.toString("latin1");
+      assert.match(head, /\r\nupgrade: websocket\r\n/i);
+      assert.match(head, /\r\nconnection: upgrade\r\n/i);
+      assert.match(head, /\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\n/i);
+    } finally {
+      client.close();
+    }
+  });
+
+  test("relays the upstream's refusal of an upgrade", async () => {
+    const client = await RawClient.connect(proxy.port);
+    try {
+      client.write(
+        "GET /refuse HTTP/1.1\r\nHost: svc\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n",
+      );
+      const res = await client.read();
+      assert.equal(res.status, 403);
+      assert.equal(res.body.toString(), "nope");
+    } finally {
+      client.close();
+    }
+  });
+});
+
+test("chunked request bodies (node:http transport) reuse pooled upstream connections too", async () => {
+  const upstream = await httpUpstream((req, res) => {
+    req.resume();
+    req.on("end", () => res.end("ok"));
+  });
+  let connections = 0;
+  upstream.server.on("connection", () => {
+    connections += 1;
+  });
+  const proxy = await startProxy({ upstreamPort: upstream.port });
+  const client = await RawClient.connect(proxy.port);
+  try {
+    for (let i = 0; i < 3; i++) {
+      client.write(
+        "POST / HTTP/1.1\r\nHost: svc\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n",
+      );
+      assert.equal((await client.read()).body.toString(), "ok");
+    }
+    assert.equal(connections, 1);
+  } finally {
+    client.close();
+    await proxy.stop();
+    await upstream.close();
+  }
+});
+
+test("103 Early Hints from the upstream reach the client before the response", async () => {
+  const upstream = await rawUpstream((socket) =>
+    socket.end(
+      "HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+    ),
+  );
+  const proxy = await startProxy({ upstreamPort: upstream.port });
+  const client = await RawClient.connect(proxy.port);
+  try {
+    client.write("GET / HTTP/1.1\r\nHost: svc\r\n\r\n");
+    const hints = await client.read();
+    assert.equal(hints.status, 103);
+    assert.equal(header(hints, "link"), "</style.css>; rel=preload");
+    assert.equal((await client.read()).body.toString(), "ok");
+  } finally {
+    client.close();
+    await proxy.stop();
+    await upstream.close();
+  }
+});

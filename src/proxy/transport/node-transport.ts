@@ -1,0 +1,116 @@
+import { type IncomingMessage, request } from "node:http";
+import type { Endpoint } from "../cluster/endpoint.ts";
+import { classifyError } from "../upstream-errors.ts";
+import type { TryCallbacks, TryHandle, TryRequest } from "./upstream-transport.ts";
+
+/**
+ * The node:http transport: used for chunked request bodies (so their trailers pass),
+ * `Expect: 100-continue` (so the upstream's 100 is relayed), and when the raw pool of an
+ * endpoint is at its connection limit (node:http's agent queues).
+ */
+export function sendWithNodeHttp(
+  endpoint: Endpoint,
+  req: TryRequest,
+  callbacks: TryCallbacks,
+): TryHandle {
+  let done = false;
+  let headSeen = false;
+  let upRes: IncomingMessage | undefined;
+  const upReq = request({
+    host: endpoint.host,
+    port: endpoint.port,
+    method: req.method,
+    path: req.path,
+    headers: req.headers,
+    agent: endpoint.agent,
+  });
+  const fail = (error: NodeJS.ErrnoException) => {
+    if (done) return;
+    done = true;
+    clearTimeout(connectTimer);
+    callbacks.onError(classifyError(error), error.code ?? error.message, headSeen);
+  };
+  let connectTimer: NodeJS.Timeout | undefined;
+  upReq.once("socket", (socket) => {
+    if (!socket.connecting) return;
+    connectTimer = setTimeout(() => {
+      const error = new Error(
+        `connect timeout after ${req.connectTimeoutMs} ms`,
+      ) as NodeJS.ErrnoException;
+      error.code = "CONNECT_TIMEOUT";
+      upReq.destroy(error);
+    }, req.connectTimeoutMs);
+    socket.once("connect", () => clearTimeout(connectTimer));
+  });
+  upReq.on("error", fail);
+  upReq.on("continue", () => {
+    if (!done) callbacks.onContinue();
+  });
+  upReq.on("information", (info: { statusCode: number; rawHeaders: string[] }) => {
+    if (!done && info.statusCode !== 100) callbacks.onInfo(info.statusCode, info.rawHeaders);
+  });
+  upReq.once("response", (res: IncomingMessage) => {
+    clearTimeout(connectTimer);
+    upRes = res;
+    headSeen = true;
+    if (done) return void res.destroy();
+    if (!callbacks.onHead(res.statusCode!, res.statusMessage ?? "", res.rawHeaders)) {
+      done = true;
+      res.resume();
+      return;
+    }
+    upReq.setTimeout(req.bodyIdleMs, () => {
+      const error = new Error("stream idle timeout") as NodeJS.ErrnoException;
+      error.code = "STREAM_IDLE";
+      upReq.destroy(error);
+    });
+    res.on("data", (chunk: Buffer) => {
+      if (!done && !callbacks.onData(chunk)) res.pause();
+    });
+    res.once("end", () => {
+      if (done) return;
+      done = true;
+      callbacks.onEnd(res.rawTrailers);
+    });
+    res.once("error", fail);
+    res.once("close", () => {
+      if (!res.complete)
+        fail(Object.assign(new Error("upstream closed mid-response"), { code: "ECONNRESET" }));
+    });
+  });
+
+  const body = req.body;
+  if (!body) upReq.end();
+  else if (Buffer.isBuffer(body)) upReq.end(body);
+  else {
+    body.on("data", (chunk: Buffer) => {
+      if (done) return;
+      callbacks.onBodySent(chunk.length);
+      if (!upReq.write(chunk)) body.pause();
+    });
+    upReq.on("drain", () => body.resume());
+    body.once("end", () => {
+      if (done) return;
+      const trailers = body.rawTrailers;
+      if (trailers.length > 0) {
+        const pairs: [string, string][] = [];
+        for (let i = 0; i < trailers.length; i += 2) pairs.push([trailers[i]!, trailers[i + 1]!]);
+        upReq.addTrailers(pairs);
+      }
+      upReq.end();
+    });
+  }
+
+  return {
+    abort() {
+      if (done) return;
+      done = true;
+      clearTimeout(connectTimer);
+      upReq.destroy();
+      upRes?.destroy();
+    },
+    resume() {
+      upRes?.resume();
+    },
+  };
+}

@@ -1,0 +1,104 @@
+import { connect, type Socket } from "node:net";
+import { type ResponseHandlers, ResponseParser } from "./response-parser.ts";
+
+/** One keep-alive connection to an endpoint with its response parser. */
+export class RawConnection {
+  readonly socket: Socket;
+  readonly parser: ResponseParser;
+  /** The try using the connection now; undefined while idle in the pool. */
+  handlers: ResponseHandlers | undefined;
+  /** A response has been exchanged before (a reused connection may be stale). */
+  reused = false;
+
+  constructor(socket: Socket) {
+    this.socket = socket;
+    this.parser = new ResponseParser({
+      onInfo: (status, raw) => this.handlers?.onInfo?.(status, raw),
+      onHead: (status, message, raw) => this.handlers?.onHead(status, message, raw),
+      onBody: (chunk) => this.handlers?.onBody(chunk),
+      onEnd: (trailers, keepAlive) => this.handlers?.onEnd(trailers, keepAlive),
+      onError: (message) => {
+        if (this.handlers) this.handlers.onError(message);
+        else socket.destroy();
+      },
+    });
+  }
+}
+
+export interface RawPoolOptions {
+  host: string;
+  port: number;
+  idleTimeoutMs: number;
+  maxConnections: number;
+}
+
+/**
+ * Idle keep-alive connections to one endpoint, reused last-in first-out; a connection that
+ * stays idle past idleTimeoutMs, or that the server closes, is dropped.
+ */
+export class RawPool {
+  readonly #options: RawPoolOptions;
+  readonly #idle: RawConnection[] = [];
+  #open = 0;
+  #closed = false;
+
+  constructor(options: RawPoolOptions) {
+    this.#options = options;
+  }
+
+  /** An idle connection, or a new one (connecting), or undefined when at maxConnections. */
+  acquire(): RawConnection | undefined {
+    for (;;) {
+      const idle = this.#idle.pop();
+      if (!idle) break;
+      if (idle.socket.destroyed || !idle.socket.writable) continue;
+      idle.socket.setTimeout(0);
+      idle.socket.ref();
+      return idle;
+    }
+    if (this.#open >= this.#options.maxConnections || this.#closed) return undefined;
+    const socket = connect({ host: this.#options.host, port: this.#options.port, noDelay: true });
+    const connection = new RawConnection(socket);
+    this.#open += 1;
+    socket.on("data", (chunk: Buffer) => {
+      if (connection.handlers) connection.parser.feed(chunk);
+      else socket.destroy(); // bytes on an idle connection: it is broken
+    });
+    socket.on("end", () => {
+      if (connection.handlers) connection.parser.eof();
+      socket.destroy();
+    });
+    socket.on("error", (error: NodeJS.ErrnoException) => {
+      connection.handlers?.onError(`${error.code ?? error.message}`);
+    });
+    socket.on("close", () => {
+      this.#open -= 1;
+      const i = this.#idle.indexOf(connection);
+      if (i !== -1) this.#idle.splice(i, 1);
+      connection.handlers?.onError("connection closed");
+    });
+    socket.on("timeout", () => {
+      if (connection.handlers) connection.handlers.onError("timeout: no bytes from the upstream");
+      else socket.destroy();
+    });
+    return connection;
+  }
+
+  /** Returns a connection after a complete response; it stays open for the next request. */
+  release(connection: RawConnection): void {
+    connection.handlers = undefined;
+    connection.reused = true;
+    if (this.#closed || connection.socket.destroyed) {
+      connection.socket.destroy();
+      return;
+    }
+    connection.socket.setTimeout(this.#options.idleTimeoutMs);
+    connection.socket.unref();
+    this.#idle.push(connection);
+  }
+
+  close(): void {
+    this.#closed = true;
+    for (const c of this.#idle.splice(0)) c.socket.destroy();
+  }
+}

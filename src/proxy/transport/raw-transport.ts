@@ -1,0 +1,130 @@
+import type { IncomingMessage } from "node:http";
+import type { Endpoint } from "../cluster/endpoint.ts";
+import type { TryFailure } from "../upstream-errors.ts";
+import { sendWithNodeHttp } from "./node-transport.ts";
+import type { TryCallbacks, TryHandle, TryRequest } from "./upstream-transport.ts";
+
+const connectFailures =
+  /^(?:ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|EADDRNOTAVAIL|ENOTFOUND|EAI_AGAIN|CONNECT_TIMEOUT)/;
+
+function classify(message: string): TryFailure {
+  if (connectFailures.test(message)) return "connect-failure";
+  return message.startsWith("timeout") ? "timeout" : "reset";
+}
+
+/**
+ * The hot path: the request head written as one string on a pooled keep-alive socket, a
+ * Content-Length body (buffered, or streamed with backpressure) after it, and the response
+ * parsed by ResponseParser. When the pool is at maxConnections, node:http's agent queues it.
+ */
+export function sendRaw(endpoint: Endpoint, req: TryRequest, callbacks: TryCallbacks): TryHandle {
+  const pool = endpoint.rawPool();
+  const connection = pool.acquire();
+  if (!connection) return sendWithNodeHttp(endpoint, req, callbacks);
+  const { socket, parser } = connection;
+  let done = false;
+  let headSeen = false;
+  let bodySent = req.body === undefined || Buffer.isBuffer(req.body);
+  let connectTimer: NodeJS.Timeout | undefined;
+  const stream = Buffer.isBuffer(req.body) ? undefined : req.body;
+
+  const onBodyData = (chunk: Buffer) => {
+    if (done) return;
+    callbacks.onBodySent(chunk.length);
+    if (!socket.write(chunk)) {
+      stream!.pause();
+      socket.once("drain", () => stream!.resume());
+    }
+  };
+  const onBodyEnd = () => {
+    bodySent = true;
+  };
+  const detachBody = (body: IncomingMessage | undefined) => {
+    if (!body) return;
+    body.off("data", onBodyData);
+    body.off("end", onBodyEnd);
+    if (body.isPaused()) body.resume();
+  };
+  const close = () => {
+    connection.handlers = undefined;
+    parser.abort();
+    detachBody(stream);
+    socket.destroy();
+  };
+  const fail = (message: string) => {
+    if (done) return;
+    done = true;
+    clearTimeout(connectTimer);
+    close();
+    callbacks.onError(classify(message), message, headSeen);
+  };
+  connection.handlers = {
+    onInfo(status, rawHeaders) {
+      if (!done) callbacks.onInfo(status, rawHeaders);
+    },
+    onHead(status, message, rawHeaders) {
+      if (done) return;
+      headSeen = true;
+      let accepted: boolean;
+      try {
+        accepted = callbacks.onHead(status, message, rawHeaders);
+      } catch (error) {
+        // node:http refused to send the head on (e.g. an invalid header value).
+        headSeen = false;
+        fail(`invalid response head: ${(error as Error).message}`);
+        return;
+      }
+      if (!accepted) {
+        done = true;
+        close();
+        return;
+      }
+      socket.setTimeout(req.bodyIdleMs);
+    },
+    onBody(chunk) {
+      if (!done && !callbacks.onData(chunk)) socket.pause();
+    },
+    onEnd(trailers, keepAlive) {
+      if (done) return;
+      done = true;
+      socket.setTimeout(0);
+      if (socket.isPaused()) socket.resume();
+      // An answer before the whole request body was sent leaves the connection unusable.
+      if (keepAlive && bodySent) {
+        detachBody(stream);
+        pool.release(connection);
+      } else close();
+      callbacks.onEnd(trailers);
+    },
+    onError: fail,
+  };
+  if (socket.connecting) {
+    connectTimer = setTimeout(() => fail("CONNECT_TIMEOUT"), req.connectTimeoutMs);
+    socket.once("connect", () => clearTimeout(connectTimer));
+  }
+  let head = `${req.method} ${req.path} HTTP/1.1\r\n`;
+  const h = req.headers;
+  for (let i = 0; i < h.length; i += 2) head += `${h[i]}: ${h[i + 1]}\r\n`;
+  parser.start(req.method === "HEAD");
+  if (Buffer.isBuffer(req.body) && req.body.length > 0) {
+    socket.cork();
+    socket.write(`${head}\r\n`, "latin1");
+    socket.write(req.body);
+    socket.uncork();
+  } else socket.write(`${head}\r\n`, "latin1");
+  if (stream) {
+    stream.on("data", onBodyData);
+    stream.once("end", onBodyEnd);
+  }
+  return {
+    abort() {
+      if (done) return;
+      done = true;
+      clearTimeout(connectTimer);
+      close();
+    },
+    resume() {
+      socket.resume();
+    },
+  };
+}

@@ -1,0 +1,48 @@
+import type { IncomingMessage } from "node:http";
+import type { Endpoint } from "../cluster/endpoint.ts";
+import type { TryFailure } from "../upstream-errors.ts";
+
+/** One try's request, as the forwarder prepared it. */
+export interface TryRequest {
+  method: string;
+  /** Request target (origin-form), bytes as received. */
+  path: string;
+  /** Raw [name, value, …] pairs, hop-by-hop already removed. */
+  headers: string[];
+  /** The body: streamed from the downstream request, or buffered whole; undefined when none. */
+  body: IncomingMessage | Buffer | undefined;
+  connectTimeoutMs: number;
+  /** No body bytes from the upstream for this long → error "timeout". */
+  bodyIdleMs: number;
+}
+
+/** What a transport reports about one try; the forwarder implements it. */
+export interface TryCallbacks {
+  /** The upstream sent 100 Continue. */
+  onContinue(): void;
+  /** The upstream sent another interim response (103 Early Hints is relayed). */
+  onInfo(status: number, rawHeaders: string[]): void;
+  /** Response head. Return false to discard the response (its body is dropped, e.g. for a retry). */
+  onHead(status: number, message: string, rawHeaders: string[]): boolean;
+  /** A body chunk; return false when the client is full (the transport pauses until resume()). */
+  onData(chunk: Buffer): boolean;
+  onEnd(rawTrailers: string[]): void;
+  /** Request body bytes sent upstream. */
+  onBodySent(bytes: number): void;
+  /** The try failed; `afterHead` when the response had already started. */
+  onError(failure: TryFailure, detail: string, afterHead: boolean): void;
+}
+
+export interface TryHandle {
+  /** Stops the try; no callback follows. */
+  abort(): void;
+  /** Resumes a response paused by onData returning false. */
+  resume(): void;
+}
+
+/** Sends one try to one endpoint. */
+export type UpstreamTransport = (
+  endpoint: Endpoint,
+  request: TryRequest,
+  callbacks: TryCallbacks,
+) => TryHandle;

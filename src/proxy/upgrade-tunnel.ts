@@ -1,0 +1,117 @@
+import { type IncomingMessage, request } from "node:http";
+import type { Socket } from "node:net";
+import type { Duplex } from "node:stream";
+import type { Cluster } from "./cluster/cluster.ts";
+import { ProxyErrorCodes } from "./error-codes.ts";
+import { downstreamResponseHeaders } from "./hop-headers.ts";
+import { rawLocalReply } from "./local-reply.ts";
+import { classifyError, replyFor } from "./upstream-errors.ts";
+
+export interface TunnelOptions {
+  socket: Duplex;
+  head: Buffer;
+  method: string;
+  path: string;
+  headers: string[];
+  cluster: Cluster;
+  requestId: string;
+  idleMs: number;
+}
+
+function rawHead(status: number, message: string, headers: readonly string[]): string {
+  let head = `HTTP/1.1 ${status} ${message}\r\n`;
+  for (let i = 0; i < headers.length; i += 2) head += `${headers[i]}: ${headers[i + 1]}\r\n`;
+  return `${head}\r\n`;
+}
+
+/**
+ * Sends an Upgrade request (WebSocket, h2c, …) upstream; on 101 the two sockets are joined
+ * both ways until either side closes or stays idle past `idleMs`; any other answer is relayed
+ * and the connection closed.
+ */
+export function tunnelUpgrade({
+  socket,
+  head,
+  method,
+  path,
+  headers,
+  cluster,
+  requestId,
+  idleMs,
+}: TunnelOptions): void {
+  const endpoint = cluster.pick();
+  if (!endpoint) {
+    socket.end(
+      rawLocalReply(
+        {
+          status: 503,
+          code: ProxyErrorCodes.NO_HEALTHY_UPSTREAM,
+          flag: "UH",
+          message: `No healthy endpoint in cluster "${cluster.name}"`,
+        },
+        requestId,
+        "Service Unavailable",
+      ),
+    );
+    return;
+  }
+  socket.on("error", () => socket.destroy());
+  const upReq = request({
+    host: endpoint.host,
+    port: endpoint.port,
+    method,
+    path,
+    headers,
+    agent: false,
+  });
+  const connectTimer = setTimeout(
+    () => upReq.destroy(Object.assign(new Error("connect timeout"), { code: "CONNECT_TIMEOUT" })),
+    cluster.config.connectTimeoutSeconds * 1000,
+  );
+  upReq.once("socket", (s: Socket) => s.once("connect", () => clearTimeout(connectTimer)));
+  socket.once("close", () => upReq.destroy());
+  upReq.once("upgrade", (upRes: IncomingMessage, upSocket: Socket, upHead: Buffer) => {
+    clearTimeout(connectTimer);
+    cluster.reportSuccess(endpoint);
+    socket.write(
+      rawHead(101, upRes.statusMessage || "Switching Protocols", [
+        ...downstreamResponseHeaders(upRes.rawHeaders, true),
+        "connection",
+        "upgrade",
+      ]),
+    );
+    if (upHead.length > 0) socket.write(upHead);
+    if (head.length > 0) upSocket.write(head);
+    const close = () => {
+      socket.destroy();
+      upSocket.destroy();
+    };
+    upSocket.on("error", close);
+    socket.on("error", close);
+    upSocket.once("close", close);
+    socket.once("close", close);
+    upSocket.setTimeout(idleMs, close);
+    upSocket.pipe(socket);
+    socket.pipe(upSocket);
+  });
+  upReq.once("response", (upRes: IncomingMessage) => {
+    clearTimeout(connectTimer);
+    // The upstream declined the upgrade: relay its answer and close.
+    const headers = downstreamResponseHeaders(upRes.rawHeaders);
+    const framed = headers.some((h, i) => i % 2 === 0 && h.toLowerCase() === "content-length");
+    socket.write(
+      rawHead(upRes.statusCode!, upRes.statusMessage ?? "", [...headers, "connection", "close"]),
+    );
+    if (!framed && upRes.statusCode !== 204 && upRes.statusCode !== 304) upRes.pipe(socket);
+    else upRes.on("data", (chunk: Buffer) => socket.write(chunk)).once("end", () => socket.end());
+  });
+  upReq.once("error", (error: NodeJS.ErrnoException) => {
+    clearTimeout(connectTimer);
+    cluster.reportFailure(endpoint);
+    const failure = classifyError(error);
+    const reply = replyFor(failure, cluster.name, error.code ?? error.message);
+    if (socket.writable) socket.end(rawLocalReply(reply, requestId, "Bad Gateway"));
+    else socket.destroy();
+  });
+  upReq.end();
+}
