@@ -1,10 +1,12 @@
 // `npm start`: the demo app wrapped by sidecar, with what to try printed once it is ready.
-// Ports come from PORT (the app, default 8080) and SIDECAR_ADMIN_ADDRESS (default 127.0.0.1:9901).
+// Ports come from PORT (the app, default 8080), PROXY_LISTEN (default 127.0.0.1:8081) and
+// SIDECAR_ADMIN_ADDRESS (default 127.0.0.1:9901).
 import { spawn } from "node:child_process";
 import { setTimeout as sleep } from "node:timers/promises";
 
 const appPort = process.env.PORT ?? "8080";
 const adminAddress = process.env.SIDECAR_ADMIN_ADDRESS ?? "127.0.0.1:9901";
+const proxyAddress = process.env.PROXY_LISTEN ?? "127.0.0.1:8081";
 const admin = `http://${adminAddress}`;
 const entry = new URL("../src/cli/entry.ts", import.meta.url).pathname;
 
@@ -19,7 +21,15 @@ const sidecar = spawn(
     process.execPath,
     "examples/demo/app.js",
   ],
-  { stdio: "inherit", env: { ...process.env, PORT: appPort, SIDECAR_ADMIN_ADDRESS: adminAddress } },
+  {
+    stdio: "inherit",
+    env: {
+      ...process.env,
+      PORT: appPort,
+      SIDECAR_ADMIN_ADDRESS: adminAddress,
+      PROXY_LISTEN: proxyAddress,
+    },
+  },
 );
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => sidecar.kill(signal));
 sidecar.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
@@ -33,7 +43,8 @@ for (let i = 0; i < 300 && sidecar.exitCode === null; i++) {
     console.log(`
   sidecar demo is up. Try:
 
-    curl http://127.0.0.1:${appPort}/            # the app
+    curl -i http://${proxyAddress}/hello      # the app, through the sidecar's proxy (it sees a request id)
+    curl http://127.0.0.1:${appPort}/            # the app, directly
     curl ${admin}/readyz                # readiness of the app and every role
     curl ${admin}/status                # version, uptime, config hash, roles
     curl ${admin}/metrics               # Prometheus metrics (sidecar_app_up, …)

@@ -8,6 +8,7 @@ import { freePort, tempDir } from "./helpers/sidecar-process.ts";
 test("the demo (npm start) starts the app under the sidecar, prints what to try, and every line answers", async () => {
   const appPort = await freePort();
   const adminPort = await freePort();
+  const proxyPort = await freePort();
   const { path: dir, cleanup } = await tempDir();
   const demo = spawn(process.execPath, ["scripts/demo.ts"], {
     cwd: new URL("..", import.meta.url).pathname,
@@ -15,10 +16,12 @@ test("the demo (npm start) starts the app under the sidecar, prints what to try,
       ...process.env,
       PORT: String(appPort),
       SIDECAR_ADMIN_ADDRESS: `127.0.0.1:${adminPort}`,
+      PROXY_LISTEN: `127.0.0.1:${proxyPort}`,
       DEMO_LOG_FILE: `${dir}/app.log`,
       DEMO_CONFIG_FILE: `${dir}/app.json`,
     },
     stdio: ["ignore", "pipe", "pipe"],
+    detached: true, // its own process group, so cleanup reaches the sidecar and the app too
   });
   let out = "";
   demo.stdout.on("data", (chunk: Buffer) => {
@@ -30,19 +33,30 @@ test("the demo (npm start) starts the app under the sidecar, prints what to try,
   try {
     for (let i = 0; i < 300 && !out.includes("Try:"); i++) await sleep(50);
     assert.match(out, /sidecar demo is up\. Try:/, out);
-    const urls = [...out.matchAll(/curl (http:\/\/\S+)/g)].map((m) => m[1]!);
-    assert.ok(urls.length >= 4, out);
+    const urls = [...out.matchAll(/curl (?:-i )?(http:\/\/\S+)/g)].map((m) => m[1]!);
+    assert.ok(urls.length >= 5, out);
     for (const url of urls) {
       const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
       assert.equal(res.status, 200, url);
     }
+    const proxied = await fetch(`http://127.0.0.1:${proxyPort}/hello`);
+    const seen = (await proxied.json()) as {
+      path: string;
+      requestId?: string;
+      forwardedFor?: string;
+    };
+    assert.equal(seen.path, "/hello");
+    assert.match(seen.requestId ?? "", /\S/, "the proxy gives the app a request id");
+    assert.equal(seen.forwardedFor, "127.0.0.1");
     const quit = out.match(/curl -X POST (\S+)/)?.[1];
     assert.ok(quit, out);
     assert.equal((await fetch(quit, { method: "POST" })).status, 202);
     const [code] = await once(demo, "exit");
     assert.equal(code, 0, out);
   } finally {
-    demo.kill("SIGKILL");
+    try {
+      process.kill(-demo.pid!, "SIGKILL");
+    } catch {}
     await cleanup();
   }
 });

@@ -39,7 +39,14 @@ const server = createServer((req, res) => {
   const { greeting } = readConfig();
   log("info", "request", { method: req.method, path: req.url });
   res.writeHead(200, { "content-type": "application/json" });
-  res.end(`${JSON.stringify({ message: `${greeting} from the demo app`, path: req.url })}\n`);
+  const body = {
+    message: `${greeting} from the demo app`,
+    path: req.url,
+    // Set by the sidecar's proxy when the request came through it.
+    requestId: req.headers["x-request-id"],
+    forwardedFor: req.headers["x-forwarded-for"],
+  };
+  res.end(`${JSON.stringify(body)}\n`);
 });
 
 server.listen(port, "127.0.0.1", () => {

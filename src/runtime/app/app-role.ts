@@ -122,6 +122,10 @@ export class AppRole implements Role {
 
   async #spawn(): Promise<AppProcess> {
     const app = await AppProcess.spawn(this.#command, this.#options.env());
+    // However the sidecar ends (a forced exit, an uncaught error), it must not leave the app behind.
+    const killOnExit = () => app.signal("SIGKILL");
+    process.once("exit", killOnExit);
+    void app.exited.then(() => process.off("exit", killOnExit));
     this.#options.logger.info({ pid: app.pid, command: this.#command }, "app started");
     this.#probe?.start();
     return app;
