@@ -1,0 +1,100 @@
+import { promisify } from "node:util";
+import { gzip } from "node:zlib";
+import { z } from "zod";
+import { seconds } from "../../../runtime/config/schema-helpers.ts";
+import { parseRetryAfter } from "./backoff.ts";
+import { outcomeOfStatus, type SendOutcome } from "./send-outcome.ts";
+
+const gzipAsync = promisify(gzip);
+
+/** Credentials for HTTP sinks; never logged (the logger masks `password` and `token` too). */
+export const httpAuthSchema = z.discriminatedUnion(
+  "type",
+  [
+    z.strictObject({ type: z.literal("basic"), user: z.string(), password: z.string() }),
+    z.strictObject({ type: z.literal("bearer"), token: z.string().min(1) }),
+  ],
+  { error: 'expected auth type "basic" or "bearer"' },
+);
+export type HttpAuth = z.infer<typeof httpAuthSchema>;
+
+/** The options every HTTP-based sink shares. */
+export const httpShape = {
+  /** Extra request headers (e.g. an API key); values are never logged. */
+  headers: z.record(z.string().min(1), z.string()).default({}),
+  auth: httpAuthSchema.optional(),
+  /** gzip the request body (Content-Encoding: gzip). */
+  compression: z.enum(["none", "gzip"]).default("none"),
+  /** One request may take this long before it counts as a retryable failure. */
+  timeoutSeconds: seconds(10, { min: 0.001 }),
+};
+
+export const httpUrlSchema = z.url({
+  protocol: /^https?$/,
+  error: "expected an http:// or https:// URL",
+});
+
+export interface HttpRequest {
+  url: string;
+  method?: string;
+  body: string;
+  contentType: string;
+  headers: Record<string, string>;
+  auth?: HttpAuth | undefined;
+  compression: "none" | "gzip";
+  timeoutSeconds: number;
+  signal: AbortSignal;
+  now: () => number;
+}
+
+export interface HttpResponse {
+  status: number;
+  /** The response body (up to 64 KiB). */
+  text: string;
+  retryAfterMs: number | undefined;
+}
+
+function authorization(auth: HttpAuth): string {
+  return auth.type === "basic"
+    ? `Basic ${Buffer.from(`${auth.user}:${auth.password}`).toString("base64")}`
+    : `Bearer ${auth.token}`;
+}
+
+/**
+ * Sends one request with Node's fetch (undici: keep-alive connection pools). Connection errors
+ * and timeouts throw (the batched service treats a throw as retryable).
+ */
+export async function sendHttp(request: HttpRequest): Promise<HttpResponse> {
+  const headers: Record<string, string> = {
+    ...request.headers,
+    "content-type": request.contentType,
+  };
+  if (request.auth) headers.authorization = authorization(request.auth);
+  let body: string | Uint8Array<ArrayBuffer> = request.body;
+  if (request.compression === "gzip") {
+    body = new Uint8Array(await gzipAsync(request.body));
+    headers["content-encoding"] = "gzip";
+  }
+  const signal = AbortSignal.any([
+    request.signal,
+    AbortSignal.timeout(request.timeoutSeconds * 1000),
+  ]);
+  const response = await fetch(request.url, {
+    method: request.method ?? "POST",
+    headers,
+    body,
+    signal,
+  });
+  const text = await response.text();
+  return {
+    status: response.status,
+    text: text.length > 65_536 ? text.slice(0, 65_536) : text,
+    retryAfterMs: parseRetryAfter(response.headers.get("retry-after"), request.now()),
+  };
+}
+
+/** The outcome of a plain HTTP response (no per-item results). */
+export function outcomeOfResponse(response: HttpResponse): SendOutcome {
+  const detail = response.text.replace(/\s+/g, " ").trim().slice(0, 200);
+  return outcomeOfStatus(response.status, detail, response.retryAfterMs);
+}

@@ -1,0 +1,31 @@
+/**
+ * What one attempt to send a batch came to, as a sink's service reports it:
+ * - delivered: every event is accepted;
+ * - retry: nothing is accepted and it may work later (connection error, timeout, 429, 5xx);
+ * - reject: nothing is accepted and never will be (4xx other than 429): dead-lettered;
+ * - partial: some items failed (Elasticsearch `_bulk`): `retry` are the indexes to send again,
+ *   `rejected` the permanently bad ones; every other index was delivered.
+ */
+export type SendOutcome =
+  | { kind: "delivered" }
+  | { kind: "retry"; reason: string; retryAfterMs?: number | undefined }
+  | { kind: "reject"; reason: string }
+  | {
+      kind: "partial";
+      retry: number[];
+      rejected: { index: number; reason: string }[];
+      retryReason?: string;
+    };
+
+/** Sorts an HTTP status into an outcome: 2xx delivered, 429/5xx/408 retry, other 4xx reject. */
+export function outcomeOfStatus(
+  status: number,
+  detail: string,
+  retryAfterMs?: number,
+): SendOutcome {
+  if (status >= 200 && status < 300) return { kind: "delivered" };
+  const reason = `HTTP ${status}${detail ? `: ${detail}` : ""}`;
+  if (status === 429 || status === 408 || status >= 500)
+    return { kind: "retry", reason, retryAfterMs };
+  return { kind: "reject", reason };
+}
