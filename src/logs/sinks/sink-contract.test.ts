@@ -10,7 +10,7 @@ import { sinkComponents } from "./index.ts";
 import { createStdoutSink, stdoutSinkSchema } from "./stdout/index.ts";
 import { HttpReceiver } from "./testing/http-receiver.ts";
 import { bulkResponse, parseBulk, parseLokiPush } from "./testing/strict-bodies.ts";
-import { eventually, SyslogReceiver } from "./testing/syslog-receiver.ts";
+import { SyslogReceiver } from "./testing/syslog-receiver.ts";
 import { testContext, testEvents } from "./testing/test-context.ts";
 
 /** A sink under test and a way to read back the messages its receiver accepted. */
