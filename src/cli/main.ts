@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { isSidecarError } from "../runtime/errors.ts";
 import { sidecarVersion } from "../runtime/version.ts";
+import { registerLogsCommand } from "./commands/logs.ts";
 import { registerRunCommand } from "./commands/run.ts";
 import { registerValidateCommand } from "./commands/validate.ts";
 import { formatFailure } from "./format-failure.ts";
@@ -21,6 +22,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       writeErr: (s) => process.stderr.write(s),
     });
   registerRunCommand(program, (code) => {
+    exitCode = code;
+  });
+  registerLogsCommand(program, (code) => {
     exitCode = code;
   });
   registerValidateCommand(program, (line) => process.stdout.write(`${line}\n`));

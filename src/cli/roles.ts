@@ -1,3 +1,5 @@
+import { createLogsRole } from "../logs/logs-role.ts";
+import type { AppOutputTap } from "../runtime/app/app-output.ts";
 import type { SidecarConfig } from "../runtime/config/schema.ts";
 import type { Role } from "../runtime/role.ts";
 import type { Logger } from "../runtime/telemetry/logger.ts";
@@ -15,9 +17,18 @@ export interface ConfiguredRoles {
   beforeApp: Role[];
   /** Roles that serve traffic to the app once it is ready (proxy). */
   afterApp: Role[];
+  /** Where the app's stdout/stderr go besides the terminal (the logs role's `stdout` source). */
+  appOutput?: AppOutputTap;
 }
 
 /** The roles whose sections are present in the config, in the order the runtime starts them. */
-export function buildConfiguredRoles(_ctx: RoleContext): ConfiguredRoles {
-  return { beforeApp: [], afterApp: [] };
+export function buildConfiguredRoles(ctx: RoleContext): ConfiguredRoles {
+  const roles: ConfiguredRoles = { beforeApp: [], afterApp: [] };
+  if (ctx.config.logs) {
+    // Before the app: it starts collecting before the app writes and stops after the app exits.
+    const logs = createLogsRole(ctx.config.logs, { logger: ctx.logger, registry: ctx.registry });
+    roles.beforeApp.push(logs);
+    if (logs.appOutput) roles.appOutput = logs.appOutput;
+  }
+  return roles;
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { logsConfigSchema } from "../../logs/logs-config.ts";
 import { adminConfigSchema } from "../admin/admin-config.ts";
 import { appConfigSchema } from "../app/app-config.ts";
 import { seconds } from "./schema-helpers.ts";
@@ -27,6 +28,8 @@ export const sidecarConfigSchema = z.strictObject({
     })
     .default({ gracePeriodSeconds: 30 }),
   app: appConfigSchema,
+  /** The logs role: tail, parse and ship the app's logs (see docs/logs.md). */
+  logs: logsConfigSchema.optional(),
 });
 
 export type SidecarConfig = z.infer<typeof sidecarConfigSchema>;

@@ -1,0 +1,178 @@
+import { mkdir, open, readFile, rename } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { describeError, SidecarError } from "../../../runtime/errors.ts";
+import { LogsErrorCodes } from "../../error-codes.ts";
+
+/** One file's committed position: every line before `offset` was acknowledged by every sink. */
+export interface Checkpoint {
+  /** The stream id: the fingerprint, or fingerprint@device:inode when two files shared one. */
+  streamId: string;
+  fingerprint: string;
+  /** The path the file had when last seen (for people reading the file; identity is the fingerprint). */
+  path: string;
+  offset: number;
+  /** Device and inode when last seen: tells apart files with the same fingerprint. */
+  ino: string;
+  /** Base64 of the (up to 32) bytes before `offset`: a file with the same fingerprint continues here only when these match. */
+  tail?: string;
+  /** When this checkpoint last moved or the file was last seen, ms since the epoch. */
+  updatedAt: number;
+}
+
+interface CheckpointFile {
+  version: 1;
+  checkpoints: Checkpoint[];
+}
+
+export interface CheckpointerOptions {
+  now?: () => number;
+  /** Checkpoints of files not seen for this long are forgotten. Default 24 h. */
+  expireAfterMs?: number;
+}
+
+/**
+ * Keeps the committed positions of a file source in `<dir>/checkpoints.json`, written atomically:
+ * temp file → fsync → rename → fsync of the directory. A crash leaves either the old or the new
+ * file, never a torn one. On load an unreadable file is reported and ignored (files are then read
+ * per `readFrom`), never fatal.
+ */
+export class Checkpointer {
+  readonly path: string;
+  readonly #tmp: string;
+  readonly #now: () => number;
+  readonly #expireAfterMs: number;
+  readonly #entries = new Map<string, Checkpoint>();
+  #dirty = false;
+  #writing: Promise<void> | undefined;
+
+  constructor(
+    dir: string,
+    { now = Date.now, expireAfterMs = 86_400_000 }: CheckpointerOptions = {},
+  ) {
+    this.path = join(dir, "checkpoints.json");
+    this.#tmp = join(dir, "checkpoints.json.tmp");
+    this.#now = now;
+    this.#expireAfterMs = expireAfterMs;
+  }
+
+  /**
+   * Reads the checkpoint file. Resolves with a problem description when it exists but cannot be
+   * used (the caller logs it with SIDECAR_ERR_LOGS_CHECKPOINT_READ), else undefined.
+   */
+  async load(): Promise<SidecarError | undefined> {
+    try {
+      await mkdir(dirname(this.path), { recursive: true });
+    } catch (error) {
+      throw new SidecarError(
+        LogsErrorCodes.STATE_DIR,
+        `Cannot create state directory "${dirname(this.path)}": ${describeError(error)}`,
+        { cause: error },
+      );
+    }
+    let text: string;
+    try {
+      text = await readFile(this.path, "utf8");
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      return new SidecarError(
+        LogsErrorCodes.CHECKPOINT_READ,
+        `Cannot read checkpoint file "${this.path}": ${describeError(error)}`,
+        { cause: error },
+      );
+    }
+    try {
+      const parsed = JSON.parse(text) as CheckpointFile;
+      if (parsed.version !== 1 || !Array.isArray(parsed.checkpoints))
+        throw new Error(`unexpected version ${String(parsed.version)}`);
+      for (const entry of parsed.checkpoints) {
+        if (
+          typeof entry.streamId === "string" &&
+          typeof entry.fingerprint === "string" &&
+          typeof entry.ino === "string" &&
+          Number.isSafeInteger(entry.offset)
+        )
+          this.#entries.set(entry.streamId, entry);
+      }
+      return undefined;
+    } catch (error) {
+      return new SidecarError(
+        LogsErrorCodes.CHECKPOINT_READ,
+        `Cannot read checkpoint file "${this.path}": ${describeError(error)}`,
+        { cause: error },
+      );
+    }
+  }
+
+  /** The checkpoint of a stream. */
+  get(streamId: string): Checkpoint | undefined {
+    return this.#entries.get(streamId);
+  }
+
+  /** The checkpoints of streams whose file starts with `fingerprint`. */
+  withFingerprint(fingerprint: string): Checkpoint[] {
+    return this.all().filter((entry) => entry.fingerprint === fingerprint);
+  }
+
+  /** Records a committed position (written by the next flush). */
+  set(entry: Omit<Checkpoint, "updatedAt">): void {
+    const previous = this.#entries.get(entry.streamId);
+    const updatedAt = this.#now();
+    if (
+      previous &&
+      previous.offset === entry.offset &&
+      previous.path === entry.path &&
+      previous.tail === entry.tail
+    ) {
+      previous.updatedAt = updatedAt;
+      return;
+    }
+    this.#entries.set(entry.streamId, { ...entry, updatedAt });
+    this.#dirty = true;
+  }
+
+  /** Every checkpoint, for status and tests. */
+  all(): Checkpoint[] {
+    return [...this.#entries.values()];
+  }
+
+  /** Writes the file if anything changed; concurrent calls share one write. */
+  async flush(): Promise<void> {
+    while (this.#writing) await this.#writing;
+    if (!this.#dirty) return;
+    this.#writing = this.#write().finally(() => {
+      this.#writing = undefined;
+    });
+    await this.#writing;
+  }
+
+  async #write(): Promise<void> {
+    this.#dirty = false;
+    const cutoff = this.#now() - this.#expireAfterMs;
+    for (const [key, entry] of this.#entries)
+      if (entry.updatedAt < cutoff) this.#entries.delete(key);
+    const body: CheckpointFile = { version: 1, checkpoints: this.all() };
+    try {
+      const handle = await open(this.#tmp, "w");
+      try {
+        await handle.writeFile(`${JSON.stringify(body)}\n`);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await rename(this.#tmp, this.path);
+      const dir = await open(dirname(this.path), "r");
+      try {
+        await dir.sync();
+      } finally {
+        await dir.close();
+      }
+    } catch (error) {
+      this.#dirty = true;
+      throw new SidecarError(
+        LogsErrorCodes.CHECKPOINT_WRITE,
+        `Cannot write checkpoint file "${this.path}": ${describeError(error)}`,
+        { cause: error },
+      );
+    }
+  }
+}

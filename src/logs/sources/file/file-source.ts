@@ -1,0 +1,388 @@
+import { type FileHandle, open } from "node:fs/promises";
+import type { Logger } from "../../../runtime/telemetry/logger.ts";
+import { LogsErrorCodes } from "../../error-codes.ts";
+import type { SourceLine } from "../../log-event.ts";
+import type { LongLineMode } from "../line-splitter.ts";
+import type { EmitLines, LogSource } from "../log-source.ts";
+import { Checkpointer } from "./checkpointer.ts";
+import { FileReader, readTail } from "./file-reader.ts";
+import { Fingerprinter } from "./fingerprinter.ts";
+import { PathsProvider } from "./paths-provider.ts";
+
+export interface FileSourceOptions {
+  name: string;
+  include: readonly string[];
+  exclude?: readonly string[];
+  /** Where files found at the first scan without a checkpoint start. Files that appear later are read from the head. */
+  readFrom?: "head" | "tail";
+  fingerprintBytes?: number;
+  maxLineBytes?: number;
+  longLines?: LongLineMode;
+  partialLineTimeoutMs?: number;
+  /** A renamed or deleted file is released this long after it stopped growing (read to its end first). */
+  rotateWaitMs?: number;
+  /** How often idle files are checked when no inotify event comes. */
+  pollIntervalMs?: number;
+  /** How often the globs are rescanned. */
+  globIntervalMs?: number;
+  /** Bytes read per read() call. */
+  readChunkBytes?: number;
+  /** Where checkpoints.json lives. */
+  stateDir: string;
+  logger: Logger;
+  now?: () => number;
+  onRead?: (lines: number, bytes: number) => void;
+  onLongLine?: () => void;
+}
+
+/** Bytes one file may read before the next file gets its turn. */
+const turnBytes = 8 * 1024 * 1024;
+
+/**
+ * Tails the files matched by globs, at least once: lines go to the pipeline with their stream
+ * position, and a file's checkpoint moves only when the pipeline commits (every sink acked).
+ * Rotation by rename: the old file stays open and is read to its end before it is released.
+ * copytruncate: a file that shrinks below what was read is read again from its start (and a copy
+ * whose content continues a known file continues from its checkpoint). Deleted files are released
+ * once read. Identity is the fingerprint (see Fingerprinter), so renames and reused inodes are safe.
+ */
+export class FileSource implements LogSource {
+  readonly name: string;
+  readonly checkpointer: Checkpointer;
+  readonly #options: Required<Omit<FileSourceOptions, "exclude" | "onRead" | "onLongLine">> &
+    FileSourceOptions;
+  readonly #paths: PathsProvider;
+  readonly #fingerprinter: Fingerprinter;
+  readonly #readers = new Map<string, FileReader>(); // by device:inode
+  readonly #streams = new Map<string, FileReader>(); // by stream id
+  readonly #buffer: Buffer;
+  #emit: EmitLines | undefined;
+  #loop: Promise<void> | undefined;
+  #stopping = false;
+  #firstScan = true;
+  #scanDue = true;
+  #lastScanAt = 0;
+  #wake: (() => void) | undefined;
+  #checkpointTimer: NodeJS.Timeout | undefined;
+
+  constructor(options: FileSourceOptions) {
+    this.name = options.name;
+    const now = options.now ?? Date.now;
+    this.#options = {
+      readFrom: "head",
+      fingerprintBytes: 1024,
+      maxLineBytes: 102_400,
+      longLines: "split",
+      partialLineTimeoutMs: 5000,
+      rotateWaitMs: 5000,
+      pollIntervalMs: 250,
+      globIntervalMs: 5000,
+      readChunkBytes: 1024 * 1024,
+      ...options,
+      now,
+    };
+    this.#paths = new PathsProvider({
+      include: options.include,
+      exclude: options.exclude ?? [],
+      onChange: (path) => {
+        if (path === undefined || !this.#isTrackedPath(path)) this.#scanDue = true;
+        this.#wake?.();
+      },
+    });
+    this.#fingerprinter = new Fingerprinter({ maxBytes: this.#options.fingerprintBytes });
+    this.checkpointer = new Checkpointer(options.stateDir, { now });
+    this.#buffer = Buffer.allocUnsafe(this.#options.readChunkBytes);
+  }
+
+  async start(emit: EmitLines): Promise<void> {
+    this.#emit = emit;
+    const problem = await this.checkpointer.load();
+    if (problem)
+      this.#options.logger.error({ error: problem, code: problem.code }, problem.message);
+    const unwatched = this.#paths.watch();
+    if (unwatched.length > 0)
+      this.#options.logger.warn({ dirs: unwatched }, "cannot watch directories; rescanning only");
+    await this.#scan();
+    this.#loop = this.#run();
+    this.#checkpointTimer = setInterval(() => {
+      this.checkpoint().catch((error: unknown) =>
+        this.#options.logger.error({ error }, "checkpoint write failed"),
+      );
+    }, 1000);
+    this.#checkpointTimer.unref();
+  }
+
+  commit(streamId: string, offset: number): void {
+    const reader = this.#streams.get(streamId);
+    if (reader) reader.committed = offset;
+  }
+
+  lagBytes(): number {
+    let lag = 0;
+    for (const reader of this.#readers.values()) lag += Math.max(0, reader.size - reader.committed);
+    return lag;
+  }
+
+  /** The open files, for status and tests. */
+  files(): { path: string; streamId: string; offset: number; committed: number }[] {
+    return [...this.#readers.values()].map((r) => ({
+      path: r.path,
+      streamId: r.streamId,
+      offset: r.offset,
+      committed: r.committed,
+    }));
+  }
+
+  async stop(): Promise<void> {
+    if (this.#stopping) return this.#loop;
+    this.#stopping = true;
+    this.#paths.close();
+    this.#wake?.();
+    await this.#loop;
+    // One last pass: everything written before the app stopped, and partial lines.
+    await this.#scan();
+    for (const reader of this.#readers.values()) {
+      await this.#pump(reader, Number.POSITIVE_INFINITY);
+      const out: SourceLine[] = [];
+      if (reader.flushPartial(out)) await this.#emit!(out);
+    }
+  }
+
+  async checkpoint(): Promise<void> {
+    for (const reader of this.#readers.values()) {
+      const previous = this.checkpointer.get(reader.streamId);
+      if (previous && previous.offset === reader.committed && previous.path === reader.path)
+        continue;
+      const entry = {
+        streamId: reader.streamId,
+        fingerprint: reader.fingerprint,
+        ino: reader.ino,
+        path: reader.path,
+        offset: reader.committed,
+      };
+      const tail = await reader.tailAt(reader.committed).catch(() => undefined);
+      this.checkpointer.set(tail === undefined ? entry : { ...entry, tail });
+    }
+    await this.checkpointer.flush();
+  }
+
+  /** Closes the files (after stop and the last checkpoint). */
+  async close(): Promise<void> {
+    clearInterval(this.#checkpointTimer);
+    for (const reader of this.#readers.values()) await reader.close();
+    this.#readers.clear();
+    this.#streams.clear();
+  }
+
+  #isTrackedPath(path: string): boolean {
+    for (const reader of this.#readers.values()) if (reader.path === path) return true;
+    return false;
+  }
+
+  async #run(): Promise<void> {
+    while (!this.#stopping) {
+      const now = this.#options.now();
+      if (this.#scanDue || now - this.#lastScanAt >= this.#options.globIntervalMs)
+        await this.#scan();
+      let progressed = false;
+      for (const reader of [...this.#readers.values()]) {
+        if (this.#stopping) break;
+        if (await this.#pump(reader, turnBytes)) progressed = true;
+      }
+      await this.#release();
+      if (!progressed && !this.#stopping && !this.#scanDue) await this.#idle();
+    }
+  }
+
+  #idle(): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, this.#options.pollIntervalMs);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#wake = () => {
+        this.#wake = undefined;
+        done();
+      };
+    });
+  }
+
+  /** Reads up to `limit` bytes of one file into the pipeline; resolves whether it read anything. */
+  async #pump(reader: FileReader, limit: number): Promise<boolean> {
+    if (reader.truncated) return false;
+    let total = 0;
+    try {
+      while (total < limit) {
+        const lines: SourceLine[] = [];
+        const bytes = await reader.read(this.#buffer, lines);
+        if (bytes === 0) break;
+        total += bytes;
+        this.#options.onRead?.(lines.length, bytes);
+        if (lines.length > 0) await this.#emit!(lines);
+      }
+      if (total > 0) return true;
+      const stat = await reader.handle.stat();
+      reader.size = stat.size;
+      if (stat.size < reader.offset) {
+        this.#options.logger.info(
+          { path: reader.path, size: stat.size, offset: reader.offset },
+          "file truncated; reading it again from the start",
+        );
+        reader.truncated = true;
+        this.#scanDue = true;
+        return true;
+      }
+      if (stat.nlink === 0) reader.goneSince ??= this.#options.now();
+      if (
+        reader.partialBytes > 0 &&
+        this.#options.now() - reader.lastGrowthAt >= this.#options.partialLineTimeoutMs
+      ) {
+        const out: SourceLine[] = [];
+        if (reader.flushPartial(out)) await this.#emit!(out);
+        return true;
+      }
+    } catch (error) {
+      this.#options.logger.warn(
+        { path: reader.path, error, code: LogsErrorCodes.FILE_READ },
+        "cannot read file",
+      );
+      reader.goneSince ??= this.#options.now();
+    }
+    return total > 0;
+  }
+
+  /** Lets go of files that were renamed away, deleted or truncated, once read and acknowledged. */
+  async #release(): Promise<void> {
+    const now = this.#options.now();
+    for (const [ino, reader] of this.#readers) {
+      const finished = reader.truncated
+        ? reader.committed >= reader.offset - reader.partialBytes || this.#stopping
+        : reader.goneSince !== undefined &&
+          now - Math.max(reader.lastGrowthAt, reader.goneSince) >= this.#options.rotateWaitMs &&
+          reader.committed >= reader.offset - reader.partialBytes;
+      if (!finished) continue;
+      if (!reader.truncated && reader.partialBytes > 0) {
+        const out: SourceLine[] = [];
+        reader.flushPartial(out);
+        await this.#emit!(out);
+        continue; // released once that line is acknowledged
+      }
+      await this.checkpoint().catch(() => {});
+      this.#readers.delete(ino);
+      this.#streams.delete(reader.streamId);
+      await reader.close();
+      this.#options.logger.info(
+        { path: reader.path, offset: reader.offset, truncated: reader.truncated },
+        "file released",
+      );
+      if (reader.truncated) this.#scanDue = true;
+    }
+  }
+
+  async #scan(): Promise<void> {
+    this.#scanDue = false;
+    this.#lastScanAt = this.#options.now();
+    const first = this.#firstScan;
+    this.#firstScan = false;
+    let paths: string[];
+    try {
+      paths = await this.#paths.list();
+    } catch (error) {
+      this.#options.logger.warn({ error }, "cannot list files");
+      return;
+    }
+    const seen = new Set<string>();
+    for (const path of paths) {
+      let handle: FileHandle;
+      try {
+        handle = await open(path, "r");
+      } catch {
+        continue; // gone between glob and open, or unreadable
+      }
+      let keep = false;
+      try {
+        const stat = await handle.stat();
+        if (!stat.isFile()) continue;
+        const ino = `${stat.dev}:${stat.ino}`;
+        seen.add(ino);
+        const known = this.#readers.get(ino);
+        if (known) {
+          if (!known.truncated) {
+            known.path = path;
+            known.goneSince = undefined;
+          }
+          continue;
+        }
+        keep = await this.#track(handle, path, ino, stat.size, first);
+      } finally {
+        if (!keep) await handle.close().catch(() => {});
+      }
+    }
+    const now = this.#options.now();
+    for (const [ino, reader] of this.#readers)
+      if (!seen.has(ino) && reader.goneSince === undefined) reader.goneSince = now;
+  }
+
+  /** Decides where a newly found file starts and opens a reader for it; false when not yet. */
+  async #track(
+    handle: FileHandle,
+    path: string,
+    ino: string,
+    size: number,
+    first: boolean,
+  ): Promise<boolean> {
+    const fingerprint = await this.#fingerprinter.fingerprint(handle);
+    if (fingerprint === undefined) return false; // no complete first line yet
+    let streamId = fingerprint;
+    let offset: number | undefined;
+    // A live file with the same beginning: a copy (copytruncate) continues from it, else it is another file.
+    const live = [...this.#readers.values()].filter(
+      (r) => r.fingerprint === fingerprint && !r.truncated,
+    );
+    for (const reader of live) {
+      if (
+        offset === undefined &&
+        size >= reader.committed &&
+        (await readTail(handle, reader.committed)) === (await reader.tailAt(reader.committed))
+      )
+        offset = reader.committed;
+    }
+    if (live.length > 0 || this.#streams.has(streamId)) streamId = `${fingerprint}@${ino}`;
+    if (offset === undefined) {
+      const candidates = this.checkpointer
+        .withFingerprint(fingerprint)
+        .filter((c) => !this.#streams.has(c.streamId) && c.offset <= size);
+      const exact = candidates.find((c) => c.ino === ino) ?? candidates[0];
+      for (const c of exact ? [exact, ...candidates] : []) {
+        if (c.tail === undefined || c.tail === (await readTail(handle, c.offset))) {
+          offset = c.offset;
+          streamId = c.streamId;
+          break;
+        }
+      }
+    }
+    offset ??= first && this.#options.readFrom === "tail" ? size : 0;
+    if (this.#streams.has(streamId)) streamId = `${fingerprint}@${ino}`;
+    const reader = new FileReader({
+      handle,
+      path,
+      ino,
+      fingerprint,
+      streamId,
+      offset,
+      size,
+      now: this.#options.now,
+      splitter: {
+        maxLineBytes: this.#options.maxLineBytes,
+        longLines: this.#options.longLines,
+        now: this.#options.now,
+        ...(this.#options.onLongLine ? { onLongLine: this.#options.onLongLine } : {}),
+      },
+    });
+    this.#readers.set(ino, reader);
+    this.#streams.set(streamId, reader);
+    this.#options.logger.info({ path, streamId, offset }, "tailing file");
+    return true;
+  }
+}
