@@ -88,6 +88,9 @@ export class TcpTransport implements SyslogTransport {
         socket.on("error", (error) => {
           this.#broken = error;
         });
+        socket.on("end", () => {
+          this.#broken ??= new Error(`syslog receiver ${host}:${port} closed the connection`);
+        });
         socket.on("close", () => {
           this.#broken ??= new Error(`syslog connection to ${host}:${port} closed`);
         });
