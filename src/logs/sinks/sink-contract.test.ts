@@ -16,6 +16,8 @@ import { testContext, testEvents } from "./testing/test-context.ts";
 /** A sink under test and a way to read back the messages its receiver accepted. */
 interface Harness {
   sink: Sink;
+  /** Takes the receiver down (sinks that have one). */
+  down?: () => Promise<void>;
   received(): Promise<string[]>;
   stop(): Promise<void>;
 }
@@ -40,6 +42,7 @@ async function httpHarness(
   return {
     sink: build(type, { url: receiver.url, ...config }, ctx),
     received: async () => receiver.accepted.flatMap((r) => messagesOf(r.body)),
+    down: () => receiver.stop(),
     stop: () => receiver.stop(),
   };
 }
@@ -106,6 +109,7 @@ const setups: Record<string, Setup> = {
         assert.deepEqual(receiver.errors, []);
         return receiver.messages.map((m) => m.replace(/^(?:\S+ ){6}- /, ""));
       },
+      down: () => receiver.stop(),
       stop: () => receiver.stop(),
     };
   },
@@ -172,6 +176,43 @@ for (const component of sinkComponents) {
       assert.equal((await received()).length, 4);
       await assert.rejects(sink.write(testEvents(1)), { code: LogsSinkErrorCodes.SINK_CLOSED });
       assert.equal(await sink.close(AbortSignal.timeout(100)), 0, "close is idempotent");
+    });
+
+    const remote = ["http", "loki", "elasticsearch", "syslog"].includes(component.type);
+    test("receiver down at shutdown: close resolves at its deadline with the unsent count", {
+      skip: !remote && "stdout and file have no receiver to take down",
+    }, async () => {
+      const { ctx, sink, down } = await setup({ maxEvents: 4 });
+      await down!();
+      const written = sink.write(testEvents(10)).catch((error: unknown) => error);
+      const unsent = await sink.close(AbortSignal.timeout(150));
+      assert.equal(unsent, 10);
+      assert.equal(((await written) as { code: string }).code, LogsSinkErrorCodes.SINK_CLOSED);
+      assert.equal(
+        await ctx.metric("sidecar_logs_sink_events_failed_total", {
+          sink: sink.name,
+          reason: "unsent_at_close",
+        }),
+        10,
+      );
+    });
+
+    test("an event JSON cannot hold is delivered or dead-lettered, never retried forever", async () => {
+      const { ctx, sink, received } = await setup();
+      const [bad] = testEvents(1);
+      bad!.fields.big = 10n;
+      await sink.write([bad!]);
+      const path = join(ctx.stateDir, "dead-letter", `${sink.name}.jsonl`);
+      const dead = await readFile(path, "utf8").catch(() => undefined);
+      if (dead === undefined) {
+        // A sink that does not send fields (syslog without structured data) delivers it.
+        assert.deepEqual(await received(), ["event 0"]);
+      } else {
+        const record = JSON.parse(dead);
+        assert.match(record.reason, /Cannot encode the batch/);
+        assert.equal(record.event.message, "event 0");
+      }
+      assert.equal(await sink.close(AbortSignal.timeout(1000)), 0);
     });
 
     test("an empty write resolves at once", async () => {

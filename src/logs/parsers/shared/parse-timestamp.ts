@@ -105,6 +105,12 @@ export function parseTimestamp(
   value: unknown,
   format: TimestampFormat = "auto",
 ): number | undefined {
+  const time = parseAny(value, format);
+  // Beyond ±8.64e15 ms a Date is invalid (toISOString throws): treat it as no time at all.
+  return time !== undefined && Math.abs(time) <= 8.64e15 ? time : undefined;
+}
+
+function parseAny(value: unknown, format: TimestampFormat): number | undefined {
   switch (format) {
     case "auto":
       return typeof value === "string" && !/^\s*-?[\d.]+\s*$/.test(value)

@@ -34,6 +34,7 @@ test("parses timestamps in named and strftime formats", () => {
   assert.equal(parseTimestamp("06/Oct/2016:00:17:09 +0000", "%d/%b/%Y:%H:%M:%S %z"), t - 669);
   assert.equal(parseTimestamp("2016-10-06 00:17:09,669", "%Y-%m-%d %H:%M:%S,%L"), t);
   assert.equal(parseTimestamp("yesterday", "auto"), undefined);
+  assert.equal(parseTimestamp(1e30, "unix"), undefined, "out of the Date range");
   assert.equal(parseTimestamp("2016-13-06T00:17:09Z", "rfc3339"), undefined);
   assert.throws(() => parseTimestamp("x", "%Q"), RangeError);
 });

@@ -3,6 +3,7 @@ import { type ComponentContext, defineComponent } from "../../../runtime/compone
 import type { Sink } from "../../log-event.ts";
 import { BatchedSink } from "../service/batched-sink.ts";
 import { httpShape, httpUrlSchema, outcomeOfResponse, sendHttp } from "../service/http-request.ts";
+import { encodeBatch } from "../service/send-outcome.ts";
 import { serviceConfigShape } from "../service/service-config.ts";
 import { encodeBulk, outcomeOfBulk } from "./encoder.ts";
 
@@ -34,7 +35,7 @@ export function createElasticsearchSink(
   return new BatchedSink(config, ctx, {
     type: "elasticsearch",
     send: async (events, signal) => {
-      const body = encodeBulk(events, config.index, config.action);
+      const body = encodeBatch(() => encodeBulk(events, config.index, config.action));
       const response = await sendHttp({
         ...config,
         url,

@@ -5,6 +5,7 @@ import { type ComponentContext, defineComponent } from "../../../runtime/compone
 import type { Sink } from "../../log-event.ts";
 import { BatchedSink } from "../service/batched-sink.ts";
 import { encodeJsonLines } from "../service/event-json.ts";
+import { encodeBatch } from "../service/send-outcome.ts";
 import { serviceConfigShape } from "../service/service-config.ts";
 
 export const fileSinkSchema = z.strictObject({
@@ -29,12 +30,13 @@ export function createFileSink(config: FileSinkConfig, ctx: ComponentContext): S
   return new BatchedSink({ ...config, maxInFlight: 1 }, ctx, {
     type: "file",
     send: async (events) => {
+      const text = encodeBatch(() => encodeJsonLines(events));
       try {
         if (!handle) {
           await mkdir(dirname(config.path), { recursive: true });
           handle = await open(config.path, "a");
         }
-        await handle.writeFile(encodeJsonLines(events));
+        await handle.writeFile(text);
         if (config.fsync) await handle.sync();
         return { kind: "delivered" };
       } catch (error) {

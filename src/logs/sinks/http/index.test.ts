@@ -117,3 +117,18 @@ test("a slow receiver past the timeout is retried", async () => {
   assert.ok(receiver.requests.length >= 2);
   assert.equal(receiver.accepted.at(-1)!.body.includes("event 0"), true);
 });
+
+test("credentials in the URL become a Basic Authorization header", async () => {
+  const { receiver, sink } = await setup();
+  const ctx2 = await (await import("../testing/test-context.ts")).testContext();
+  const withCreds = createHttpSink(
+    httpSinkSchema.parse({ type: "http", url: `http://ann:p%40ss@127.0.0.1:${receiver.port}/in` }),
+    ctx2,
+  );
+  await withCreds.write(testEvents(1));
+  const req = receiver.accepted.at(-1)!;
+  assert.equal(req.path, "/in");
+  assert.equal(req.headers.authorization, `Basic ${Buffer.from("ann:p@ss").toString("base64")}`);
+  await sink.close(AbortSignal.timeout(1000));
+  await withCreds.close(AbortSignal.timeout(1000));
+});

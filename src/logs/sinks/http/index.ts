@@ -3,6 +3,7 @@ import { type ComponentContext, defineComponent } from "../../../runtime/compone
 import type { Sink } from "../../log-event.ts";
 import { BatchedSink } from "../service/batched-sink.ts";
 import { httpShape, httpUrlSchema, outcomeOfResponse, sendHttp } from "../service/http-request.ts";
+import { encodeBatch } from "../service/send-outcome.ts";
 import { serviceConfigShape } from "../service/service-config.ts";
 import { encodeHttpBody } from "./encoder.ts";
 
@@ -28,7 +29,7 @@ export function createHttpSink(config: HttpSinkConfig, ctx: ComponentContext): S
   return new BatchedSink(config, ctx, {
     type: "http",
     send: async (events, signal) => {
-      const { body, contentType } = encodeHttpBody(events, config.encoding);
+      const { body, contentType } = encodeBatch(() => encodeHttpBody(events, config.encoding));
       const response = await sendHttp({ ...config, body, contentType, signal, now: ctx.now });
       return outcomeOfResponse(response);
     },

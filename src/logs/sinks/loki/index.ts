@@ -3,6 +3,7 @@ import { type ComponentContext, defineComponent } from "../../../runtime/compone
 import type { Sink } from "../../log-event.ts";
 import { BatchedSink } from "../service/batched-sink.ts";
 import { httpShape, httpUrlSchema, outcomeOfResponse, sendHttp } from "../service/http-request.ts";
+import { encodeBatch } from "../service/send-outcome.ts";
 import { serviceConfigShape } from "../service/service-config.ts";
 import { LokiEncoder } from "./encoder.ts";
 
@@ -53,7 +54,7 @@ export function createLokiSink(config: LokiSinkConfig, ctx: ComponentContext): S
   return new BatchedSink(config, ctx, {
     type: "loki",
     send: async (events, signal) => {
-      const body = JSON.stringify(encoder.encode(events));
+      const body = encodeBatch(() => JSON.stringify(encoder.encode(events)));
       const response = await sendHttp({
         ...config,
         url,

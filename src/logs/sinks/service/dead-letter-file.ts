@@ -9,6 +9,17 @@ export interface DeadLetterOptions {
   now: () => number;
 }
 
+/** One dead-letter line; an event JSON cannot hold (a BigInt, a cycle) keeps all but its fields. */
+function record(time: string, sink: string, reason: string, event: LogEvent): string {
+  try {
+    return JSON.stringify({ time, sink, reason, event });
+  } catch (error) {
+    const { fields: _fields, ...rest } = event;
+    const note = `fields not serializable: ${(error as Error).message}`;
+    return JSON.stringify({ time, sink, reason, event: { ...rest, fields: { note } } });
+  }
+}
+
 /**
  * An append-only JSON-lines file of the events a receiver rejected as permanently bad, one
  * `{time, sink, reason, event}` per line, so they can be inspected and replayed. Appends are
@@ -42,10 +53,7 @@ export class DeadLetterFile {
     }
     const time = new Date(this.#options.now()).toISOString();
     const text = events
-      .map(
-        ({ event, reason }) =>
-          `${JSON.stringify({ time, sink: this.#options.sink, reason, event })}\n`,
-      )
+      .map(({ event, reason }) => `${record(time, this.#options.sink, reason, event)}\n`)
       .join("");
     const bytes = Buffer.byteLength(text);
     if (this.#size + bytes > this.#options.maxBytes) return false;

@@ -1,5 +1,11 @@
 import type { LogEvent } from "../../log-event.ts";
 
+/** RFC 3339 of a ms timestamp; the epoch when the number is not a valid time. */
+export function isoTime(timestamp: number): string {
+  const date = new Date(timestamp);
+  return Number.isNaN(date.getTime()) ? new Date(0).toISOString() : date.toISOString();
+}
+
 /**
  * The JSON shape sinks send an event in: fields first, then `timestamp` (RFC 3339), `level`,
  * `message`, `source` and `parseError`, which win over fields of the same name.
@@ -9,7 +15,7 @@ import type { LogEvent } from "../../log-event.ts";
  */
 export function eventJson(event: LogEvent, timestampKey = "timestamp"): Record<string, unknown> {
   const out: Record<string, unknown> = { ...event.fields };
-  out[timestampKey] = new Date(event.timestamp).toISOString();
+  out[timestampKey] = isoTime(event.timestamp);
   if (event.level !== undefined) out.level = event.level;
   out.message = event.message;
   out.source = event.source;

@@ -69,7 +69,19 @@ export async function sendHttp(request: HttpRequest): Promise<HttpResponse> {
     ...request.headers,
     "content-type": request.contentType,
   };
-  if (request.auth) headers.authorization = authorization(request.auth);
+  // fetch refuses URLs with credentials: move them to a Basic Authorization header.
+  const url = new URL(request.url);
+  let auth = request.auth;
+  if (url.username || url.password) {
+    auth ??= {
+      type: "basic",
+      user: decodeURIComponent(url.username),
+      password: decodeURIComponent(url.password),
+    };
+    url.username = "";
+    url.password = "";
+  }
+  if (auth) headers.authorization = authorization(auth);
   let body: string | Uint8Array<ArrayBuffer> = request.body;
   if (request.compression === "gzip") {
     body = new Uint8Array(await gzipAsync(request.body));
@@ -79,7 +91,7 @@ export async function sendHttp(request: HttpRequest): Promise<HttpResponse> {
     request.signal,
     AbortSignal.timeout(request.timeoutSeconds * 1000),
   ]);
-  const response = await fetch(request.url, {
+  const response = await fetch(url, {
     method: request.method ?? "POST",
     headers,
     body,

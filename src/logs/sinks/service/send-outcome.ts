@@ -29,3 +29,26 @@ export function outcomeOfStatus(
     return { kind: "retry", reason, retryAfterMs };
   return { kind: "reject", reason };
 }
+
+/**
+ * Thrown by a sink's send when a batch can never be sent as it is (it cannot be encoded): the
+ * batch is dead-lettered instead of retried forever.
+ */
+export class PermanentSendError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "PermanentSendError";
+  }
+}
+
+/** Runs a sink's encoder; a throw (a value JSON cannot hold) becomes a PermanentSendError. */
+export function encodeBatch<T>(encode: () => T): T {
+  try {
+    return encode();
+  } catch (error) {
+    throw new PermanentSendError(
+      `Cannot encode the batch: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
+  }
+}

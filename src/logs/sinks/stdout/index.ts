@@ -4,6 +4,7 @@ import { type ComponentContext, defineComponent } from "../../../runtime/compone
 import type { Sink } from "../../log-event.ts";
 import { BatchedSink } from "../service/batched-sink.ts";
 import { encodeJsonLines } from "../service/event-json.ts";
+import { encodeBatch } from "../service/send-outcome.ts";
 import { serviceConfigShape } from "../service/service-config.ts";
 
 export const stdoutSinkSchema = z.strictObject({
@@ -33,7 +34,10 @@ export function createStdoutSink(
   return new BatchedSink(config, ctx, {
     type: "stdout",
     send: async (events) => {
-      await writeTo(stream, encodeJsonLines(events));
+      await writeTo(
+        stream,
+        encodeBatch(() => encodeJsonLines(events)),
+      );
       return { kind: "delivered" };
     },
   });

@@ -1,4 +1,5 @@
 import type { LogEvent } from "../../log-event.ts";
+import { isoTime } from "../service/event-json.ts";
 
 export const facilities = {
   kern: 0,
@@ -69,7 +70,7 @@ function sdName(name: string): string {
  */
 export function formatSyslog(event: LogEvent, options: SyslogEncoderOptions): string {
   const pri = facilities[options.facility] * 8 + (severities[event.level ?? "info"] ?? 6);
-  const timestamp = new Date(event.timestamp).toISOString();
+  const timestamp = isoTime(event.timestamp);
   let sd = "-";
   if (options.structuredDataId) {
     const params = Object.entries(event.fields)

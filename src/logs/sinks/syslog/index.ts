@@ -4,6 +4,7 @@ import { type ComponentContext, defineComponent } from "../../../runtime/compone
 import { portSchema, seconds } from "../../../runtime/config/schema-helpers.ts";
 import type { Sink } from "../../log-event.ts";
 import { BatchedSink } from "../service/batched-sink.ts";
+import { encodeBatch } from "../service/send-outcome.ts";
 import { serviceConfigShape } from "../service/service-config.ts";
 import { type Facility, facilities, formatSyslog } from "./encoder.ts";
 import { type SyslogTransport, TcpTransport, UdpTransport } from "./transport.ts";
@@ -54,10 +55,8 @@ export function createSyslogSink(config: SyslogSinkConfig, ctx: ComponentContext
     {
       type: "syslog",
       send: async (events, signal) => {
-        await transport.send(
-          events.map((event) => formatSyslog(event, encoder)),
-          signal,
-        );
+        const messages = encodeBatch(() => events.map((event) => formatSyslog(event, encoder)));
+        await transport.send(messages, signal);
         return { kind: "delivered" };
       },
       onClose: () => transport.close(),
