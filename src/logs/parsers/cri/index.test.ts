@@ -80,3 +80,18 @@ test("a very long run of partial pieces is emitted at maxMessageBytes, nothing d
   assert.ok(out.length >= 3);
   assert.equal(out[0]!.fields.partial, true);
 });
+
+test("content parser: JSON logged by the app inside CRI lines, joined first", () => {
+  const p = createCriParser(criParserSchema.parse({ type: "cri", parser: { type: "json" } }));
+  const feed = lineFeeder();
+  assert.deepEqual(p.push(feed('2024-01-01T00:00:00Z stdout P {"msg":"hel')), []);
+  const [event] = p.push(feed('2024-01-01T00:00:01Z stdout F lo","level":"warn","user":"ann"}'));
+  assert.equal(event!.message, "hello");
+  assert.equal(event!.level, "warn");
+  assert.equal(event!.timestamp, Date.UTC(2024, 0, 1), "no time in the JSON: the CRI time");
+  assert.deepEqual(event!.fields, { stream: "stdout", user: "ann" });
+  const [plain] = p.push(feed("2024-01-01T00:00:02Z stderr F not json"));
+  assert.equal(plain!.message, "not json");
+  assert.equal(plain!.fields.stream, "stderr");
+  assert.match(plain!.parseError!, /invalid JSON/);
+});

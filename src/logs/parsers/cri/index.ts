@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { defineComponent } from "../../../runtime/component.ts";
 import type { LogEvent, Parser } from "../../log-event.ts";
+import { contentParserSchema, createContentParser } from "../shared/content-parser.ts";
 import { parseTimestamp } from "../shared/parse-timestamp.ts";
 import { PartialJoiner } from "../shared/partial-joiner.ts";
 import { setEventStart } from "../shared/position-guard.ts";
@@ -14,6 +15,8 @@ export const criParserSchema = z.strictObject({
     .int()
     .min(1024)
     .default(1024 * 1024),
+  /** Parses the content further, e.g. `{ type: json }` for apps that log JSON. */
+  parser: contentParserSchema.optional(),
 });
 export type CriParserConfig = z.infer<typeof criParserSchema>;
 
@@ -31,6 +34,9 @@ const criLine = /^(\S+) (stdout|stderr) ([^ ]+)(?: (.*))?$/s;
  */
 export function createCriParser(config: CriParserConfig): Parser {
   const joiner = new PartialJoiner(config);
+  const content = createContentParser(config.parser);
+  const parsed = (events: LogEvent[]) =>
+    events.map((event) => (event.parseError === undefined ? content(event) : event));
   return {
     push(line) {
       const start = joiner.guard.observe(line);
@@ -49,9 +55,9 @@ export function createCriParser(config: CriParserConfig): Parser {
       event.message = m[4] ?? "";
       event.timestamp = time;
       event.fields = { ...event.fields, stream };
-      return joiner.add(event, stream, tag === "F", start);
+      return parsed(joiner.add(event, stream, tag === "F", start));
     },
-    flush: (source) => joiner.flush(source),
+    flush: (source) => parsed(joiner.flush(source)),
   };
 }
 

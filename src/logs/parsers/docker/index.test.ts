@@ -32,3 +32,14 @@ test("keeps a line that is not a json-file record, with parseError", () => {
   assert.equal(event!.message, '{"msg":"no log key"}');
   assert.ok(event!.parseError);
 });
+
+test("content parser: logfmt inside Docker records takes its own time", () => {
+  const p = createDockerParser(
+    dockerParserSchema.parse({ type: "docker", parser: { type: "logfmt" } }),
+  );
+  const [event] = p.push(lineFeeder()(record('ts=2020-02-02T00:00:00Z level=E msg="db down"\n')));
+  assert.equal(event!.message, "db down");
+  assert.equal(event!.level, "error");
+  assert.equal(event!.timestamp, Date.UTC(2020, 1, 2));
+  assert.deepEqual(event!.fields, { stream: "stdout" });
+});

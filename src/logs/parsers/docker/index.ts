@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { defineComponent } from "../../../runtime/component.ts";
 import type { LogEvent, Parser } from "../../log-event.ts";
+import { contentParserSchema, createContentParser } from "../shared/content-parser.ts";
 import { parseTimestamp } from "../shared/parse-timestamp.ts";
 import { PartialJoiner } from "../shared/partial-joiner.ts";
 import { setEventStart } from "../shared/position-guard.ts";
@@ -14,6 +15,8 @@ export const dockerParserSchema = z.strictObject({
     .int()
     .min(1024)
     .default(1024 * 1024),
+  /** Parses the content further, e.g. `{ type: json }` for apps that log JSON. */
+  parser: contentParserSchema.optional(),
 });
 export type DockerParserConfig = z.infer<typeof dockerParserSchema>;
 
@@ -27,6 +30,9 @@ export type DockerParserConfig = z.infer<typeof dockerParserSchema>;
  */
 export function createDockerParser(config: DockerParserConfig): Parser {
   const joiner = new PartialJoiner(config);
+  const content = createContentParser(config.parser);
+  const parsed = (events: LogEvent[]) =>
+    events.map((event) => (event.parseError === undefined ? content(event) : event));
   return {
     push(line) {
       const start = joiner.guard.observe(line);
@@ -45,9 +51,9 @@ export function createDockerParser(config: DockerParserConfig): Parser {
       event.message = complete ? record.log.replace(/\r?\n$/, "") : record.log;
       event.timestamp = parseTimestamp(record.time, "rfc3339") ?? line.readAt;
       event.fields = { ...event.fields, stream };
-      return joiner.add(event, stream, complete, start);
+      return parsed(joiner.add(event, stream, complete, start));
     },
-    flush: (source) => joiner.flush(source),
+    flush: (source) => parsed(joiner.flush(source)),
   };
 }
 
