@@ -1,5 +1,5 @@
 import type { LogEvent } from "../../log-event.ts";
-import { eventJson } from "../service/event-json.ts";
+import { eventJsonText } from "../service/event-json.ts";
 import type { SendOutcome } from "../service/send-outcome.ts";
 
 /** The index of an event: `%Y`, `%m`, `%d` in the name take the event's UTC date. */
@@ -22,7 +22,7 @@ export function encodeBulk(
   let out = "";
   for (const event of events) {
     out += `${JSON.stringify({ [action]: { _index: indexName(index, event.timestamp) } })}\n`;
-    out += `${JSON.stringify(eventJson(event, "@timestamp"))}\n`;
+    out += `${eventJsonText(event, "@timestamp")}\n`;
   }
   return out;
 }

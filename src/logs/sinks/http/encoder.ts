@@ -1,5 +1,5 @@
 import type { LogEvent } from "../../log-event.ts";
-import { encodeJsonLines, eventJson } from "../service/event-json.ts";
+import { encodeJsonLines, eventJsonText } from "../service/event-json.ts";
 
 export type HttpEncoding = "ndjson" | "json";
 
@@ -10,5 +10,8 @@ export function encodeHttpBody(
 ): { body: string; contentType: string } {
   return encoding === "ndjson"
     ? { body: encodeJsonLines(events), contentType: "application/x-ndjson" }
-    : { body: JSON.stringify(events.map((e) => eventJson(e))), contentType: "application/json" };
+    : {
+        body: `[${events.map((e) => eventJsonText(e)).join(",")}]`,
+        contentType: "application/json",
+      };
 }

@@ -61,34 +61,36 @@ function sdName(name: string): string {
 }
 
 /**
- * One RFC 5424 message: `<PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID SD MSG`, the severity
- * from the event's level (info when unknown).
+ * Formats RFC 5424 messages: `<PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID SD MSG`, the
+ * severity from the event's level (info when unknown). The fixed header fields are cleaned once.
  *
  * @example
- * formatSyslog(event, { facility: "user", hostname: "web-1", appName: "app" });
+ * createSyslogFormatter({ facility: "user", hostname: "web-1", appName: "app" })(event);
  * // "<14>1 2024-01-01T00:00:00.000Z web-1 app - - - hello"
  */
+export function createSyslogFormatter(options: SyslogEncoderOptions): (event: LogEvent) => string {
+  const facility = facilities[options.facility] * 8;
+  const fixed = ` ${headerField(options.hostname, 255)} ${headerField(options.appName, 48)} ${headerField(options.procId, 128)} ${headerField(options.msgId, 32)} `;
+  const sdId = options.structuredDataId;
+  return (event) => {
+    const pri = facility + (severities[event.level ?? "info"] ?? 6);
+    let sd = "-";
+    if (sdId) {
+      sd = `[${sdId}`;
+      for (const key in event.fields) {
+        const value = event.fields[key];
+        if (value !== undefined && value !== null) sd += ` ${sdName(key)}="${sdValue(value)}"`;
+      }
+      sd += "]";
+    }
+    const header = `<${pri}>1 ${isoTime(event.timestamp)}${fixed}${sd}`;
+    return event.message === "" ? header : `${header} ${event.message}`;
+  };
+}
+
+/** One RFC 5424 message (see createSyslogFormatter). */
 export function formatSyslog(event: LogEvent, options: SyslogEncoderOptions): string {
-  const pri = facilities[options.facility] * 8 + (severities[event.level ?? "info"] ?? 6);
-  const timestamp = isoTime(event.timestamp);
-  let sd = "-";
-  if (options.structuredDataId) {
-    const params = Object.entries(event.fields)
-      .filter(([, v]) => v !== undefined && v !== null)
-      .map(([k, v]) => ` ${sdName(k)}="${sdValue(v)}"`)
-      .join("");
-    sd = `[${options.structuredDataId}${params}]`;
-  }
-  const header = [
-    `<${pri}>1`,
-    timestamp,
-    headerField(options.hostname, 255),
-    headerField(options.appName, 48),
-    headerField(options.procId, 128),
-    headerField(options.msgId, 32),
-    sd,
-  ].join(" ");
-  return event.message === "" ? header : `${header} ${event.message}`;
+  return createSyslogFormatter(options)(event);
 }
 
 /** RFC 6587 octet counting: `MSG-LEN SP SYSLOG-MSG`, the length in UTF-8 bytes. */

@@ -6,7 +6,7 @@ import type { Sink } from "../../log-event.ts";
 import { BatchedSink } from "../service/batched-sink.ts";
 import { encodeBatch } from "../service/send-outcome.ts";
 import { serviceConfigShape } from "../service/service-config.ts";
-import { type Facility, facilities, formatSyslog } from "./encoder.ts";
+import { createSyslogFormatter, type Facility, facilities } from "./encoder.ts";
 import { type SyslogTransport, TcpTransport, UdpTransport } from "./transport.ts";
 
 export const syslogSinkSchema = z.strictObject({
@@ -48,14 +48,14 @@ export function createSyslogSink(config: SyslogSinkConfig, ctx: ComponentContext
     config.protocol === "tcp"
       ? new TcpTransport({ ...options, framing: config.framing })
       : new UdpTransport({ ...options, maxMessageBytes: config.maxMessageBytes });
-  const encoder = { ...config, hostname: config.hostname ?? hostname() };
+  const format = createSyslogFormatter({ ...config, hostname: config.hostname ?? hostname() });
   return new BatchedSink(
     { ...config, maxInFlight: config.protocol === "tcp" ? 1 : config.maxInFlight },
     ctx,
     {
       type: "syslog",
       send: async (events, signal) => {
-        const messages = encodeBatch(() => events.map((event) => formatSyslog(event, encoder)));
+        const messages = encodeBatch(() => events.map(format));
         await transport.send(messages, signal);
         return { kind: "delivered" };
       },
