@@ -4,7 +4,6 @@ import type { LogEvent, Parser } from "../../log-event.ts";
 import { contentParserSchema, createContentParser } from "../shared/content-parser.ts";
 import { parseTimestamp } from "../shared/parse-timestamp.ts";
 import { PartialJoiner } from "../shared/partial-joiner.ts";
-import { setEventStart } from "../shared/position-guard.ts";
 import { rawEvent } from "../shared/structured-fields.ts";
 
 export const criParserSchema = z.strictObject({
@@ -35,8 +34,10 @@ const criLine = /^(\S+) (stdout|stderr) ([^ ]+)(?: (.*))?$/s;
 export function createCriParser(config: CriParserConfig): Parser {
   const joiner = new PartialJoiner(config);
   const content = createContentParser(config.parser);
-  const parsed = (events: LogEvent[]) =>
-    events.map((event) => (event.parseError === undefined ? content(event) : event));
+  const parsed = config.parser
+    ? (events: LogEvent[]) =>
+        events.map((event) => (event.parseError === undefined ? content(event) : event))
+    : (events: LogEvent[]) => events;
   return {
     push(line) {
       const start = joiner.guard.observe(line);
@@ -48,13 +49,16 @@ export function createCriParser(config: CriParserConfig): Parser {
           line,
           "not a CRI log line: expected <time> <stream> <P|F> <content>",
         );
-        return joiner.guard.clampAll([setEventStart(event, start)]);
+        return joiner.guard.clampAll([event]);
       }
       const stream = m[2]!;
-      const event: LogEvent = rawEvent(line);
-      event.message = m[4] ?? "";
-      event.timestamp = time;
-      event.fields = { ...event.fields, stream };
+      const event: LogEvent = {
+        message: m[4] ?? "",
+        timestamp: time,
+        fields: line.truncated ? { stream, truncated: true } : { stream },
+        source: line.source,
+        position: line.position,
+      };
       return parsed(joiner.add(event, stream, tag === "F", start));
     },
     flush: (source) => parsed(joiner.flush(source)),

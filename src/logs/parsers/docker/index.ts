@@ -4,7 +4,6 @@ import type { LogEvent, Parser } from "../../log-event.ts";
 import { contentParserSchema, createContentParser } from "../shared/content-parser.ts";
 import { parseTimestamp } from "../shared/parse-timestamp.ts";
 import { PartialJoiner } from "../shared/partial-joiner.ts";
-import { setEventStart } from "../shared/position-guard.ts";
 import { rawEvent } from "../shared/structured-fields.ts";
 
 export const dockerParserSchema = z.strictObject({
@@ -31,8 +30,10 @@ export type DockerParserConfig = z.infer<typeof dockerParserSchema>;
 export function createDockerParser(config: DockerParserConfig): Parser {
   const joiner = new PartialJoiner(config);
   const content = createContentParser(config.parser);
-  const parsed = (events: LogEvent[]) =>
-    events.map((event) => (event.parseError === undefined ? content(event) : event));
+  const parsed = config.parser
+    ? (events: LogEvent[]) =>
+        events.map((event) => (event.parseError === undefined ? content(event) : event))
+    : (events: LogEvent[]) => events;
   return {
     push(line) {
       const start = joiner.guard.observe(line);
@@ -43,7 +44,7 @@ export function createDockerParser(config: DockerParserConfig): Parser {
       } catch {}
       if (!record || typeof record.log !== "string") {
         const event = rawEvent(line, 'not a Docker json-file record: expected {"log": …}');
-        return joiner.guard.clampAll([setEventStart(event, start)]);
+        return joiner.guard.clampAll([event]);
       }
       const stream = typeof record.stream === "string" ? record.stream : "stdout";
       const complete = record.log.endsWith("\n");

@@ -31,8 +31,31 @@ function fromParts(
   return Number.isNaN(utc) ? undefined : utc - offsetMinutes(zone) * 60_000;
 }
 
+const rfc3339Rest = /^(?:[.,](\d+))?([Zz]|[+-]\d{2}:?\d{2})?$/;
+let cachedSecondText = "";
+let cachedSecondMs = 0;
+
 function parseRfc3339(text: string): number | undefined {
+  // Fast path: lines of a file share their time up to the second; parse only what follows.
+  if (text.length >= 20 && text.startsWith(cachedSecondText) && cachedSecondText !== "") {
+    const rest = rfc3339Rest.exec(text.slice(19));
+    if (rest) {
+      const ms = rest[1] ? Math.floor(Number(`0.${rest[1]}`) * 1000) : 0;
+      return cachedSecondMs + ms - offsetMinutes(rest[2]) * 60_000;
+    }
+  }
   const m = rfc3339.exec(text.trim());
+  if (m && text.length >= 19 && text === text.trim()) {
+    const second = fromParts(
+      { y: +m[1]!, mo: +m[2]!, d: +m[3]!, h: +m[4]!, mi: +m[5]!, s: +m[6]! },
+      undefined,
+      undefined,
+    );
+    if (second !== undefined) {
+      cachedSecondText = text.slice(0, 19);
+      cachedSecondMs = second;
+    }
+  }
   if (!m) return undefined;
   return fromParts(
     { y: +m[1]!, mo: +m[2]!, d: +m[3]!, h: +m[4]!, mi: +m[5]!, s: +m[6]! },

@@ -31,10 +31,12 @@ export class PartialJoiner {
    * whether it ends the record. Returns the events completed by it.
    */
   add(event: LogEvent, stream: string, last: boolean, start: number): LogEvent[] {
+    // A whole line with nothing held: the common case, kept cheap (its start is its line's).
+    if (last && this.#pending.size === 0) return [event];
     const key = `${event.source}\u0000${stream}`;
     let pending = this.#pending.get(key);
     if (!pending) {
-      if (last) return this.guard.clampAll([setEventStart(event, start)]);
+      if (last) return this.guard.clampAll([event]);
       pending = { event, parts: [], bytes: 0, start };
       this.#pending.set(key, pending);
       this.guard.hold(key, event.position.streamId, start);

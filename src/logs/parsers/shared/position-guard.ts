@@ -57,6 +57,7 @@ export class PositionGuard {
 
   /** Applies `clamp` to each event's position (in place) and returns them. */
   clampAll(events: LogEvent[]): LogEvent[] {
+    if (this.#held.size === 0) return events;
     for (const event of events) event.position = this.clamp(event.position);
     return events;
   }

@@ -121,3 +121,13 @@ test("a truncated line is marked in the fields", () => {
   assert.equal(event!.fields.truncated, true);
   assert.ok(event!.parseError);
 });
+
+test("json: a __proto__ key stays a plain field, the prototype is untouched", () => {
+  const p = createJsonParser(jsonParserSchema.parse({ type: "json" }));
+  const [event] = p.push(lineFeeder()('{"message":"m","__proto__":{"polluted":true}}'));
+  assert.equal(Object.getPrototypeOf(event!.fields), Object.prototype);
+  assert.equal((event!.fields as { polluted?: boolean }).polluted, undefined);
+  assert.deepEqual(JSON.parse(JSON.stringify(event!.fields)), {
+    ["__proto__"]: { polluted: true },
+  });
+});
