@@ -108,6 +108,10 @@ test("receiver down for a while, then back on the same port: everything delivere
     testEvents(10).map((e) => e.message),
   );
   assert.ok((await ctx.metric("sidecar_logs_sink_retries_total", { sink: "http" })) >= 3);
+  assert.ok(
+    ctx.logs.some((l) => /ECONNREFUSED/.test(String(l.reason))),
+    "the retry log names the connection error",
+  );
 });
 
 test("a slow receiver past the timeout is retried", async () => {

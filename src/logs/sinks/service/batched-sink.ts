@@ -6,7 +6,8 @@ import type { LogEvent, Sink } from "../../log-event.ts";
 import { LogsSinkErrorCodes } from "../error-codes.ts";
 import { backoffDelay } from "./backoff.ts";
 import { DeadLetterFile } from "./dead-letter-file.ts";
-import { PermanentSendError, type SendOutcome } from "./send-outcome.ts";
+import { estimateSize } from "./estimate-size.ts";
+import { failureReason, PermanentSendError, type SendOutcome } from "./send-outcome.ts";
 import type { ServiceConfig } from "./service-config.ts";
 import { type FailReason, SinkMetrics } from "./sink-metrics.ts";
 
@@ -22,30 +23,6 @@ export interface BatchedSinkOptions {
   onClose?: () => Promise<void> | void;
   /** In [0, 1) for backoff jitter; default Math.random. */
   random?: () => number;
-}
-
-/**
- * About how many bytes an event takes once encoded, without encoding it: the message, the source
- * and string fields by length, other fields by their JSON, plus room for keys and the time.
- */
-function jsonLength(value: unknown): number {
-  try {
-    return JSON.stringify(value)?.length ?? 4;
-  } catch {
-    return 64; // not JSON (a BigInt, a cycle): the encoder will say so
-  }
-}
-
-export function estimateSize(event: LogEvent): number {
-  let size = event.message.length + event.source.length + 96;
-  for (const key in event.fields) {
-    const value = event.fields[key];
-    size += key.length + 4;
-    if (typeof value === "string") size += value.length;
-    else if (typeof value === "number" || typeof value === "boolean") size += 16;
-    else if (value !== undefined) size += jsonLength(value);
-  }
-  return size;
 }
 
 /** One write() call: it settles once each of its events is delivered or dead-lettered. */
@@ -211,7 +188,7 @@ export class BatchedSink implements Sink {
         outcome =
           error instanceof PermanentSendError
             ? { kind: "reject", reason: error.message }
-            : { kind: "retry", reason: describeError(error) };
+            : { kind: "retry", reason: failureReason(error) };
       }
       let retryReason: string;
       let retryAfterMs: number | undefined;

@@ -52,3 +52,14 @@ export function encodeBatch<T>(encode: () => T): T {
     );
   }
 }
+
+/** A thrown send error as a short reason, with its cause (fetch says "fetch failed" and puts ECONNREFUSED in `cause`). */
+export function failureReason(error: unknown): string {
+  const text = (e: unknown) => {
+    if (!(e instanceof Error)) return String(e);
+    const code = (e as NodeJS.ErrnoException).code;
+    return code && !e.message.includes(code) ? `${code}: ${e.message}` : e.message;
+  };
+  const cause = error instanceof Error ? error.cause : undefined;
+  return cause === undefined ? text(error) : `${text(error)}: ${text(cause)}`;
+}
