@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { appendFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,6 +14,7 @@ import { after, before, test } from "node:test";
 import type { LogEvent } from "../../src/logs/log-event.ts";
 import { createSyslogSink, syslogSinkSchema } from "../../src/logs/sinks/syslog/index.ts";
 import { testContext } from "../../src/logs/sinks/testing/test-context.ts";
+import { startSidecar } from "../helpers/sidecar-process.ts";
 
 function findSyslogNg(): string {
   for (const candidate of ["syslog-ng", "/usr/sbin/syslog-ng", "/sbin/syslog-ng"]) {
@@ -202,6 +203,45 @@ test("RFC 5424 over UDP arrives in syslog-ng", async () => {
   }
   assert.deepEqual(records.map((r) => r.message).sort(), sent.map((e) => e.message).sort());
   assert.equal(records[0]!.app, "udp-app");
+});
+
+test("`sidecar logs --sink syslog://…` tails a file into syslog-ng: every line arrives once, in order", async () => {
+  const appDir = join(dir, "app");
+  await mkdir(appDir, { recursive: true });
+  const config = join(dir, "sidecar.yaml");
+  await writeFile(config, 'admin:\n  address: "127.0.0.1:0"\n');
+  const lines = Array.from(
+    { length: 300 },
+    (_, i) => `cli line ${i} ünïcödé ${"x".repeat(i % 50)}`,
+  );
+  await writeFile(join(appDir, "app.log"), `${lines.slice(0, 150).join("\n")}\n`);
+  const proc = startSidecar([
+    "logs",
+    "-c",
+    config,
+    "--path",
+    join(appDir, "*.log"),
+    "--read-from",
+    "head",
+    "--state-dir",
+    join(dir, "state"),
+    "--sink",
+    `syslog://127.0.0.1:${tcpPort}`,
+  ]);
+  try {
+    await proc.waitFor("role started");
+    await appendFile(join(appDir, "app.log"), `${lines.slice(150).join("\n")}\n`);
+    let got: string[] = [];
+    for (let i = 0; i < 300 && got.length < lines.length; i++) {
+      got = (await readRecords(output, 0))
+        .map((r) => r.message!)
+        .filter((m) => m.startsWith("cli line"));
+      if (got.length < lines.length) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.deepEqual(got, lines);
+  } finally {
+    assert.equal(await proc.stop(), 0, proc.stderr());
+  }
 });
 
 /** format-json nests `.SDATA.fields@32473.pod` as objects; find the value wherever it sits. */
