@@ -17,7 +17,11 @@ import { testContext } from "../../src/logs/sinks/testing/test-context.ts";
 import { startSidecar } from "../helpers/sidecar-process.ts";
 
 function findSyslogNg(): string {
-  for (const candidate of ["syslog-ng", "/usr/sbin/syslog-ng", "/sbin/syslog-ng"]) {
+  // SYSLOG_NG names another binary (and lets the missing-binary message be checked by hand).
+  const candidates = process.env.SYSLOG_NG
+    ? [process.env.SYSLOG_NG]
+    : ["syslog-ng", "/usr/sbin/syslog-ng", "/sbin/syslog-ng"];
+  for (const candidate of candidates) {
     const probe = spawnSync(candidate, ["--version"], { encoding: "utf8" });
     if (probe.status === 0) return candidate;
   }
