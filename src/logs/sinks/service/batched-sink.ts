@@ -36,6 +36,8 @@ interface Ticket {
 interface Entry {
   event: LogEvent;
   ticket: Ticket;
+  /** Settled already (a guard against counting an event twice). */
+  done?: true;
 }
 
 /**
@@ -295,7 +297,10 @@ export class BatchedSink implements Sink {
   }
 
   #settle(items: Entry[], error?: Error): void {
-    for (const { ticket } of items) {
+    for (const entry of items) {
+      if (entry.done) continue;
+      entry.done = true;
+      const { ticket } = entry;
       if (error) ticket.error ??= error;
       if (--ticket.remaining === 0) {
         if (ticket.error) ticket.reject(ticket.error);
