@@ -136,3 +136,20 @@ test("credentials in the URL become a Basic Authorization header", async () => {
   await sink.close(AbortSignal.timeout(1000));
   await withCreds.close(AbortSignal.timeout(1000));
 });
+
+test("write stays pending while the receiver holds the request, and resolves once it answers", async () => {
+  const { receiver, sink } = await setup();
+  const release = receiver.hold();
+  let resolved = false;
+  const writing = sink.write(testEvents(3)).then(() => {
+    resolved = true;
+  });
+  for (let i = 0; i < 250 && receiver.requests.length === 0; i++)
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.equal(receiver.requests.length, 1, "the receiver has the batch");
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(resolved, false, "not acknowledged before the receiver answers");
+  release();
+  await writing;
+  assert.equal(resolved, true);
+});

@@ -35,6 +35,17 @@ export class HttpReceiver {
   #sockets = new Set<Socket>();
   #failures: Reply[] = [];
   #responder: Responder | undefined;
+  #gate: Promise<void> | undefined;
+
+  /** Holds every reply until the returned function is called (the receiver has it, not yet acked). */
+  hold(): () => void {
+    const { promise, resolve } = Promise.withResolvers<void>();
+    this.#gate = promise;
+    return () => {
+      this.#gate = undefined;
+      resolve();
+    };
+  }
 
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
@@ -86,6 +97,7 @@ export class HttpReceiver {
     let reply = this.#failures.shift() ?? this.#responder?.(request);
     reply ??= { status: 200, body: "{}" };
     if (reply.delayMs) await new Promise((resolve) => setTimeout(resolve, reply.delayMs));
+    if (this.#gate) await this.#gate;
     if (res.destroyed) return;
     if (reply.status >= 200 && reply.status < 300) this.accepted.push(request);
     res.writeHead(reply.status, { "content-type": "application/json", ...reply.headers });
