@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { LogEvent } from "../../log-event.ts";
 import { eventJsonText } from "../service/event-json.ts";
 import type { SendOutcome } from "../service/send-outcome.ts";
@@ -13,15 +14,32 @@ export function indexName(pattern: string, timestamp: number): string {
     .replaceAll("%d", pad(d.getUTCDate()));
 }
 
+/**
+ * A document id from where the event was read and what it says, so an event read again after a
+ * restart gets the same id and is not stored twice (`create` answers 409 for it).
+ */
+export function documentId(event: LogEvent): string {
+  return createHash("sha256")
+    .update(
+      `${event.position.streamId}\u0000${event.position.offset}\u0000${event.timestamp}\u0000`,
+    )
+    .update(event.message)
+    .digest("base64url")
+    .slice(0, 27);
+}
+
 /** A `_bulk` body: an action line and a document line per event, each ending in a newline. */
 export function encodeBulk(
   events: readonly LogEvent[],
   index: string,
   action: "create" | "index",
+  idempotentIds = false,
 ): string {
   let out = "";
   for (const event of events) {
-    out += `${JSON.stringify({ [action]: { _index: indexName(index, event.timestamp) } })}\n`;
+    const meta: { _index: string; _id?: string } = { _index: indexName(index, event.timestamp) };
+    if (idempotentIds) meta._id = documentId(event);
+    out += `${JSON.stringify({ [action]: meta })}\n`;
     out += `${eventJsonText(event, "@timestamp")}\n`;
   }
   return out;
@@ -36,7 +54,7 @@ interface BulkItem {
  * Reads a `_bulk` response that came with HTTP 2xx: when `errors` is true, items with 429 or 5xx
  * are retried and other failures (mapping errors…) rejected; everything else was indexed.
  */
-export function outcomeOfBulk(text: string, count: number): SendOutcome {
+export function outcomeOfBulk(text: string, count: number, conflictIsDone = false): SendOutcome {
   let parsed: { errors?: boolean; items?: Record<string, BulkItem>[] };
   try {
     parsed = JSON.parse(text);
@@ -57,6 +75,7 @@ export function outcomeOfBulk(text: string, count: number): SendOutcome {
     const result = Object.values(item)[0] ?? {};
     const status = result.status ?? 0;
     if (status >= 200 && status < 300) return;
+    if (status === 409 && conflictIsDone) return; // already stored by an earlier attempt
     const error =
       typeof result.error === "string"
         ? result.error

@@ -92,3 +92,33 @@ test("a whole-request 503 is retried; a 2xx with a body that is not a bulk respo
   await sink.write(testEvents(1));
   assert.equal(receiver.requests.length, 3);
 });
+
+test("idempotent ids: an event sent again gets the same _id and a 409 counts as delivered", async () => {
+  const { receiver, ctx, sink } = await setup({ idempotentIds: true });
+  const stored = new Set<string>();
+  receiver.respondWith((req) => {
+    const body = req.body.split("\n");
+    const ops = parseBulk(req.body);
+    const ids = ops.map((_, i) => JSON.parse(body[i * 2]!).create._id as string);
+    return {
+      status: 200,
+      body: bulkResponse(ops, (op) => {
+        const id = ids[ops.indexOf(op)]!;
+        if (stored.has(id)) return 409;
+        stored.add(id);
+        return 201;
+      }),
+    };
+  });
+  await sink.write(testEvents(3));
+  await sink.write(testEvents(3)); // read again after a restart
+  assert.equal(stored.size, 3);
+  assert.equal(
+    await ctx.metric("sidecar_logs_sink_events_sent_total", { sink: "elasticsearch" }),
+    6,
+  );
+  assert.equal(
+    await ctx.metric("sidecar_logs_sink_dead_lettered_total", { sink: "elasticsearch" }),
+    0,
+  );
+});

@@ -15,6 +15,13 @@ export const elasticsearchSinkSchema = z.strictObject({
   index: z.string().min(1).default("logs-sidecar-default"),
   /** `create` (data streams accept only this) or `index`. */
   action: z.enum(["create", "index"]).default("create"),
+  /**
+   * Give each document an id made from its position and content, so lines read again after a
+   * crash are not stored twice (a 409 on `create` then counts as delivered). Two identical lines
+   * with the same time read while a CRI/multiline parser held an earlier line share a position
+   * and would be stored once: hence off by default.
+   */
+  idempotentIds: z.boolean().default(false),
   ...httpShape,
   ...serviceConfigShape(),
 });
@@ -35,7 +42,9 @@ export function createElasticsearchSink(
   return new BatchedSink(config, ctx, {
     type: "elasticsearch",
     send: async (events, signal) => {
-      const body = encodeBatch(() => encodeBulk(events, config.index, config.action));
+      const body = encodeBatch(() =>
+        encodeBulk(events, config.index, config.action, config.idempotentIds),
+      );
       const response = await sendHttp({
         ...config,
         url,
@@ -45,7 +54,11 @@ export function createElasticsearchSink(
         now: ctx.now,
       });
       if (response.status < 200 || response.status >= 300) return outcomeOfResponse(response);
-      return outcomeOfBulk(response.text, events.length);
+      return outcomeOfBulk(
+        response.text,
+        events.length,
+        config.idempotentIds && config.action === "create",
+      );
     },
   });
 }
