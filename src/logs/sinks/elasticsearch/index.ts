@@ -2,7 +2,13 @@ import { z } from "zod";
 import { type ComponentContext, defineComponent } from "../../../runtime/component.ts";
 import type { Sink } from "../../log-event.ts";
 import { BatchedSink } from "../service/batched-sink.ts";
-import { httpShape, httpUrlSchema, outcomeOfResponse, sendHttp } from "../service/http-request.ts";
+import {
+  endpointUrl,
+  httpShape,
+  httpUrlSchema,
+  outcomeOfResponse,
+  sendHttp,
+} from "../service/http-request.ts";
 import { encodeBatch } from "../service/send-outcome.ts";
 import { serviceConfigShape } from "../service/service-config.ts";
 import { encodeBulk, outcomeOfBulk } from "./encoder.ts";
@@ -38,7 +44,7 @@ export function createElasticsearchSink(
   config: ElasticsearchSinkConfig,
   ctx: ComponentContext,
 ): Sink {
-  const url = new URL("_bulk", config.url.endsWith("/") ? config.url : `${config.url}/`).href;
+  const url = endpointUrl(config.url, "_bulk");
   return new BatchedSink(config, ctx, {
     type: "elasticsearch",
     send: async (events, signal) => {

@@ -2,7 +2,13 @@ import { z } from "zod";
 import { type ComponentContext, defineComponent } from "../../../runtime/component.ts";
 import type { Sink } from "../../log-event.ts";
 import { BatchedSink } from "../service/batched-sink.ts";
-import { httpShape, httpUrlSchema, outcomeOfResponse, sendHttp } from "../service/http-request.ts";
+import {
+  endpointUrl,
+  httpShape,
+  httpUrlSchema,
+  outcomeOfResponse,
+  sendHttp,
+} from "../service/http-request.ts";
 import { encodeBatch } from "../service/send-outcome.ts";
 import { serviceConfigShape } from "../service/service-config.ts";
 import { LokiEncoder } from "./encoder.ts";
@@ -46,8 +52,7 @@ export function createLokiSink(config: LokiSinkConfig, ctx: ComponentContext): S
         `Loki label "${label}" has too many values: new ones are sent as "${config.overflowValue}"`,
       ),
   });
-  const url = new URL("loki/api/v1/push", config.url.endsWith("/") ? config.url : `${config.url}/`)
-    .href;
+  const url = endpointUrl(config.url, "loki/api/v1/push");
   const headers = config.tenantId
     ? { ...config.headers, "X-Scope-OrgID": config.tenantId }
     : config.headers;

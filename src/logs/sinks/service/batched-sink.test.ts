@@ -229,3 +229,17 @@ test("events are delivered in order within a write when maxInFlight is 1", async
     [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
   );
 });
+
+test("endpoint URLs: the path is added once, under any base path", async () => {
+  const { endpointUrl } = await import("./http-request.ts");
+  assert.equal(
+    endpointUrl("http://loki:3100", "loki/api/v1/push"),
+    "http://loki:3100/loki/api/v1/push",
+  );
+  assert.equal(
+    endpointUrl("http://loki:3100/loki/api/v1/push", "loki/api/v1/push"),
+    "http://loki:3100/loki/api/v1/push",
+  );
+  assert.equal(endpointUrl("http://gw/es/", "_bulk"), "http://gw/es/_bulk");
+  assert.equal(endpointUrl("http://es:9200/_bulk/", "_bulk"), "http://es:9200/_bulk");
+});

@@ -110,3 +110,17 @@ export function outcomeOfResponse(response: HttpResponse): SendOutcome {
   const detail = response.text.replace(/\s+/g, " ").trim().slice(0, 200);
   return outcomeOfStatus(response.status, detail, response.retryAfterMs);
 }
+
+/**
+ * `path` under a base URL (`http://loki:3100` → `http://loki:3100/loki/api/v1/push`); a URL that
+ * already ends with it (a trailing slash aside) is kept.
+ *
+ * @example
+ * endpointUrl("http://es:9200/", "_bulk"); // "http://es:9200/_bulk"
+ */
+export function endpointUrl(base: string, path: string): string {
+  const url = new URL(base);
+  const trimmed = url.pathname.replace(/\/+$/, "");
+  url.pathname = trimmed.endsWith(`/${path}`) ? trimmed : `${trimmed}/${path}`;
+  return url.href;
+}
