@@ -3,6 +3,7 @@ import { type ComponentContext, defineComponent } from "../../../runtime/compone
 import type { Sink } from "../../log-event.ts";
 import { BatchedSink } from "../service/batched-sink.ts";
 import {
+  createHttpAgents,
   endpointUrl,
   httpShape,
   httpUrlSchema,
@@ -45,20 +46,28 @@ export function createElasticsearchSink(
   ctx: ComponentContext,
 ): Sink {
   const url = endpointUrl(config.url, "_bulk");
+  const agents = createHttpAgents(config.maxInFlight);
   return new BatchedSink(config, ctx, {
     type: "elasticsearch",
+    onClose: () => {
+      agents.http.destroy();
+      agents.https.destroy();
+    },
     send: async (events, signal) => {
       const body = encodeBatch(() =>
         encodeBulk(events, config.index, config.action, config.idempotentIds),
       );
-      const response = await sendHttp({
-        ...config,
-        url,
-        body,
-        contentType: "application/x-ndjson",
-        signal,
-        now: ctx.now,
-      });
+      const response = await sendHttp(
+        {
+          ...config,
+          url,
+          body,
+          contentType: "application/x-ndjson",
+          signal,
+          now: ctx.now,
+        },
+        agents,
+      );
       if (response.status < 200 || response.status >= 300) return outcomeOfResponse(response);
       return outcomeOfBulk(
         response.text,

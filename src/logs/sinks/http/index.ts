@@ -2,7 +2,13 @@ import { z } from "zod";
 import { type ComponentContext, defineComponent } from "../../../runtime/component.ts";
 import type { Sink } from "../../log-event.ts";
 import { BatchedSink } from "../service/batched-sink.ts";
-import { httpShape, httpUrlSchema, outcomeOfResponse, sendHttp } from "../service/http-request.ts";
+import {
+  createHttpAgents,
+  httpShape,
+  httpUrlSchema,
+  outcomeOfResponse,
+  sendHttp,
+} from "../service/http-request.ts";
 import { encodeBatch } from "../service/send-outcome.ts";
 import { serviceConfigShape } from "../service/service-config.ts";
 import { encodeHttpBody } from "./encoder.ts";
@@ -26,11 +32,19 @@ export type HttpSinkConfig = z.infer<typeof httpSinkSchema>;
  * createHttpSink(httpSinkSchema.parse({ type: "http", url: "https://logs.example/in", compression: "gzip" }), ctx);
  */
 export function createHttpSink(config: HttpSinkConfig, ctx: ComponentContext): Sink {
+  const agents = createHttpAgents(config.maxInFlight);
   return new BatchedSink(config, ctx, {
     type: "http",
+    onClose: () => {
+      agents.http.destroy();
+      agents.https.destroy();
+    },
     send: async (events, signal) => {
       const { body, contentType } = encodeBatch(() => encodeHttpBody(events, config.encoding));
-      const response = await sendHttp({ ...config, body, contentType, signal, now: ctx.now });
+      const response = await sendHttp(
+        { ...config, body, contentType, signal, now: ctx.now },
+        agents,
+      );
       return outcomeOfResponse(response);
     },
   });

@@ -3,6 +3,7 @@ import { type ComponentContext, defineComponent } from "../../../runtime/compone
 import type { Sink } from "../../log-event.ts";
 import { BatchedSink } from "../service/batched-sink.ts";
 import {
+  createHttpAgents,
   endpointUrl,
   httpShape,
   httpUrlSchema,
@@ -56,19 +57,27 @@ export function createLokiSink(config: LokiSinkConfig, ctx: ComponentContext): S
   const headers = config.tenantId
     ? { ...config.headers, "X-Scope-OrgID": config.tenantId }
     : config.headers;
+  const agents = createHttpAgents(config.maxInFlight);
   return new BatchedSink(config, ctx, {
     type: "loki",
+    onClose: () => {
+      agents.http.destroy();
+      agents.https.destroy();
+    },
     send: async (events, signal) => {
       const body = encodeBatch(() => JSON.stringify(encoder.encode(events)));
-      const response = await sendHttp({
-        ...config,
-        url,
-        headers,
-        body,
-        contentType: "application/json",
-        signal,
-        now: ctx.now,
-      });
+      const response = await sendHttp(
+        {
+          ...config,
+          url,
+          headers,
+          body,
+          contentType: "application/json",
+          signal,
+          now: ctx.now,
+        },
+        agents,
+      );
       return outcomeOfResponse(response);
     },
   });

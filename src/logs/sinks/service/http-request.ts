@@ -1,3 +1,5 @@
+import { Agent as HttpAgent, request as httpRequest } from "node:http";
+import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { promisify } from "node:util";
 import { gzip } from "node:zlib";
 import { z } from "zod";
@@ -60,19 +62,31 @@ function authorization(auth: HttpAuth): string {
     : `Bearer ${auth.token}`;
 }
 
+/** Keep-alive connection pools, one per sink (pass the same one to every request of a sink). */
+export function createHttpAgents(maxSockets: number): { http: HttpAgent; https: HttpsAgent } {
+  return {
+    http: new HttpAgent({ keepAlive: true, maxSockets }),
+    https: new HttpsAgent({ keepAlive: true, maxSockets }),
+  };
+}
+
 /**
- * Sends one request with Node's fetch (undici: keep-alive connection pools). Connection errors
- * and timeouts throw (the batched service treats a throw as retryable).
+ * Sends one request over a keep-alive pool (node:http/https: for large bodies it is several times
+ * faster than fetch here). Connection errors and timeouts throw (the batched service treats a
+ * throw as retryable).
  */
-export async function sendHttp(request: HttpRequest): Promise<HttpResponse> {
+export async function sendHttp(
+  request: HttpRequest,
+  agents: { http: HttpAgent; https: HttpsAgent },
+): Promise<HttpResponse> {
   const headers: Record<string, string> = {
     ...request.headers,
     "content-type": request.contentType,
   };
-  // fetch refuses URLs with credentials: move them to a Basic Authorization header.
   const url = new URL(request.url);
   let auth = request.auth;
   if (url.username || url.password) {
+    // Credentials in the URL become a Basic Authorization header (never part of a logged URL).
     auth ??= {
       type: "basic",
       user: decodeURIComponent(url.username),
@@ -82,27 +96,48 @@ export async function sendHttp(request: HttpRequest): Promise<HttpResponse> {
     url.password = "";
   }
   if (auth) headers.authorization = authorization(auth);
-  let body: string | Uint8Array<ArrayBuffer> = request.body;
+  let body: Buffer;
   if (request.compression === "gzip") {
-    body = new Uint8Array(await gzipAsync(request.body));
+    body = await gzipAsync(request.body);
     headers["content-encoding"] = "gzip";
-  }
+  } else body = Buffer.from(request.body);
+  headers["content-length"] = String(body.length);
+  const secure = url.protocol === "https:";
   const signal = AbortSignal.any([
     request.signal,
     AbortSignal.timeout(request.timeoutSeconds * 1000),
   ]);
-  const response = await fetch(url, {
-    method: request.method ?? "POST",
-    headers,
-    body,
-    signal,
+  return new Promise<HttpResponse>((resolve, reject) => {
+    const req = (secure ? httpsRequest : httpRequest)(url, {
+      method: request.method ?? "POST",
+      headers,
+      agent: secure ? agents.https : agents.http,
+      signal,
+    });
+    req.on("error", reject);
+    req.on("response", (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on("data", (chunk: Buffer) => {
+        if (size < 65_536) chunks.push(chunk);
+        size += chunk.length;
+      });
+      res.on("error", reject);
+      res.on("end", () => {
+        const text = Buffer.concat(chunks).toString("utf8");
+        const retryAfter = res.headers["retry-after"];
+        resolve({
+          status: res.statusCode ?? 0,
+          text: text.length > 65_536 ? text.slice(0, 65_536) : text,
+          retryAfterMs: parseRetryAfter(
+            Array.isArray(retryAfter) ? retryAfter[0] : retryAfter,
+            request.now(),
+          ),
+        });
+      });
+    });
+    req.end(body);
   });
-  const text = await response.text();
-  return {
-    status: response.status,
-    text: text.length > 65_536 ? text.slice(0, 65_536) : text,
-    retryAfterMs: parseRetryAfter(response.headers.get("retry-after"), request.now()),
-  };
 }
 
 /** The outcome of a plain HTTP response (no per-item results). */
