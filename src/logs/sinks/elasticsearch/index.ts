@@ -46,7 +46,7 @@ export function createElasticsearchSink(
   ctx: ComponentContext,
 ): Sink {
   const url = endpointUrl(config.url, "_bulk");
-  const agents = createHttpAgents(config.maxInFlight);
+  const agents = createHttpAgents(config.maxInFlight, config.tls);
   return new BatchedSink(config, ctx, {
     type: "elasticsearch",
     onClose: () => {

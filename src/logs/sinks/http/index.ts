@@ -32,7 +32,7 @@ export type HttpSinkConfig = z.infer<typeof httpSinkSchema>;
  * createHttpSink(httpSinkSchema.parse({ type: "http", url: "https://logs.example/in", compression: "gzip" }), ctx);
  */
 export function createHttpSink(config: HttpSinkConfig, ctx: ComponentContext): Sink {
-  const agents = createHttpAgents(config.maxInFlight);
+  const agents = createHttpAgents(config.maxInFlight, config.tls);
   return new BatchedSink(config, ctx, {
     type: "http",
     onClose: () => {

@@ -57,7 +57,7 @@ export function createLokiSink(config: LokiSinkConfig, ctx: ComponentContext): S
   const headers = config.tenantId
     ? { ...config.headers, "X-Scope-OrgID": config.tenantId }
     : config.headers;
-  const agents = createHttpAgents(config.maxInFlight);
+  const agents = createHttpAgents(config.maxInFlight, config.tls);
   return new BatchedSink(config, ctx, {
     type: "loki",
     onClose: () => {

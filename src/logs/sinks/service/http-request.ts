@@ -1,9 +1,12 @@
+import { readFileSync } from "node:fs";
 import { Agent as HttpAgent, request as httpRequest } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { promisify } from "node:util";
 import { gzip } from "node:zlib";
 import { z } from "zod";
 import { seconds } from "../../../runtime/config/schema-helpers.ts";
+import { describeError, SidecarError } from "../../../runtime/errors.ts";
+import { LogsSinkErrorCodes } from "../error-codes.ts";
 import { parseRetryAfter } from "./backoff.ts";
 import { outcomeOfStatus, type SendOutcome } from "./send-outcome.ts";
 
@@ -29,6 +32,13 @@ export const httpShape = {
   compression: z.enum(["none", "gzip"]).default("none"),
   /** One request may take this long before it counts as a retryable failure. */
   timeoutSeconds: seconds(10, { min: 0.001 }),
+  /** TLS for https URLs: a CA bundle to trust (PEM file), or no verification at all (tests only). */
+  tls: z
+    .strictObject({
+      caFile: z.string().min(1).optional(),
+      insecureSkipVerify: z.boolean().default(false),
+    })
+    .optional(),
 };
 
 export const httpUrlSchema = z.url({
@@ -63,10 +73,30 @@ function authorization(auth: HttpAuth): string {
 }
 
 /** Keep-alive connection pools, one per sink (pass the same one to every request of a sink). */
-export function createHttpAgents(maxSockets: number): { http: HttpAgent; https: HttpsAgent } {
+export function createHttpAgents(
+  maxSockets: number,
+  tls: { caFile?: string | undefined; insecureSkipVerify: boolean } | undefined,
+): { http: HttpAgent; https: HttpsAgent } {
+  let ca: Buffer | undefined;
+  if (tls?.caFile) {
+    try {
+      ca = readFileSync(tls.caFile);
+    } catch (error) {
+      throw new SidecarError(
+        LogsSinkErrorCodes.TLS_CA,
+        `Cannot read CA file "${tls.caFile}": ${describeError(error)}`,
+        { cause: error },
+      );
+    }
+  }
   return {
     http: new HttpAgent({ keepAlive: true, maxSockets }),
-    https: new HttpsAgent({ keepAlive: true, maxSockets }),
+    https: new HttpsAgent({
+      keepAlive: true,
+      maxSockets,
+      ...(ca ? { ca } : {}),
+      rejectUnauthorized: !tls?.insecureSkipVerify,
+    }),
   };
 }
 
