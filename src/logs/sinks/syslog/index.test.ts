@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
 import type { LogEvent } from "../../log-event.ts";
-import { eventually, SyslogReceiver } from "../testing/syslog-receiver.ts";
-import { testContext, testEvents } from "../testing/test-context.ts";
+import { SyslogReceiver } from "../testing/syslog-receiver.ts";
+import { eventually, testContext, testEvents } from "../testing/test-context.ts";
 import { formatSyslog, octetCountedFrame } from "./encoder.ts";
 import { createSyslogSink, syslogSinkSchema } from "./index.ts";
 

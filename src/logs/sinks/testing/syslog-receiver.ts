@@ -64,12 +64,3 @@ export class SyslogReceiver {
     if (udp) await new Promise<void>((resolve) => udp.close(() => resolve()));
   }
 }
-
-/** Polls `check` until it returns true, at most `tries` times 20 ms apart (a bounded wait). */
-export async function eventually(check: () => boolean, tries = 250): Promise<void> {
-  for (let i = 0; i < tries; i++) {
-    if (check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  throw new Error("condition not met after a bounded wait");
-}

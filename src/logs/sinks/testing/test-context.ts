@@ -56,3 +56,12 @@ export function testEvents(
     position: { streamId: "fp", offset: (start + i + 1) * 10 },
   }));
 }
+
+/** Polls `check` until it returns true, at most `tries` times 20 ms apart (a bounded wait). */
+export async function eventually(check: () => boolean, tries = 250): Promise<void> {
+  for (let i = 0; i < tries; i++) {
+    if (check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error("condition not met after a bounded wait");
+}
