@@ -201,7 +201,7 @@ test("RFC 5424 over UDP arrives in syslog-ng", async () => {
   await sink.write(sent);
   assert.equal(await sink.close(AbortSignal.timeout(5000)), 0);
   let records: Record<string, string>[] = [];
-  for (let i = 0; i < 100 && records.length < sent.length; i++) {
+  for (let i = 0; i < 200 && records.length < sent.length; i++) {
     records = (await readRecords(output, 0)).filter((r) => r.message?.startsWith("udp"));
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
@@ -233,7 +233,7 @@ test("`sidecar logs --sink syslog://…` tails a file into syslog-ng: every line
     `syslog://127.0.0.1:${tcpPort}`,
   ]);
   try {
-    await proc.waitFor("role started");
+    await proc.waitFor(/"role":"logs"[^\n]*"msg":"role started"/);
     await appendFile(join(appDir, "app.log"), `${lines.slice(150).join("\n")}\n`);
     let got: string[] = [];
     for (let i = 0; i < 300 && got.length < lines.length; i++) {
@@ -242,7 +242,7 @@ test("`sidecar logs --sink syslog://…` tails a file into syslog-ng: every line
         .filter((m) => m.startsWith("cli line"));
       if (got.length < lines.length) await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    assert.deepEqual(got, lines);
+    assert.deepEqual(got, lines, proc.stdout().slice(-4000));
   } finally {
     assert.equal(await proc.stop(), 0, proc.stderr());
   }
