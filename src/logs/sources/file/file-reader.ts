@@ -40,6 +40,8 @@ export class FileReader {
   goneSince: number | undefined;
   /** Set when the file shrank below what was read (copytruncate): the reader is retired. */
   truncated = false;
+  /** Base64 of the up-to-32 bytes before `offset`, kept in memory (the file may be truncated since). */
+  lastBytes = "";
 
   constructor(options: FileReaderOptions) {
     this.handle = options.handle;
@@ -77,6 +79,12 @@ export class FileReader {
     const { bytesRead } = await this.handle.read(buffer, 0, buffer.length, this.offset);
     if (bytesRead > 0) {
       this.#splitter.push(buffer.subarray(0, bytesRead), out);
+      this.lastBytes =
+        bytesRead >= 32
+          ? buffer.toString("base64", bytesRead - 32, bytesRead)
+          : Buffer.concat([Buffer.from(this.lastBytes, "base64"), buffer.subarray(0, bytesRead)])
+              .subarray(-32)
+              .toString("base64");
       this.lastGrowthAt = this.#now();
       if (this.offset > this.size) this.size = this.offset;
     }

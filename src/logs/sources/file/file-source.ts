@@ -142,6 +142,7 @@ export class FileSource implements LogSource {
     // One last pass: everything written before the app stopped, and partial lines.
     await this.#scan();
     for (const reader of this.#readers.values()) {
+      if (reader.truncated) continue;
       await this.#pump(reader, Number.POSITIVE_INFINITY);
       const out: SourceLine[] = [];
       if (reader.flushPartial(out)) await this.#emit!(out);
@@ -160,8 +161,13 @@ export class FileSource implements LogSource {
         path: reader.path,
         offset: reader.committed,
       };
-      const tail = await reader.tailAt(reader.committed).catch(() => undefined);
-      this.checkpointer.set(tail === undefined ? entry : { ...entry, tail });
+      const tail =
+        reader.committed === reader.offset - reader.partialBytes && reader.partialBytes === 0
+          ? reader.lastBytes
+          : await reader.tailAt(reader.committed).catch(() => undefined);
+      // Without the bytes before it (the file was truncated since) a checkpoint could not be verified: keep the last one.
+      if (tail === undefined && reader.committed > 0) continue;
+      this.checkpointer.set({ ...entry, tail: tail ?? "" });
     }
     await this.checkpointer.flush();
   }
@@ -181,17 +187,27 @@ export class FileSource implements LogSource {
 
   async #run(): Promise<void> {
     while (!this.#stopping) {
-      const now = this.#options.now();
-      if (this.#scanDue || now - this.#lastScanAt >= this.#options.globIntervalMs)
-        await this.#scan();
-      let progressed = false;
-      for (const reader of [...this.#readers.values()]) {
-        if (this.#stopping) break;
-        if (await this.#pump(reader, turnBytes)) progressed = true;
+      try {
+        await this.#turn();
+      } catch (error) {
+        // Never let one bad file stop the tailing of all: log, wait a moment, go on.
+        this.#options.logger.error({ error }, "file source error; continuing");
+        await new Promise((resolve) => setTimeout(resolve, this.#options.pollIntervalMs));
       }
-      await this.#release();
-      if (!progressed && !this.#stopping && !this.#scanDue) await this.#idle();
     }
+  }
+
+  /** One round: rescan if due, give each file a turn, release finished files, idle if nothing moved. */
+  async #turn(): Promise<void> {
+    const now = this.#options.now();
+    if (this.#scanDue || now - this.#lastScanAt >= this.#options.globIntervalMs) await this.#scan();
+    let progressed = false;
+    for (const reader of [...this.#readers.values()]) {
+      if (this.#stopping) break;
+      if (await this.#pump(reader, turnBytes)) progressed = true;
+    }
+    await this.#release();
+    if (!progressed && !this.#stopping && !this.#scanDue) await this.#idle();
   }
 
   #idle(): Promise<void> {
@@ -213,6 +229,10 @@ export class FileSource implements LogSource {
     if (reader.truncated) return false;
     let total = 0;
     try {
+      // Rewritten in place (copytruncate, then regrown past what was read): its start changed.
+      const head = await this.#fingerprinter.fingerprint(reader.handle);
+      if (head !== reader.fingerprint && (head !== undefined || reader.offset > 0))
+        return this.#truncated(reader, "file rewritten; reading it again from the start");
       while (total < limit) {
         const lines: SourceLine[] = [];
         const bytes = await reader.read(this.#buffer, lines);
@@ -224,15 +244,8 @@ export class FileSource implements LogSource {
       if (total > 0) return true;
       const stat = await reader.handle.stat();
       reader.size = stat.size;
-      if (stat.size < reader.offset) {
-        this.#options.logger.info(
-          { path: reader.path, size: stat.size, offset: reader.offset },
-          "file truncated; reading it again from the start",
-        );
-        reader.truncated = true;
-        this.#scanDue = true;
-        return true;
-      }
+      if (stat.size < reader.offset)
+        return this.#truncated(reader, "file truncated; reading it again from the start");
       if (stat.nlink === 0) reader.goneSince ??= this.#options.now();
       if (
         reader.partialBytes > 0 &&
@@ -250,6 +263,13 @@ export class FileSource implements LogSource {
       reader.goneSince ??= this.#options.now();
     }
     return total > 0;
+  }
+
+  #truncated(reader: FileReader, message: string): boolean {
+    this.#options.logger.info({ path: reader.path, offset: reader.offset }, message);
+    reader.truncated = true;
+    this.#scanDue = true;
+    return true;
   }
 
   /** Lets go of files that were renamed away, deleted or truncated, once read and acknowledged. */
@@ -315,6 +335,8 @@ export class FileSource implements LogSource {
           continue;
         }
         keep = await this.#track(handle, path, ino, stat.size, first);
+        if (!keep)
+          this.#options.logger.debug({ path, ino, size: stat.size }, "file not tracked yet");
       } finally {
         if (!keep) await handle.close().catch(() => {});
       }
@@ -336,17 +358,16 @@ export class FileSource implements LogSource {
     if (fingerprint === undefined) return false; // no complete first line yet
     let streamId = fingerprint;
     let offset: number | undefined;
-    // A live file with the same beginning: a copy (copytruncate) continues from it, else it is another file.
-    const live = [...this.#readers.values()].filter(
-      (r) => r.fingerprint === fingerprint && !r.truncated,
-    );
+    // A live file with the same beginning whose content goes on past what was read (a copy, as
+    // by copytruncate) continues from there; anything else is another file.
+    const live = [...this.#readers.values()].filter((r) => r.fingerprint === fingerprint);
     for (const reader of live) {
       if (
         offset === undefined &&
-        size >= reader.committed &&
-        (await readTail(handle, reader.committed)) === (await reader.tailAt(reader.committed))
+        size >= reader.offset &&
+        (await readTail(handle, reader.offset)) === reader.lastBytes
       )
-        offset = reader.committed;
+        offset = reader.offset - reader.partialBytes; // its partial line is read again from the copy
     }
     if (live.length > 0 || this.#streams.has(streamId)) streamId = `${fingerprint}@${ino}`;
     if (offset === undefined) {
@@ -355,7 +376,10 @@ export class FileSource implements LogSource {
         .filter((c) => !this.#streams.has(c.streamId) && c.offset <= size);
       const exact = candidates.find((c) => c.ino === ino) ?? candidates[0];
       for (const c of exact ? [exact, ...candidates] : []) {
-        if (c.tail === undefined || c.tail === (await readTail(handle, c.offset))) {
+        if (
+          c.offset === 0 ||
+          (c.tail !== undefined && c.tail === (await readTail(handle, c.offset)))
+        ) {
           offset = c.offset;
           streamId = c.streamId;
           break;
