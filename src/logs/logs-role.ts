@@ -83,6 +83,7 @@ export function createLogsRole(config: LogsConfig, roleCtx: LogsRoleContext): Lo
         metrics.bytesRead.inc({ source: name }, bytes);
       },
       onLongLine: () => metrics.longLines.inc({ source: name }),
+      onCheckpointError: () => metrics.checkpointErrors.inc(),
     };
     let source: LogSource;
     if (sourceConfig.type === "file") {

@@ -1,3 +1,4 @@
+import { closeSync, openSync, renameSync, writeSync } from "node:fs";
 import { mkdir, open, readFile, rename } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { describeError, SidecarError } from "../../../runtime/errors.ts";
@@ -43,6 +44,7 @@ export class Checkpointer {
   readonly #expireAfterMs: number;
   readonly #entries = new Map<string, Checkpoint>();
   #dirty = false;
+  #unsynced = false;
   #writing: Promise<void> | undefined;
 
   constructor(
@@ -135,18 +137,52 @@ export class Checkpointer {
     return [...this.#entries.values()];
   }
 
-  /** Writes the file if anything changed; concurrent calls share one write. */
-  async flush(): Promise<void> {
+  /**
+   * Writes the file if anything changed (or, with `sync`, if it was written without fsync since);
+   * one write at a time. Without `sync` the new file survives a crash of the process (the page
+   * cache keeps it) but not of the machine; with it, it is fsynced before and after the rename.
+   */
+  async flush({ sync = true }: { sync?: boolean } = {}): Promise<void> {
     while (this.#writing) await this.#writing;
-    if (!this.#dirty) return;
-    this.#writing = this.#write().finally(() => {
+    if (!this.#dirty && !(sync && this.#unsynced)) return;
+    this.#writing = this.#write(sync).finally(() => {
       this.#writing = undefined;
     });
     await this.#writing;
   }
 
-  async #write(): Promise<void> {
+  /**
+   * Writes the file now, synchronously and without fsync (temp file → rename): cheap enough to
+   * run after every acknowledged batch, and it survives a crash of the process. Throws
+   * CHECKPOINT_WRITE. An fsynced write may land after it with older positions: safe (more lines
+   * read again, never fewer).
+   */
+  writeNow(): void {
+    if (!this.#dirty) return;
     this.#dirty = false;
+    this.#unsynced = true;
+    const tmp = `${this.#tmp}-now`;
+    try {
+      const fd = openSync(tmp, "w");
+      try {
+        writeSync(fd, `${JSON.stringify({ version: 1, checkpoints: this.all() })}\n`);
+      } finally {
+        closeSync(fd);
+      }
+      renameSync(tmp, this.path);
+    } catch (error) {
+      this.#dirty = true;
+      throw new SidecarError(
+        LogsErrorCodes.CHECKPOINT_WRITE,
+        `Cannot write checkpoint file "${this.path}": ${describeError(error)}`,
+        { cause: error },
+      );
+    }
+  }
+
+  async #write(sync: boolean): Promise<void> {
+    this.#dirty = false;
+    this.#unsynced = !sync;
     const cutoff = this.#now() - this.#expireAfterMs;
     for (const [key, entry] of this.#entries)
       if (entry.updatedAt < cutoff) this.#entries.delete(key);
@@ -155,16 +191,18 @@ export class Checkpointer {
       const handle = await open(this.#tmp, "w");
       try {
         await handle.writeFile(`${JSON.stringify(body)}\n`);
-        await handle.sync();
+        if (sync) await handle.sync();
       } finally {
         await handle.close();
       }
       await rename(this.#tmp, this.path);
-      const dir = await open(dirname(this.path), "r");
-      try {
-        await dir.sync();
-      } finally {
-        await dir.close();
+      if (sync) {
+        const dir = await open(dirname(this.path), "r");
+        try {
+          await dir.sync();
+        } finally {
+          await dir.close();
+        }
       }
     } catch (error) {
       this.#dirty = true;

@@ -1,3 +1,4 @@
+import { readSync } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 import type { SourceLine } from "../../log-event.ts";
 import { LineSplitter, type LineSplitterOptions } from "../line-splitter.ts";
@@ -113,4 +114,18 @@ export async function readTail(handle: FileHandle, offset: number): Promise<stri
   const buffer = Buffer.alloc(length);
   const { bytesRead } = await handle.read(buffer, 0, length, offset - length);
   return bytesRead === length ? buffer.toString("base64") : undefined;
+}
+
+/** readTail, synchronously (for the checkpoint written after each acknowledged batch). */
+export function readTailSync(handle: FileHandle, offset: number): string | undefined {
+  if (offset === 0) return "";
+  const length = Math.min(32, offset);
+  const buffer = Buffer.alloc(length);
+  try {
+    return readSync(handle.fd, buffer, 0, length, offset - length) === length
+      ? buffer.toString("base64")
+      : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -5,7 +5,7 @@ import type { SourceLine } from "../../log-event.ts";
 import type { LongLineMode } from "../line-splitter.ts";
 import type { EmitLines, LogSource } from "../log-source.ts";
 import { Checkpointer } from "./checkpointer.ts";
-import { FileReader, readTail } from "./file-reader.ts";
+import { FileReader, readTail, readTailSync } from "./file-reader.ts";
 import { Fingerprinter } from "./fingerprinter.ts";
 import { PathsProvider } from "./paths-provider.ts";
 
@@ -33,6 +33,7 @@ export interface FileSourceOptions {
   now?: () => number;
   onRead?: (lines: number, bytes: number) => void;
   onLongLine?: () => void;
+  onCheckpointError?: () => void;
 }
 
 /** Bytes one file may read before the next file gets its turn. */
@@ -49,7 +50,9 @@ const turnBytes = 8 * 1024 * 1024;
 export class FileSource implements LogSource {
   readonly name: string;
   readonly checkpointer: Checkpointer;
-  readonly #options: Required<Omit<FileSourceOptions, "exclude" | "onRead" | "onLongLine">> &
+  readonly #options: Required<
+    Omit<FileSourceOptions, "exclude" | "onRead" | "onLongLine" | "onCheckpointError">
+  > &
     FileSourceOptions;
   readonly #paths: PathsProvider;
   readonly #fingerprinter: Fingerprinter;
@@ -64,6 +67,9 @@ export class FileSource implements LogSource {
   #lastScanAt = 0;
   #wake: (() => void) | undefined;
   #checkpointTimer: NodeJS.Timeout | undefined;
+  #checkpointing: Promise<void> | undefined;
+  #checkpointAgain = false;
+  #commitScheduled = false;
 
   constructor(options: FileSourceOptions) {
     this.name = options.name;
@@ -104,17 +110,68 @@ export class FileSource implements LogSource {
       this.#options.logger.warn({ dirs: unwatched }, "cannot watch directories; rescanning only");
     await this.#scan();
     this.#loop = this.#run();
+    // Written without fsync after each commit (a crash of the process re-reads little); fsynced
+    // each second (a crash of the machine re-reads at most about a second).
     this.#checkpointTimer = setInterval(() => {
-      this.checkpoint().catch((error: unknown) =>
-        this.#options.logger.error({ error }, "checkpoint write failed"),
-      );
+      this.#checkpointing ??= this.#checkpointSoon(true);
     }, 1000);
     this.#checkpointTimer.unref();
   }
 
   commit(streamId: string, offset: number): void {
     const reader = this.#streams.get(streamId);
-    if (reader) reader.committed = offset;
+    if (!reader) return;
+    reader.committed = offset;
+    // Written once per turn of the event loop in which something was acknowledged, so a crash of
+    // the process re-reads about one batch; fsynced each second by the timer.
+    if (this.#commitScheduled) return;
+    this.#commitScheduled = true;
+    setImmediate(() => {
+      this.#commitScheduled = false;
+      this.#checkpointNow();
+    });
+  }
+
+  #checkpointNow(): void {
+    for (const reader of this.#readers.values()) {
+      const tail =
+        reader.committed === reader.offset && reader.partialBytes === 0
+          ? reader.lastBytes
+          : readTailSync(reader.handle, reader.committed);
+      if (tail === undefined && reader.committed > 0) continue;
+      this.#record(reader, tail ?? "");
+    }
+    try {
+      this.checkpointer.writeNow();
+    } catch (error) {
+      this.#options.onCheckpointError?.();
+      this.#options.logger.error({ error }, "checkpoint write failed");
+    }
+  }
+
+  #record(reader: FileReader, tail: string): void {
+    this.checkpointer.set({
+      streamId: reader.streamId,
+      fingerprint: reader.fingerprint,
+      ino: reader.ino,
+      path: reader.path,
+      offset: reader.committed,
+      tail,
+    });
+  }
+
+  async #checkpointSoon(sync = false): Promise<void> {
+    try {
+      do {
+        this.#checkpointAgain = false;
+        await this.checkpoint({ sync }).catch((error: unknown) => {
+          this.#options.onCheckpointError?.();
+          this.#options.logger.error({ error }, "checkpoint write failed");
+        });
+      } while (this.#checkpointAgain);
+    } finally {
+      this.#checkpointing = undefined;
+    }
   }
 
   lagBytes(): number {
@@ -149,32 +206,27 @@ export class FileSource implements LogSource {
     }
   }
 
-  async checkpoint(): Promise<void> {
+  /** Records each file's committed position and writes checkpoints.json (fsynced unless `sync` is false). */
+  async checkpoint({ sync = true }: { sync?: boolean } = {}): Promise<void> {
     for (const reader of this.#readers.values()) {
       const previous = this.checkpointer.get(reader.streamId);
       if (previous && previous.offset === reader.committed && previous.path === reader.path)
         continue;
-      const entry = {
-        streamId: reader.streamId,
-        fingerprint: reader.fingerprint,
-        ino: reader.ino,
-        path: reader.path,
-        offset: reader.committed,
-      };
       const tail =
-        reader.committed === reader.offset - reader.partialBytes && reader.partialBytes === 0
+        reader.committed === reader.offset && reader.partialBytes === 0
           ? reader.lastBytes
           : await reader.tailAt(reader.committed).catch(() => undefined);
       // Without the bytes before it (the file was truncated since) a checkpoint could not be verified: keep the last one.
       if (tail === undefined && reader.committed > 0) continue;
-      this.checkpointer.set({ ...entry, tail: tail ?? "" });
+      this.#record(reader, tail ?? "");
     }
-    await this.checkpointer.flush();
+    await this.checkpointer.flush({ sync });
   }
 
   /** Closes the files (after stop and the last checkpoint). */
   async close(): Promise<void> {
     clearInterval(this.#checkpointTimer);
+    await this.#checkpointing;
     for (const reader of this.#readers.values()) await reader.close();
     this.#readers.clear();
     this.#streams.clear();

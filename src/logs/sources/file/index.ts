@@ -43,6 +43,7 @@ export type FileSourceConfig = z.infer<typeof fileSourceSchema>;
 export interface SourceHooks {
   onRead?: (lines: number, bytes: number) => void;
   onLongLine?: () => void;
+  onCheckpointError?: () => void;
 }
 
 /** Builds a file source; its checkpoints live in `<stateDir>/<name>/checkpoints.json`. */
