@@ -6,7 +6,7 @@ import { AckTracker, type Batch } from "./ack-tracker.ts";
 export interface PipelineOptions {
   transforms: readonly Transform[];
   sinks: readonly Sink[];
-  /** Bytes of lines read and not yet acknowledged before sources pause. Default 32 MiB. */
+  /** Bytes of lines read and not yet acknowledged before sources pause. Default 8 MiB. */
   maxBufferBytes?: number;
   /** Events per sink write. Default 2000. */
   batchEvents?: number;
@@ -51,7 +51,7 @@ export class Pipeline {
   constructor(options: PipelineOptions) {
     this.#sinks = options.sinks;
     this.#transforms = options.transforms;
-    this.#maxBufferBytes = options.maxBufferBytes ?? 32 * 1024 * 1024;
+    this.#maxBufferBytes = options.maxBufferBytes ?? 8 * 1024 * 1024;
     this.#batchEvents = options.batchEvents ?? 2000;
     this.#logger = options.logger;
     this.#metrics = options.metrics;
@@ -94,13 +94,17 @@ export class Pipeline {
     const events: LogEvent[] = [];
     const positions = new Map<string, number>();
     let lastPath = "";
+    let lastStream = "";
     for (const line of lines) {
       bytes += line.text.length + 1;
       if (line.source !== lastPath) {
         lastPath = line.source;
         quiet.set(lastPath, now);
       }
-      this.#owners.set(line.position.streamId, source);
+      if (line.position.streamId !== lastStream) {
+        lastStream = line.position.streamId;
+        this.#owners.set(lastStream, source);
+      }
       for (const event of source.parser.push(line)) this.#transform(event, events, positions);
     }
     this.#handOff(events, positions, bytes);

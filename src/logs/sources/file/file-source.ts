@@ -83,7 +83,7 @@ export class FileSource implements LogSource {
       rotateWaitMs: 5000,
       pollIntervalMs: 250,
       globIntervalMs: 5000,
-      readChunkBytes: 1024 * 1024,
+      readChunkBytes: 256 * 1024,
       ...options,
       now,
     };

@@ -36,7 +36,7 @@ export const fileSourceSchema = z.strictObject({
     .number()
     .int()
     .min(4096)
-    .default(1024 * 1024),
+    .default(256 * 1024),
 });
 export type FileSourceConfig = z.infer<typeof fileSourceSchema>;
 
