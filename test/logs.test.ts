@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { appendFile, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
-import { startSidecar, tempDir, writeConfig } from "./helpers/sidecar-process.ts";
+import { HttpReceiver } from "../src/logs/sinks/testing/http-receiver.ts";
+import { httpGet, startSidecar, tempDir, writeConfig } from "./helpers/sidecar-process.ts";
 
 const line = (i: number) => `line ${String(i).padStart(7, "0")} ${"x".repeat(80)}`;
 function block(from: number, to: number): string {
@@ -141,6 +142,62 @@ test("sidecar run with a stdout source: the app's output reaches the terminal an
       "the last partial line is flushed when the app ends",
     );
   } finally {
+    await dir.cleanup();
+  }
+});
+
+/** A metric's value from the admin server's /metrics (0 when absent). */
+async function metric(admin: string, name: string): Promise<number> {
+  const { body } = await httpGet(`${admin}/metrics`);
+  let sum = 0;
+  for (const row of body.split("\n"))
+    if (row.startsWith(`${name} `) || row.startsWith(`${name}{`))
+      sum += Number(row.split(" ").at(-1));
+  return sum;
+}
+
+test("receiver down, then back: reading pauses with the buffer bounded, then every line arrives", async () => {
+  const dir = await tempDir();
+  const receiver = await new HttpReceiver().start();
+  receiver.respondWith(() => ({ status: 503 }));
+  try {
+    const total = 100_000; // ~9 MB
+    const maxBytes = 256 * 1024;
+    const chunk = 64 * 1024;
+    const config = await writeConfig(
+      dir.path,
+      `${adminOnPortZero}logs:\n  stateDir: ${join(dir.path, "state")}\n  buffer: { maxBytes: ${maxBytes} }\n  sources: [{ type: file, include: ["${join(dir.path, "*.log")}"], readChunkBytes: ${chunk} }]\n  sinks: [{ type: http, url: "${receiver.url}/ingest", retry: { initialBackoffSeconds: 0.05, maxBackoffSeconds: 0.2 } }]\n`,
+    );
+    await writeFile(join(dir.path, "app.log"), block(0, total));
+    const proc = startSidecar(["logs", "-c", config]);
+    try {
+      await proc.waitFor("admin server listening");
+      const admin = /"address":"(http:[^"]+)"/.exec(proc.stdout())![1]!;
+      await until(async () => receiver.requests.length >= 5, "retries against the down receiver");
+      const read = await metric(admin, "sidecar_logs_bytes_read_total");
+      const buffered = await metric(admin, "sidecar_logs_buffer_bytes");
+      const lag = await metric(admin, "sidecar_logs_lag_bytes");
+      assert.ok(buffered <= maxBytes + chunk, `buffer bounded (${buffered})`);
+      assert.ok(read <= maxBytes + 2 * chunk, `reading paused (${read} bytes read)`);
+      assert.ok(lag >= total * 90, `lag counts the unsent file (${lag})`);
+      receiver.respondWith(undefined);
+      const lines = () =>
+        new Set(receiver.accepted.flatMap((r) => r.body.split("\n").filter(Boolean)));
+      await until(
+        async () => lines().size >= total,
+        "every line after the receiver came back",
+        30_000,
+      );
+      await until(
+        async () => (await metric(admin, "sidecar_logs_lag_bytes")) === 0,
+        "lag back to 0",
+      );
+    } finally {
+      assert.equal(await proc.stop(), 0);
+    }
+    assert.match(proc.stdout(), /logs stopped; everything read was delivered/);
+  } finally {
+    await receiver.stop();
     await dir.cleanup();
   }
 });
