@@ -227,6 +227,7 @@ export class FileSource implements LogSource {
   async close(): Promise<void> {
     clearInterval(this.#checkpointTimer);
     await this.#checkpointing;
+    this.checkpointer.close();
     for (const reader of this.#readers.values()) await reader.close();
     this.#readers.clear();
     this.#streams.clear();
