@@ -76,3 +76,27 @@ test("fails with CHECKPOINT_WRITE when the directory is gone, and keeps the entr
   await rm(dir, { recursive: true, force: true });
   await assert.rejects(cp.flush(), { code: LogsErrorCodes.CHECKPOINT_WRITE });
 });
+
+test("the fast file written after each batch wins over an older fsynced file, and a torn one is ignored", async () => {
+  const dir = await tempDir();
+  try {
+    const cp = new Checkpointer(dir);
+    await cp.load();
+    cp.set({ streamId: "fp", fingerprint: "fp", ino: "1:2", path: "/a.log", offset: 10, tail: "" });
+    await cp.flush();
+    cp.set({ streamId: "fp", fingerprint: "fp", ino: "1:2", path: "/a.log", offset: 20, tail: "" });
+    cp.writeNow();
+    cp.set({ streamId: "fp", fingerprint: "fp", ino: "1:2", path: "/a.log", offset: 5, tail: "" });
+    cp.writeNow(); // shorter content over longer: padded, still valid
+    cp.close();
+    const again = new Checkpointer(dir);
+    assert.equal(await again.load(), undefined);
+    assert.equal(again.get("fp")?.offset, 5);
+    await writeFile(join(dir, "checkpoints.fast.json"), '{"version":1,"seq":99,"checkpoi');
+    const torn = new Checkpointer(dir);
+    assert.equal(await torn.load(), undefined);
+    assert.equal(torn.get("fp")?.offset, 10);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
