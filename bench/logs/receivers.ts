@@ -6,6 +6,8 @@ import { type AddressInfo, createServer, type Server } from "node:net";
 export interface Counter {
   port: number;
   count: number;
+  /** performance.now() when the first message of this round arrived. */
+  firstAt: number | undefined;
   waitFor(n: number, timeoutMs: number): Promise<boolean>;
   reset(): void;
   close(): Promise<void>;
@@ -16,7 +18,9 @@ function counter(server: Server | HttpServer): Counter {
   const c: Counter & { add(n: number): void } = {
     port: (server.address() as AddressInfo).port,
     count: 0,
+    firstAt: undefined,
     add(n) {
+      if (n > 0) c.firstAt ??= performance.now();
       c.count += n;
       if (waiter && c.count >= waiter.n) {
         waiter.resolve(true);
@@ -41,6 +45,7 @@ function counter(server: Server | HttpServer): Counter {
     },
     reset() {
       c.count = 0;
+      c.firstAt = undefined;
     },
     async close() {
       server.close();

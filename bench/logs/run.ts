@@ -23,7 +23,10 @@ const entry = new URL("../../src/cli/entry.ts", import.meta.url).pathname;
 
 interface Result {
   name: string;
+  /** From the start of the process until the last message arrived. */
   seconds: number;
+  /** From the first message to the last (without the process's start-up). */
+  steadySeconds: number | undefined;
   lines: number;
   bytes: number;
   peakRssMiB: number | undefined;
@@ -84,7 +87,10 @@ async function measure(
     receiver.waitFor(total.lines, timeoutMs),
     exited.then(() => receiver.waitFor(total.lines, 5000)),
   ]);
-  const seconds = (performance.now() - started) / 1000;
+  const ended = performance.now();
+  const seconds = (ended - started) / 1000;
+  const steadySeconds =
+    receiver.firstAt === undefined ? undefined : (ended - receiver.firstAt) / 1000;
   const peak = await peakRss(child.pid);
   if (child.exitCode === null) child.kill("SIGTERM");
   const killer = setTimeout(() => child.kill("SIGKILL"), 10_000);
@@ -95,6 +101,7 @@ async function measure(
   return {
     name,
     seconds,
+    steadySeconds,
     lines: receiver.count,
     bytes: total.bytes * (receiver.count / total.lines),
     peakRssMiB: peak,
@@ -140,14 +147,17 @@ log { source(s_file); destination(d_net); flags(flow-control); };
 
 function row(r: Result, reference: Result | undefined): string {
   const mib = r.bytes / 1024 / 1024 / r.seconds;
+  const steady = r.steadySeconds ? r.bytes / 1024 / 1024 / r.steadySeconds : undefined;
   const ratio = reference
     ? ` ${(mib / (reference.bytes / 1024 / 1024 / reference.seconds)).toFixed(2)}×`
     : "";
-  return `${r.name.padEnd(24)} ${mib.toFixed(1).padStart(8)} MiB/s ${Math.round(r.lines / r.seconds)
+  return `${r.name.padEnd(24)} ${mib.toFixed(1).padStart(7)} MiB/s (${steady?.toFixed(1) ?? "?"} after start-up) ${Math.round(
+    r.lines / r.seconds,
+  )
     .toLocaleString("en")
     .padStart(
-      12,
-    )} lines/s  peak RSS ${r.peakRssMiB?.toFixed(0) ?? "?"} MiB${r.complete ? "" : "  (INCOMPLETE)"}  ratio vs cat:${ratio}`;
+      11,
+    )} lines/s  peak RSS ${r.peakRssMiB?.toFixed(0) ?? "?"} MiB${r.complete ? "" : "  (INCOMPLETE)"}  vs cat:${ratio}`;
 }
 
 async function main(): Promise<void> {
