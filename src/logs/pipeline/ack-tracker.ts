@@ -6,6 +6,8 @@ export interface Batch {
   /** streamId → offset of the last event of that stream in this batch. */
   positions: Map<string, number>;
   bytes: number;
+  /** Where the batch's streams commit (their source). */
+  commit: (streamId: string, offset: number) => void;
 }
 
 /**
@@ -16,12 +18,7 @@ export interface Batch {
  */
 export class AckTracker {
   readonly #queues = new Map<string, Batch[]>();
-  readonly #commit: (streamId: string, offset: number) => void;
   #pending = 0;
-
-  constructor(commit: (streamId: string, offset: number) => void) {
-    this.#commit = commit;
-  }
 
   /** Batches handed off and not yet acknowledged (or failed). */
   get pending(): number {
@@ -54,15 +51,16 @@ export class AckTracker {
     for (const streamId of batch.positions.keys()) {
       const queue = this.#queues.get(streamId);
       if (!queue) continue;
-      let offset: number | undefined;
+      let last: Batch | undefined;
       let n = 0;
       while (n < queue.length && queue[n]!.remaining === 0 && !queue[n]!.failed) {
-        offset = queue[n]!.positions.get(streamId);
+        last = queue[n]!;
         n++;
       }
       if (n > 0) queue.splice(0, n);
       if (queue.length === 0) this.#queues.delete(streamId);
-      if (offset !== undefined) this.#commit(streamId, offset);
+      const offset = last?.positions.get(streamId);
+      if (offset !== undefined) last!.commit(streamId, offset);
     }
   }
 }

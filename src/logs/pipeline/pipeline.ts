@@ -39,7 +39,6 @@ export class Pipeline {
   readonly #metrics: LogsMetrics | undefined;
   readonly #now: () => number;
   readonly #tracker: AckTracker;
-  readonly #owners = new Map<string, PipelineSource>();
   /** source path → last time a line came, per pipeline source, for parser flush timeouts. */
   readonly #quiet = new Map<PipelineSource, Map<string, number>>();
   readonly #roomWaiters: (() => void)[] = [];
@@ -56,9 +55,7 @@ export class Pipeline {
     this.#logger = options.logger;
     this.#metrics = options.metrics;
     this.#now = options.now ?? Date.now;
-    this.#tracker = new AckTracker((streamId, offset) =>
-      this.#owners.get(streamId)?.commit(streamId, offset),
-    );
+    this.#tracker = new AckTracker();
     if (this.#sinks.length === 0) throw new TypeError("A pipeline needs at least one sink");
   }
 
@@ -94,20 +91,15 @@ export class Pipeline {
     const events: LogEvent[] = [];
     const positions = new Map<string, number>();
     let lastPath = "";
-    let lastStream = "";
     for (const line of lines) {
       bytes += line.text.length + 1;
       if (line.source !== lastPath) {
         lastPath = line.source;
         quiet.set(lastPath, now);
       }
-      if (line.position.streamId !== lastStream) {
-        lastStream = line.position.streamId;
-        this.#owners.set(lastStream, source);
-      }
       for (const event of source.parser.push(line)) this.#transform(event, events, positions);
     }
-    this.#handOff(events, positions, bytes);
+    this.#handOff(source, events, positions, bytes);
     if (this.#bufferedBytes < this.#maxBufferBytes) return Promise.resolve();
     return new Promise((resolve) => this.#roomWaiters.push(resolve));
   }
@@ -140,7 +132,12 @@ export class Pipeline {
     out.push(current);
   }
 
-  #handOff(events: LogEvent[], positions: Map<string, number>, bytes: number): void {
+  #handOff(
+    source: PipelineSource,
+    events: LogEvent[],
+    positions: Map<string, number>,
+    bytes: number,
+  ): void {
     const chunks: LogEvent[][] = [];
     for (let i = 0; i < events.length; i += this.#batchEvents)
       chunks.push(
@@ -153,6 +150,7 @@ export class Pipeline {
       failed: false,
       positions,
       bytes,
+      commit: (streamId, offset) => source.commit(streamId, offset),
     };
     this.#bufferedBytes += bytes;
     this.#metrics?.bufferBytes.set(this.#bufferedBytes);
@@ -200,16 +198,16 @@ export class Pipeline {
         const events: LogEvent[] = [];
         const positions = new Map<string, number>();
         for (const event of source.parser.flush(path)) this.#transform(event, events, positions);
-        if (positions.size > 0) this.#handOff(events, positions, 0);
+        if (positions.size > 0) this.#handOff(source, events, positions, 0);
       }
       if (all) for (const event of source.parser.flush()) this.#lateEvent(source, event);
     }
   }
 
-  #lateEvent(_source: PipelineSource, event: LogEvent): void {
+  #lateEvent(source: PipelineSource, event: LogEvent): void {
     const events: LogEvent[] = [];
     const positions = new Map<string, number>();
     this.#transform(event, events, positions);
-    this.#handOff(events, positions, 0);
+    this.#handOff(source, events, positions, 0);
   }
 }
