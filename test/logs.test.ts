@@ -201,3 +201,41 @@ test("receiver down, then back: reading pauses with the buffer bounded, then eve
     await dir.cleanup();
   }
 });
+
+test("sidecar run: lines the app writes while stopping are delivered (logs stops after the app)", async () => {
+  const dir = await tempDir();
+  try {
+    const log = join(dir.path, "app.log");
+    const out = join(dir.path, "out.jsonl");
+    const config = await writeConfig(
+      dir.path,
+      `${adminOnPortZero}logs:\n  stateDir: ${join(dir.path, "state")}\n  sources: [{ type: file, include: ["${log}"] }]\n  sinks: [{ type: file, path: "${out}" }]\n`,
+    );
+    const app = `
+      const fs = require("node:fs");
+      const fd = fs.openSync(${JSON.stringify(log)}, "a");
+      let i = 0;
+      const timer = setInterval(() => fs.writeSync(fd, "working " + i++ + "\\n"), 5);
+      process.on("SIGTERM", () => {
+        clearInterval(timer);
+        setTimeout(() => {
+          for (let k = 0; k < 1000; k++) fs.writeSync(fd, "goodbye " + k + "\\n");
+          process.exit(0);
+        }, 300);
+      });
+      console.log("app up");`;
+    const proc = startSidecar(["run", "-c", config, "--", process.execPath, "-e", app]);
+    await proc.waitFor("app up");
+    await until(async () => (await messages(out)).length > 10, "the app's first lines");
+    assert.equal(await proc.stop(), 0);
+    const got = await messages(out);
+    assert.equal(got.filter((m) => m.startsWith("goodbye ")).length, 1000, "every last line");
+    const working = got.filter((m) => m.startsWith("working ")).length;
+    assert.deepEqual(
+      got.filter((m) => m.startsWith("working ")),
+      Array.from({ length: working }, (_, i) => `working ${i}`),
+    );
+  } finally {
+    await dir.cleanup();
+  }
+});
