@@ -239,3 +239,36 @@ test("sidecar run: lines the app writes while stopping are delivered (logs stops
     await dir.cleanup();
   }
 });
+
+test("receiver down at shutdown: the sidecar exits within the grace period, and the next start sends what was left", async () => {
+  const dir = await tempDir();
+  const receiver = await new HttpReceiver().start();
+  receiver.respondWith(() => ({ status: 503 }));
+  try {
+    const total = 20_000;
+    const config = await writeConfig(
+      dir.path,
+      `${adminOnPortZero}shutdown: { gracePeriodSeconds: 2 }\nlogs:\n  stateDir: ${join(dir.path, "state")}\n  buffer: { maxBytes: 262144 }\n  sources: [{ type: file, include: ["${join(dir.path, "*.log")}"] }]\n  sinks: [{ type: http, url: "${receiver.url}/ingest", retry: { initialBackoffSeconds: 0.05, maxBackoffSeconds: 0.2 } }]\n`,
+    );
+    await writeFile(join(dir.path, "app.log"), block(0, total));
+    const first = startSidecar(["logs", "-c", config]);
+    await until(async () => receiver.requests.length >= 3, "retries against the down receiver");
+    const stopping = Date.now();
+    const code = await first.stop();
+    assert.ok(Date.now() - stopping < 8000, "exits soon after the grace period");
+    assert.equal(code, 1, "a shutdown that ran out of time exits with 1");
+    assert.match(first.stdout(), /logs stopped with lines unsent/);
+    receiver.respondWith(undefined);
+    const second = startSidecar(["logs", "-c", config]);
+    try {
+      const lines = () =>
+        new Set(receiver.accepted.flatMap((r) => r.body.split("\n").filter(Boolean)));
+      await until(async () => lines().size >= total, "every line on the next start", 30_000);
+    } finally {
+      assert.equal(await second.stop(), 0);
+    }
+  } finally {
+    await receiver.stop();
+    await dir.cleanup();
+  }
+});

@@ -143,13 +143,13 @@ export function createLogsRole(config: LogsConfig, roleCtx: LogsRoleContext): Lo
         logger.error({ source: source.name, error }, "final checkpoint failed");
       }
     }
-    for (const file of fileSources) await file.close();
     const summary = {
       unsentEvents: unsent,
       unacknowledgedBytes: unsentInBuffer,
       failedEvents: pipeline.failedEvents,
       lagBytes: built.reduce((sum, b) => sum + b.source.lagBytes(), 0),
     };
+    for (const file of fileSources) await file.close();
     if (unsent > 0 || unsentInBuffer > 0 || pipeline.failedEvents > 0)
       logger.warn(
         summary,

@@ -108,7 +108,7 @@ export class Pipeline {
   async drain(deadline: AbortSignal): Promise<void> {
     clearInterval(this.#flushTimer);
     this.#flushQuiet(true);
-    if (this.#tracker.pending === 0) return;
+    if (this.#tracker.pending === 0 || deadline.aborted) return;
     await new Promise<void>((resolve) => {
       const done = () => {
         deadline.removeEventListener("abort", done);
