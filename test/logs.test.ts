@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { appendFile, readFile, stat, writeFile } from "node:fs/promises";
+import { appendFile, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
 import { HttpReceiver } from "../src/logs/sinks/testing/http-receiver.ts";
@@ -267,6 +267,52 @@ test("receiver down at shutdown: the sidecar exits within the grace period, and 
     } finally {
       assert.equal(await second.stop(), 0);
     }
+  } finally {
+    await receiver.stop();
+    await dir.cleanup();
+  }
+});
+
+test("stdout with a disk buffer: what could not be sent before the sidecar stopped is sent on the next start", async () => {
+  const dir = await tempDir();
+  const receiver = await new HttpReceiver().start();
+  receiver.respondWith(() => ({ status: 503 }));
+  try {
+    const config = await writeConfig(
+      dir.path,
+      `${adminOnPortZero}shutdown: { gracePeriodSeconds: 1 }\nlogs:\n  stateDir: ${join(dir.path, "state")}\n  sources: [{ type: stdout, diskBuffer: { segmentBytes: 65536 } }]\n  sinks: [{ type: http, url: "${receiver.url}/ingest", retry: { initialBackoffSeconds: 0.05, maxBackoffSeconds: 0.2 } }]\n`,
+    );
+    const total = 5000;
+    const app = `for (let i = 0; i < ${total}; i++) console.log("app line " + i)`;
+    const first = startSidecar(["run", "-c", config, "--", process.execPath, "-e", app]);
+    await first.exited;
+    assert.match(first.stdout(), /logs stopped with lines unsent/);
+    receiver.respondWith(undefined);
+    const second = startSidecar([
+      "run",
+      "-c",
+      config,
+      "--",
+      process.execPath,
+      "-e",
+      "setTimeout(() => {}, 1500)",
+    ]);
+    assert.equal(await second.exited, 0, second.stdout());
+    const got = new Set(
+      receiver.accepted.flatMap((r) =>
+        r.body
+          .split("\n")
+          .filter(Boolean)
+          .map((row) => (JSON.parse(row) as { message: string }).message),
+      ),
+    );
+    for (let i = 0; i < total; i++) assert.ok(got.has(`app line ${i}`), `app line ${i} delivered`);
+    const spool = await readdir(join(dir.path, "state", "stdout", "spool"));
+    assert.deepEqual(
+      spool.filter((name) => name.endsWith(".log")),
+      [],
+      "acknowledged spool segments are deleted",
+    );
   } finally {
     await receiver.stop();
     await dir.cleanup();

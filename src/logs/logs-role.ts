@@ -13,7 +13,11 @@ import { Pipeline, type PipelineSource } from "./pipeline/pipeline.ts";
 import { sinkComponents } from "./sinks/index.ts";
 import { createFileSource, type FileSource } from "./sources/file/index.ts";
 import type { LogSource } from "./sources/log-source.ts";
-import { createStdoutSource, type StdoutSource } from "./sources/stdout/index.ts";
+import {
+  createStdoutSource,
+  type SpooledStdoutSource,
+  type StdoutSource,
+} from "./sources/stdout/index.ts";
 import { transformComponents } from "./transforms/index.ts";
 
 export interface LogsRoleContext {
@@ -71,8 +75,9 @@ export function createLogsRole(config: LogsConfig, roleCtx: LogsRoleContext): Lo
     build<Transform>(transformComponents, t, ctx),
   );
   const names = new Set<string>();
-  let stdout: StdoutSource | undefined;
+  let stdout: StdoutSource | SpooledStdoutSource | undefined;
   const fileSources: FileSource[] = [];
+  const closeable: { close(): Promise<void> }[] = [];
   config.sources.forEach((sourceConfig: LogsSourceConfig, index) => {
     const name = sourceConfig.name ?? (sourceConfig.type === "file" ? `file-${index}` : "stdout");
     if (names.has(name)) throw new TypeError(`Two logs sources are named "${name}"`);
@@ -89,9 +94,11 @@ export function createLogsRole(config: LogsConfig, roleCtx: LogsRoleContext): Lo
     if (sourceConfig.type === "file") {
       const file = createFileSource({ ...sourceConfig, name }, ctx, hooks);
       fileSources.push(file);
+      closeable.push(file);
       source = file;
     } else {
       stdout = createStdoutSource({ ...sourceConfig, name }, ctx, hooks);
+      if ("files" in stdout) closeable.push(stdout);
       source = stdout;
     }
     const parser = build<Parser & { flushTimeoutMs?: number }>(
@@ -149,7 +156,7 @@ export function createLogsRole(config: LogsConfig, roleCtx: LogsRoleContext): Lo
       failedEvents: pipeline.failedEvents,
       lagBytes: built.reduce((sum, b) => sum + b.source.lagBytes(), 0),
     };
-    for (const file of fileSources) await file.close();
+    for (const source of closeable) await source.close();
     if (unsent > 0 || unsentInBuffer > 0 || pipeline.failedEvents > 0)
       logger.warn(
         summary,

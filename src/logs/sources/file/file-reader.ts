@@ -10,6 +10,8 @@ export interface FileReaderOptions {
   ino: string;
   fingerprint: string;
   streamId: string;
+  /** The lines' `source`; default the path. */
+  label?: string;
   /** Where reading starts (a checkpoint, 0, or the end for readFrom tail). */
   offset: number;
   size: number;
@@ -57,7 +59,7 @@ export class FileReader {
     this.#splitter = new LineSplitter({
       ...options.splitter,
       streamId: options.streamId,
-      source: options.path,
+      source: options.label ?? options.path,
       offset: options.offset,
     });
   }

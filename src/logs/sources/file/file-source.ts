@@ -34,6 +34,8 @@ export interface FileSourceOptions {
   onRead?: (lines: number, bytes: number) => void;
   onLongLine?: () => void;
   onCheckpointError?: () => void;
+  /** The `source` of a file's lines; default its path. */
+  label?: (path: string) => string;
 }
 
 /** Bytes one file may read before the next file gets its turn. */
@@ -51,7 +53,7 @@ export class FileSource implements LogSource {
   readonly name: string;
   readonly checkpointer: Checkpointer;
   readonly #options: Required<
-    Omit<FileSourceOptions, "exclude" | "onRead" | "onLongLine" | "onCheckpointError">
+    Omit<FileSourceOptions, "exclude" | "onRead" | "onLongLine" | "onCheckpointError" | "label">
   > &
     FileSourceOptions;
   readonly #paths: PathsProvider;
@@ -181,9 +183,10 @@ export class FileSource implements LogSource {
   }
 
   /** The open files, for status and tests. */
-  files(): { path: string; streamId: string; offset: number; committed: number }[] {
+  files(): { path: string; streamId: string; offset: number; committed: number; size: number }[] {
     return [...this.#readers.values()].map((r) => ({
       path: r.path,
+      size: r.size,
       streamId: r.streamId,
       offset: r.offset,
       committed: r.committed,
@@ -449,6 +452,7 @@ export class FileSource implements LogSource {
       streamId,
       offset,
       size,
+      ...(this.#options.label ? { label: this.#options.label(path) } : {}),
       now: this.#options.now,
       splitter: {
         maxLineBytes: this.#options.maxLineBytes,
