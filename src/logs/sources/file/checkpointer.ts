@@ -116,6 +116,12 @@ export class Checkpointer {
     }
   }
 
+  /** Marks a checkpoint as seen now (a file still open is never expired). */
+  touch(streamId: string): void {
+    const entry = this.#entries.get(streamId);
+    if (entry) entry.updatedAt = this.#now();
+  }
+
   /** The checkpoint of a stream. */
   get(streamId: string): Checkpoint | undefined {
     return this.#entries.get(streamId);

@@ -213,8 +213,10 @@ export class FileSource implements LogSource {
   async checkpoint({ sync = true }: { sync?: boolean } = {}): Promise<void> {
     for (const reader of this.#readers.values()) {
       const previous = this.checkpointer.get(reader.streamId);
-      if (previous && previous.offset === reader.committed && previous.path === reader.path)
+      if (previous && previous.offset === reader.committed && previous.path === reader.path) {
+        this.checkpointer.touch(reader.streamId);
         continue;
+      }
       const tail =
         reader.committed === reader.offset && reader.partialBytes === 0
           ? reader.lastBytes
