@@ -122,6 +122,28 @@ test("rotation by rename at a high rate, rotated names matched too: every line d
   });
 });
 
+test("rotation by rename at a high rate with only the live name matched: files are opened on their inotify event", async () => {
+  await withDir(async (dir) => {
+    const path = join(dir, "app.log");
+    await writeFile(path, "");
+    const h = await harness(dir, { include: [path], globIntervalMs: 5000 });
+    const total = 30_000;
+    let handle = await open(path, "a");
+    for (let i = 0; i < total; i += 200) {
+      await handle.write(block(i, i + 200));
+      if (i % 2000 === 1800) {
+        await rename(path, join(dir, `app.log.${i}`));
+        await handle.close();
+        handle = await open(path, "a");
+      }
+    }
+    await handle.close();
+    await until(() => new Set(h.sink.messages()).size >= total, "every line", 20_000);
+    await h.stop();
+    assert.equal(assertAll(h.sink, total), 0);
+  });
+});
+
 test("rotation by rename with only the live name matched: the old file is read to its end", async () => {
   await withDir(async (dir) => {
     const path = join(dir, "app.log");

@@ -72,6 +72,7 @@ export class FileSource implements LogSource {
   #checkpointing: Promise<void> | undefined;
   #checkpointAgain = false;
   #commitScheduled = false;
+  readonly #early = new Map<string, { handle: FileHandle; path: string; at: number }>();
 
   constructor(options: FileSourceOptions) {
     this.name = options.name;
@@ -92,8 +93,9 @@ export class FileSource implements LogSource {
     this.#paths = new PathsProvider({
       include: options.include,
       exclude: options.exclude ?? [],
-      onChange: (path) => {
+      onChange: (path, event) => {
         if (path === undefined || !this.#isTrackedPath(path)) this.#scanDue = true;
+        if (path !== undefined && event === "rename") this.#openEarly(path);
         this.#wake?.();
       },
     });
@@ -234,8 +236,56 @@ export class FileSource implements LogSource {
     await this.#checkpointing;
     this.checkpointer.close();
     for (const reader of this.#readers.values()) await reader.close();
+    for (const early of this.#early.values()) await early.handle.close().catch(() => {});
+    this.#early.clear();
     this.#readers.clear();
     this.#streams.clear();
+  }
+
+  /**
+   * Opens a file the moment inotify reports it, so a file renamed away before the next scan
+   * (rotation faster than the scan) is still held open and read; the next scan tracks it.
+   */
+  #openEarly(path: string): void {
+    if (this.#stopping || !this.#paths.matches(path)) return;
+    void (async () => {
+      let handle: FileHandle | undefined;
+      try {
+        handle = await open(path, "r");
+        const stat = await handle.stat();
+        const ino = `${stat.dev}:${stat.ino}`;
+        if (!stat.isFile() || this.#readers.has(ino) || this.#early.has(ino) || this.#stopping)
+          return;
+        this.#early.set(ino, { handle, path, at: this.#options.now() });
+        handle = undefined;
+        this.#scanDue = true;
+        this.#wake?.();
+      } catch {
+        // gone already
+      } finally {
+        await handle?.close().catch(() => {});
+      }
+    })();
+  }
+
+  /** Tracks files opened early (see #openEarly) that the glob may no longer find. */
+  async #trackEarly(): Promise<void> {
+    for (const [ino, early] of [...this.#early]) {
+      let keep = false;
+      try {
+        if (this.#readers.has(ino)) throw new Error("tracked already");
+        const stat = await early.handle.stat();
+        keep = await this.#track(early.handle, early.path, ino, stat.size, false);
+        // No complete first line yet: keep holding it a while (it may still be written to).
+        if (!keep && stat.nlink > 0 && this.#options.now() - early.at < 60_000) {
+          continue;
+        }
+      } catch {
+        // unreadable, or tracked through the glob meanwhile: let this handle go
+      }
+      this.#early.delete(ino);
+      if (!keep) await early.handle.close().catch(() => {});
+    }
   }
 
   #isTrackedPath(path: string): boolean {
@@ -370,6 +420,7 @@ export class FileSource implements LogSource {
       this.#options.logger.warn({ error }, "cannot list files");
       return;
     }
+    await this.#trackEarly();
     const seen = new Set<string>();
     for (const path of paths) {
       let handle: FileHandle;

@@ -7,8 +7,8 @@ export interface PathsProviderOptions {
   include: readonly string[];
   /** Glob patterns of paths never to tail (applied after include), e.g. `*.gz`. */
   exclude?: readonly string[];
-  /** Called with the file name when something changes in a watched directory. */
-  onChange?: (path: string | undefined) => void;
+  /** Called with the path when something changes in a watched directory ("rename": created, renamed or deleted). */
+  onChange?: (path: string | undefined, event: "rename" | "change") => void;
 }
 
 const globChars = /[*?[\]{}]/;
@@ -21,7 +21,7 @@ const globChars = /[*?[\]{}]/;
 export class PathsProvider {
   readonly #include: string[];
   readonly #exclude: string[];
-  readonly #onChange: ((path: string | undefined) => void) | undefined;
+  readonly #onChange: ((path: string | undefined, event: "rename" | "change") => void) | undefined;
   readonly #watchers = new Map<string, FSWatcher>();
 
   constructor({ include, exclude = [], onChange }: PathsProviderOptions) {
@@ -41,6 +41,11 @@ export class PathsProvider {
     return [...found].sort();
   }
 
+  /** Whether `path` matches an include pattern and no exclude pattern. */
+  matches(path: string): boolean {
+    return this.#include.some((pattern) => matchesGlob(path, pattern)) && !this.excluded(path);
+  }
+
   /** Whether `path` matches an exclude pattern (a pattern without "/" matches the base name). */
   excluded(path: string): boolean {
     return this.#exclude.some((pattern) =>
@@ -56,8 +61,8 @@ export class PathsProvider {
     for (const dir of new Set(this.#include.map(fixedDirectory))) {
       if (this.#watchers.has(dir)) continue;
       try {
-        const watcher = watch(dir, { persistent: false }, (_event, name) =>
-          this.#onChange?.(name ? resolve(dir, name.toString()) : undefined),
+        const watcher = watch(dir, { persistent: false }, (event, name) =>
+          this.#onChange?.(name ? resolve(dir, name.toString()) : undefined, event),
         );
         watcher.on("error", () => {
           watcher.close();
