@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { isSidecarError } from "../runtime/errors.ts";
 import { sidecarVersion } from "../runtime/version.ts";
+import { registerLogsCommand } from "./commands/logs.ts";
 import { registerProxyCommand } from "./commands/proxy.ts";
 import { registerRunCommand } from "./commands/run.ts";
 import { registerValidateCommand } from "./commands/validate.ts";
@@ -21,12 +22,12 @@ export async function main(argv: readonly string[]): Promise<number> {
       writeOut: (s) => process.stdout.write(s),
       writeErr: (s) => process.stderr.write(s),
     });
-  registerRunCommand(program, (code) => {
+  const setExitCode = (code: number) => {
     exitCode = code;
-  });
-  registerProxyCommand(program, (code) => {
-    exitCode = code;
-  });
+  };
+  registerRunCommand(program, setExitCode);
+  registerProxyCommand(program, setExitCode);
+  registerLogsCommand(program, setExitCode);
   registerValidateCommand(program, (line) => process.stdout.write(`${line}\n`));
   for (const command of program.commands) command.exitOverride();
 

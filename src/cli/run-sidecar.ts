@@ -28,7 +28,7 @@ export async function runSidecar({
   const { config } = loaded;
   const logger = createLogger({ level: process.env.SIDECAR_LOG_LEVEL ?? config.log.level });
   const metrics = createSidecarRegistry({ version: sidecarVersion });
-  const { beforeApp, afterApp } = buildConfiguredRoles({
+  const { beforeApp, afterApp, appOutput } = buildConfiguredRoles({
     config,
     logger,
     registry: metrics.registry,
@@ -41,7 +41,10 @@ export async function runSidecar({
       logger: logger.child({ role: "app" }),
       env: () => ({ ...process.env, ...adminUrlEnv(runtime?.admin.address) }),
       onFinalExit: (status) => runtime?.requestStop(`app exited (${status.signal ?? status.code})`),
+      ...(appOutput ? { output: appOutput } : {}),
     });
+  if (appOutput && !app)
+    logger.warn("logs: a stdout source is configured but there is no app (use sidecar run -- CMD)");
   const roles = app ? [...beforeApp, app, ...afterApp] : [...beforeApp, ...afterApp];
   runtime = new SidecarRuntime({ loaded, logger, metrics, roles, ...(app ? { app } : {}) });
   return runtime.run();

@@ -4,6 +4,7 @@ import { ErrorCodes, SidecarError } from "../errors.ts";
 import type { Role } from "../role.ts";
 import type { Logger } from "../telemetry/logger.ts";
 import type { AppConfig } from "./app-config.ts";
+import type { AppOutputTap } from "./app-output.ts";
 import { AppProcess } from "./app-process.ts";
 import { describeExit, type ExitStatus, exitCodeOf } from "./exit-status.ts";
 import { HealthProbe } from "./health-probe.ts";
@@ -19,6 +20,8 @@ export interface AppRoleOptions {
   env: () => NodeJS.ProcessEnv;
   /** Called once when the app has exited for good (not restarting) while the sidecar was not stopping. */
   onFinalExit: (status: ExitStatus) => void;
+  /** Also feeds the app's stdout/stderr here (they still reach the terminal). */
+  output?: AppOutputTap;
 }
 
 /**
@@ -121,7 +124,7 @@ export class AppRole implements Role {
   }
 
   async #spawn(): Promise<AppProcess> {
-    const app = await AppProcess.spawn(this.#command, this.#options.env());
+    const app = await AppProcess.spawn(this.#command, this.#options.env(), this.#options.output);
     // However the sidecar ends (a forced exit, an uncaught error), it must not leave the app behind.
     const killOnExit = () => app.signal("SIGKILL");
     process.once("exit", killOnExit);

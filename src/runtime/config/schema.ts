@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { logsConfigSchema } from "../../logs/logs-config.ts";
 import { proxyConfigSchema } from "../../proxy/proxy-config.ts";
 import { adminConfigSchema } from "../admin/admin-config.ts";
 import { appConfigSchema } from "../app/app-config.ts";
@@ -35,6 +36,8 @@ export const sidecarConfigSchema = z.strictObject({
     .default({ gracePeriodSeconds: 30 }),
   app: appConfigSchema,
   proxy: proxyConfigSchema.optional(),
+  /** The logs role: tail, parse and ship the app's logs (see docs/logs.md). */
+  logs: logsConfigSchema.optional(),
 });
 
 export type SidecarConfig = z.infer<typeof sidecarConfigSchema>;

@@ -1,0 +1,191 @@
+import { readFileSync } from "node:fs";
+import { Agent as HttpAgent, request as httpRequest } from "node:http";
+import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+import { promisify } from "node:util";
+import { gzip } from "node:zlib";
+import { z } from "zod";
+import { seconds } from "../../../runtime/config/schema-helpers.ts";
+import { describeError, SidecarError } from "../../../runtime/errors.ts";
+import { LogsSinkErrorCodes } from "../error-codes.ts";
+import { parseRetryAfter } from "./backoff.ts";
+import { outcomeOfStatus, type SendOutcome } from "./send-outcome.ts";
+
+const gzipAsync = promisify(gzip);
+
+/** Credentials for HTTP sinks; never logged (the logger masks `password` and `token` too). */
+export const httpAuthSchema = z.discriminatedUnion(
+  "type",
+  [
+    z.strictObject({ type: z.literal("basic"), user: z.string(), password: z.string() }),
+    z.strictObject({ type: z.literal("bearer"), token: z.string().min(1) }),
+  ],
+  { error: 'expected auth type "basic" or "bearer"' },
+);
+export type HttpAuth = z.infer<typeof httpAuthSchema>;
+
+/** The options every HTTP-based sink shares. */
+export const httpShape = {
+  /** Extra request headers (e.g. an API key); values are never logged. */
+  headers: z.record(z.string().min(1), z.string()).default({}),
+  auth: httpAuthSchema.optional(),
+  /** gzip the request body (Content-Encoding: gzip). */
+  compression: z.enum(["none", "gzip"]).default("none"),
+  /** One request may take this long before it counts as a retryable failure. */
+  timeoutSeconds: seconds(10, { min: 0.001 }),
+  /** TLS for https URLs: a CA bundle to trust (PEM file), or no verification at all (tests only). */
+  tls: z
+    .strictObject({
+      caFile: z.string().min(1).optional(),
+      insecureSkipVerify: z.boolean().default(false),
+    })
+    .optional(),
+};
+
+export const httpUrlSchema = z.url({
+  protocol: /^https?$/,
+  error: "expected an http:// or https:// URL",
+});
+
+export interface HttpRequest {
+  url: string;
+  method?: string;
+  body: string;
+  contentType: string;
+  headers: Record<string, string>;
+  auth?: HttpAuth | undefined;
+  compression: "none" | "gzip";
+  timeoutSeconds: number;
+  signal: AbortSignal;
+  now: () => number;
+}
+
+export interface HttpResponse {
+  status: number;
+  /** The response body (up to 64 KiB). */
+  text: string;
+  retryAfterMs: number | undefined;
+}
+
+function authorization(auth: HttpAuth): string {
+  return auth.type === "basic"
+    ? `Basic ${Buffer.from(`${auth.user}:${auth.password}`).toString("base64")}`
+    : `Bearer ${auth.token}`;
+}
+
+/** Keep-alive connection pools, one per sink (pass the same one to every request of a sink). */
+export function createHttpAgents(
+  maxSockets: number,
+  tls: { caFile?: string | undefined; insecureSkipVerify: boolean } | undefined,
+): { http: HttpAgent; https: HttpsAgent } {
+  let ca: Buffer | undefined;
+  if (tls?.caFile) {
+    try {
+      ca = readFileSync(tls.caFile);
+    } catch (error) {
+      throw new SidecarError(
+        LogsSinkErrorCodes.TLS_CA,
+        `Cannot read CA file "${tls.caFile}": ${describeError(error)}`,
+        { cause: error },
+      );
+    }
+  }
+  return {
+    http: new HttpAgent({ keepAlive: true, maxSockets }),
+    https: new HttpsAgent({
+      keepAlive: true,
+      maxSockets,
+      ...(ca ? { ca } : {}),
+      rejectUnauthorized: !tls?.insecureSkipVerify,
+    }),
+  };
+}
+
+/**
+ * Sends one request over a keep-alive pool (node:http/https: for large bodies it is several times
+ * faster than fetch here). Connection errors and timeouts throw (the batched service treats a
+ * throw as retryable).
+ */
+export async function sendHttp(
+  request: HttpRequest,
+  agents: { http: HttpAgent; https: HttpsAgent },
+): Promise<HttpResponse> {
+  const headers: Record<string, string> = {
+    ...request.headers,
+    "content-type": request.contentType,
+  };
+  const url = new URL(request.url);
+  let auth = request.auth;
+  if (url.username || url.password) {
+    // Credentials in the URL become a Basic Authorization header (never part of a logged URL).
+    auth ??= {
+      type: "basic",
+      user: decodeURIComponent(url.username),
+      password: decodeURIComponent(url.password),
+    };
+    url.username = "";
+    url.password = "";
+  }
+  if (auth) headers.authorization = authorization(auth);
+  let body: Buffer;
+  if (request.compression === "gzip") {
+    body = await gzipAsync(request.body);
+    headers["content-encoding"] = "gzip";
+  } else body = Buffer.from(request.body);
+  headers["content-length"] = String(body.length);
+  const secure = url.protocol === "https:";
+  const signal = AbortSignal.any([
+    request.signal,
+    AbortSignal.timeout(request.timeoutSeconds * 1000),
+  ]);
+  return new Promise<HttpResponse>((resolve, reject) => {
+    const req = (secure ? httpsRequest : httpRequest)(url, {
+      method: request.method ?? "POST",
+      headers,
+      agent: secure ? agents.https : agents.http,
+      signal,
+    });
+    req.on("error", reject);
+    req.on("response", (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on("data", (chunk: Buffer) => {
+        if (size < 65_536) chunks.push(chunk);
+        size += chunk.length;
+      });
+      res.on("error", reject);
+      res.on("end", () => {
+        const text = Buffer.concat(chunks).toString("utf8");
+        const retryAfter = res.headers["retry-after"];
+        resolve({
+          status: res.statusCode ?? 0,
+          text: text.length > 65_536 ? text.slice(0, 65_536) : text,
+          retryAfterMs: parseRetryAfter(
+            Array.isArray(retryAfter) ? retryAfter[0] : retryAfter,
+            request.now(),
+          ),
+        });
+      });
+    });
+    req.end(body);
+  });
+}
+
+/** The outcome of a plain HTTP response (no per-item results). */
+export function outcomeOfResponse(response: HttpResponse): SendOutcome {
+  const detail = response.text.replace(/\s+/g, " ").trim().slice(0, 200);
+  return outcomeOfStatus(response.status, detail, response.retryAfterMs);
+}
+
+/**
+ * `path` under a base URL (`http://loki:3100` → `http://loki:3100/loki/api/v1/push`); a URL that
+ * already ends with it (a trailing slash aside) is kept.
+ *
+ * @example
+ * endpointUrl("http://es:9200/", "_bulk"); // "http://es:9200/_bulk"
+ */
+export function endpointUrl(base: string, path: string): string {
+  const url = new URL(base);
+  const trimmed = url.pathname.replace(/\/+$/, "");
+  url.pathname = trimmed.endsWith(`/${path}`) ? trimmed : `${trimmed}/${path}`;
+  return url.href;
+}

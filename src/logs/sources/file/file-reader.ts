@@ -1,0 +1,133 @@
+import { readSync } from "node:fs";
+import type { FileHandle } from "node:fs/promises";
+import type { SourceLine } from "../../log-event.ts";
+import { LineSplitter, type LineSplitterOptions } from "../line-splitter.ts";
+
+export interface FileReaderOptions {
+  handle: FileHandle;
+  path: string;
+  /** "device:inode" of the open file. */
+  ino: string;
+  fingerprint: string;
+  streamId: string;
+  /** The lines' `source`; default the path. */
+  label?: string;
+  /** Where reading starts (a checkpoint, 0, or the end for readFrom tail). */
+  offset: number;
+  size: number;
+  splitter: Omit<LineSplitterOptions, "streamId" | "source" | "offset">;
+  now: () => number;
+}
+
+/**
+ * One open file being tailed: reads big chunks from its own file descriptor (so a renamed or
+ * deleted file is still read to its end), splits them into lines, and tracks what was read and
+ * what was committed.
+ */
+export class FileReader {
+  readonly handle: FileHandle;
+  readonly ino: string;
+  readonly fingerprint: string;
+  readonly streamId: string;
+  readonly #splitter: LineSplitter;
+  readonly #now: () => number;
+  /** The path it was last found at. */
+  path: string;
+  /** The file's size when last seen. */
+  size: number;
+  /** Every line before this offset was acknowledged by every sink. */
+  committed: number;
+  /** When the file last grew (or was opened). */
+  lastGrowthAt: number;
+  /** The paths no longer lead to this file (renamed away or deleted) since this time. */
+  goneSince: number | undefined;
+  /** Set when the file shrank below what was read (copytruncate): the reader is retired. */
+  truncated = false;
+  /** Base64 of the up-to-32 bytes before `offset`, kept in memory (the file may be truncated since). */
+  lastBytes = "";
+
+  constructor(options: FileReaderOptions) {
+    this.handle = options.handle;
+    this.path = options.path;
+    this.ino = options.ino;
+    this.fingerprint = options.fingerprint;
+    this.streamId = options.streamId;
+    this.size = options.size;
+    this.committed = options.offset;
+    this.#now = options.now;
+    this.lastGrowthAt = options.now();
+    this.#splitter = new LineSplitter({
+      ...options.splitter,
+      streamId: options.streamId,
+      source: options.label ?? options.path,
+      offset: options.offset,
+    });
+  }
+
+  /** Offset of the next byte to read. */
+  get offset(): number {
+    return this.#splitter.offset;
+  }
+
+  /** Bytes read past the last complete line. */
+  get partialBytes(): number {
+    return this.#splitter.partialBytes;
+  }
+
+  /**
+   * Reads one chunk into `buffer` and appends the completed lines to `out`. Resolves with the
+   * bytes read (0 at the end of the file).
+   */
+  async read(buffer: Buffer, out: SourceLine[]): Promise<number> {
+    const { bytesRead } = await this.handle.read(buffer, 0, buffer.length, this.offset);
+    if (bytesRead > 0) {
+      this.#splitter.push(buffer.subarray(0, bytesRead), out);
+      this.lastBytes =
+        bytesRead >= 32
+          ? buffer.toString("base64", bytesRead - 32, bytesRead)
+          : Buffer.concat([Buffer.from(this.lastBytes, "base64"), buffer.subarray(0, bytesRead)])
+              .subarray(-32)
+              .toString("base64");
+      this.lastGrowthAt = this.#now();
+      if (this.offset > this.size) this.size = this.offset;
+    }
+    return bytesRead;
+  }
+
+  /** Emits a held partial line (timeout, end of a rotated file, shutdown). */
+  flushPartial(out: SourceLine[]): boolean {
+    return this.#splitter.flushPartial(out);
+  }
+
+  /** Base64 of the up-to-32 bytes before `offset`, to recognize this content in another file. */
+  async tailAt(offset: number): Promise<string | undefined> {
+    return readTail(this.handle, offset);
+  }
+
+  async close(): Promise<void> {
+    await this.handle.close().catch(() => {});
+  }
+}
+
+/** Base64 of the up-to-32 bytes before `offset` of an open file; undefined when it is shorter. */
+export async function readTail(handle: FileHandle, offset: number): Promise<string | undefined> {
+  if (offset === 0) return "";
+  const length = Math.min(32, offset);
+  const buffer = Buffer.alloc(length);
+  const { bytesRead } = await handle.read(buffer, 0, length, offset - length);
+  return bytesRead === length ? buffer.toString("base64") : undefined;
+}
+
+/** readTail, synchronously (for the checkpoint written after each acknowledged batch). */
+export function readTailSync(handle: FileHandle, offset: number): string | undefined {
+  if (offset === 0) return "";
+  const length = Math.min(32, offset);
+  const buffer = Buffer.alloc(length);
+  try {
+    return readSync(handle.fd, buffer, 0, length, offset - length) === length
+      ? buffer.toString("base64")
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}

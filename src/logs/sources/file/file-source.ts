@@ -1,0 +1,522 @@
+import { type FileHandle, open } from "node:fs/promises";
+import type { Logger } from "../../../runtime/telemetry/logger.ts";
+import { LogsErrorCodes } from "../../error-codes.ts";
+import type { SourceLine } from "../../log-event.ts";
+import type { LongLineMode } from "../line-splitter.ts";
+import type { EmitLines, LogSource } from "../log-source.ts";
+import { Checkpointer } from "./checkpointer.ts";
+import { FileReader, readTail, readTailSync } from "./file-reader.ts";
+import { Fingerprinter } from "./fingerprinter.ts";
+import { PathsProvider } from "./paths-provider.ts";
+
+export interface FileSourceOptions {
+  name: string;
+  include: readonly string[];
+  exclude?: readonly string[];
+  /** Where files found at the first scan without a checkpoint start. Files that appear later are read from the head. */
+  readFrom?: "head" | "tail";
+  fingerprintBytes?: number;
+  maxLineBytes?: number;
+  longLines?: LongLineMode;
+  partialLineTimeoutMs?: number;
+  /** A renamed or deleted file is released this long after it stopped growing (read to its end first). */
+  rotateWaitMs?: number;
+  /** How often idle files are checked when no inotify event comes. */
+  pollIntervalMs?: number;
+  /** How often the globs are rescanned. */
+  globIntervalMs?: number;
+  /** Bytes read per read() call. */
+  readChunkBytes?: number;
+  /** Where checkpoints.json lives. */
+  stateDir: string;
+  logger: Logger;
+  now?: () => number;
+  onRead?: (lines: number, bytes: number) => void;
+  onLongLine?: () => void;
+  onCheckpointError?: () => void;
+  /** The `source` of a file's lines; default its path. */
+  label?: (path: string) => string;
+}
+
+/** Bytes one file may read before the next file gets its turn. */
+const turnBytes = 8 * 1024 * 1024;
+
+/**
+ * Tails the files matched by globs, at least once: lines go to the pipeline with their stream
+ * position, and a file's checkpoint moves only when the pipeline commits (every sink acked).
+ * Rotation by rename: the old file stays open and is read to its end before it is released.
+ * copytruncate: a file that shrinks below what was read is read again from its start (and a copy
+ * whose content continues a known file continues from its checkpoint). Deleted files are released
+ * once read. Identity is the fingerprint (see Fingerprinter), so renames and reused inodes are safe.
+ */
+export class FileSource implements LogSource {
+  readonly name: string;
+  readonly checkpointer: Checkpointer;
+  readonly #options: Required<
+    Omit<FileSourceOptions, "exclude" | "onRead" | "onLongLine" | "onCheckpointError" | "label">
+  > &
+    FileSourceOptions;
+  readonly #paths: PathsProvider;
+  readonly #fingerprinter: Fingerprinter;
+  readonly #readers = new Map<string, FileReader>(); // by device:inode
+  readonly #streams = new Map<string, FileReader>(); // by stream id
+  readonly #buffer: Buffer;
+  #emit: EmitLines | undefined;
+  #loop: Promise<void> | undefined;
+  #stopping = false;
+  #firstScan = true;
+  #scanDue = true;
+  #lastScanAt = 0;
+  #wake: (() => void) | undefined;
+  #checkpointTimer: NodeJS.Timeout | undefined;
+  #checkpointing: Promise<void> | undefined;
+  #checkpointAgain = false;
+  #commitScheduled = false;
+  readonly #early = new Map<string, { handle: FileHandle; path: string; at: number }>();
+
+  constructor(options: FileSourceOptions) {
+    this.name = options.name;
+    const now = options.now ?? Date.now;
+    this.#options = {
+      readFrom: "head",
+      fingerprintBytes: 1024,
+      maxLineBytes: 102_400,
+      longLines: "split",
+      partialLineTimeoutMs: 5000,
+      rotateWaitMs: 5000,
+      pollIntervalMs: 250,
+      globIntervalMs: 5000,
+      readChunkBytes: 256 * 1024,
+      ...options,
+      now,
+    };
+    this.#paths = new PathsProvider({
+      include: options.include,
+      exclude: options.exclude ?? [],
+      onChange: (path, event) => {
+        if (path === undefined || !this.#isTrackedPath(path)) this.#scanDue = true;
+        if (path !== undefined && event === "rename") this.#openEarly(path);
+        this.#wake?.();
+      },
+    });
+    this.#fingerprinter = new Fingerprinter({ maxBytes: this.#options.fingerprintBytes });
+    this.checkpointer = new Checkpointer(options.stateDir, { now });
+    this.#buffer = Buffer.allocUnsafe(this.#options.readChunkBytes);
+  }
+
+  async start(emit: EmitLines): Promise<void> {
+    this.#emit = emit;
+    const problem = await this.checkpointer.load();
+    if (problem)
+      this.#options.logger.error({ error: problem, code: problem.code }, problem.message);
+    const unwatched = this.#paths.watch();
+    if (unwatched.length > 0)
+      this.#options.logger.warn({ dirs: unwatched }, "cannot watch directories; rescanning only");
+    await this.#scan();
+    this.#loop = this.#run();
+    // Written without fsync after each commit (a crash of the process re-reads little); fsynced
+    // each second (a crash of the machine re-reads at most about a second).
+    this.#checkpointTimer = setInterval(() => {
+      this.#checkpointing ??= this.#checkpointSoon(true);
+    }, 1000);
+    this.#checkpointTimer.unref();
+  }
+
+  commit(streamId: string, offset: number): void {
+    const reader = this.#streams.get(streamId);
+    if (!reader) return;
+    reader.committed = offset;
+    // Written once per turn of the event loop in which something was acknowledged, so a crash of
+    // the process re-reads about one batch; fsynced each second by the timer.
+    if (this.#commitScheduled) return;
+    this.#commitScheduled = true;
+    setImmediate(() => {
+      this.#commitScheduled = false;
+      this.#checkpointNow();
+    });
+  }
+
+  #checkpointNow(): void {
+    for (const reader of this.#readers.values()) {
+      const tail =
+        reader.committed === reader.offset && reader.partialBytes === 0
+          ? reader.lastBytes
+          : readTailSync(reader.handle, reader.committed);
+      if (tail === undefined && reader.committed > 0) continue;
+      this.#record(reader, tail ?? "");
+    }
+    try {
+      this.checkpointer.writeNow();
+    } catch (error) {
+      this.#options.onCheckpointError?.();
+      this.#options.logger.error({ error }, "checkpoint write failed");
+    }
+  }
+
+  #record(reader: FileReader, tail: string): void {
+    this.checkpointer.set({
+      streamId: reader.streamId,
+      fingerprint: reader.fingerprint,
+      ino: reader.ino,
+      path: reader.path,
+      offset: reader.committed,
+      tail,
+    });
+  }
+
+  async #checkpointSoon(sync = false): Promise<void> {
+    try {
+      do {
+        this.#checkpointAgain = false;
+        await this.checkpoint({ sync }).catch((error: unknown) => {
+          this.#options.onCheckpointError?.();
+          this.#options.logger.error({ error }, "checkpoint write failed");
+        });
+      } while (this.#checkpointAgain);
+    } finally {
+      this.#checkpointing = undefined;
+    }
+  }
+
+  lagBytes(): number {
+    let lag = 0;
+    for (const reader of this.#readers.values()) lag += Math.max(0, reader.size - reader.committed);
+    return lag;
+  }
+
+  /** The open files, for status and tests. */
+  files(): { path: string; streamId: string; offset: number; committed: number; size: number }[] {
+    return [...this.#readers.values()].map((r) => ({
+      path: r.path,
+      size: r.size,
+      streamId: r.streamId,
+      offset: r.offset,
+      committed: r.committed,
+    }));
+  }
+
+  async stop(): Promise<void> {
+    if (this.#stopping) return this.#loop;
+    this.#stopping = true;
+    this.#paths.close();
+    this.#wake?.();
+    await this.#loop;
+    // One last pass: everything written before the app stopped, and partial lines.
+    await this.#scan();
+    for (const reader of this.#readers.values()) {
+      if (reader.truncated) continue;
+      await this.#pump(reader, Number.POSITIVE_INFINITY);
+      const out: SourceLine[] = [];
+      if (reader.flushPartial(out)) await this.#emit!(out);
+    }
+  }
+
+  /** Records each file's committed position and writes checkpoints.json (fsynced unless `sync` is false). */
+  async checkpoint({ sync = true }: { sync?: boolean } = {}): Promise<void> {
+    for (const reader of this.#readers.values()) {
+      const previous = this.checkpointer.get(reader.streamId);
+      if (previous && previous.offset === reader.committed && previous.path === reader.path) {
+        this.checkpointer.touch(reader.streamId);
+        continue;
+      }
+      const tail =
+        reader.committed === reader.offset && reader.partialBytes === 0
+          ? reader.lastBytes
+          : await reader.tailAt(reader.committed).catch(() => undefined);
+      // Without the bytes before it (the file was truncated since) a checkpoint could not be verified: keep the last one.
+      if (tail === undefined && reader.committed > 0) continue;
+      this.#record(reader, tail ?? "");
+    }
+    await this.checkpointer.flush({ sync });
+  }
+
+  /** Closes the files (after stop and the last checkpoint). */
+  async close(): Promise<void> {
+    clearInterval(this.#checkpointTimer);
+    await this.#checkpointing;
+    this.checkpointer.close();
+    for (const reader of this.#readers.values()) await reader.close();
+    for (const early of this.#early.values()) await early.handle.close().catch(() => {});
+    this.#early.clear();
+    this.#readers.clear();
+    this.#streams.clear();
+  }
+
+  /**
+   * Opens a file the moment inotify reports it, so a file renamed away before the next scan
+   * (rotation faster than the scan) is still held open and read; the next scan tracks it.
+   */
+  #openEarly(path: string): void {
+    if (this.#stopping || !this.#paths.matches(path)) return;
+    void (async () => {
+      let handle: FileHandle | undefined;
+      try {
+        handle = await open(path, "r");
+        const stat = await handle.stat();
+        const ino = `${stat.dev}:${stat.ino}`;
+        if (!stat.isFile() || this.#readers.has(ino) || this.#early.has(ino) || this.#stopping)
+          return;
+        this.#early.set(ino, { handle, path, at: this.#options.now() });
+        handle = undefined;
+        this.#scanDue = true;
+        this.#wake?.();
+      } catch {
+        // gone already
+      } finally {
+        await handle?.close().catch(() => {});
+      }
+    })();
+  }
+
+  /** Tracks files opened early (see #openEarly) that the glob may no longer find. */
+  async #trackEarly(): Promise<void> {
+    for (const [ino, early] of [...this.#early]) {
+      let keep = false;
+      try {
+        if (this.#readers.has(ino)) throw new Error("tracked already");
+        const stat = await early.handle.stat();
+        keep = await this.#track(early.handle, early.path, ino, stat.size, false);
+        // No complete first line yet: keep holding it a while (it may still be written to).
+        if (!keep && stat.nlink > 0 && this.#options.now() - early.at < 60_000) {
+          continue;
+        }
+      } catch {
+        // unreadable, or tracked through the glob meanwhile: let this handle go
+      }
+      this.#early.delete(ino);
+      if (!keep) await early.handle.close().catch(() => {});
+    }
+  }
+
+  #isTrackedPath(path: string): boolean {
+    for (const reader of this.#readers.values()) if (reader.path === path) return true;
+    return false;
+  }
+
+  async #run(): Promise<void> {
+    while (!this.#stopping) {
+      try {
+        await this.#turn();
+      } catch (error) {
+        // Never let one bad file stop the tailing of all: log, wait a moment, go on.
+        this.#options.logger.error({ error }, "file source error; continuing");
+        await new Promise((resolve) => setTimeout(resolve, this.#options.pollIntervalMs));
+      }
+    }
+  }
+
+  /** One round: rescan if due, give each file a turn, release finished files, idle if nothing moved. */
+  async #turn(): Promise<void> {
+    const now = this.#options.now();
+    if (this.#scanDue || now - this.#lastScanAt >= this.#options.globIntervalMs) await this.#scan();
+    let progressed = false;
+    for (const reader of [...this.#readers.values()]) {
+      if (this.#stopping) break;
+      if (await this.#pump(reader, turnBytes)) progressed = true;
+    }
+    await this.#release();
+    if (!progressed && !this.#stopping && !this.#scanDue) await this.#idle();
+  }
+
+  #idle(): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, this.#options.pollIntervalMs);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#wake = () => {
+        this.#wake = undefined;
+        done();
+      };
+    });
+  }
+
+  /** Reads up to `limit` bytes of one file into the pipeline; resolves whether it read anything. */
+  async #pump(reader: FileReader, limit: number): Promise<boolean> {
+    if (reader.truncated) return false;
+    let total = 0;
+    try {
+      // Rewritten in place (copytruncate, then regrown past what was read): its start changed.
+      const head = await this.#fingerprinter.fingerprint(reader.handle);
+      if (head !== reader.fingerprint && (head !== undefined || reader.offset > 0))
+        return this.#truncated(reader, "file rewritten; reading it again from the start");
+      while (total < limit) {
+        const lines: SourceLine[] = [];
+        const bytes = await reader.read(this.#buffer, lines);
+        if (bytes === 0) break;
+        total += bytes;
+        this.#options.onRead?.(lines.length, bytes);
+        if (lines.length > 0) await this.#emit!(lines);
+      }
+      if (total > 0) return true;
+      const stat = await reader.handle.stat();
+      reader.size = stat.size;
+      if (stat.size < reader.offset)
+        return this.#truncated(reader, "file truncated; reading it again from the start");
+      if (stat.nlink === 0) reader.goneSince ??= this.#options.now();
+      if (
+        reader.partialBytes > 0 &&
+        this.#options.now() - reader.lastGrowthAt >= this.#options.partialLineTimeoutMs
+      ) {
+        const out: SourceLine[] = [];
+        if (reader.flushPartial(out)) await this.#emit!(out);
+        return true;
+      }
+    } catch (error) {
+      this.#options.logger.warn(
+        { path: reader.path, error, code: LogsErrorCodes.FILE_READ },
+        "cannot read file",
+      );
+      reader.goneSince ??= this.#options.now();
+    }
+    return total > 0;
+  }
+
+  #truncated(reader: FileReader, message: string): boolean {
+    this.#options.logger.info({ path: reader.path, offset: reader.offset }, message);
+    reader.truncated = true;
+    this.#scanDue = true;
+    return true;
+  }
+
+  /** Lets go of files that were renamed away, deleted or truncated, once read and acknowledged. */
+  async #release(): Promise<void> {
+    const now = this.#options.now();
+    for (const [ino, reader] of this.#readers) {
+      const finished = reader.truncated
+        ? reader.committed >= reader.offset - reader.partialBytes || this.#stopping
+        : reader.goneSince !== undefined &&
+          now - Math.max(reader.lastGrowthAt, reader.goneSince) >= this.#options.rotateWaitMs &&
+          reader.committed >= reader.offset - reader.partialBytes;
+      if (!finished) continue;
+      if (!reader.truncated && reader.partialBytes > 0) {
+        const out: SourceLine[] = [];
+        reader.flushPartial(out);
+        await this.#emit!(out);
+        continue; // released once that line is acknowledged
+      }
+      await this.checkpoint().catch(() => {});
+      this.#readers.delete(ino);
+      this.#streams.delete(reader.streamId);
+      await reader.close();
+      this.#options.logger.info(
+        { path: reader.path, offset: reader.offset, truncated: reader.truncated },
+        "file released",
+      );
+      if (reader.truncated) this.#scanDue = true;
+    }
+  }
+
+  async #scan(): Promise<void> {
+    this.#scanDue = false;
+    this.#lastScanAt = this.#options.now();
+    const first = this.#firstScan;
+    this.#firstScan = false;
+    let paths: string[];
+    try {
+      paths = await this.#paths.list();
+    } catch (error) {
+      this.#options.logger.warn({ error }, "cannot list files");
+      return;
+    }
+    await this.#trackEarly();
+    const seen = new Set<string>();
+    for (const path of paths) {
+      let handle: FileHandle;
+      try {
+        handle = await open(path, "r");
+      } catch {
+        continue; // gone between glob and open, or unreadable
+      }
+      let keep = false;
+      try {
+        const stat = await handle.stat();
+        if (!stat.isFile()) continue;
+        const ino = `${stat.dev}:${stat.ino}`;
+        seen.add(ino);
+        const known = this.#readers.get(ino);
+        if (known) {
+          if (!known.truncated) {
+            known.path = path;
+            known.goneSince = undefined;
+          }
+          continue;
+        }
+        keep = await this.#track(handle, path, ino, stat.size, first);
+        if (!keep)
+          this.#options.logger.debug({ path, ino, size: stat.size }, "file not tracked yet");
+      } finally {
+        if (!keep) await handle.close().catch(() => {});
+      }
+    }
+    const now = this.#options.now();
+    for (const [ino, reader] of this.#readers)
+      if (!seen.has(ino) && reader.goneSince === undefined) reader.goneSince = now;
+  }
+
+  /** Decides where a newly found file starts and opens a reader for it; false when not yet. */
+  async #track(
+    handle: FileHandle,
+    path: string,
+    ino: string,
+    size: number,
+    first: boolean,
+  ): Promise<boolean> {
+    const fingerprint = await this.#fingerprinter.fingerprint(handle);
+    if (fingerprint === undefined) return false; // no complete first line yet
+    let streamId = fingerprint;
+    let offset: number | undefined;
+    // A live file with the same beginning whose content goes on past what was read (a copy, as
+    // by copytruncate) continues from there; anything else is another file.
+    const live = [...this.#readers.values()].filter((r) => r.fingerprint === fingerprint);
+    for (const reader of live) {
+      if (
+        offset === undefined &&
+        size >= reader.offset &&
+        (await readTail(handle, reader.offset)) === reader.lastBytes
+      )
+        offset = reader.offset - reader.partialBytes; // its partial line is read again from the copy
+    }
+    if (live.length > 0 || this.#streams.has(streamId)) streamId = `${fingerprint}@${ino}`;
+    if (offset === undefined) {
+      const candidates = this.checkpointer
+        .withFingerprint(fingerprint)
+        .filter((c) => !this.#streams.has(c.streamId) && c.offset <= size);
+      const exact = candidates.find((c) => c.ino === ino) ?? candidates[0];
+      for (const c of exact ? [exact, ...candidates] : []) {
+        if (
+          c.offset === 0 ||
+          (c.tail !== undefined && c.tail === (await readTail(handle, c.offset)))
+        ) {
+          offset = c.offset;
+          streamId = c.streamId;
+          break;
+        }
+      }
+    }
+    offset ??= first && this.#options.readFrom === "tail" ? size : 0;
+    if (this.#streams.has(streamId)) streamId = `${fingerprint}@${ino}`;
+    const reader = new FileReader({
+      handle,
+      path,
+      ino,
+      fingerprint,
+      streamId,
+      offset,
+      size,
+      ...(this.#options.label ? { label: this.#options.label(path) } : {}),
+      now: this.#options.now,
+      splitter: {
+        maxLineBytes: this.#options.maxLineBytes,
+        longLines: this.#options.longLines,
+        now: this.#options.now,
+        ...(this.#options.onLongLine ? { onLongLine: this.#options.onLongLine } : {}),
+      },
+    });
+    this.#readers.set(ino, reader);
+    this.#streams.set(streamId, reader);
+    this.#options.logger.info({ path, streamId, offset }, "tailing file");
+    return true;
+  }
+}
