@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
+import { readFile } from "node:fs/promises";
 import { test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { freePort, tempDir } from "./helpers/sidecar-process.ts";
@@ -17,7 +18,9 @@ test("the demo (npm start) starts the app under the sidecar, prints what to try,
       PORT: String(appPort),
       SIDECAR_ADMIN_ADDRESS: `127.0.0.1:${adminPort}`,
       PROXY_LISTEN: `127.0.0.1:${proxyPort}`,
-      DEMO_LOG_FILE: `${dir}/app.log`,
+      DEMO_LOG_DIR: `${dir}/logs`,
+      DEMO_STATE_DIR: `${dir}/state`,
+      DEMO_SHIPPED_FILE: `${dir}/shipped.jsonl`,
       DEMO_CONFIG_FILE: `${dir}/app.json`,
     },
     stdio: ["ignore", "pipe", "pipe"],
@@ -48,15 +51,35 @@ test("the demo (npm start) starts the app under the sidecar, prints what to try,
     assert.equal(seen.path, "/hello");
     assert.match(seen.requestId ?? "", /\S/, "the proxy gives the app a request id");
     assert.equal(seen.forwardedFor, "127.0.0.1");
+    // The app's log line for /hello reaches the shipped file through the logs role.
+    let shippedLines: Record<string, unknown>[] = [];
+    for (let i = 0; i < 200; i++) {
+      const text = await readFile(`${dir}/shipped.jsonl`, "utf8").catch(() => "");
+      shippedLines = text
+        .split("\n")
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+      if (shippedLines.some((e) => e.path === "/hello")) break;
+      await sleep(50);
+    }
+    const hello = shippedLines.find((e) => e.path === "/hello");
+    assert.ok(hello, `shipped: ${JSON.stringify(shippedLines)}\n${out}`);
+    assert.equal(hello.app, "demo");
+    assert.equal(hello.message, "request");
     const quit = out.match(/curl -X POST (\S+)/)?.[1];
     assert.ok(quit, out);
     assert.equal((await fetch(quit, { method: "POST" })).status, 202);
     const [code] = await once(demo, "exit");
     assert.equal(code, 0, out);
   } finally {
-    try {
-      process.kill(-demo.pid!, "SIGKILL");
-    } catch {}
+    if (demo.exitCode === null) {
+      // Graceful first: a SIGKILLed sidecar would leave its app (in a group of its own) running.
+      process.kill(-demo.pid!, "SIGTERM");
+      await Promise.race([once(demo, "exit"), sleep(15_000)]);
+      try {
+        process.kill(-demo.pid!, "SIGKILL");
+      } catch {}
+    }
     await cleanup();
   }
 });
