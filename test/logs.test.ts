@@ -3,6 +3,7 @@ import { appendFile, readdir, readFile, stat, writeFile } from "node:fs/promises
 import { join } from "node:path";
 import { test } from "node:test";
 import { HttpReceiver } from "../src/logs/sinks/testing/http-receiver.ts";
+import { until as untilHolds } from "../src/runtime/testing.ts";
 import { httpGet, startSidecar, tempDir, writeConfig } from "./helpers/sidecar-process.ts";
 
 const line = (i: number) => `line ${String(i).padStart(7, "0")} ${"x".repeat(80)}`;
@@ -32,13 +33,8 @@ async function messages(path: string): Promise<string[]> {
   return out;
 }
 
-async function until(condition: () => Promise<boolean>, what: string, timeoutMs = 20_000) {
-  const end = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > end) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+const until = (condition: () => Promise<boolean>, what: string, timeoutMs = 20_000) =>
+  untilHolds(condition, what, timeoutMs, 20);
 
 const adminOnPortZero = 'admin: { address: "127.0.0.1:0" }\n';
 

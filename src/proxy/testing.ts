@@ -7,6 +7,7 @@ import { createServer as createHttpServer, type RequestListener, type Server } f
 import { connect, createServer, type Socket } from "node:net";
 import { pino } from "pino";
 import { Registry } from "prom-client";
+import { freePort } from "../runtime/testing.ts";
 import { type ProxyConfigInput, proxyConfigSchema } from "./proxy-config.ts";
 import { createProxyRole, type ProxyRole } from "./proxy-role.ts";
 
@@ -258,15 +259,7 @@ export async function rawUpstream(
 }
 
 /** A port on 127.0.0.1 that refuses connections (bound, then closed). */
-export async function refusedPort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, "close");
-  return port;
-}
+export const refusedPort = freePort;
 
 export interface TestProxy {
   role: ProxyRole;

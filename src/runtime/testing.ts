@@ -1,3 +1,5 @@
+import { once } from "node:events";
+import { createServer } from "node:net";
 import { Writable } from "node:stream";
 import { createLogger, type Logger } from "./telemetry/logger.ts";
 
@@ -12,4 +14,42 @@ export function captureLogger(): { logger: Logger; lines: () => Record<string, u
   });
   const logger = createLogger({ level: "debug", destination });
   return { logger, lines: () => lines.map((line) => JSON.parse(line) as Record<string, unknown>) };
+}
+
+/**
+ * Polls `condition` (sync or async) until it holds; fails naming `what` after `timeoutMs`.
+ * A condition that throws counts as not yet (a server still starting).
+ */
+export async function until(
+  condition: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 10_000,
+  intervalMs = 10,
+): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    let last: unknown;
+    try {
+      if (await condition()) return;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > end) {
+      throw new Error(
+        `Timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ""}`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
+/** A free TCP port on 127.0.0.1 (bound, then released): nothing listens there until someone binds it. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const { port } = server.address() as { port: number };
+  server.close();
+  await once(server, "close");
+  return port;
 }

@@ -62,15 +62,4 @@ export function memoryLogger(): { logger: Logger; lines: Record<string, unknown>
   };
 }
 
-/** Polls `condition` every 10 ms until it holds; fails after `timeoutMs`. */
-export async function until(
-  condition: () => boolean,
-  what: string,
-  timeoutMs = 10_000,
-): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > end) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+export { until } from "../../../runtime/testing.ts";

@@ -5,6 +5,7 @@ import { Writable } from "node:stream";
 import { pino } from "pino";
 import { Registry } from "prom-client";
 import type { ComponentContext } from "../../../runtime/component.ts";
+import { until } from "../../../runtime/testing.ts";
 import type { LogEvent } from "../../log-event.ts";
 
 export interface TestContext extends ComponentContext {
@@ -58,10 +59,6 @@ export function testEvents(
 }
 
 /** Polls `check` until it returns true, at most `tries` times 20 ms apart (a bounded wait). */
-export async function eventually(check: () => boolean, tries = 250): Promise<void> {
-  for (let i = 0; i < tries; i++) {
-    if (check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  throw new Error("condition not met after a bounded wait");
+export function eventually(check: () => boolean, tries = 250): Promise<void> {
+  return until(check, "the condition", tries * 20, 20);
 }
