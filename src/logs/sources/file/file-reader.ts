@@ -79,7 +79,19 @@ export class FileReader {
    * bytes read (0 at the end of the file).
    */
   async read(buffer: Buffer, out: SourceLine[]): Promise<number> {
+    const bytesRead = await this.readChunk(buffer);
+    this.accept(buffer, bytesRead, out);
+    return bytesRead;
+  }
+
+  /** Reads the next chunk into `buffer` without taking it yet (see accept); resolves with its size. */
+  async readChunk(buffer: Buffer): Promise<number> {
     const { bytesRead } = await this.handle.read(buffer, 0, buffer.length, this.offset);
+    return bytesRead;
+  }
+
+  /** Takes the chunk readChunk read: splits it into lines appended to `out` and moves the offset. */
+  accept(buffer: Buffer, bytesRead: number, out: SourceLine[]): void {
     if (bytesRead > 0) {
       this.#splitter.push(buffer.subarray(0, bytesRead), out);
       this.lastBytes =
@@ -91,7 +103,6 @@ export class FileReader {
       this.lastGrowthAt = this.#now();
       if (this.offset > this.size) this.size = this.offset;
     }
-    return bytesRead;
   }
 
   /** Emits a held partial line (timeout, end of a rotated file, shutdown). */

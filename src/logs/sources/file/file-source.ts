@@ -342,9 +342,15 @@ export class FileSource implements LogSource {
       if (head !== reader.fingerprint && (head !== undefined || reader.offset > 0))
         return this.#truncated(reader, "file rewritten; reading it again from the start");
       while (total < limit) {
-        const lines: SourceLine[] = [];
-        const bytes = await reader.read(this.#buffer, lines);
+        const bytes = await reader.readChunk(this.#buffer);
         if (bytes === 0) break;
+        // copytruncate may have rewritten the file between the check above and this read: then
+        // the chunk is the new content at the old offset. Checked again before the chunk is taken,
+        // so a copy of the old content continues from an offset that was really read from it.
+        if ((await this.#fingerprinter.fingerprint(reader.handle)) !== reader.fingerprint)
+          return this.#truncated(reader, "file rewritten; reading it again from the start");
+        const lines: SourceLine[] = [];
+        reader.accept(this.#buffer, bytes, lines);
         total += bytes;
         this.#options.onRead?.(lines.length, bytes);
         if (lines.length > 0) await this.#emit!(lines);
