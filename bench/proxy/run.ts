@@ -128,9 +128,12 @@ try {
     config,
     `admin:\n  address: 127.0.0.1:${adminPort}\nlog:\n  level: warn\nproxy:\n  listeners:\n    - address: 127.0.0.1:${sidecarPort}\n      routes: [{ cluster: app }]\n  clusters:\n    app: { endpoints: ["127.0.0.1:${appPort}"] }\n  accessLog: { enabled: false }\n`,
   );
+  // The V8 flags of the `sidecar` command (its shebang line), as an installed sidecar runs.
+  const shebang = (await readFile(join(root, "bin/sidecar.js"), "utf8")).split("\n", 1)[0]!;
+  const nodeFlags = shebang.split(" ").filter((word) => word.startsWith("--"));
   const sidecar = await start(
     node,
-    ["dist/cli/entry.js", "proxy", "-c", config],
+    [...nodeFlags, "dist/cli/entry.js", "proxy", "-c", config],
     undefined,
     sidecarPort,
   );

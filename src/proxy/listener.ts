@@ -52,7 +52,6 @@ export class ProxyListener {
   readonly #options: ProxyListenerOptions;
   readonly #rateLimiter: RateLimiter | undefined;
   readonly #labels: { listener: string };
-  readonly #activeRequests: { inc(): void; dec(): void };
   readonly #recorder: RequestRecorder;
   readonly #tunnels = new Set<Duplex>();
   #inFlight = 0;
@@ -65,7 +64,10 @@ export class ProxyListener {
     this.#options = options;
     this.#routes = new RouteTable(config.routes);
     this.#labels = { listener: config.name };
-    this.#activeRequests = options.metrics.activeRequests.labels(this.#labels);
+    // Published at scrape time rather than inc/dec per request (label hashing per call).
+    options.metrics.onCollect(() =>
+      options.metrics.activeRequests.set(this.#labels, this.#inFlight),
+    );
     this.#recorder = new RequestRecorder(config.name, options.metrics, options.accessLog);
     if (config.rateLimit && (config.rateLimit.global || config.rateLimit.perClient))
       this.#rateLimiter = new RateLimiter({
@@ -183,13 +185,11 @@ export class ProxyListener {
     const clientAddress = req.socket.remoteAddress ?? "";
     const exchange = newExchange(req.method!, req.url!, `HTTP/${req.httpVersion}`, clientAddress);
     this.#inFlight += 1;
-    this.#activeRequests.inc();
     let completed = false;
     const done = () => {
       if (completed) return;
       completed = true;
       this.#inFlight -= 1;
-      this.#activeRequests.dec();
       this.#recorder.record(req, exchange);
       if (this.#inFlight === 0) for (const wake of this.#idleWaiters.splice(0)) wake();
     };

@@ -31,14 +31,30 @@ export class ProxyMetrics {
   readonly bytesReceived: Counter<"listener">;
   readonly bytesSent: Counter<"listener">;
   readonly drainClosed: Counter<"listener">;
+  readonly #flushers = new Set<() => void>();
+
+  /**
+   * Registers `flush`, called before the per-request series are read (a scrape): the hot path
+   * counts in plain numbers and publishes them then, since every prom-client inc() hashes its
+   * labels (measurable per request).
+   */
+  onCollect(flush: () => void): void {
+    this.#flushers.add(flush);
+  }
+
+  #flush(): void {
+    for (const flush of this.#flushers) flush();
+  }
 
   constructor(registry: Registry) {
     const registers = [registry];
+    const collect = () => this.#flush();
     this.requests = new Counter({
       name: "sidecar_proxy_requests_total",
       help: "Requests completed, by listener, route, cluster, method and status class (1xx…5xx).",
       labelNames: ["listener", "route", "cluster", "method", "status_class"],
       registers,
+      collect,
     });
     this.duration = new Histogram({
       name: "sidecar_proxy_request_duration_seconds",
@@ -82,6 +98,7 @@ export class ProxyMetrics {
       help: "Requests in flight.",
       labelNames: ["listener"],
       registers,
+      collect,
     });
     this.activeConnections = new Gauge({
       name: "sidecar_proxy_active_connections",
@@ -94,12 +111,14 @@ export class ProxyMetrics {
       help: "Request body bytes received from clients.",
       labelNames: ["listener"],
       registers,
+      collect,
     });
     this.bytesSent = new Counter({
       name: "sidecar_proxy_sent_bytes_total",
       help: "Response body bytes sent to clients.",
       labelNames: ["listener"],
       registers,
+      collect,
     });
     this.drainClosed = new Counter({
       name: "sidecar_proxy_drain_closed_connections_total",

@@ -4,8 +4,10 @@ import type { Exchange } from "./exchange.ts";
 import { methodLabel, type ProxyMetrics } from "./proxy-metrics.ts";
 
 interface Series {
-  requests: { inc(): void };
+  requests: { inc(value: number): void };
   duration: { observe(value: number): void };
+  /** Requests counted since the last flush. */
+  pending: number;
 }
 
 /** Turns each finished exchange of one listener into metrics and an access log line. */
@@ -20,6 +22,23 @@ export class RequestRecorder {
     this.#metrics = metrics;
     this.#accessLog = accessLog;
     this.#labels = { listener };
+    metrics.onCollect(() => this.#flush());
+  }
+
+  #bytesReceived = 0;
+  #bytesSent = 0;
+
+  /** Publishes the counts accumulated since the last flush to prom-client. */
+  #flush(): void {
+    for (const series of this.#children.values()) {
+      if (series.pending === 0) continue;
+      series.requests.inc(series.pending);
+      series.pending = 0;
+    }
+    if (this.#bytesReceived) this.#metrics.bytesReceived.inc(this.#labels, this.#bytesReceived);
+    if (this.#bytesSent) this.#metrics.bytesSent.inc(this.#labels, this.#bytesSent);
+    this.#bytesReceived = 0;
+    this.#bytesSent = 0;
   }
 
   readonly #children = new Map<string, Series>();
@@ -40,6 +59,7 @@ export class RequestRecorder {
           status_class: statusClass,
         }),
         duration: metrics.duration.labels({ listener, route, cluster }),
+        pending: 0,
       };
       this.#children.set(key, series);
     }
@@ -51,17 +71,16 @@ export class RequestRecorder {
     const duration = performance.now() - exchange.startedAt;
     const route = exchange.route?.name ?? "";
     const cluster = exchange.cluster?.name ?? "";
-    const metrics = this.#metrics;
     const series = this.#series(
       route,
       cluster,
       methodLabel(exchange.method),
       exchange.status === 0 ? "none" : `${String(exchange.status)[0]}xx`,
     );
-    series.requests.inc();
+    series.pending += 1;
     series.duration.observe(duration / 1000);
-    if (exchange.bytesReceived) metrics.bytesReceived.inc(this.#labels, exchange.bytesReceived);
-    if (exchange.bytesSent) metrics.bytesSent.inc(this.#labels, exchange.bytesSent);
+    this.#bytesReceived += exchange.bytesReceived;
+    this.#bytesSent += exchange.bytesSent;
     const log = this.#accessLog;
     if (!log) return;
     const q = exchange.url.indexOf("?");
