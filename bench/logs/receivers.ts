@@ -1,6 +1,6 @@
 import { once } from "node:events";
 import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
-import { type AddressInfo, createServer, type Server } from "node:net";
+import { type AddressInfo, createServer, type Server, type Socket } from "node:net";
 
 /** Counts what a receiver got; `waitFor(n)` resolves when n messages arrived. */
 export interface Counter {
@@ -14,6 +14,12 @@ export interface Counter {
 }
 
 function counter(server: Server | HttpServer): Counter {
+  // close() must not wait for a sender that keeps its connection open (the server would never close).
+  const sockets = new Set<Socket>();
+  server.on("connection", (socket: Socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+  });
   let waiter: { n: number; resolve: (ok: boolean) => void } | undefined;
   const c: Counter & { add(n: number): void } = {
     port: (server.address() as AddressInfo).port,
@@ -48,8 +54,10 @@ function counter(server: Server | HttpServer): Counter {
       c.firstAt = undefined;
     },
     async close() {
+      const closed = once(server, "close");
       server.close();
-      if ("closeAllConnections" in server) server.closeAllConnections();
+      for (const socket of sockets) socket.destroy();
+      await closed;
     },
   };
   return c;
