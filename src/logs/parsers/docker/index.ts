@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { defineComponent } from "../../../runtime/component.ts";
 import type { LogEvent, Parser } from "../../log-event.ts";
-import { contentParserSchema, createContentParser } from "../shared/content-parser.ts";
+import { contentParserSchema, createContentBatchParser } from "../shared/content-parser.ts";
 import { parseTimestamp } from "../shared/parse-timestamp.ts";
 import { PartialJoiner } from "../shared/partial-joiner.ts";
 import { rawEvent } from "../shared/structured-fields.ts";
@@ -29,11 +29,7 @@ export type DockerParserConfig = z.infer<typeof dockerParserSchema>;
  */
 export function createDockerParser(config: DockerParserConfig): Parser {
   const joiner = new PartialJoiner(config);
-  const content = createContentParser(config.parser);
-  const parsed = config.parser
-    ? (events: LogEvent[]) =>
-        events.map((event) => (event.parseError === undefined ? content(event) : event))
-    : (events: LogEvent[]) => events;
+  const parsed = createContentBatchParser(config.parser);
   return {
     push(line) {
       const start = joiner.guard.observe(line);

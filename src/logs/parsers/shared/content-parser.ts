@@ -42,3 +42,13 @@ export function createContentParser(
     return start === undefined ? parsed : setEventStart(parsed, start);
   };
 }
+
+/** createContentParser over the events a container parser emits; events that failed to parse pass as they are. */
+export function createContentBatchParser(
+  config: ContentParserConfig | undefined,
+): (events: LogEvent[]) => LogEvent[] {
+  if (!config) return (events) => events;
+  const content = createContentParser(config);
+  return (events) =>
+    events.map((event) => (event.parseError === undefined ? content(event) : event));
+}

@@ -49,10 +49,7 @@ export function createElasticsearchSink(
   const agents = createHttpAgents(config.maxInFlight, config.tls);
   return new BatchedSink(config, ctx, {
     type: "elasticsearch",
-    onClose: () => {
-      agents.http.destroy();
-      agents.https.destroy();
-    },
+    onClose: () => agents.destroy(),
     send: async (events, signal) => {
       const body = encodeBatch(() =>
         encodeBulk(events, config.index, config.action, config.idempotentIds),

@@ -35,10 +35,7 @@ export function createHttpSink(config: HttpSinkConfig, ctx: ComponentContext): S
   const agents = createHttpAgents(config.maxInFlight, config.tls);
   return new BatchedSink(config, ctx, {
     type: "http",
-    onClose: () => {
-      agents.http.destroy();
-      agents.https.destroy();
-    },
+    onClose: () => agents.destroy(),
     send: async (events, signal) => {
       const { body, contentType } = encodeBatch(() => encodeHttpBody(events, config.encoding));
       const response = await sendHttp(

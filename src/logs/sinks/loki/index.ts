@@ -60,10 +60,7 @@ export function createLokiSink(config: LokiSinkConfig, ctx: ComponentContext): S
   const agents = createHttpAgents(config.maxInFlight, config.tls);
   return new BatchedSink(config, ctx, {
     type: "loki",
-    onClose: () => {
-      agents.http.destroy();
-      agents.https.destroy();
-    },
+    onClose: () => agents.destroy(),
     send: async (events, signal) => {
       const body = encodeBatch(() => JSON.stringify(encoder.encode(events)));
       const response = await sendHttp(

@@ -76,7 +76,7 @@ function authorization(auth: HttpAuth): string {
 export function createHttpAgents(
   maxSockets: number,
   tls: { caFile?: string | undefined; insecureSkipVerify: boolean } | undefined,
-): { http: HttpAgent; https: HttpsAgent } {
+): { http: HttpAgent; https: HttpsAgent; destroy(): void } {
   let ca: Buffer | undefined;
   if (tls?.caFile) {
     try {
@@ -89,14 +89,20 @@ export function createHttpAgents(
       );
     }
   }
+  const http = new HttpAgent({ keepAlive: true, maxSockets });
+  const https = new HttpsAgent({
+    keepAlive: true,
+    maxSockets,
+    ...(ca ? { ca } : {}),
+    rejectUnauthorized: !tls?.insecureSkipVerify,
+  });
   return {
-    http: new HttpAgent({ keepAlive: true, maxSockets }),
-    https: new HttpsAgent({
-      keepAlive: true,
-      maxSockets,
-      ...(ca ? { ca } : {}),
-      rejectUnauthorized: !tls?.insecureSkipVerify,
-    }),
+    http,
+    https,
+    destroy() {
+      http.destroy();
+      https.destroy();
+    },
   };
 }
 
