@@ -62,6 +62,20 @@ async function until<T>(
   }
 }
 
+/** `sidecar run` with an app that ignores SIGTERM; resolves once the app is running. */
+async function startAppIgnoringSigterm(s: Setup) {
+  const proc = startSidecar(["run", "-c", s.config, "--", node, testApp], {
+    env: { IGNORE_SIGTERM: "1", EVENTS_FILE: s.events },
+  });
+  await proc.waitFor('"msg":"sidecar ready to serve"');
+  await until(
+    "the app to start",
+    () => events(s.events),
+    (e) => e.includes("start"),
+  );
+  return proc;
+}
+
 describe("sidecar run", () => {
   test("is not ready until the app passes its probe, then ready; SIGTERM reaches the app and its code is the exit code", async () => {
     const s = await setup(`${probe}  startTimeoutSeconds: 20\n`);
@@ -141,15 +155,7 @@ describe("sidecar run", () => {
 
   test("escalates to SIGKILL when the app ignores SIGTERM past stopTimeoutSeconds", async () => {
     const s = await setup("  stopTimeoutSeconds: 0.5\n");
-    const proc = startSidecar(["run", "-c", s.config, "--", node, testApp], {
-      env: { IGNORE_SIGTERM: "1", EVENTS_FILE: s.events },
-    });
-    await proc.waitFor('"msg":"sidecar ready to serve"');
-    await until(
-      "the app to start",
-      () => events(s.events),
-      (e) => e.includes("start"),
-    );
+    const proc = await startAppIgnoringSigterm(s);
     const code = await proc.stop("SIGTERM");
     assert.equal(code, 137, proc.stdout());
     assert.ok((await events(s.events)).includes("sigterm"));
@@ -272,15 +278,7 @@ describe("sidecar run", () => {
 
   test("a second SIGTERM forces the exit while the app is still stopping", async () => {
     const s = await setup("  stopTimeoutSeconds: 30\n");
-    const proc = startSidecar(["run", "-c", s.config, "--", node, testApp], {
-      env: { IGNORE_SIGTERM: "1", EVENTS_FILE: s.events },
-    });
-    await proc.waitFor('"msg":"sidecar ready to serve"');
-    await until(
-      "the app to start",
-      () => events(s.events),
-      (e) => e.includes("start"),
-    );
+    const proc = await startAppIgnoringSigterm(s);
     proc.child.kill("SIGTERM");
     await until(
       "the app to get SIGTERM",

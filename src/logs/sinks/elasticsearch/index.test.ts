@@ -1,31 +1,15 @@
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
-import { after, test } from "node:test";
-import { HttpReceiver } from "../testing/http-receiver.ts";
+import { test } from "node:test";
+import { httpSinkSetup } from "../testing/http-sink-setup.ts";
 import { bulkResponse, parseBulk } from "../testing/strict-bodies.ts";
-import { testContext, testEvents } from "../testing/test-context.ts";
+import { testEvents } from "../testing/test-context.ts";
 import { createElasticsearchSink, elasticsearchSinkSchema } from "./index.ts";
 
-const receivers: HttpReceiver[] = [];
-after(async () => {
-  for (const r of receivers) await r.stop();
-});
-
-async function setup(config: Record<string, unknown> = {}) {
-  const receiver = await new HttpReceiver().start();
-  receivers.push(receiver);
-  const ctx = await testContext();
-  const sink = createElasticsearchSink(
-    elasticsearchSinkSchema.parse({
-      type: "elasticsearch",
-      url: receiver.url,
-      retry: { initialBackoffSeconds: 0.005, maxBackoffSeconds: 0.02 },
-      ...config,
-    }),
-    ctx,
-  );
-  return { receiver, ctx, sink };
-}
+const setup = httpSinkSetup(elasticsearchSinkSchema, createElasticsearchSink, (url) => ({
+  type: "elasticsearch",
+  url,
+}));
 
 test("a _bulk body of create actions with dated index names and @timestamp", async () => {
   const { receiver, sink } = await setup({ index: "logs-%Y.%m.%d" });

@@ -1,30 +1,14 @@
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
-import { after, test } from "node:test";
-import { HttpReceiver } from "../testing/http-receiver.ts";
-import { testContext, testEvents } from "../testing/test-context.ts";
+import { test } from "node:test";
+import { httpSinkSetup } from "../testing/http-sink-setup.ts";
+import { testEvents } from "../testing/test-context.ts";
 import { createHttpSink, httpSinkSchema } from "./index.ts";
 
-const receivers: HttpReceiver[] = [];
-after(async () => {
-  for (const r of receivers) await r.stop();
-});
-
-async function setup(config: Record<string, unknown> = {}) {
-  const receiver = await new HttpReceiver().start();
-  receivers.push(receiver);
-  const ctx = await testContext();
-  const sink = createHttpSink(
-    httpSinkSchema.parse({
-      type: "http",
-      url: `${receiver.url}/ingest`,
-      retry: { initialBackoffSeconds: 0.005, maxBackoffSeconds: 0.02 },
-      ...config,
-    }),
-    ctx,
-  );
-  return { receiver, ctx, sink };
-}
+const setup = httpSinkSetup(httpSinkSchema, createHttpSink, (url) => ({
+  type: "http",
+  url: `${url}/ingest`,
+}));
 
 const messages = (body: string) =>
   body

@@ -1,31 +1,12 @@
 import assert from "node:assert/strict";
-import { after, test } from "node:test";
+import { test } from "node:test";
 import type { LogEvent } from "../../log-event.ts";
-import { HttpReceiver } from "../testing/http-receiver.ts";
+import { httpSinkSetup } from "../testing/http-sink-setup.ts";
 import { parseLokiPush } from "../testing/strict-bodies.ts";
-import { testContext, testEvents } from "../testing/test-context.ts";
+import { testEvents } from "../testing/test-context.ts";
 import { createLokiSink, lokiSinkSchema } from "./index.ts";
 
-const receivers: HttpReceiver[] = [];
-after(async () => {
-  for (const r of receivers) await r.stop();
-});
-
-async function setup(config: Record<string, unknown> = {}) {
-  const receiver = await new HttpReceiver().start();
-  receivers.push(receiver);
-  const ctx = await testContext();
-  const sink = createLokiSink(
-    lokiSinkSchema.parse({
-      type: "loki",
-      url: receiver.url,
-      retry: { initialBackoffSeconds: 0.005, maxBackoffSeconds: 0.02 },
-      ...config,
-    }),
-    ctx,
-  );
-  return { receiver, ctx, sink };
-}
+const setup = httpSinkSetup(lokiSinkSchema, createLokiSink, (url) => ({ type: "loki", url }));
 
 test("pushes to /loki/api/v1/push with the tenant header, labels from fields, entries sorted", async () => {
   const { receiver, sink } = await setup({
