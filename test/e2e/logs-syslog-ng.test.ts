@@ -61,7 +61,9 @@ async function readRecords(path: string, count: number): Promise<Record<string, 
   let records: Record<string, string>[] = [];
   for (let i = 0; i < 200; i++) {
     const text = await readFile(path, "utf8").catch(() => "");
+    // Only complete lines: syslog-ng may be in the middle of writing the last one.
     records = text
+      .slice(0, text.lastIndexOf("\n") + 1)
       .split("\n")
       .filter(Boolean)
       .map((line) => JSON.parse(line) as Record<string, string>);
