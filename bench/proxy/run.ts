@@ -2,115 +2,32 @@
  * Proxy benchmark: wrk against the app directly, through `sidecar proxy`, through nginx
  * (1 worker, keepalive upstream) and through @fastify/http-proxy, for a 13-byte and a 64 KiB
  * response; prints req/s, p50, p99, the ratios sidecar/nginx and sidecar/fastify, and the
- * sidecar's peak RSS (also with 1000 open connections). Loopback only; bounded duration.
+ * sidecar's peak RSS (`bench/proxy/memory.ts` measures memory with 1000 connections). Loopback
+ * only; bounded duration.
  *
  *   npm run bench:proxy                          # 10 s per run, best of 3
  *   BENCH_DURATION=3 BENCH_ROUNDS=1 BENCH_CONNECTIONS=50 npm run bench:proxy
  */
-import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { once } from "node:events";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
+import {
+  children,
+  freePort,
+  nginxWorker,
+  peakRssMb,
+  type Result,
+  root,
+  run,
+  start,
+  wrk,
+} from "./harness.ts";
 
-const run = promisify(execFile);
 const duration = Number(process.env.BENCH_DURATION ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
 /** Targets are run interleaved this many times; the best run of each counts (shared machines are noisy). */
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const node = process.execPath;
-const root = new URL("../../", import.meta.url).pathname;
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, "close");
-  return port;
-}
-
-const children: ChildProcess[] = [];
-function start(command: string, args: string[], readyPattern: RegExp | undefined, port: number) {
-  const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"], cwd: root });
-  children.push(child);
-  let output = "";
-  child.stdout!.on("data", (c) => {
-    output += c;
-  });
-  child.stderr!.on("data", (c) => {
-    output += c;
-  });
-  return new Promise<ChildProcess>((resolve, reject) => {
-    const deadline = Date.now() + 20_000;
-    const check = async () => {
-      if (child.exitCode !== null) return reject(new Error(`${command} exited: ${output}`));
-      if (readyPattern && !readyPattern.test(output)) {
-        if (Date.now() > deadline) return reject(new Error(`${command} not ready: ${output}`));
-        return void setTimeout(check, 100);
-      }
-      try {
-        const res = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(2000) });
-        await res.arrayBuffer();
-        resolve(child);
-      } catch {
-        if (Date.now() > deadline) return reject(new Error(`${command} not answering: ${output}`));
-        setTimeout(check, 100);
-      }
-    };
-    void check();
-  });
-}
-
-interface Result {
-  rps: number;
-  p50: string;
-  p99: string;
-  /** CPU time (user + system) the target process spent per request, in microseconds. */
-  cpuUs: number;
-}
-
-/** utime + stime of a process, in clock ticks (100 per second on Linux). */
-async function cpuTicks(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return Number(fields[11]) + Number(fields[12]);
-}
-
-/** The nginx worker (the master's only child) does the proxying. */
-async function nginxWorker(masterPid: number): Promise<number> {
-  const children = await readFile(`/proc/${masterPid}/task/${masterPid}/children`, "utf8");
-  return Number(children.trim().split(" ")[0]);
-}
-
-function toMs(text: string): number {
-  const m = /^([\d.]+)(us|ms|s)$/.exec(text);
-  if (!m) return Number.NaN;
-  const v = Number(m[1]);
-  return m[2] === "us" ? v / 1000 : m[2] === "s" ? v * 1000 : v;
-}
-
-async function wrk(url: string, pid: number, conns = connections): Promise<Result> {
-  const before = await cpuTicks(pid);
-  const { stdout } = await run(
-    "wrk",
-    ["-t1", `-c${conns}`, `-d${duration}s`, "--latency", "--timeout", "5s", url],
-    { timeout: (duration + 30) * 1000 },
-  );
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1] ?? Number.NaN);
-  const p50 = /^\s+50%\s+(\S+)/m.exec(stdout)?.[1] ?? "?";
-  const p99 = /^\s+99%\s+(\S+)/m.exec(stdout)?.[1] ?? "?";
-  const requests = Number(/(\d+) requests in/.exec(stdout)?.[1] ?? Number.NaN);
-  const cpuUs = (((await cpuTicks(pid)) - before) * 10_000) / requests;
-  return { rps, p50: `${toMs(p50).toFixed(2)}ms`, p99: `${toMs(p99).toFixed(2)}ms`, cpuUs };
-}
-
-async function peakRssMb(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, "utf8");
-  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
-}
 
 // The sidecar runs compiled, as in its container image (type stripping costs ~30 MB RSS).
 await run(join(root, "node_modules/.bin/tsc"), ["-p", "tsconfig.build.json"], { cwd: root });
@@ -176,7 +93,7 @@ try {
     const results = new Map<string, Result>();
     for (let round = 0; round < rounds; round++) {
       for (const [name, port, pid] of targets) {
-        const result = await wrk(`http://127.0.0.1:${port}${path}`, pid);
+        const result = await wrk(`http://127.0.0.1:${port}${path}`, pid, connections, duration);
         if ((results.get(name)?.rps ?? -1) < result.rps) results.set(name, result);
       }
     }
@@ -201,10 +118,6 @@ try {
     );
   }
   console.log(`sidecar peak RSS: ${(await peakRssMb(sidecar.pid!)).toFixed(1)} MB`);
-  const many = await wrk(`http://127.0.0.1:${sidecarPort}/`, sidecar.pid!, 1000);
-  console.log(
-    `sidecar with 1000 connections: ${many.rps.toFixed(0)} req/s, p99 ${many.p99}, peak RSS ${(await peakRssMb(sidecar.pid!)).toFixed(1)} MB`,
-  );
 } finally {
   for (const child of children) child.kill("SIGTERM");
   await rm(dir, { recursive: true, force: true });

@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
+import { http } from "../runtime/builtins.ts";
 import { type ListenAddress, parseAddress } from "../runtime/config/schema-helpers.ts";
 import { listenOn } from "../runtime/listen.ts";
 import type { AccessLog } from "./access-log.ts";
@@ -74,7 +75,7 @@ export class ProxyListener {
         global: config.rateLimit.global,
         perClient: config.rateLimit.perClient,
       });
-    this.#server = createServer({
+    this.#server = http.createServer({
       maxHeaderSize: config.maxHeaderBytes,
       headersTimeout: config.headersTimeoutSeconds * 1000,
       requestTimeout: 0,

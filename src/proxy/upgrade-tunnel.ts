@@ -1,6 +1,7 @@
-import { type IncomingMessage, request } from "node:http";
+import type { IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
+import { http } from "../runtime/builtins.ts";
 import type { Cluster } from "./cluster/cluster.ts";
 import { ProxyErrorCodes } from "./error-codes.ts";
 import { downstreamResponseHeaders } from "./hop-headers.ts";
@@ -56,7 +57,7 @@ export function tunnelUpgrade({
     return;
   }
   socket.on("error", () => socket.destroy());
-  const upReq = request({
+  const upReq = http.request({
     host: endpoint.host,
     port: endpoint.port,
     method,

@@ -1,4 +1,5 @@
-import { Agent } from "node:http";
+import type { Agent } from "node:http";
+import { http } from "../../runtime/builtins.ts";
 import { RawPool } from "../transport/raw-pool.ts";
 
 export interface EndpointOptions {
@@ -34,7 +35,7 @@ export class Endpoint {
     this.address = host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
     this.#idleTimeoutMs = idleTimeoutMs;
     this.#maxConnections = maxConnections;
-    this.agent = new Agent({
+    this.agent = new http.Agent({
       keepAlive: true,
       timeout: idleTimeoutMs,
       maxSockets: maxConnections,

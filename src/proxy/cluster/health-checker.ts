@@ -1,4 +1,4 @@
-import { request } from "node:http";
+import { http } from "../../runtime/builtins.ts";
 import type { Endpoint } from "./endpoint.ts";
 
 export interface HealthCheckOptions {
@@ -16,7 +16,7 @@ export function probeEndpoint(
   timeoutMs: number,
 ): Promise<boolean> {
   return new Promise((resolve) => {
-    const req = request({
+    const req = http.request({
       host: endpoint.host,
       port: endpoint.port,
       path,

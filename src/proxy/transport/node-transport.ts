@@ -1,4 +1,5 @@
-import { type IncomingMessage, request } from "node:http";
+import type { IncomingMessage } from "node:http";
+import { http } from "../../runtime/builtins.ts";
 import type { Endpoint } from "../cluster/endpoint.ts";
 import { classifyError } from "../upstream-errors.ts";
 import type { TryCallbacks, TryHandle, TryRequest } from "./upstream-transport.ts";
@@ -16,7 +17,7 @@ export function sendWithNodeHttp(
   let done = false;
   let headSeen = false;
   let upRes: IncomingMessage | undefined;
-  const upReq = request({
+  const upReq = http.request({
     host: endpoint.host,
     port: endpoint.port,
     method: req.method,

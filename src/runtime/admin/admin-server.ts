@@ -1,5 +1,6 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { Registry } from "prom-client";
+import { http } from "../builtins.ts";
 import { type ListenAddress, parseAddress } from "../config/schema-helpers.ts";
 import { isLoopback, listenOn } from "../listen.ts";
 import type { Role } from "../role.ts";
@@ -41,9 +42,12 @@ export class AdminServer implements Role {
       "/status": { method: "GET", handle: (_req, res) => this.#status(res) },
       "/quitquitquit": { method: "POST", handle: (req, res) => this.#quit(req, res) },
     };
-    this.#server = createServer({ requestTimeout: 10_000, headersTimeout: 5_000 }, (req, res) => {
-      this.#handle(req, res);
-    });
+    this.#server = http.createServer(
+      { requestTimeout: 10_000, headersTimeout: 5_000 },
+      (req, res) => {
+        this.#handle(req, res);
+      },
+    );
     this.#server.keepAliveTimeout = 5_000;
   }
 

@@ -1,6 +1,6 @@
-import { request } from "node:http";
 import { connect } from "node:net";
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+import { http } from "../builtins.ts";
 import type { Logger } from "../telemetry/logger.ts";
 import type { HealthProbeConfig } from "./app-config.ts";
 
@@ -22,7 +22,7 @@ function probeHttp(
   timeoutMs: number,
 ): Promise<ProbeResult> {
   return new Promise((resolve) => {
-    const req = request(
+    const req = http.request(
       {
         host: config.host,
         port: config.port,

@@ -1,16 +1,15 @@
-import { readFileSync } from "node:fs";
-import { Agent as HttpAgent, request as httpRequest } from "node:http";
-import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
-import { promisify } from "node:util";
+import type { Agent as HttpAgent } from "node:http";
+import type { Agent as HttpsAgent } from "node:https";
 import { gzip } from "node:zlib";
 import { z } from "zod";
+import { fs, http, https, util } from "../../../runtime/builtins.ts";
 import { seconds } from "../../../runtime/config/schema-helpers.ts";
 import { describeError, SidecarError } from "../../../runtime/errors.ts";
 import { LogsSinkErrorCodes } from "../error-codes.ts";
 import { parseRetryAfter } from "./backoff.ts";
 import { outcomeOfStatus, type SendOutcome } from "./send-outcome.ts";
 
-const gzipAsync = promisify(gzip);
+const gzipAsync = util.promisify(gzip);
 
 /** Credentials for HTTP sinks; never logged (the logger masks `password` and `token` too). */
 export const httpAuthSchema = z.discriminatedUnion(
@@ -80,7 +79,7 @@ export function createHttpAgents(
   let ca: Buffer | undefined;
   if (tls?.caFile) {
     try {
-      ca = readFileSync(tls.caFile);
+      ca = fs.readFileSync(tls.caFile);
     } catch (error) {
       throw new SidecarError(
         LogsSinkErrorCodes.TLS_CA,
@@ -89,19 +88,19 @@ export function createHttpAgents(
       );
     }
   }
-  const http = new HttpAgent({ keepAlive: true, maxSockets });
-  const https = new HttpsAgent({
+  const httpAgent = new http.Agent({ keepAlive: true, maxSockets });
+  const httpsAgent = new https.Agent({
     keepAlive: true,
     maxSockets,
     ...(ca ? { ca } : {}),
     rejectUnauthorized: !tls?.insecureSkipVerify,
   });
   return {
-    http,
-    https,
+    http: httpAgent,
+    https: httpsAgent,
     destroy() {
-      http.destroy();
-      https.destroy();
+      httpAgent.destroy();
+      httpsAgent.destroy();
     },
   };
 }
@@ -144,7 +143,7 @@ export async function sendHttp(
     AbortSignal.timeout(request.timeoutSeconds * 1000),
   ]);
   return new Promise<HttpResponse>((resolve, reject) => {
-    const req = (secure ? httpsRequest : httpRequest)(url, {
+    const req = (secure ? https.request : http.request)(url, {
       method: request.method ?? "POST",
       headers,
       agent: secure ? agents.https : agents.http,

@@ -1,6 +1,6 @@
-import { closeSync, openSync, writeSync } from "node:fs";
 import { mkdir, open, readFile, rename } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import { fs } from "../../../runtime/builtins.ts";
 import { describeError, SidecarError } from "../../../runtime/errors.ts";
 import { LogsErrorCodes } from "../../error-codes.ts";
 
@@ -179,12 +179,12 @@ export class Checkpointer {
     this.#dirty = false;
     this.#unsynced = true;
     try {
-      this.#fastFd ??= openSync(this.#fastPath, "w");
+      this.#fastFd ??= fs.openSync(this.#fastPath, "w");
       const text = JSON.stringify({ version: 1, seq: ++this.#seq, checkpoints: this.all() });
       const body = Buffer.from(
         `${text}\n${" ".repeat(Math.max(0, this.#fastLength - text.length - 1))}`,
       );
-      writeSync(this.#fastFd, body, 0, body.length, 0);
+      fs.writeSync(this.#fastFd, body, 0, body.length, 0);
       this.#fastLength = body.length;
     } catch (error) {
       this.#dirty = true;
@@ -198,7 +198,7 @@ export class Checkpointer {
 
   /** Closes the fast file. */
   close(): void {
-    if (this.#fastFd !== undefined) closeSync(this.#fastFd);
+    if (this.#fastFd !== undefined) fs.closeSync(this.#fastFd);
     this.#fastFd = undefined;
   }
 

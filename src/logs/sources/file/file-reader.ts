@@ -1,5 +1,5 @@
-import { readSync } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
+import { fs } from "../../../runtime/builtins.ts";
 import type { SourceLine } from "../../log-event.ts";
 import { LineSplitter, type LineSplitterOptions } from "../line-splitter.ts";
 
@@ -135,7 +135,7 @@ export function readTailSync(handle: FileHandle, offset: number): string | undef
   const length = Math.min(32, offset);
   const buffer = Buffer.alloc(length);
   try {
-    return readSync(handle.fd, buffer, 0, length, offset - length) === length
+    return fs.readSync(handle.fd, buffer, 0, length, offset - length) === length
       ? buffer.toString("base64")
       : undefined;
   } catch {

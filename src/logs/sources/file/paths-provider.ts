@@ -1,6 +1,7 @@
-import { type FSWatcher, watch } from "node:fs";
+import type { FSWatcher } from "node:fs";
 import { glob } from "node:fs/promises";
 import { isAbsolute, matchesGlob, resolve, sep } from "node:path";
+import { fs } from "../../../runtime/builtins.ts";
 
 export interface PathsProviderOptions {
   /** Glob patterns of the files to tail. */
@@ -61,7 +62,7 @@ export class PathsProvider {
     for (const dir of new Set(this.#include.map(fixedDirectory))) {
       if (this.#watchers.has(dir)) continue;
       try {
-        const watcher = watch(dir, { persistent: false }, (event, name) =>
+        const watcher = fs.watch(dir, { persistent: false }, (event, name) =>
           this.#onChange?.(name ? resolve(dir, name.toString()) : undefined, event),
         );
         watcher.on("error", () => {

@@ -1,0 +1,107 @@
+/** What the proxy benchmarks share: free ports, child processes, wrk runs, /proc readings. */
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { once } from "node:events";
+import { readFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import { promisify } from "node:util";
+
+export const run = promisify(execFile);
+export const root = new URL("../../", import.meta.url).pathname;
+export async function freePort(): Promise<number> {
+  const server = createServer().listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const { port } = server.address() as { port: number };
+  server.close();
+  await once(server, "close");
+  return port;
+}
+
+export const children: ChildProcess[] = [];
+export function start(
+  command: string,
+  args: string[],
+  readyPattern: RegExp | undefined,
+  port: number,
+) {
+  const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"], cwd: root });
+  children.push(child);
+  let output = "";
+  child.stdout!.on("data", (c) => {
+    output += c;
+  });
+  child.stderr!.on("data", (c) => {
+    output += c;
+  });
+  return new Promise<ChildProcess>((resolve, reject) => {
+    const deadline = Date.now() + 20_000;
+    const check = async () => {
+      if (child.exitCode !== null) return reject(new Error(`${command} exited: ${output}`));
+      if (readyPattern && !readyPattern.test(output)) {
+        if (Date.now() > deadline) return reject(new Error(`${command} not ready: ${output}`));
+        return void setTimeout(check, 100);
+      }
+      try {
+        const res = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(2000) });
+        await res.arrayBuffer();
+        resolve(child);
+      } catch {
+        if (Date.now() > deadline) return reject(new Error(`${command} not answering: ${output}`));
+        setTimeout(check, 100);
+      }
+    };
+    void check();
+  });
+}
+
+export interface Result {
+  rps: number;
+  p50: string;
+  p99: string;
+  /** CPU time (user + system) the target process spent per request, in microseconds. */
+  cpuUs: number;
+}
+
+/** utime + stime of a process, in clock ticks (100 per second on Linux). */
+export async function cpuTicks(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+/** The nginx worker (the master's only child) does the proxying. */
+export async function nginxWorker(masterPid: number): Promise<number> {
+  const children = await readFile(`/proc/${masterPid}/task/${masterPid}/children`, "utf8");
+  return Number(children.trim().split(" ")[0]);
+}
+
+function toMs(text: string): number {
+  const m = /^([\d.]+)(us|ms|s)$/.exec(text);
+  if (!m) return Number.NaN;
+  const v = Number(m[1]);
+  return m[2] === "us" ? v / 1000 : m[2] === "s" ? v * 1000 : v;
+}
+
+export async function wrk(
+  url: string,
+  pid: number,
+  conns: number,
+  duration: number,
+): Promise<Result> {
+  const before = await cpuTicks(pid);
+  const { stdout } = await run(
+    "wrk",
+    ["-t1", `-c${conns}`, `-d${duration}s`, "--latency", "--timeout", "5s", url],
+    { timeout: (duration + 30) * 1000 },
+  );
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1] ?? Number.NaN);
+  const p50 = /^\s+50%\s+(\S+)/m.exec(stdout)?.[1] ?? "?";
+  const p99 = /^\s+99%\s+(\S+)/m.exec(stdout)?.[1] ?? "?";
+  const requests = Number(/(\d+) requests in/.exec(stdout)?.[1] ?? Number.NaN);
+  const cpuUs = (((await cpuTicks(pid)) - before) * 10_000) / requests;
+  return { rps, p50: `${toMs(p50).toFixed(2)}ms`, p99: `${toMs(p99).toFixed(2)}ms`, cpuUs };
+}
+
+export async function peakRssMb(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, "utf8");
+  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
+}

@@ -1,0 +1,108 @@
+/**
+ * Proxy memory benchmark: RSS of a fresh `sidecar proxy` (and of nginx's worker, the reference,
+ * measured in the same run) idle, holding 1000 open keep-alive connections that have each made
+ * one request, and at its peak under `wrk -c1000`. Loopback only; bounded duration.
+ *
+ *   npm run bench:proxy:memory
+ *   BENCH_CONNECTIONS=1000 BENCH_DURATION=10 npm run bench:proxy:memory
+ *   BENCH_NODE_FLAGS="--max-semi-space-size=4" npm run bench:proxy:memory   # try V8 flags
+ */
+import { once } from "node:events";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { connect, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { children, freePort, nginxWorker, root, run, start, wrk } from "./harness.ts";
+
+const duration = Number(process.env.BENCH_DURATION ?? 10);
+const connections = Number(process.env.BENCH_CONNECTIONS ?? 1000);
+const node = process.execPath;
+
+async function memory(pid: number): Promise<{ rss: number; peak: number }> {
+  const status = await readFile(`/proc/${pid}/status`, "utf8");
+  const kb = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0);
+  return { rss: kb("VmRSS") / 1024, peak: kb("VmHWM") / 1024 };
+}
+
+/** Opens `count` keep-alive connections, makes one request on each and keeps them open. */
+async function holdIdleConnections(port: number, count: number): Promise<Socket[]> {
+  const sockets: Socket[] = [];
+  for (let i = 0; i < count; i += 100) {
+    await Promise.all(
+      Array.from({ length: Math.min(100, count - i) }, () => {
+        const socket = connect(port, "127.0.0.1");
+        sockets.push(socket);
+        return new Promise<void>((resolve, reject) => {
+          let received = "";
+          socket.setEncoding("utf8");
+          socket.once("error", reject);
+          socket.once("connect", () => socket.write("GET / HTTP/1.1\r\nHost: bench\r\n\r\n"));
+          socket.on("data", (chunk: string) => {
+            received += chunk;
+            if (received.endsWith("Hello, World!")) resolve();
+          });
+        });
+      }),
+    );
+  }
+  return sockets;
+}
+
+await run(join(root, "node_modules/.bin/tsc"), ["-p", "tsconfig.build.json"], { cwd: root });
+const dir = await mkdtemp(join(tmpdir(), "sidecar-bench-memory-"));
+try {
+  const appPort = await freePort();
+  const sidecarPort = await freePort();
+  const adminPort = await freePort();
+  const nginxPort = await freePort();
+  await start(node, ["bench/proxy/app.ts", String(appPort)], /ready/, appPort);
+  await writeFile(
+    join(dir, "sidecar.yaml"),
+    `admin:\n  address: 127.0.0.1:${adminPort}\nlog:\n  level: warn\nproxy:\n  listeners:\n    - address: 127.0.0.1:${sidecarPort}\n      routes: [{ cluster: app }]\n  clusters:\n    app: { endpoints: ["127.0.0.1:${appPort}"] }\n  accessLog: { enabled: false }\n`,
+  );
+  const shebang = (await readFile(join(root, "bin/sidecar.js"), "utf8")).split("\n", 1)[0]!;
+  const nodeFlags =
+    process.env.BENCH_NODE_FLAGS?.split(" ").filter(Boolean) ??
+    shebang.split(" ").filter((word) => word.startsWith("--"));
+  const sidecar = await start(
+    node,
+    [...nodeFlags, "dist/cli/entry.js", "proxy", "-c", join(dir, "sidecar.yaml")],
+    undefined,
+    sidecarPort,
+  );
+  await writeFile(
+    join(dir, "nginx.conf"),
+    `worker_processes 1;\ndaemon off;\npid ${dir}/nginx.pid;\nerror_log ${dir}/nginx-error.log warn;\nevents { worker_connections 4096; }\nhttp {\n  access_log off;\n  keepalive_timeout 300s;\n  client_body_temp_path ${dir}; proxy_temp_path ${dir};\n  fastcgi_temp_path ${dir}; uwsgi_temp_path ${dir}; scgi_temp_path ${dir};\n  upstream app { server 127.0.0.1:${appPort}; keepalive 64; }\n  server {\n    listen 127.0.0.1:${nginxPort};\n    location / { proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection ""; }\n  }\n}\n`,
+  );
+  const nginx = await start(
+    "nginx",
+    ["-p", dir, "-c", join(dir, "nginx.conf"), "-e", join(dir, "nginx-error.log")],
+    undefined,
+    nginxPort,
+  );
+  const targets = [
+    ["sidecar", sidecarPort, sidecar.pid!],
+    ["nginx", nginxPort, await nginxWorker(nginx.pid!)],
+  ] as const;
+
+  console.log(`node flags: ${nodeFlags.join(" ") || "(none)"}; ${connections} connections\n`);
+  console.log("  target     idle MB   idle-conns MB   under-load peak MB   req/s (wrk)");
+  for (const [name, port, pid] of targets) {
+    await sleep(2000);
+    const idle = await memory(pid);
+    const sockets = await holdIdleConnections(port, connections);
+    await sleep(3000);
+    const held = await memory(pid);
+    for (const socket of sockets) socket.destroy();
+    await sleep(1000);
+    const load = await wrk(`http://127.0.0.1:${port}/`, pid, connections, duration);
+    const peak = await memory(pid);
+    console.log(
+      `  ${name.padEnd(9)} ${idle.rss.toFixed(1).padStart(8)}   ${held.rss.toFixed(1).padStart(13)}   ${peak.peak.toFixed(1).padStart(18)}   ${load.rps.toFixed(0).padStart(11)}`,
+    );
+  }
+} finally {
+  for (const child of children) child.kill("SIGTERM");
+  await rm(dir, { recursive: true, force: true });
+}
