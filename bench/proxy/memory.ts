@@ -1,18 +1,21 @@
 /**
- * Proxy memory benchmark: RSS of a fresh `sidecar proxy` (and of nginx's worker, the reference,
- * measured in the same run) idle, holding 1000 open keep-alive connections that have each made
- * one request, and at its peak under `wrk -c1000`. Loopback only; bounded duration.
+ * Proxy memory benchmark: RSS of a fresh `sidecar proxy` idle, holding 1000 open keep-alive
+ * connections that have each made one request, and at its peak under `wrk -c1000`; measured in the
+ * same run, the references: nginx's worker, and a bare node:http server answering by itself with
+ * the sidecar's Node flags (the floor of any proxy running on Node). Loopback only; bounded
+ * duration.
  *
  *   npm run bench:proxy:memory
  *   BENCH_CONNECTIONS=1000 BENCH_DURATION=10 npm run bench:proxy:memory
  *   BENCH_NODE_FLAGS="--max-semi-space-size=4" npm run bench:proxy:memory   # try V8 flags
  */
-import { once } from "node:events";
+
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { buildBundle } from "../../scripts/build.ts";
 import { children, freePort, nginxWorker, root, run, start, wrk } from "./harness.ts";
 
 const duration = Number(process.env.BENCH_DURATION ?? 10);
@@ -49,14 +52,14 @@ async function holdIdleConnections(port: number, count: number): Promise<Socket[
   return sockets;
 }
 
-await run(join(root, "node_modules/.bin/tsc"), ["-p", "tsconfig.build.json"], { cwd: root });
+await buildBundle();
 const dir = await mkdtemp(join(tmpdir(), "sidecar-bench-memory-"));
 try {
   const appPort = await freePort();
   const sidecarPort = await freePort();
   const adminPort = await freePort();
   const nginxPort = await freePort();
-  await start(node, ["bench/proxy/app.ts", String(appPort)], /ready/, appPort);
+  await start(node, ["bench/proxy/app.js", String(appPort)], /ready/, appPort);
   await writeFile(
     join(dir, "sidecar.yaml"),
     `admin:\n  address: 127.0.0.1:${adminPort}\nlog:\n  level: warn\nproxy:\n  listeners:\n    - address: 127.0.0.1:${sidecarPort}\n      routes: [{ cluster: app }]\n  clusters:\n    app: { endpoints: ["127.0.0.1:${appPort}"] }\n  accessLog: { enabled: false }\n`,
@@ -67,7 +70,7 @@ try {
     shebang.split(" ").filter((word) => word.startsWith("--"));
   const sidecar = await start(
     node,
-    [...nodeFlags, "dist/cli/entry.js", "proxy", "-c", join(dir, "sidecar.yaml")],
+    [...nodeFlags, "dist/sidecar.js", "proxy", "-c", join(dir, "sidecar.yaml")],
     undefined,
     sidecarPort,
   );
@@ -81,13 +84,23 @@ try {
     undefined,
     nginxPort,
   );
+  const barePort = await freePort();
+  const bare = await start(
+    node,
+    [...nodeFlags, "bench/proxy/app.js", String(barePort)],
+    /ready/,
+    barePort,
+  );
   const targets = [
     ["sidecar", sidecarPort, sidecar.pid!],
     ["nginx", nginxPort, await nginxWorker(nginx.pid!)],
+    ["bare node", barePort, bare.pid!],
   ] as const;
 
   console.log(`node flags: ${nodeFlags.join(" ") || "(none)"}; ${connections} connections\n`);
-  console.log("  target     idle MB   idle-conns MB   under-load peak MB   req/s (wrk)");
+  console.log(
+    "  target     idle MB   idle-conns MB   under-load peak MB   req/s (wrk)   CPU µs/req",
+  );
   for (const [name, port, pid] of targets) {
     await sleep(2000);
     const idle = await memory(pid);
@@ -99,7 +112,7 @@ try {
     const load = await wrk(`http://127.0.0.1:${port}/`, pid, connections, duration);
     const peak = await memory(pid);
     console.log(
-      `  ${name.padEnd(9)} ${idle.rss.toFixed(1).padStart(8)}   ${held.rss.toFixed(1).padStart(13)}   ${peak.peak.toFixed(1).padStart(18)}   ${load.rps.toFixed(0).padStart(11)}`,
+      `  ${name.padEnd(9)} ${idle.rss.toFixed(1).padStart(8)}   ${held.rss.toFixed(1).padStart(13)}   ${peak.peak.toFixed(1).padStart(18)}   ${load.rps.toFixed(0).padStart(11)}   ${load.cpuUs.toFixed(1).padStart(10)}`,
     );
   }
 } finally {

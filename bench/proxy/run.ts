@@ -8,9 +8,11 @@
  *   npm run bench:proxy                          # 10 s per run, best of 3
  *   BENCH_DURATION=3 BENCH_ROUNDS=1 BENCH_CONNECTIONS=50 npm run bench:proxy
  */
+
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { buildBundle } from "../../scripts/build.ts";
 import {
   children,
   freePort,
@@ -30,7 +32,7 @@ const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const node = process.execPath;
 
 // The sidecar runs compiled, as in its container image (type stripping costs ~30 MB RSS).
-await run(join(root, "node_modules/.bin/tsc"), ["-p", "tsconfig.build.json"], { cwd: root });
+await buildBundle();
 const dir = await mkdtemp(join(tmpdir(), "sidecar-bench-"));
 try {
   const appPort = await freePort();
@@ -38,7 +40,7 @@ try {
   const adminPort = await freePort();
   const nginxPort = await freePort();
   const fastifyPort = await freePort();
-  const app = await start(node, ["bench/proxy/app.ts", String(appPort)], /ready/, appPort);
+  const app = await start(node, ["bench/proxy/app.js", String(appPort)], /ready/, appPort);
 
   const config = join(dir, "sidecar.yaml");
   await writeFile(
@@ -50,7 +52,7 @@ try {
   const nodeFlags = shebang.split(" ").filter((word) => word.startsWith("--"));
   const sidecar = await start(
     node,
-    [...nodeFlags, "dist/cli/entry.js", "proxy", "-c", config],
+    [...nodeFlags, "dist/sidecar.js", "proxy", "-c", config],
     undefined,
     sidecarPort,
   );

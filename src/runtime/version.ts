@@ -1,8 +1,4 @@
-import { fs } from "./builtins.ts";
+import packageJson from "../../package.json" with { type: "json" };
 
-/** The package version; src/ and dist/ both sit one level below package.json. */
-export const sidecarVersion: string = (
-  JSON.parse(fs.readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
-    version: string;
-  }
-).version;
+/** The package version (inlined by the bundler in dist/sidecar.js). */
+export const sidecarVersion: string = packageJson.version;

@@ -23,9 +23,9 @@ export interface SidecarProcess {
 /** Starts `sidecar ARGS…` as a real process. Always `await proc.stop()` (or kill) in a finally. */
 export function startSidecar(
   args: readonly string[],
-  options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; entry?: string } = {},
 ): SidecarProcess {
-  const child = spawn(process.execPath, [sidecarEntry, ...args], {
+  const child = spawn(process.execPath, [options.entry ?? sidecarEntry, ...args], {
     env: { ...process.env, SIDECAR_LOG_LEVEL: "info", ...options.env },
     cwd: options.cwd,
     stdio: ["ignore", "pipe", "pipe"],
@@ -100,7 +100,7 @@ export function startSidecar(
 /** Runs `sidecar ARGS…` to completion. */
 export async function runSidecar(
   args: readonly string[],
-  options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; entry?: string } = {},
 ) {
   const proc = startSidecar(args, options);
   const code = await proc.exited;

@@ -1,6 +1,9 @@
 // The tiny app behind every proxy in the benchmark: "Hello, World!" (13 bytes) at /, 64 KiB at /64k.
-import { createServer } from "node:http";
+// Plain JavaScript with node:http loaded through require (see src/runtime/builtins.ts), so that it
+// also serves as the floor in bench/proxy/memory.ts: the RSS of a bare Node HTTP server.
+import { createRequire } from "node:module";
 
+const { createServer } = createRequire(import.meta.url)("node:http");
 const small = Buffer.from("Hello, World!");
 const large = Buffer.alloc(64 * 1024, "x");
 const port = Number(process.argv[2]);
