@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import {
   appendFile,
   copyFile,
+  mkdir,
   mkdtemp,
   open,
   rename,
@@ -292,5 +293,66 @@ test("long lines are split and a last line without newline is sent after the tim
       h.sink.events.map((e) => e.message.length),
       [1_000_000, 1_000_000, 500_000, 5, 10],
     );
+  });
+});
+
+// The periodic rescan is set to an hour in these two tests: only the directory watches can find
+// the new files, so a missing watch fails the test instead of being hidden by a rescan.
+test("a log directory created after start is followed through its existing ancestor's watch", async () => {
+  await withDir(async (dir) => {
+    const h = await harness(dir, {
+      include: [join(dir, "later", "app", "*.log")],
+      globIntervalMs: 3_600_000,
+    });
+    await mkdir(join(dir, "later", "app"), { recursive: true });
+    await until(() => h.source.watchedDirectories().includes(join(dir, "later", "app")), "watch");
+    await writeFile(join(dir, "later", "app", "a.log"), block(0, 20));
+    await until(() => h.sink.events.length === 20, "the lines of the late directory's file");
+    await h.stop();
+    assert.deepEqual(h.sink.messages(), block(0, 20).trimEnd().split("\n"));
+  });
+});
+
+test("a deep glob (pods/*/*/*.log) follows pod and container directories created after start", async () => {
+  await withDir(async (dir) => {
+    await mkdir(join(dir, "pods"));
+    const h = await harness(dir, {
+      include: [join(dir, "pods", "*", "*", "*.log")],
+      globIntervalMs: 3_600_000,
+    });
+    for (const [pod, from] of [
+      ["ns_a_1", 0],
+      ["ns_b_2", 10],
+    ] as const) {
+      const container = join(dir, "pods", pod, "app");
+      await mkdir(container, { recursive: true });
+      await until(() => h.source.watchedDirectories().includes(container), `watch of ${pod}`);
+      await writeFile(join(container, "0.log"), block(from, from + 5));
+      await until(() => h.sink.events.length === from + 5, `the first lines of ${pod}`);
+      await appendFile(join(container, "0.log"), block(from + 5, from + 10));
+      await until(() => h.sink.events.length === from + 10, `the appended lines of ${pod}`);
+    }
+    await rm(join(dir, "pods", "ns_a_1"), { recursive: true });
+    await until(
+      () => !h.source.watchedDirectories().some((d) => d.includes("ns_a_1")),
+      "the removed pod's watches closed",
+    );
+    await h.stop();
+    assert.equal(h.sink.events.length, 20);
+  });
+});
+
+test("a ** glob watches its directory recursively: files in new nested directories are found", async () => {
+  await withDir(async (dir) => {
+    await mkdir(join(dir, "logs"));
+    const h = await harness(dir, {
+      include: [join(dir, "logs", "**", "*.log")],
+      globIntervalMs: 3_600_000,
+    });
+    assert.deepEqual(h.source.watchedDirectories(), [join(dir, "logs")]);
+    await mkdir(join(dir, "logs", "a", "b"), { recursive: true });
+    await writeFile(join(dir, "logs", "a", "b", "deep.log"), block(0, 5));
+    await until(() => h.sink.events.length === 5, "the nested file's lines");
+    await h.stop();
   });
 });

@@ -109,7 +109,7 @@ export class FileSource implements LogSource {
     const problem = await this.checkpointer.load();
     if (problem)
       this.#options.logger.error({ error: problem, code: problem.code }, problem.message);
-    const unwatched = this.#paths.watch();
+    const unwatched = await this.#paths.watch();
     if (unwatched.length > 0)
       this.#options.logger.warn({ dirs: unwatched }, "cannot watch directories; rescanning only");
     await this.#scan();
@@ -120,6 +120,11 @@ export class FileSource implements LogSource {
       this.#checkpointing ??= this.#checkpointSoon(true);
     }, 1000);
     this.#checkpointTimer.unref();
+  }
+
+  /** The directories watched for new files and appends. */
+  watchedDirectories(): string[] {
+    return this.#paths.watchedDirectories();
   }
 
   commit(streamId: string, offset: number): void {
@@ -426,6 +431,10 @@ export class FileSource implements LogSource {
       this.#options.logger.warn({ error }, "cannot list files");
       return;
     }
+    // Follow directories that appeared or went away (new pods, a log directory created late).
+    const unwatched = await this.#paths.watch().catch(() => []);
+    if (unwatched.length > 0 && !first)
+      this.#options.logger.debug({ dirs: unwatched }, "cannot watch directories; rescanning only");
     await this.#trackEarly();
     const seen = new Set<string>();
     for (const path of paths) {

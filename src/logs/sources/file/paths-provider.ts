@@ -1,6 +1,6 @@
 import type { FSWatcher } from "node:fs";
-import { glob } from "node:fs/promises";
-import { isAbsolute, matchesGlob, resolve, sep } from "node:path";
+import { glob, stat } from "node:fs/promises";
+import { dirname, isAbsolute, matchesGlob, resolve, sep } from "node:path";
 import { fs } from "../../../runtime/builtins.ts";
 
 export interface PathsProviderOptions {
@@ -15,9 +15,14 @@ export interface PathsProviderOptions {
 const globChars = /[*?[\]{}]/;
 
 /**
- * Finds the files to tail: globs with excludes, plus an inotify watch (fs.watch) on the fixed
- * directory part of each pattern so new files and appends are noticed at once. Watching may fail
- * (some network filesystems, inotify limits); the file source rescans periodically anyway.
+ * Finds the files to tail: globs with excludes, plus inotify watches (fs.watch) so that new files
+ * and appends are noticed at once. Every directory a pattern can match a file in is watched: for
+ * the kubelet's `/var/log/pods/<pod>/<container>/<n>.log`, globbed with a star in place of each
+ * name, that is `/var/log/pods`, each pod directory and each container directory. `**` watches
+ * its fixed directory recursively. A directory that does not exist yet is replaced by its nearest
+ * existing ancestor, so its creation is noticed too. `watch()` again after a change (the file
+ * source does on each scan) follows new and removed directories. Watching may fail (some network
+ * filesystems, inotify limits); the file source rescans periodically anyway.
  */
 export class PathsProvider {
   readonly #include: string[];
@@ -56,18 +61,33 @@ export class PathsProvider {
     );
   }
 
-  /** Starts watching the fixed directory of each pattern; returns the directories that could not be watched. */
-  watch(): string[] {
+  /**
+   * Watches every directory a pattern can match a file in (see the class comment) and stops
+   * watching those that no pattern reaches any more; returns the directories that could not be
+   * watched.
+   */
+  async watch(): Promise<string[]> {
+    const wanted = new Map<string, boolean>(); // directory → recursive
+    for (const pattern of this.#include) {
+      for (const [dir, recursive] of await watchTargets(pattern))
+        wanted.set(dir, recursive || (wanted.get(dir) ?? false));
+    }
+    for (const [dir, watcher] of this.#watchers) {
+      if (wanted.has(dir)) continue;
+      watcher.close();
+      this.#watchers.delete(dir);
+    }
     const failed: string[] = [];
-    for (const dir of new Set(this.#include.map(fixedDirectory))) {
+    for (const [dir, recursive] of wanted) {
       if (this.#watchers.has(dir)) continue;
       try {
-        const watcher = fs.watch(dir, { persistent: false }, (event, name) =>
+        const watcher = fs.watch(dir, { persistent: false, recursive }, (event, name) =>
           this.#onChange?.(name ? resolve(dir, name.toString()) : undefined, event),
         );
         watcher.on("error", () => {
           watcher.close();
-          this.#watchers.delete(dir);
+          if (this.#watchers.get(dir) === watcher) this.#watchers.delete(dir);
+          this.#onChange?.(undefined, "rename"); // gone: rescan, and watch what is there now
         });
         this.#watchers.set(dir, watcher);
       } catch {
@@ -75,6 +95,11 @@ export class PathsProvider {
       }
     }
     return failed;
+  }
+
+  /** The directories being watched (for tests and diagnostics). */
+  watchedDirectories(): string[] {
+    return [...this.#watchers.keys()].sort();
   }
 
   close(): void {
@@ -92,4 +117,49 @@ export function fixedDirectory(pattern: string): string {
     fixed.push(part);
   }
   return fixed.join(sep) || sep;
+}
+
+/**
+ * The directories to watch for one include pattern, each with whether to watch recursively:
+ * every directory its directory part matches, `**` as a recursive watch of the fixed part, and
+ * for a directory that does not exist, its nearest existing ancestor.
+ */
+async function watchTargets(pattern: string): Promise<Array<[string, boolean]>> {
+  const dirPattern = dirname(pattern);
+  if (dirPattern.includes("**")) return [[await existingAncestor(fixedDirectory(pattern)), true]];
+  const parts = dirPattern.split(sep);
+  const targets: Array<[string, boolean]> = [];
+  let prefix = fixedDirectory(pattern);
+  targets.push([await existingAncestor(prefix), false]);
+  const fixedDepth = prefix === sep ? 1 : prefix.split(sep).length;
+  for (const part of parts.slice(fixedDepth)) {
+    prefix = prefix.endsWith(sep) ? `${prefix}${part}` : `${prefix}${sep}${part}`;
+    if (!globChars.test(prefix)) {
+      if (await isDirectory(prefix)) targets.push([prefix, false]);
+      continue;
+    }
+    for await (const entry of glob(prefix, { withFileTypes: true })) {
+      if (entry.isDirectory()) targets.push([resolve(entry.parentPath, entry.name), false]);
+    }
+  }
+  return targets;
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** `dir` if it is a directory, else its nearest ancestor that is. */
+async function existingAncestor(dir: string): Promise<string> {
+  let current = dir;
+  while (!(await isDirectory(current))) {
+    const parent = dirname(current);
+    if (parent === current) return current;
+    current = parent;
+  }
+  return current;
 }
