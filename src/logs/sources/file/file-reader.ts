@@ -1,7 +1,7 @@
 import type { FileHandle } from "node:fs/promises";
-import { fs } from "../../../runtime/builtins.ts";
 import type { SourceLine } from "../../log-event.ts";
 import { LineSplitter, type LineSplitterOptions } from "../line-splitter.ts";
+import { TailWindow } from "./tail-digest.ts";
 
 export interface FileReaderOptions {
   handle: FileHandle;
@@ -43,8 +43,8 @@ export class FileReader {
   goneSince: number | undefined;
   /** Set when the file shrank below what was read (copytruncate): the reader is retired. */
   truncated = false;
-  /** Base64 of the up-to-32 bytes before `offset`, kept in memory (the file may be truncated since). */
-  lastBytes = "";
+  /** The bytes before `offset`, kept in memory (the file may be truncated since). */
+  readonly tail = new TailWindow();
 
   constructor(options: FileReaderOptions) {
     this.handle = options.handle;
@@ -94,12 +94,7 @@ export class FileReader {
   accept(buffer: Buffer, bytesRead: number, out: SourceLine[]): void {
     if (bytesRead > 0) {
       this.#splitter.push(buffer.subarray(0, bytesRead), out);
-      this.lastBytes =
-        bytesRead >= 32
-          ? buffer.toString("base64", bytesRead - 32, bytesRead)
-          : Buffer.concat([Buffer.from(this.lastBytes, "base64"), buffer.subarray(0, bytesRead)])
-              .subarray(-32)
-              .toString("base64");
+      this.tail.push(buffer.subarray(0, bytesRead));
       this.lastGrowthAt = this.#now();
       if (this.offset > this.size) this.size = this.offset;
     }
@@ -110,35 +105,7 @@ export class FileReader {
     return this.#splitter.flushPartial(out);
   }
 
-  /** Base64 of the up-to-32 bytes before `offset`, to recognize this content in another file. */
-  async tailAt(offset: number): Promise<string | undefined> {
-    return readTail(this.handle, offset);
-  }
-
   async close(): Promise<void> {
     await this.handle.close().catch(() => {});
-  }
-}
-
-/** Base64 of the up-to-32 bytes before `offset` of an open file; undefined when it is shorter. */
-export async function readTail(handle: FileHandle, offset: number): Promise<string | undefined> {
-  if (offset === 0) return "";
-  const length = Math.min(32, offset);
-  const buffer = Buffer.alloc(length);
-  const { bytesRead } = await handle.read(buffer, 0, length, offset - length);
-  return bytesRead === length ? buffer.toString("base64") : undefined;
-}
-
-/** readTail, synchronously (for the checkpoint written after each acknowledged batch). */
-export function readTailSync(handle: FileHandle, offset: number): string | undefined {
-  if (offset === 0) return "";
-  const length = Math.min(32, offset);
-  const buffer = Buffer.alloc(length);
-  try {
-    return fs.readSync(handle.fd, buffer, 0, length, offset - length) === length
-      ? buffer.toString("base64")
-      : undefined;
-  } catch {
-    return undefined;
   }
 }

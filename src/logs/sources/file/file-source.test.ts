@@ -356,3 +356,22 @@ test("a ** glob watches its directory recursively: files in new nested directori
     await h.stop();
   });
 });
+
+test("a new file with the same first line and the same last 32 bytes before the checkpoint is read from its start", async () => {
+  await withDir(async (dir) => {
+    const path = join(dir, "app.log");
+    // JSON lines that end alike: the 32 bytes before any line boundary are the same in both files.
+    const json = (id: string) => `{"msg":"request ${id}","service":"checkout","level":"info"}\n`;
+    const old = `starting\n${["a1", "a2", "a3", "a4"].map(json).join("")}`;
+    await writeFile(path, old);
+    const first = await harness(dir, { include: [path] });
+    await until(() => first.sink.events.length === 5, "the old file");
+    await first.stop();
+    await unlink(path);
+    await writeFile(path, `starting\n${["b1", "b2", "b3", "b4", "b5"].map(json).join("")}`);
+    const second = await harness(dir, { include: [path] });
+    await until(() => second.sink.events.length >= 6, "the new file from its start");
+    await second.stop();
+    assert.equal(second.sink.messages()[1], json("b1").trimEnd());
+  });
+});

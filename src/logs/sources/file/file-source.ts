@@ -5,9 +5,10 @@ import type { SourceLine } from "../../log-event.ts";
 import type { LongLineMode } from "../line-splitter.ts";
 import type { EmitLines, LogSource } from "../log-source.ts";
 import { Checkpointer } from "./checkpointer.ts";
-import { FileReader, readTail, readTailSync } from "./file-reader.ts";
+import { FileReader } from "./file-reader.ts";
 import { Fingerprinter } from "./fingerprinter.ts";
 import { PathsProvider } from "./paths-provider.ts";
+import { readTail, readTailSync, tailMatches } from "./tail-digest.ts";
 
 export interface FileSourceOptions {
   name: string;
@@ -145,7 +146,7 @@ export class FileSource implements LogSource {
     for (const reader of this.#readers.values()) {
       const tail =
         reader.committed === reader.offset && reader.partialBytes === 0
-          ? reader.lastBytes
+          ? reader.tail.digest()
           : readTailSync(reader.handle, reader.committed);
       if (tail === undefined && reader.committed > 0) continue;
       this.#record(reader, tail ?? "");
@@ -226,8 +227,8 @@ export class FileSource implements LogSource {
       }
       const tail =
         reader.committed === reader.offset && reader.partialBytes === 0
-          ? reader.lastBytes
-          : await reader.tailAt(reader.committed).catch(() => undefined);
+          ? reader.tail.digest()
+          : await readTail(reader.handle, reader.committed).catch(() => undefined);
       // Without the bytes before it (the file was truncated since) a checkpoint could not be verified: keep the last one.
       if (tail === undefined && reader.committed > 0) continue;
       this.#record(reader, tail ?? "");
@@ -489,7 +490,7 @@ export class FileSource implements LogSource {
       if (
         offset === undefined &&
         size >= reader.offset &&
-        (await readTail(handle, reader.offset)) === reader.lastBytes
+        (await readTail(handle, reader.offset)) === reader.tail.digest()
       )
         offset = reader.offset - reader.partialBytes; // its partial line is read again from the copy
     }
@@ -502,7 +503,7 @@ export class FileSource implements LogSource {
       for (const c of exact ? [exact, ...candidates] : []) {
         if (
           c.offset === 0 ||
-          (c.tail !== undefined && c.tail === (await readTail(handle, c.offset)))
+          (c.tail !== undefined && (await tailMatches(handle, c.offset, c.tail)))
         ) {
           offset = c.offset;
           streamId = c.streamId;
