@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { parseRetryAfter } from "../runtime/retry-after.ts";
 import type { Cluster } from "./cluster/cluster.ts";
 import type { Endpoint } from "./cluster/endpoint.ts";
 import { ProxyErrorCodes } from "./error-codes.ts";
@@ -22,8 +23,6 @@ export const idempotentMethods: ReadonlySet<string> = new Set([
   "DELETE",
 ]);
 
-/** Bodies up to this size of idempotent requests are buffered so that they can be retried. */
-export const maxRetryBufferBytes = 64 * 1024;
 const bodyByDefault = new Set(["POST", "PUT", "PATCH"]);
 
 export interface ForwardOptions {
@@ -135,14 +134,32 @@ export function forward(options: ForwardOptions): void {
     return true;
   };
 
-  const retry = () => {
+  /** Retries after the jittered backoff, or after `atLeastMs` (the upstream's Retry-After). */
+  const retry = (atLeastMs = 0) => {
     if (!isRetry) {
       isRetry = true;
       cluster.activeRetries += 1;
     }
     metrics.retries.inc({ cluster: cluster.name });
     const cap = Math.min(policy.backoffMaxSeconds, policy.backoffBaseSeconds * 2 ** (tries - 1));
-    backoffTimer = setTimeout(attempt, Math.random() * cap * 1000);
+    backoffTimer = setTimeout(attempt, Math.max(atLeastMs, Math.random() * cap * 1000));
+  };
+
+  /**
+   * The wait an upstream's Retry-After asks for before a retry: 0 without one, undefined when it
+   * is longer than the policy allows or than the route timeout leaves (then the response is
+   * passed on, Retry-After included).
+   */
+  const retryAfterWait = (rawHeaders: readonly string[]): number | undefined => {
+    let value: string | undefined;
+    for (let i = 0; i < rawHeaders.length; i += 2)
+      if (rawHeaders[i]!.length === 11 && rawHeaders[i]!.toLowerCase() === "retry-after")
+        value = rawHeaders[i + 1];
+    const waitMs = parseRetryAfter(value, Date.now());
+    if (waitMs === undefined) return 0;
+    if (waitMs > policy.maxRetryAfterSeconds * 1000) return undefined;
+    if (overallMs > 0 && performance.now() - started + waitMs >= overallMs) return undefined;
+    return waitMs;
   };
 
   function attempt(): void {
@@ -215,13 +232,14 @@ export function forward(options: ForwardOptions): void {
           clearTimeout(tryTimer);
           if (status >= 500) cluster.reportFailure(endpoint);
           else cluster.reportSuccess(endpoint);
-          if (
-            (status === 502 || status === 503 || status === 504) &&
-            canRetry(String(status) as "502")
-          ) {
+          const waitMs =
+            status === 502 || status === 503 || status === 504
+              ? retryAfterWait(rawHeaders)
+              : undefined;
+          if (waitMs !== undefined && canRetry(String(status) as "502")) {
             release();
             current = undefined;
-            retry();
+            retry(waitMs);
             return false;
           }
           if (tries > 1 && status >= 500) addFlag(exchange, "URX");

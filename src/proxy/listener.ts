@@ -16,7 +16,6 @@ import {
   type ForwardOptions,
   forward,
   idempotentMethods,
-  maxRetryBufferBytes,
   methodHasBodyByDefault,
 } from "./http-forwarder.ts";
 import { type LocalReply, rawLocalReply, sendLocalReply } from "./local-reply.ts";
@@ -273,14 +272,14 @@ export class ProxyListener {
     const bufferable =
       hasBody &&
       !options.needsNodeHttp &&
-      Number(contentLength) <= maxRetryBufferBytes &&
+      Number(contentLength) <= routed.route.config.retries.bufferBytes &&
       idempotentMethods.has(req.method!) &&
       routed.route.config.retries.maxRetries > 0;
     if (!bufferable) {
       forward(options);
       return;
     }
-    // A small idempotent body is read whole first so that a failed try can be retried.
+    // An idempotent body up to retries.bufferBytes is read whole first so that a failed try can be retried.
     const chunks: Buffer[] = [];
     let forwarded = false;
     res.once("close", () => {

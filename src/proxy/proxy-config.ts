@@ -41,6 +41,22 @@ export const retryPolicySchema = z.strictObject({
   budgetPercent: z.number().min(0).max(100).default(20),
   /** …but this many are always allowed. */
   minRetryConcurrency: nonNegativeInt(3),
+  /**
+   * An upstream 502/503/504 with `Retry-After` is retried after that delay when it is at most
+   * this (and within the route timeout); a longer one is passed to the client as it is.
+   */
+  maxRetryAfterSeconds: seconds(1),
+  /**
+   * Request bodies up to this size (with Content-Length, idempotent methods) are buffered so
+   * that a failed try can be retried; larger ones are streamed and not retried (Envoy buffers
+   * up to its 1 MiB connection buffer limit).
+   */
+  bufferBytes: z
+    .number()
+    .int()
+    .min(0)
+    .max(16 * 1024 * 1024)
+    .default(64 * 1024),
 });
 export type RetryPolicy = z.infer<typeof retryPolicySchema>;
 const retryDefaults = retryPolicySchema.parse({});
