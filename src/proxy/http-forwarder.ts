@@ -14,7 +14,7 @@ import type { TryHandle } from "./transport/upstream-transport.ts";
 import { replyFor, type TryFailure } from "./upstream-errors.ts";
 
 /** Methods retried on failure (RFC 9110 §9.2.2). */
-export const idempotentMethods: ReadonlySet<string> = new Set([
+const idempotentMethods: ReadonlySet<string> = new Set([
   "GET",
   "HEAD",
   "OPTIONS",
@@ -22,6 +22,15 @@ export const idempotentMethods: ReadonlySet<string> = new Set([
   "PUT",
   "DELETE",
 ]);
+
+/**
+ * Whether a failed try of this request may be sent again: an idempotent method, or any method
+ * with an `Idempotency-Key` header (the client made it safe to repeat, as Go's http.Transport
+ * and Stripe-style APIs agree).
+ */
+export function isReplayable(req: IncomingMessage): boolean {
+  return idempotentMethods.has(req.method!) || req.headers["idempotency-key"] !== undefined;
+}
 
 const bodyByDefault = new Set(["POST", "PUT", "PATCH"]);
 
@@ -66,9 +75,7 @@ export function forward(options: ForwardOptions): void {
   const perTryMs = route.perTryTimeoutSeconds * 1000;
   const buffered = options.body;
   const retryable =
-    idempotentMethods.has(req.method!) &&
-    (!options.hasBody || buffered !== undefined) &&
-    policy.maxRetries > 0;
+    isReplayable(req) && (!options.hasBody || buffered !== undefined) && policy.maxRetries > 0;
   const send = options.needsNodeHttp ? sendWithNodeHttp : sendRaw;
   let tries = 0;
   let finished = false;

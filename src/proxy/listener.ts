@@ -15,7 +15,7 @@ import { upstreamRequestHeaders } from "./hop-headers.ts";
 import {
   type ForwardOptions,
   forward,
-  idempotentMethods,
+  isReplayable,
   methodHasBodyByDefault,
 } from "./http-forwarder.ts";
 import { type LocalReply, rawLocalReply, sendLocalReply } from "./local-reply.ts";
@@ -273,7 +273,7 @@ export class ProxyListener {
       hasBody &&
       !options.needsNodeHttp &&
       Number(contentLength) <= routed.route.config.retries.bufferBytes &&
-      idempotentMethods.has(req.method!) &&
+      isReplayable(req) &&
       routed.route.config.retries.maxRetries > 0;
     if (!bufferable) {
       forward(options);

@@ -44,7 +44,7 @@ describe("misbehaving upstreams", () => {
     }
   });
 
-  test("an upstream resetting the connection → 502 UC; a POST is not retried", async () => {
+  test("an upstream resetting the connection → 502 UC; a POST is not retried unless it has an Idempotency-Key", async () => {
     const upstream = await rawUpstream((socket) => socket.resetAndDestroy());
     const proxy = await startProxy({ upstreamPort: upstream.port });
     try {
@@ -60,6 +60,13 @@ describe("misbehaving upstreams", () => {
       const getBefore = upstream.requests.length;
       assert.equal((await get(proxy.port)).status, 502);
       assert.equal(upstream.requests.length - getBefore, 3, "a GET is tried 1 + 2 times");
+      const keyed = upstream.requests.length;
+      const res2 = await rawRequest(
+        proxy.port,
+        "POST / HTTP/1.1\r\nHost: svc\r\nIdempotency-Key: 8e03\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi",
+      );
+      assert.equal(res2.status, 502);
+      assert.equal(upstream.requests.length - keyed, 3, "a POST with Idempotency-Key is retried");
     } finally {
       await proxy.stop();
       await upstream.close();
