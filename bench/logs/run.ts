@@ -7,6 +7,7 @@
  *   npm run bench:logs                    # 256 MiB
  *   BENCH_LOGS_MB=1024 npm run bench:logs # ~1 GB, as in the issue
  *   BENCH_LOGS_ONLY=sidecar-http npm run bench:logs
+ *   BENCH_LOGS_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof" npm run bench:logs # profile the sidecar
  */
 import { spawn } from "node:child_process";
 import { once } from "node:events";
@@ -19,6 +20,8 @@ const sizeMiB = Number(process.env.BENCH_LOGS_MB ?? 256);
 const lineBytes = Number(process.env.BENCH_LOGS_LINE_BYTES ?? 100);
 const only = process.env.BENCH_LOGS_ONLY?.split(",");
 const timeoutMs = Number(process.env.BENCH_LOGS_TIMEOUT_S ?? 600) * 1000;
+/** Extra flags for the sidecar's node (NODE_OPTIONS refuses some, e.g. --cpu-prof). */
+const nodeFlags = process.env.BENCH_LOGS_NODE_FLAGS?.split(" ").filter(Boolean) ?? [];
 const entry = new URL("../../src/cli/entry.ts", import.meta.url).pathname;
 
 interface Result {
@@ -191,6 +194,7 @@ async function main(): Promise<void> {
           http,
           [
             node,
+            ...nodeFlags,
             entry,
             "logs",
             "-c",
@@ -210,6 +214,7 @@ async function main(): Promise<void> {
           syslog,
           [
             node,
+            ...nodeFlags,
             entry,
             "logs",
             "-c",
