@@ -11,7 +11,7 @@ import {
 } from "../service/http-request.ts";
 import { encodeBatch } from "../service/send-outcome.ts";
 import { serviceConfigShape } from "../service/service-config.ts";
-import { encodeHttpBody } from "./encoder.ts";
+import { createHttpEncoder } from "./encoder.ts";
 
 export const httpSinkSchema = z.strictObject({
   type: z.literal("http"),
@@ -33,11 +33,12 @@ export type HttpSinkConfig = z.infer<typeof httpSinkSchema>;
  */
 export function createHttpSink(config: HttpSinkConfig, ctx: ComponentContext): Sink {
   const agents = createHttpAgents(config.maxInFlight, config.tls);
+  const encode = createHttpEncoder(config.encoding);
   return new BatchedSink(config, ctx, {
     type: "http",
     onClose: () => agents.destroy(),
     send: async (events, signal) => {
-      const { body, contentType } = encodeBatch(() => encodeHttpBody(events, config.encoding));
+      const { body, contentType } = encodeBatch(() => encode(events));
       const response = await sendHttp(
         { ...config, body, contentType, signal, now: ctx.now },
         agents,

@@ -49,7 +49,8 @@ export const httpUrlSchema = z.url({
 export interface HttpRequest {
   url: string;
   method?: string;
-  body: string;
+  /** The body as is (a Buffer is sent without a copy). */
+  body: string | Buffer;
   contentType: string;
   headers: Record<string, string>;
   auth?: HttpAuth | undefined;
@@ -136,7 +137,7 @@ export async function sendHttp(
   if (request.compression === "gzip") {
     body = await gzipAsync(request.body);
     headers["content-encoding"] = "gzip";
-  } else body = Buffer.from(request.body);
+  } else body = typeof request.body === "string" ? Buffer.from(request.body) : request.body;
   headers["content-length"] = String(body.length);
   const secure = url.protocol === "https:";
   const signal = AbortSignal.any([
