@@ -33,6 +33,8 @@ interface Result {
   lines: number;
   bytes: number;
   peakRssMiB: number | undefined;
+  /** CPU time (user + system) of the process: steadier than wall time on a busy machine. */
+  cpuSeconds: number | undefined;
   complete: boolean;
 }
 
@@ -71,6 +73,18 @@ async function peakRss(pid: number | undefined): Promise<number | undefined> {
   }
 }
 
+/** User + system CPU seconds of a live process (fields 14 and 15 of /proc/PID/stat, in clock ticks of 1/100 s). */
+async function cpuSeconds(pid: number | undefined): Promise<number | undefined> {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Starts `command`, waits until `receiver` counted `lines` messages, records peak RSS, stops it. */
 async function measure(
   name: string,
@@ -95,6 +109,7 @@ async function measure(
   const steadySeconds =
     receiver.firstAt === undefined ? undefined : (ended - receiver.firstAt) / 1000;
   const peak = await peakRss(child.pid);
+  const cpu = await cpuSeconds(child.pid);
   if (child.exitCode === null) child.kill("SIGTERM");
   const killer = setTimeout(() => child.kill("SIGKILL"), 10_000);
   await exited.catch(() => {});
@@ -108,6 +123,7 @@ async function measure(
     lines: receiver.count,
     bytes: total.bytes * (receiver.count / total.lines),
     peakRssMiB: peak,
+    cpuSeconds: cpu,
     complete,
   };
 }
@@ -160,7 +176,7 @@ function row(r: Result, reference: Result | undefined): string {
     .toLocaleString("en")
     .padStart(
       11,
-    )} lines/s  peak RSS ${r.peakRssMiB?.toFixed(0) ?? "?"} MiB${r.complete ? "" : "  (INCOMPLETE)"}  vs cat:${ratio}`;
+    )} lines/s  peak RSS ${r.peakRssMiB?.toFixed(0) ?? "?"} MiB  CPU ${r.cpuSeconds?.toFixed(2) ?? "?"} s${r.complete ? "" : "  (INCOMPLETE)"}  vs cat:${ratio}`;
 }
 
 async function main(): Promise<void> {
