@@ -1,4 +1,5 @@
 import type { LogEvent } from "../../log-event.ts";
+import { ByteWriter } from "./byte-writer.ts";
 import { isoTime } from "./event-json.ts";
 
 /** How a batch of events is laid out around their JSON objects (the texts must be ASCII). */
@@ -11,11 +12,6 @@ export interface JsonBodyLayout {
   close?: string;
   /** The key of the RFC 3339 time. Default "timestamp". */
   timestampKey?: string;
-}
-
-/** Buffer's own unchecked writers (what `write(text, offset, encoding)` calls after its checks). */
-interface RawWrites {
-  utf8Write(text: string, offset: number): number;
 }
 
 /**
@@ -34,9 +30,7 @@ export class JsonBodyEncoder {
   readonly #close: Buffer;
   readonly #timestampKey: string;
   readonly #timeHead: string;
-  #buffer: Buffer = Buffer.alloc(0);
-  #offset = 0;
-  /** Where `"<time key>":"<time>",["level":…,]"message":` of the last event is in #buffer (-1: none). */
+  /** Where `"<time key>":"<time>",["level":…,]"message":` of the last event is in the output (-1: none yet). */
   #headAt = -1;
   #headLength = 0;
   #headTime = Number.NaN;
@@ -60,57 +54,50 @@ export class JsonBodyEncoder {
 
   /** The events laid out as configured, in a Buffer of its own. Throws on a value JSON cannot hold (a BigInt). */
   encode(events: readonly LogEvent[]): Buffer {
-    // Enough for ~100-byte lines with a short source; #reserve grows it when needed.
-    this.#buffer = Buffer.allocUnsafe(Math.max(1024, events.length * 256));
-    this.#offset = 0;
+    // Enough for ~100-byte lines with a short source; the writer grows when needed.
+    const writer = new ByteWriter(events.length * 256);
     this.#headAt = -1;
-    try {
-      this.#bytes(this.#open);
-      for (let i = 0; i < events.length; i++) {
-        if (i > 0) this.#bytes(this.#separator);
-        this.#event(events[i]!);
-      }
-      this.#bytes(this.#close);
-      return this.#buffer.subarray(0, this.#offset);
-    } finally {
-      this.#buffer = Buffer.alloc(0);
+    writer.bytes(this.#open);
+    for (let i = 0; i < events.length; i++) {
+      if (i > 0) writer.bytes(this.#separator);
+      this.#event(writer, events[i]!);
     }
+    writer.bytes(this.#close);
+    return writer.finish();
   }
 
-  #event(event: LogEvent): void {
-    this.#fields(event.fields);
+  #event(writer: ByteWriter, event: LogEvent): void {
+    this.#fields(writer, event.fields);
     if (
       this.#headAt >= 0 &&
       event.timestamp === this.#headTime &&
       event.level === this.#headLevel
     ) {
-      this.#reserve(this.#headLength);
-      this.#buffer.copyWithin(this.#offset, this.#headAt, this.#headAt + this.#headLength);
-      this.#headAt = this.#offset;
-      this.#offset += this.#headLength;
+      const at = writer.offset;
+      writer.repeat(this.#headAt, this.#headLength);
+      this.#headAt = at;
     } else {
       const level = event.level === undefined ? "" : `"level":${JSON.stringify(event.level)},`;
-      const start = this.#offset;
-      this.#utf8(`${this.#timeHead}${isoTime(event.timestamp)}",${level}"message":`);
-      this.#headAt = start;
-      this.#headLength = this.#offset - start;
+      const at = writer.offset;
+      writer.utf8(`${this.#timeHead}${isoTime(event.timestamp)}",${level}"message":`);
+      this.#headAt = at;
+      this.#headLength = writer.offset - at;
       this.#headTime = event.timestamp;
       this.#headLevel = event.level;
     }
-    this.#utf8(JSON.stringify(event.message));
+    writer.utf8(JSON.stringify(event.message));
     if (event.source !== this.#source) {
       this.#source = event.source;
       this.#sourceBytes = Buffer.from(`,"source":${JSON.stringify(event.source)}`, "utf8");
     }
-    this.#bytes(this.#sourceBytes);
+    writer.bytes(this.#sourceBytes);
     if (event.parseError !== undefined)
-      this.#utf8(`,"parseError":${JSON.stringify(event.parseError)}`);
-    this.#reserve(1);
-    this.#buffer[this.#offset++] = 0x7d; // }
+      writer.utf8(`,"parseError":${JSON.stringify(event.parseError)}`);
+    writer.byte(0x7d); // }
   }
 
   /** `{` and the fields, each followed by a comma; the reserved keys (see eventJsonText) are left out. */
-  #fields(fields: Record<string, unknown>): void {
+  #fields(writer: ByteWriter, fields: Record<string, unknown>): void {
     let plain = true;
     let empty = true;
     for (const key in fields) {
@@ -128,22 +115,20 @@ export class JsonBodyEncoder {
       }
     }
     if (empty) {
-      this.#reserve(1);
-      this.#buffer[this.#offset++] = 0x7b; // {
+      writer.byte(0x7b); // {
       return;
     }
     if (plain) {
       // `{"a":1,"b":2}` written whole, its closing brace turned into the comma before the time
       // (JSON.stringify leaves out undefined values as eventJsonText does).
       const json = JSON.stringify(fields);
-      this.#utf8(json);
+      writer.utf8(json);
       if (json.length > 2)
-        this.#buffer[this.#offset - 1] = 0x2c; // ,
-      else this.#offset--;
+        writer.buffer[writer.offset - 1] = 0x2c; // ,
+      else writer.offset--;
       return;
     }
-    this.#reserve(1);
-    this.#buffer[this.#offset++] = 0x7b;
+    writer.byte(0x7b);
     for (const key in fields) {
       const value = fields[key];
       if (
@@ -156,25 +141,7 @@ export class JsonBodyEncoder {
       )
         continue;
       const json = JSON.stringify(value);
-      if (json !== undefined) this.#utf8(`${JSON.stringify(key)}:${json},`);
+      if (json !== undefined) writer.utf8(`${JSON.stringify(key)}:${json},`);
     }
-  }
-
-  #reserve(bytes: number): void {
-    if (this.#offset + bytes <= this.#buffer.length) return;
-    const grown = Buffer.allocUnsafe(Math.max(this.#buffer.length * 2, this.#offset + bytes));
-    this.#buffer.copy(grown, 0, 0, this.#offset);
-    this.#buffer = grown;
-  }
-
-  #bytes(bytes: Buffer): void {
-    this.#reserve(bytes.length);
-    this.#buffer.set(bytes, this.#offset);
-    this.#offset += bytes.length;
-  }
-
-  #utf8(text: string): void {
-    this.#reserve(text.length * 3); // a UTF-16 code unit takes at most 3 bytes
-    this.#offset += (this.#buffer as unknown as RawWrites).utf8Write(text, this.#offset);
   }
 }
