@@ -8,17 +8,20 @@ export type HttpEncoding = "ndjson" | "json";
  * array. One encoder per sink.
  *
  * @example
- * const encode = createHttpEncoder("ndjson");
- * encode(events); // { body: <Buffer …>, contentType: "application/x-ndjson" }
+ * const encoder = createHttpEncoder("ndjson");
+ * encoder.encode(events); // { body: <Buffer …>, contentType: "application/x-ndjson" }
  */
-export function createHttpEncoder(
-  encoding: HttpEncoding,
-): (events: readonly LogEvent[]) => { body: Buffer; contentType: string } {
+export function createHttpEncoder(encoding: HttpEncoding): {
+  encode(events: readonly LogEvent[]): { body: Buffer; contentType: string };
+  /** Gives a body back once its request is over (its memory is reused). */
+  recycle(body: Buffer): void;
+} {
   const contentType = encoding === "ndjson" ? "application/x-ndjson" : "application/json";
   const encoder = new JsonBodyEncoder(
     encoding === "ndjson" ? {} : { open: "[", separator: ",", close: "]" },
   );
-  return function encodeHttpBody(events) {
-    return { body: encoder.encode(events), contentType };
+  return {
+    encode: (events) => ({ body: encoder.encode(events), contentType }),
+    recycle: (body) => encoder.recycle(body),
   };
 }

@@ -151,3 +151,14 @@ test("close's deadline aborts a request the receiver holds: the write fails, not
   assert.equal(await ctx.metric("sidecar_logs_sink_events_sent_total", { sink: "http" }), 0);
   release();
 });
+
+test("many batches in flight at once arrive intact (bodies' memory is reused)", async () => {
+  const { receiver, sink } = await setup({ batch: { maxEvents: 7 }, maxInFlight: 4 });
+  await Promise.all([0, 1, 2, 3].map((w) => sink.write(testEvents(50, { start: w * 50 }))));
+  await sink.write(testEvents(50, { start: 200 }));
+  const got = receiver.accepted.flatMap((r) => messages(r.body));
+  assert.deepEqual(
+    got.toSorted((a, b) => Number(a.split(" ")[1]) - Number(b.split(" ")[1])),
+    testEvents(250).map((e) => e.message),
+  );
+});

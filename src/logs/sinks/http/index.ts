@@ -33,14 +33,21 @@ export type HttpSinkConfig = z.infer<typeof httpSinkSchema>;
  */
 export function createHttpSink(config: HttpSinkConfig, ctx: ComponentContext): Sink {
   const agents = createHttpAgents(config.maxInFlight, config.tls);
-  const encode = createHttpEncoder(config.encoding);
+  const encoder = createHttpEncoder(config.encoding);
   return new BatchedSink(config, ctx, {
     type: "http",
     onClose: () => agents.destroy(),
     send: async (events, signal) => {
-      const { body, contentType } = encodeBatch(() => encode(events));
+      const { body, contentType } = encodeBatch(() => encoder.encode(events));
       const response = await sendHttp(
-        { ...config, body, contentType, signal, now: ctx.now },
+        {
+          ...config,
+          body,
+          contentType,
+          signal,
+          now: ctx.now,
+          onBodyDone: () => encoder.recycle(body),
+        },
         agents,
       );
       return outcomeOfResponse(response);

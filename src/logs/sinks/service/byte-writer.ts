@@ -19,14 +19,17 @@ export class ByteWriter {
   buffer: Buffer;
   offset = 0;
 
-  constructor(capacity: number) {
-    this.buffer = Buffer.allocUnsafe(Math.max(64, capacity));
+  /** Writes into `spare` (a Buffer given back by its last user) when it holds `capacity` bytes. */
+  constructor(capacity: number, spare?: Buffer) {
+    // Not from Node's shared pool: a finished body owns its memory, so it can be given back.
+    this.buffer =
+      spare && spare.length >= capacity ? spare : Buffer.allocUnsafeSlow(Math.max(64, capacity));
   }
 
   /** Makes room for `bytes` more bytes. */
   reserve(bytes: number): void {
     if (this.offset + bytes <= this.buffer.length) return;
-    const grown = Buffer.allocUnsafe(Math.max(this.buffer.length * 2, this.offset + bytes));
+    const grown = Buffer.allocUnsafeSlow(Math.max(this.buffer.length * 2, this.offset + bytes));
     this.buffer.copy(grown, 0, 0, this.offset);
     this.buffer = grown;
   }

@@ -58,6 +58,12 @@ export interface HttpRequest {
   timeoutSeconds: number;
   signal: AbortSignal;
   now: () => number;
+  /**
+   * Called once nothing reads `body` any more (it was compressed, or written to the socket and
+   * the request is over), so its memory may be reused; not called when that cannot be known
+   * (the request failed while writing).
+   */
+  onBodyDone?: () => void;
 }
 
 export interface HttpResponse {
@@ -137,6 +143,7 @@ export async function sendHttp(
   if (request.compression === "gzip") {
     body = await gzipAsync(request.body);
     headers["content-encoding"] = "gzip";
+    request.onBodyDone?.();
   } else body = typeof request.body === "string" ? Buffer.from(request.body) : request.body;
   headers["content-length"] = String(body.length);
   const secure = url.protocol === "https:";
@@ -175,6 +182,13 @@ export async function sendHttp(
     );
     signal.addEventListener("abort", onAbort, { once: true });
     req.on("error", fail);
+    if (request.onBodyDone && request.compression !== "gzip") {
+      const done = request.onBodyDone;
+      // Written to the kernel in full: the socket holds no reference to the body any more.
+      req.on("close", () => {
+        if (req.writableFinished) done();
+      });
+    }
     req.on("response", (res) => {
       const chunks: Buffer[] = [];
       let size = 0;

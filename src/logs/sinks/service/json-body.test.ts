@@ -104,3 +104,14 @@ test("a value JSON cannot hold throws, like the text encoder", () => {
   assert.throws(() => new JsonBodyEncoder().encode(bad), TypeError);
   assert.throws(() => encodeJsonLines(bad), TypeError);
 });
+
+test("a body given back is written into again; a Buffer it did not make is not taken", () => {
+  const encoder = new JsonBodyEncoder();
+  const first = encoder.encode(events);
+  encoder.recycle(first);
+  const second = encoder.encode(events.slice(0, 3));
+  assert.equal(second.buffer, first.buffer, "the same memory");
+  assert.deepEqual(second, Buffer.from(encodeJsonLines(events.slice(0, 3))));
+  encoder.recycle(Buffer.from("from Node's shared pool").subarray(5));
+  assert.notEqual(encoder.encode(events.slice(0, 1)).buffer, second.buffer);
+});

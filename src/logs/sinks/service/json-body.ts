@@ -38,6 +38,8 @@ export class JsonBodyEncoder {
   /** `,"source":<json>` of the last source seen. */
   #sourceBytes: Buffer = Buffer.alloc(0);
   #source: string | undefined;
+  /** Bodies given back (see recycle), written into again instead of new memory. */
+  readonly #spare: Buffer[] = [];
 
   constructor({
     open = "",
@@ -55,7 +57,7 @@ export class JsonBodyEncoder {
   /** The events laid out as configured, in a Buffer of its own. Throws on a value JSON cannot hold (a BigInt). */
   encode(events: readonly LogEvent[]): Buffer {
     // Enough for ~100-byte lines with a short source; the writer grows when needed.
-    const writer = new ByteWriter(events.length * 256);
+    const writer = new ByteWriter(events.length * 256, this.#spare.pop());
     this.#headAt = -1;
     writer.bytes(this.#open);
     for (let i = 0; i < events.length; i++) {
@@ -64,6 +66,17 @@ export class JsonBodyEncoder {
     }
     writer.bytes(this.#close);
     return writer.finish();
+  }
+
+  /**
+   * Gives back a body encode() returned, once nothing reads it any more (the request that sent it
+   * is over): the next batches are written into its memory. At most 4 are kept, of at most 8 MiB.
+   */
+  recycle(body: Buffer): void {
+    const whole = body.buffer;
+    if (body.byteOffset !== 0 || whole.byteLength > 8 * 1024 * 1024 || this.#spare.length >= 4)
+      return;
+    this.#spare.push(Buffer.from(whole, 0, whole.byteLength));
   }
 
   #event(writer: ByteWriter, event: LogEvent): void {
