@@ -197,7 +197,7 @@ export async function sendHttp(
         size += chunk.length;
       });
       res.on("error", fail);
-      res.on("close", () => fail(new Error("The response ended before its end")));
+      res.on("close", () => fail(new Error("The response was cut off before its end")));
       res.on("end", () => {
         if (settled) return;
         settled = true;
