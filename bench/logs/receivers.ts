@@ -20,7 +20,9 @@ function counter(server: Server | HttpServer): Counter {
     sockets.add(socket);
     socket.once("close", () => sockets.delete(socket));
   });
-  let waiter: { n: number; resolve: (ok: boolean) => void } | undefined;
+  // Every pending waitFor: measure() waits twice at once (the contender may exit first), and a
+  // replaced waiter's timer kept the finished bench alive for its whole timeout.
+  const waiters = new Set<{ n: number; resolve: (ok: boolean) => void }>();
   const c: Counter & { add(n: number): void } = {
     port: (server.address() as AddressInfo).port,
     count: 0,
@@ -28,28 +30,25 @@ function counter(server: Server | HttpServer): Counter {
     add(n) {
       if (n > 0) c.firstAt ??= performance.now();
       c.count += n;
-      if (waiter && c.count >= waiter.n) {
-        waiter.resolve(true);
-        waiter = undefined;
-      }
+      for (const waiter of waiters) if (c.count >= waiter.n) waiter.resolve(true);
     },
     waitFor(n, timeoutMs) {
       if (c.count >= n) return Promise.resolve(true);
       return new Promise((resolve) => {
-        const timer = setTimeout(() => {
-          waiter = undefined;
-          resolve(false);
-        }, timeoutMs);
-        waiter = {
+        const waiter = {
           n,
-          resolve: (ok) => {
+          resolve: (ok: boolean) => {
             clearTimeout(timer);
+            waiters.delete(waiter);
             resolve(ok);
           },
         };
+        const timer = setTimeout(() => waiter.resolve(false), timeoutMs);
+        waiters.add(waiter);
       });
     },
     reset() {
+      for (const waiter of waiters) waiter.resolve(false);
       c.count = 0;
       c.firstAt = undefined;
     },

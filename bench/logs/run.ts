@@ -7,6 +7,7 @@
  *   npm run bench:logs                    # 256 MiB
  *   BENCH_LOGS_MB=1024 npm run bench:logs # ~1 GB, as in the issue
  *   BENCH_LOGS_ONLY=sidecar-http npm run bench:logs
+ *   BENCH_LOGS_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof" npm run bench:logs # profile the sidecar
  */
 import { spawn } from "node:child_process";
 import { once } from "node:events";
@@ -19,6 +20,8 @@ const sizeMiB = Number(process.env.BENCH_LOGS_MB ?? 256);
 const lineBytes = Number(process.env.BENCH_LOGS_LINE_BYTES ?? 100);
 const only = process.env.BENCH_LOGS_ONLY?.split(",");
 const timeoutMs = Number(process.env.BENCH_LOGS_TIMEOUT_S ?? 600) * 1000;
+/** Extra flags for the sidecar's node (NODE_OPTIONS refuses some, e.g. --cpu-prof). */
+const nodeFlags = process.env.BENCH_LOGS_NODE_FLAGS?.split(" ").filter(Boolean) ?? [];
 const entry = new URL("../../src/cli/entry.ts", import.meta.url).pathname;
 
 interface Result {
@@ -30,6 +33,8 @@ interface Result {
   lines: number;
   bytes: number;
   peakRssMiB: number | undefined;
+  /** CPU time (user + system) of the process: steadier than wall time on a busy machine. */
+  cpuSeconds: number | undefined;
   complete: boolean;
 }
 
@@ -68,6 +73,18 @@ async function peakRss(pid: number | undefined): Promise<number | undefined> {
   }
 }
 
+/** User + system CPU seconds of a live process (fields 14 and 15 of /proc/PID/stat, in clock ticks of 1/100 s). */
+async function cpuSeconds(pid: number | undefined): Promise<number | undefined> {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Starts `command`, waits until `receiver` counted `lines` messages, records peak RSS, stops it. */
 async function measure(
   name: string,
@@ -92,6 +109,7 @@ async function measure(
   const steadySeconds =
     receiver.firstAt === undefined ? undefined : (ended - receiver.firstAt) / 1000;
   const peak = await peakRss(child.pid);
+  const cpu = await cpuSeconds(child.pid);
   if (child.exitCode === null) child.kill("SIGTERM");
   const killer = setTimeout(() => child.kill("SIGKILL"), 10_000);
   await exited.catch(() => {});
@@ -105,6 +123,7 @@ async function measure(
     lines: receiver.count,
     bytes: total.bytes * (receiver.count / total.lines),
     peakRssMiB: peak,
+    cpuSeconds: cpu,
     complete,
   };
 }
@@ -157,7 +176,7 @@ function row(r: Result, reference: Result | undefined): string {
     .toLocaleString("en")
     .padStart(
       11,
-    )} lines/s  peak RSS ${r.peakRssMiB?.toFixed(0) ?? "?"} MiB${r.complete ? "" : "  (INCOMPLETE)"}  vs cat:${ratio}`;
+    )} lines/s  peak RSS ${r.peakRssMiB?.toFixed(0) ?? "?"} MiB  CPU ${r.cpuSeconds?.toFixed(2) ?? "?"} s${r.complete ? "" : "  (INCOMPLETE)"}  vs cat:${ratio}`;
 }
 
 async function main(): Promise<void> {
@@ -191,6 +210,7 @@ async function main(): Promise<void> {
           http,
           [
             node,
+            ...nodeFlags,
             entry,
             "logs",
             "-c",
@@ -210,6 +230,7 @@ async function main(): Promise<void> {
           syslog,
           [
             node,
+            ...nodeFlags,
             entry,
             "logs",
             "-c",

@@ -4,7 +4,7 @@ import { z } from "zod";
 import { type ComponentContext, defineComponent } from "../../../runtime/component.ts";
 import type { Sink } from "../../log-event.ts";
 import { BatchedSink } from "../service/batched-sink.ts";
-import { encodeJsonLines } from "../service/event-json.ts";
+import { JsonBodyEncoder } from "../service/json-body.ts";
 import { encodeBatch } from "../service/send-outcome.ts";
 import { serviceConfigShape } from "../service/service-config.ts";
 
@@ -27,16 +27,18 @@ export type FileSinkConfig = z.infer<typeof fileSinkSchema>;
  */
 export function createFileSink(config: FileSinkConfig, ctx: ComponentContext): Sink {
   let handle: FileHandle | undefined;
+  const encoder = new JsonBodyEncoder();
   return new BatchedSink({ ...config, maxInFlight: 1 }, ctx, {
     type: "file",
     send: async (events) => {
-      const text = encodeBatch(() => encodeJsonLines(events));
+      const bytes = encodeBatch(() => encoder.encode(events));
       try {
         if (!handle) {
           await mkdir(dirname(config.path), { recursive: true });
           handle = await open(config.path, "a");
         }
-        await handle.writeFile(text);
+        await handle.writeFile(bytes);
+        encoder.recycle(bytes); // written: the next batch may use its memory
         if (config.fsync) await handle.sync();
         return { kind: "delivered" };
       } catch (error) {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { test } from "node:test";
+import { LogsSinkErrorCodes } from "../error-codes.ts";
 import { httpSinkSetup } from "../testing/http-sink-setup.ts";
 import { testEvents } from "../testing/test-context.ts";
 import { createHttpSink, httpSinkSchema } from "./index.ts";
@@ -136,4 +137,28 @@ test("write stays pending while the receiver holds the request, and resolves onc
   release();
   await writing;
   assert.equal(resolved, true);
+});
+
+test("close's deadline aborts a request the receiver holds: the write fails, nothing is acknowledged", async () => {
+  const { receiver, ctx, sink } = await setup({ timeoutSeconds: 60 });
+  const release = receiver.hold();
+  const written = sink.write(testEvents(3)).catch((error: unknown) => error);
+  for (let i = 0; i < 250 && receiver.requests.length === 0; i++)
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  // Without the abort, close would wait for the request's own 60 s timeout.
+  assert.equal(await sink.close(AbortSignal.timeout(50)), 3);
+  assert.equal(((await written) as { code: string }).code, LogsSinkErrorCodes.SINK_CLOSED);
+  assert.equal(await ctx.metric("sidecar_logs_sink_events_sent_total", { sink: "http" }), 0);
+  release();
+});
+
+test("many batches in flight at once arrive intact (bodies' memory is reused)", async () => {
+  const { receiver, sink } = await setup({ batch: { maxEvents: 7 }, maxInFlight: 4 });
+  await Promise.all([0, 1, 2, 3].map((w) => sink.write(testEvents(50, { start: w * 50 }))));
+  await sink.write(testEvents(50, { start: 200 }));
+  const got = receiver.accepted.flatMap((r) => messages(r.body));
+  assert.deepEqual(
+    got.toSorted((a, b) => Number(a.split(" ")[1]) - Number(b.split(" ")[1])),
+    testEvents(250).map((e) => e.message),
+  );
 });

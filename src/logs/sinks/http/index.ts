@@ -11,7 +11,7 @@ import {
 } from "../service/http-request.ts";
 import { encodeBatch } from "../service/send-outcome.ts";
 import { serviceConfigShape } from "../service/service-config.ts";
-import { encodeHttpBody } from "./encoder.ts";
+import { createHttpEncoder } from "./encoder.ts";
 
 export const httpSinkSchema = z.strictObject({
   type: z.literal("http"),
@@ -33,13 +33,21 @@ export type HttpSinkConfig = z.infer<typeof httpSinkSchema>;
  */
 export function createHttpSink(config: HttpSinkConfig, ctx: ComponentContext): Sink {
   const agents = createHttpAgents(config.maxInFlight, config.tls);
+  const encoder = createHttpEncoder(config.encoding);
   return new BatchedSink(config, ctx, {
     type: "http",
     onClose: () => agents.destroy(),
     send: async (events, signal) => {
-      const { body, contentType } = encodeBatch(() => encodeHttpBody(events, config.encoding));
+      const { body, contentType } = encodeBatch(() => encoder.encode(events));
       const response = await sendHttp(
-        { ...config, body, contentType, signal, now: ctx.now },
+        {
+          ...config,
+          body,
+          contentType,
+          signal,
+          now: ctx.now,
+          onBodyDone: () => encoder.recycle(body),
+        },
         agents,
       );
       return outcomeOfResponse(response);

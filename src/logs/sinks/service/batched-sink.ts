@@ -9,6 +9,7 @@ import { DeadLetterFile } from "./dead-letter-file.ts";
 import { estimateSize } from "./estimate-size.ts";
 import { failureReason, PermanentSendError, type SendOutcome } from "./send-outcome.ts";
 import type { ServiceConfig } from "./service-config.ts";
+import { SinkBatch, type Ticket } from "./sink-batch.ts";
 import { type FailReason, SinkMetrics } from "./sink-metrics.ts";
 
 /** Sends one batch; `signal` aborts when close's deadline fires. A throw counts as retryable. */
@@ -23,21 +24,6 @@ export interface BatchedSinkOptions {
   onClose?: () => Promise<void> | void;
   /** In [0, 1) for backoff jitter; default Math.random. */
   random?: () => number;
-}
-
-/** One write() call: it settles once each of its events is delivered or dead-lettered. */
-interface Ticket {
-  remaining: number;
-  error: Error | undefined;
-  resolve: () => void;
-  reject: (error: Error) => void;
-}
-
-interface Entry {
-  event: LogEvent;
-  ticket: Ticket;
-  /** Settled already (a guard against counting an event twice). */
-  done?: true;
 }
 
 /**
@@ -57,10 +43,9 @@ export class BatchedSink implements Sink {
   readonly #metrics: SinkMetrics;
   readonly #abort = new AbortController();
   readonly #sizeOf: (event: LogEvent) => number;
-  #pending: Entry[] = [];
-  #pendingBytes = 0;
+  #pending = new SinkBatch();
   #timer: NodeJS.Timeout | undefined;
-  readonly #queue: Entry[][] = [];
+  readonly #queue: SinkBatch[] = [];
   #inFlight = 0;
   #unsent = 0;
   #closing: Promise<number> | undefined;
@@ -94,9 +79,8 @@ export class BatchedSink implements Sink {
     const ticket: Ticket = { remaining: events.length, error: undefined, resolve, reject };
     const { maxEvents, maxBytes } = this.#config.batch;
     for (const event of events) {
-      this.#pending.push({ event, ticket });
-      this.#pendingBytes += this.#sizeOf(event);
-      if (this.#pending.length >= maxEvents || this.#pendingBytes >= maxBytes) this.#cut();
+      this.#pending.add(event, ticket, this.#sizeOf(event));
+      if (this.#pending.length >= maxEvents || this.#pending.bytes >= maxBytes) this.#cut();
     }
     if (this.#pending.length > 0) {
       if (this.#inFlight === 0 && this.#queue.length === 0) this.#cut();
@@ -124,7 +108,7 @@ export class BatchedSink implements Sink {
     else deadline.addEventListener("abort", onDeadline, { once: true });
     while (this.#inFlight > 0 || this.#queue.length > 0) {
       if (this.#abort.signal.aborted) {
-        for (const batch of this.#queue.splice(0)) this.#giveUp(batch);
+        for (const batch of this.#queue.splice(0)) this.#giveUp(batch, undefined);
       }
       if (this.#inFlight === 0) break;
       await new Promise<void>((resolve) => this.#idle.add(resolve));
@@ -144,8 +128,7 @@ export class BatchedSink implements Sink {
     this.#timer = undefined;
     if (this.#pending.length === 0) return;
     this.#queue.push(this.#pending);
-    this.#pending = [];
-    this.#pendingBytes = 0;
+    this.#pending = new SinkBatch();
   }
 
   #pump(): void {
@@ -160,7 +143,7 @@ export class BatchedSink implements Sink {
             { sink: this.name, error: describeError(error) },
             "Sink batch failed unexpectedly",
           );
-          this.#settle(batch, error instanceof Error ? error : new Error(String(error)));
+          batch.settle(error instanceof Error ? error : new Error(String(error)));
         })
         .finally(() => {
           this.#inFlight--;
@@ -174,18 +157,17 @@ export class BatchedSink implements Sink {
     }
   }
 
-  async #run(batch: Entry[]): Promise<void> {
-    let items = batch;
+  async #run(batch: SinkBatch): Promise<void> {
+    /** The indexes (into batch.events) of the events left to send; undefined: all of them. */
+    let active: number[] | undefined;
     let attempt = 0;
     const signal = this.#abort.signal;
-    while (items.length > 0) {
-      if (signal.aborted) return this.#giveUp(items);
+    for (;;) {
+      if (signal.aborted) return this.#giveUp(batch, active);
+      const items = active ? active.map((i) => batch.events[i]!) : batch.events;
       let outcome: SendOutcome;
       try {
-        outcome = await this.#options.send(
-          items.map((entry) => entry.event),
-          signal,
-        );
+        outcome = await this.#options.send(items, signal);
       } catch (error) {
         outcome =
           error instanceof PermanentSendError
@@ -197,21 +179,28 @@ export class BatchedSink implements Sink {
       switch (outcome.kind) {
         case "delivered":
           this.#metrics.sent(items.length, this.#ctx.now());
-          this.#settle(items);
+          settle(batch, active);
           return;
         case "reject":
-          await this.#deadLetter(items, outcome.reason, "rejected");
+          await this.#deadLetter(batch, active, items, outcome.reason, "rejected");
           return;
         case "partial": {
           const retrySet = new Set(outcome.retry);
           const rejectedSet = new Set(outcome.rejected.map((r) => r.index));
-          const delivered = items.filter((_, i) => !retrySet.has(i) && !rejectedSet.has(i));
+          const at = (i: number) => (active ? active[i]! : i);
+          const delivered: number[] = [];
+          const retry: number[] = [];
+          for (let i = 0; i < items.length; i++) {
+            if (retrySet.has(i)) retry.push(at(i));
+            else if (!rejectedSet.has(i)) delivered.push(at(i));
+          }
           this.#metrics.sent(delivered.length, this.#ctx.now());
-          this.#settle(delivered);
+          batch.settleSome(delivered);
           for (const { index, reason } of outcome.rejected)
-            await this.#deadLetter([items[index]!], reason, "rejected");
-          items = items.filter((_, i) => retrySet.has(i));
-          if (items.length === 0) return;
+            if (index < items.length)
+              await this.#deadLetter(batch, [at(index)], [items[index]!], reason, "rejected");
+          active = retry;
+          if (active.length === 0) return;
           retryReason = outcome.retryReason ?? "some items failed";
           break;
         }
@@ -220,12 +209,18 @@ export class BatchedSink implements Sink {
           retryAfterMs = outcome.retryAfterMs;
           break;
       }
-      if (signal.aborted) return this.#giveUp(items);
+      if (signal.aborted) return this.#giveUp(batch, active);
       attempt++;
       const { maxRetries, initialBackoffSeconds, maxBackoffSeconds, maxRetryAfterSeconds } =
         this.#config.retry;
       if (maxRetries !== undefined && attempt > maxRetries) {
-        await this.#deadLetter(items, `retries exhausted: ${retryReason}`, "retries_exhausted");
+        await this.#deadLetter(
+          batch,
+          active,
+          items,
+          `retries exhausted: ${retryReason}`,
+          "retries_exhausted",
+        );
         return;
       }
       this.#metrics.retried();
@@ -251,12 +246,19 @@ export class BatchedSink implements Sink {
     }
   }
 
-  async #deadLetter(items: Entry[], reason: string, why: FailReason): Promise<void> {
+  /** Dead-letters `items`, the events of `batch` at `indexes` (all of them when undefined). */
+  async #deadLetter(
+    batch: SinkBatch,
+    indexes: number[] | undefined,
+    items: readonly LogEvent[],
+    reason: string,
+    why: FailReason,
+  ): Promise<void> {
     this.#metrics.failed(items.length, why);
     let written = false;
     let error: unknown;
     try {
-      written = await this.deadLetter.append(items.map(({ event }) => ({ event, reason })));
+      written = await this.deadLetter.append(items.map((event) => ({ event, reason })));
     } catch (caught) {
       error = caught;
     }
@@ -266,7 +268,7 @@ export class BatchedSink implements Sink {
         { sink: this.name, events: items.length, reason, deadLetter: this.deadLetter.path },
         `Sink "${this.name}" dead-lettered events`,
       );
-      this.#settle(items);
+      settle(batch, indexes);
       return;
     }
     this.#metrics.failed(items.length, "dead_letter_failed");
@@ -276,36 +278,32 @@ export class BatchedSink implements Sink {
     this.#ctx.logger.error({ sink: this.name, events: items.length, reason }, message);
     // A full dead-letter file is counted and logged and the events let go (or the pipeline
     // would stall forever); a failing write keeps them unacknowledged.
-    this.#settle(
-      items,
+    settle(
+      batch,
+      indexes,
       error
         ? new SidecarError(LogsSinkErrorCodes.DEAD_LETTER_WRITE, message, { cause: error })
         : undefined,
     );
   }
 
-  #giveUp(items: Entry[]): void {
-    this.#unsent += items.length;
-    this.#metrics.failed(items.length, "unsent_at_close");
-    this.#settle(
-      items,
+  #giveUp(batch: SinkBatch, indexes: number[] | undefined): void {
+    const count = indexes ? indexes.length : batch.length;
+    this.#unsent += count;
+    this.#metrics.failed(count, "unsent_at_close");
+    settle(
+      batch,
+      indexes,
       new SidecarError(
         LogsSinkErrorCodes.SINK_CLOSED,
-        `Sink "${this.name}" closed before ${items.length} events were sent`,
+        `Sink "${this.name}" closed before ${count} events were sent`,
       ),
     );
   }
+}
 
-  #settle(items: Entry[], error?: Error): void {
-    for (const entry of items) {
-      if (entry.done) continue;
-      entry.done = true;
-      const { ticket } = entry;
-      if (error) ticket.error ??= error;
-      if (--ticket.remaining === 0) {
-        if (ticket.error) ticket.reject(ticket.error);
-        else ticket.resolve();
-      }
-    }
-  }
+/** Settles the events of `batch` at `indexes`, or all of them when undefined. */
+function settle(batch: SinkBatch, indexes: number[] | undefined, error?: Error): void {
+  if (indexes) batch.settleSome(indexes, error);
+  else batch.settle(error);
 }

@@ -48,7 +48,8 @@ export const httpUrlSchema = z.url({
 export interface HttpRequest {
   url: string;
   method?: string;
-  body: string;
+  /** The body as is (a Buffer is sent without a copy). */
+  body: string | Buffer;
   contentType: string;
   headers: Record<string, string>;
   auth?: HttpAuth | undefined;
@@ -56,6 +57,12 @@ export interface HttpRequest {
   timeoutSeconds: number;
   signal: AbortSignal;
   now: () => number;
+  /**
+   * Called once nothing reads `body` any more (it was compressed, or written to the socket and
+   * the request is over), so its memory may be reused; not called when that cannot be known
+   * (the request failed while writing).
+   */
+  onBodyDone?: () => void;
 }
 
 export interface HttpResponse {
@@ -135,21 +142,52 @@ export async function sendHttp(
   if (request.compression === "gzip") {
     body = await gzipAsync(request.body);
     headers["content-encoding"] = "gzip";
-  } else body = Buffer.from(request.body);
+    request.onBodyDone?.();
+  } else body = typeof request.body === "string" ? Buffer.from(request.body) : request.body;
   headers["content-length"] = String(body.length);
   const secure = url.protocol === "https:";
-  const signal = AbortSignal.any([
-    request.signal,
-    AbortSignal.timeout(request.timeoutSeconds * 1000),
-  ]);
+  const { signal } = request;
   return new Promise<HttpResponse>((resolve, reject) => {
+    if (signal.aborted) {
+      reject(abortError(signal));
+      return;
+    }
     const req = (secure ? https.request : http.request)(url, {
       method: request.method ?? "POST",
       headers,
       agent: secure ? agents.https : agents.http,
-      signal,
     });
-    req.on("error", reject);
+    // One timer and one listener per request: AbortSignal.any and AbortSignal.timeout (and the
+    // request's own `signal` option) cost more than the rest of a small request.
+    let settled = false;
+    const fail = (error: Error) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      signal.removeEventListener("abort", onAbort);
+      req.destroy(error);
+      reject(error);
+    };
+    const onAbort = () => fail(abortError(signal));
+    const timer = setTimeout(
+      () =>
+        fail(
+          new DOMException(
+            `The request timed out after ${request.timeoutSeconds} s`,
+            "TimeoutError",
+          ),
+        ),
+      request.timeoutSeconds * 1000,
+    );
+    signal.addEventListener("abort", onAbort, { once: true });
+    req.on("error", fail);
+    if (request.onBodyDone && request.compression !== "gzip") {
+      const done = request.onBodyDone;
+      // Written to the kernel in full: the socket holds no reference to the body any more.
+      req.on("close", () => {
+        if (req.writableFinished) done();
+      });
+    }
     req.on("response", (res) => {
       const chunks: Buffer[] = [];
       let size = 0;
@@ -157,8 +195,13 @@ export async function sendHttp(
         if (size < 65_536) chunks.push(chunk);
         size += chunk.length;
       });
-      res.on("error", reject);
+      res.on("error", fail);
+      res.on("close", () => fail(new Error("The response was cut off before its end")));
       res.on("end", () => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        signal.removeEventListener("abort", onAbort);
         const text = Buffer.concat(chunks).toString("utf8");
         const retryAfter = res.headers["retry-after"];
         resolve({
@@ -173,6 +216,12 @@ export async function sendHttp(
     });
     req.end(body);
   });
+}
+
+function abortError(signal: AbortSignal): Error {
+  return signal.reason instanceof Error
+    ? signal.reason
+    : new DOMException("The request was aborted", "AbortError");
 }
 
 /** The outcome of a plain HTTP response (no per-item results). */

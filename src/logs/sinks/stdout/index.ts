@@ -3,7 +3,7 @@ import { z } from "zod";
 import { type ComponentContext, defineComponent } from "../../../runtime/component.ts";
 import type { Sink } from "../../log-event.ts";
 import { BatchedSink } from "../service/batched-sink.ts";
-import { encodeJsonLines } from "../service/event-json.ts";
+import { JsonBodyEncoder } from "../service/json-body.ts";
 import { encodeBatch } from "../service/send-outcome.ts";
 import { serviceConfigShape } from "../service/service-config.ts";
 
@@ -13,10 +13,10 @@ export const stdoutSinkSchema = z.strictObject({
 });
 export type StdoutSinkConfig = z.infer<typeof stdoutSinkSchema>;
 
-/** Writes `text` and resolves once the stream has taken it (its write callback). */
-export function writeTo(stream: Writable, text: string): Promise<void> {
+/** Writes `data` and resolves once the stream has taken it (its write callback). */
+export function writeTo(stream: Writable, data: string | Buffer): Promise<void> {
   return new Promise((resolve, reject) => {
-    stream.write(text, (error) => (error ? reject(error) : resolve()));
+    stream.write(data, (error) => (error ? reject(error) : resolve()));
   });
 }
 
@@ -31,12 +31,14 @@ export function createStdoutSink(
   ctx: ComponentContext,
   { stream = process.stdout }: { stream?: Writable } = {},
 ): Sink {
+  // Bodies are not given back for reuse: a stream may keep a written Buffer (a PassThrough does).
+  const encoder = new JsonBodyEncoder();
   return new BatchedSink(config, ctx, {
     type: "stdout",
     send: async (events) => {
       await writeTo(
         stream,
-        encodeBatch(() => encodeJsonLines(events)),
+        encodeBatch(() => encoder.encode(events)),
       );
       return { kind: "delivered" };
     },

@@ -1,4 +1,5 @@
 import type { LogEvent } from "../../log-event.ts";
+import { ByteWriter } from "../service/byte-writer.ts";
 import { isoTime } from "../service/event-json.ts";
 
 export const facilities = {
@@ -69,6 +70,12 @@ function sdName(name: string): string {
  * // "<14>1 2024-01-01T00:00:00.000Z web-1 app - - - hello"
  */
 export function createSyslogFormatter(options: SyslogEncoderOptions): (event: LogEvent) => string {
+  const header = createHeader(options);
+  return (event) => (event.message === "" ? header(event) : `${header(event)} ${event.message}`);
+}
+
+/** The message up to MSG (without the space before it). */
+function createHeader(options: SyslogEncoderOptions): (event: LogEvent) => string {
   const facility = facilities[options.facility] * 8;
   const fixed = ` ${headerField(options.hostname, 255)} ${headerField(options.appName, 48)} ${headerField(options.procId, 128)} ${headerField(options.msgId, 32)} `;
   const sdId = options.structuredDataId;
@@ -83,8 +90,62 @@ export function createSyslogFormatter(options: SyslogEncoderOptions): (event: Lo
       }
       sd += "]";
     }
-    const header = `<${pri}>1 ${isoTime(event.timestamp)}${fixed}${sd}`;
-    return event.message === "" ? header : `${header} ${event.message}`;
+    return `<${pri}>1 ${isoTime(event.timestamp)}${fixed}${sd}`;
+  };
+}
+
+export type SyslogFraming = "octet-counting" | "newline";
+
+/**
+ * Frames a batch of messages for TCP straight into one Buffer: RFC 6587 octet counting
+ * (`MSG-LEN SP SYSLOG-MSG`, the length in UTF-8 bytes) or one message per line (newlines in it
+ * become spaces). Byte for byte the frames of createSyslogFormatter's messages, without the long
+ * concatenated string; the header's bytes are reused while the time and level repeat (lines read
+ * together share their read time) and no structured data is sent.
+ *
+ * @example
+ * createSyslogFramer({ facility: "user", hostname: "web-1", appName: "app" }, "octet-counting")([event]);
+ * // <Buffer "46 <14>1 2024-01-01T00:00:00.000Z web-1 app - - - hello">
+ */
+export function createSyslogFramer(
+  options: SyslogEncoderOptions,
+  framing: SyslogFraming,
+): (events: readonly LogEvent[]) => Buffer {
+  const header = createHeader(options);
+  const reusable = !options.structuredDataId;
+  const newline = framing === "newline";
+  let headerBytes = Buffer.alloc(0);
+  let time = Number.NaN;
+  let level: string | undefined;
+  return function frame(events) {
+    const writer = new ByteWriter(events.length * 256);
+    for (const event of events) {
+      if (
+        !reusable ||
+        headerBytes.length === 0 ||
+        event.timestamp !== time ||
+        event.level !== level
+      ) {
+        const text = header(event);
+        headerBytes = Buffer.from(newline ? text.replace(/\n/g, " ") : text, "utf8");
+        time = event.timestamp;
+        level = event.level;
+      }
+      let message = event.message;
+      if (newline) {
+        if (message.includes("\n")) message = message.replace(/\n/g, " ");
+      } else {
+        const length = headerBytes.length + (message === "" ? 0 : 1 + Buffer.byteLength(message));
+        writer.utf8(`${length} `);
+      }
+      writer.bytes(headerBytes);
+      if (message !== "") {
+        writer.byte(0x20);
+        writer.utf8(message);
+      }
+      if (newline) writer.byte(0x0a);
+    }
+    return writer.finish();
   };
 }
 

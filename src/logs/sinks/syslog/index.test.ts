@@ -3,7 +3,12 @@ import { after, test } from "node:test";
 import type { LogEvent } from "../../log-event.ts";
 import { SyslogReceiver } from "../testing/syslog-receiver.ts";
 import { eventually, testContext, testEvents } from "../testing/test-context.ts";
-import { formatSyslog, octetCountedFrame } from "./encoder.ts";
+import {
+  createSyslogFormatter,
+  createSyslogFramer,
+  formatSyslog,
+  octetCountedFrame,
+} from "./encoder.ts";
 import { createSyslogSink, syslogSinkSchema } from "./index.ts";
 
 const receivers: SyslogReceiver[] = [];
@@ -49,6 +54,35 @@ test("structured data from fields, escaped; header fields made printable; severi
     msg,
     '<132>1 2003-10-11T22:14:15.003Z host_name app - - [fields@32473 user="a\\"b\\]c\\\\" n="1"] m',
   );
+});
+
+test("TCP frames in one Buffer: byte for byte the framed messages, in both framings", () => {
+  const events = [
+    event(),
+    event({ message: "same time and level" }),
+    event({ level: undefined, message: "no level" }),
+    event({ level: "info", message: "" }),
+    event({ message: "two\nlines é ✓ 😀" }),
+    event({ timestamp: Date.UTC(2024, 0, 1), message: "later", fields: { user: "a\nb", n: 1 } }),
+  ];
+  for (const structuredDataId of [undefined, "fields@32473"]) {
+    const options = {
+      facility: "local0" as const,
+      hostname: "h",
+      appName: "app",
+      structuredDataId,
+    };
+    const format = createSyslogFormatter(options);
+    const messages = events.map(format);
+    assert.equal(
+      createSyslogFramer(options, "octet-counting")(events).toString(),
+      messages.map(octetCountedFrame).join(""),
+    );
+    assert.equal(
+      createSyslogFramer(options, "newline")(events).toString(),
+      messages.map((m) => `${m.replace(/\n/g, " ")}\n`).join(""),
+    );
+  }
 });
 
 test("TCP: reconnects after the receiver restarts and delivers what was written meanwhile", async () => {

@@ -3,11 +3,11 @@ import { z } from "zod";
 import { type ComponentContext, defineComponent } from "../../../runtime/component.ts";
 import { portSchema, seconds } from "../../../runtime/config/schema-helpers.ts";
 import type { Sink } from "../../log-event.ts";
-import { BatchedSink } from "../service/batched-sink.ts";
+import { BatchedSink, type SendBatch } from "../service/batched-sink.ts";
 import { encodeBatch } from "../service/send-outcome.ts";
 import { serviceConfigShape } from "../service/service-config.ts";
-import { createSyslogFormatter, type Facility, facilities } from "./encoder.ts";
-import { type SyslogTransport, TcpTransport, UdpTransport } from "./transport.ts";
+import { createSyslogFormatter, createSyslogFramer, type Facility, facilities } from "./encoder.ts";
+import { TcpTransport, UdpTransport } from "./transport.ts";
 
 export const syslogSinkSchema = z.strictObject({
   type: z.literal("syslog"),
@@ -44,23 +44,33 @@ export type SyslogSinkConfig = z.infer<typeof syslogSinkSchema>;
  */
 export function createSyslogSink(config: SyslogSinkConfig, ctx: ComponentContext): Sink {
   const options = { host: config.host, port: config.port, timeoutMs: config.timeoutSeconds * 1000 };
-  const transport: SyslogTransport =
-    config.protocol === "tcp"
-      ? new TcpTransport({ ...options, framing: config.framing })
-      : new UdpTransport({ ...options, maxMessageBytes: config.maxMessageBytes });
-  const format = createSyslogFormatter({ ...config, hostname: config.hostname ?? hostname() });
+  const encoder = { ...config, hostname: config.hostname ?? hostname() };
+  let send: SendBatch;
+  let transport: TcpTransport | UdpTransport;
+  if (config.protocol === "tcp") {
+    const tcp = new TcpTransport(options);
+    const frame = createSyslogFramer(encoder, config.framing);
+    send = async (events, signal) => {
+      await tcp.send(
+        encodeBatch(() => frame(events)),
+        signal,
+      );
+      return { kind: "delivered" };
+    };
+    transport = tcp;
+  } else {
+    const udp = new UdpTransport({ ...options, maxMessageBytes: config.maxMessageBytes });
+    const format = createSyslogFormatter(encoder);
+    send = async (events) => {
+      await udp.send(encodeBatch(() => events.map(format)));
+      return { kind: "delivered" };
+    };
+    transport = udp;
+  }
   return new BatchedSink(
     { ...config, maxInFlight: config.protocol === "tcp" ? 1 : config.maxInFlight },
     ctx,
-    {
-      type: "syslog",
-      send: async (events, signal) => {
-        const messages = encodeBatch(() => events.map(format));
-        await transport.send(messages, signal);
-        return { kind: "delivered" };
-      },
-      onClose: () => transport.close(),
-    },
+    { type: "syslog", send, onClose: () => transport.close() },
   );
 }
 

@@ -3,7 +3,6 @@ import { connect, type Socket } from "node:net";
 
 /** Sends encoded syslog messages; a throw means nothing can be assumed sent (retry). */
 export interface SyslogTransport {
-  send(messages: string[], signal: AbortSignal): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -14,30 +13,27 @@ export interface TransportOptions {
 }
 
 /**
- * TCP with one persistent connection (opened again after any error), octet-counted or
- * newline-framed. A batch counts as sent once the kernel has taken it (syslog has no acks).
+ * TCP with one persistent connection (opened again after any error); the frames come encoded
+ * (see createSyslogFramer). A batch counts as sent once the kernel has taken it (syslog has no acks).
  */
 export class TcpTransport implements SyslogTransport {
-  readonly #options: TransportOptions & { framing: "octet-counting" | "newline" };
+  readonly #options: TransportOptions;
   #socket: Socket | undefined;
   #broken: Error | undefined;
 
-  constructor(options: TransportOptions & { framing: "octet-counting" | "newline" }) {
+  constructor(options: TransportOptions) {
     this.#options = options;
   }
 
-  async send(messages: string[], signal: AbortSignal): Promise<void> {
+  /** Writes a batch of framed messages. */
+  async send(frames: Buffer, signal: AbortSignal): Promise<void> {
     const socket = await this.#connected(signal);
-    const text =
-      this.#options.framing === "octet-counting"
-        ? messages.map((m) => `${Buffer.byteLength(m)} ${m}`).join("")
-        : messages.map((m) => `${m.replace(/\n/g, " ")}\n`).join("");
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#reset();
         reject(new Error(`syslog write timed out after ${this.#options.timeoutMs} ms`));
       }, this.#options.timeoutMs);
-      socket.write(text, (error) => {
+      socket.write(frames, (error) => {
         clearTimeout(timer);
         if (error) {
           this.#reset();
