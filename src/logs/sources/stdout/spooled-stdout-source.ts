@@ -1,14 +1,6 @@
-import {
-  closeSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  statSync,
-  unlinkSync,
-  writeSync,
-} from "node:fs";
 import { basename, join } from "node:path";
 import type { AppOutputTap } from "../../../runtime/app/app-output.ts";
+import { fs } from "../../../runtime/builtins.ts";
 import type { Logger } from "../../../runtime/telemetry/logger.ts";
 import { FileSource } from "../file/file-source.ts";
 import type { LongLineMode } from "../line-splitter.ts";
@@ -58,8 +50,8 @@ export class SpooledStdoutSource implements LogSource, AppOutputTap {
   constructor(options: SpooledStdoutSourceOptions) {
     this.name = options.name;
     this.#options = options;
-    mkdirSync(options.dir, { recursive: true });
-    for (const file of readdirSync(options.dir)) {
+    fs.mkdirSync(options.dir, { recursive: true });
+    for (const file of fs.readdirSync(options.dir)) {
       const match = segmentName.exec(file);
       if (match) this.#seq = Math.max(this.#seq, Number(match[2]));
     }
@@ -99,7 +91,7 @@ export class SpooledStdoutSource implements LogSource, AppOutputTap {
       if (nl !== -1) {
         this.#append(segment, data.subarray(0, nl + 1));
         data = data.subarray(nl + 1);
-        closeSync(segment.fd);
+        fs.closeSync(segment.fd);
         this.#segments.delete(stream);
       }
     }
@@ -135,21 +127,21 @@ export class SpooledStdoutSource implements LogSource, AppOutputTap {
   }
 
   async close(): Promise<void> {
-    for (const segment of this.#segments.values()) closeSync(segment.fd);
+    for (const segment of this.#segments.values()) fs.closeSync(segment.fd);
     this.#segments.clear();
     await this.files.close();
   }
 
   #open(stream: Stream): { fd: number; path: string; bytes: number } {
     const path = join(this.#options.dir, `${stream}-${String(++this.#seq).padStart(12, "0")}.log`);
-    const segment = { fd: openSync(path, "a"), path, bytes: 0 };
+    const segment = { fd: fs.openSync(path, "a"), path, bytes: 0 };
     this.#segments.set(stream, segment);
     return segment;
   }
 
   #append(segment: { fd: number; bytes: number }, data: Buffer): void {
     let written = 0;
-    while (written < data.length) written += writeSync(segment.fd, data, written);
+    while (written < data.length) written += fs.writeSync(segment.fd, data, written);
     segment.bytes += data.length;
     this.#unacked += data.length;
   }
@@ -165,15 +157,15 @@ export class SpooledStdoutSource implements LogSource, AppOutputTap {
     for (const file of this.files.files()) {
       if (live.has(file.path) || file.committed < file.offset || file.offset < file.size) continue;
       try {
-        if (statSync(file.path).size === file.committed) unlinkSync(file.path);
+        if (fs.statSync(file.path).size === file.committed) fs.unlinkSync(file.path);
       } catch {
         // already gone
       }
     }
     let onDisk = 0;
     try {
-      for (const name of readdirSync(this.#options.dir))
-        if (segmentName.test(name)) onDisk += statSync(join(this.#options.dir, name)).size;
+      for (const name of fs.readdirSync(this.#options.dir))
+        if (segmentName.test(name)) onDisk += fs.statSync(join(this.#options.dir, name)).size;
     } catch {
       // the directory is being changed; count again next time
     }
