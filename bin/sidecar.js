@@ -1,12 +1,26 @@
-#!/usr/bin/env -S node --max-semi-space-size=8
-// --max-semi-space-size=8: Node 24 lets V8's young generation grow to 128 MB under load, and
-// the proxy's per-request garbage (and the 64 KiB read buffers it keeps alive) filled it: peak
-// RSS 215 MB at 50 connections, 300 MB at 1000. With 8 MB semi-spaces: 135 MB and 165–180 MB,
-// at equal or lower CPU per request (docs/proxy.md, Performance). Images that start
-// dist/sidecar.js directly should pass the same flag (or NODE_OPTIONS=--max-semi-space-size=8).
+#!/usr/bin/env node
+// The `sidecar` command. It first re-executes itself, in the same process (same PID, so signals
+// and the exit code are unchanged), with the V8 flags of its command (bin/v8-flags.js): they
+// must be set before the heap exists. A user's own --max-semi-space-size (on the command line
+// or in NODE_OPTIONS) wins, and so does a Node without process.execve (before 22.15).
 // In a checkout, run the TypeScript sources directly (Node >= 22.18 strips types); in an
 // installed package, where src/ is absent, run the bundle `npm run build` made.
 import { existsSync } from "node:fs";
+import { v8FlagsFor } from "./v8-flags.js";
+
+const tuned = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? "").split(" ")].some((arg) =>
+  arg.startsWith("--max-semi-space-size"),
+);
+if (!tuned && typeof process.execve === "function") {
+  const [execPath, script, ...args] = process.argv;
+  process.execve(process.execPath, [
+    execPath,
+    ...v8FlagsFor(args[0]),
+    ...process.execArgv,
+    script,
+    ...args,
+  ]);
+}
 
 const fromSource = new URL("../src/cli/entry.ts", import.meta.url);
 const useSource = existsSync(fromSource) && process.features.typescript;

@@ -7,22 +7,24 @@
  *   npm run bench:logs                    # 256 MiB
  *   BENCH_LOGS_MB=1024 npm run bench:logs # ~1 GB, as in the issue
  *   BENCH_LOGS_ONLY=sidecar-http npm run bench:logs
- *   BENCH_LOGS_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof" npm run bench:logs # profile the sidecar
+ *   BENCH_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof" npm run bench:logs # profile the sidecar
+ *
+ * The sidecar runs as installed: the bundle, built in the same run, under the V8 flags of the
+ * `sidecar logs` command (bin/v8-flags.js; BENCH_NODE_FLAGS replaces them).
  */
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdtemp, open, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { sidecarCommand } from "../sidecar-command.ts";
 import { type Counter, httpNdjsonReceiver, tcpReceiver } from "./receivers.ts";
 
 const sizeMiB = Number(process.env.BENCH_LOGS_MB ?? 256);
 const lineBytes = Number(process.env.BENCH_LOGS_LINE_BYTES ?? 100);
 const only = process.env.BENCH_LOGS_ONLY?.split(",");
 const timeoutMs = Number(process.env.BENCH_LOGS_TIMEOUT_S ?? 600) * 1000;
-/** Extra flags for the sidecar's node (NODE_OPTIONS refuses some, e.g. --cpu-prof). */
-const nodeFlags = process.env.BENCH_LOGS_NODE_FLAGS?.split(" ").filter(Boolean) ?? [];
-const entry = new URL("../../src/cli/entry.ts", import.meta.url).pathname;
+const sidecarArgs = (await sidecarCommand("logs")).args;
 
 interface Result {
   name: string;
@@ -210,8 +212,7 @@ async function main(): Promise<void> {
           http,
           [
             node,
-            ...nodeFlags,
-            entry,
+            ...sidecarArgs,
             "logs",
             "-c",
             await sidecarConfig(
@@ -230,8 +231,7 @@ async function main(): Promise<void> {
           syslog,
           [
             node,
-            ...nodeFlags,
-            entry,
+            ...sidecarArgs,
             "logs",
             "-c",
             await sidecarConfig(

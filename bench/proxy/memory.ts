@@ -15,8 +15,8 @@ import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { buildBundle } from "../../scripts/build.ts";
-import { children, freePort, nginxWorker, root, run, start, wrk } from "./harness.ts";
+import { sidecarCommand } from "../sidecar-command.ts";
+import { children, freePort, nginxWorker, start, wrk } from "./harness.ts";
 
 const duration = Number(process.env.BENCH_DURATION ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 1000);
@@ -52,7 +52,7 @@ async function holdIdleConnections(port: number, count: number): Promise<Socket[
   return sockets;
 }
 
-await buildBundle();
+const { args: sidecarArgs, nodeFlags } = await sidecarCommand("proxy");
 const dir = await mkdtemp(join(tmpdir(), "sidecar-bench-memory-"));
 try {
   const appPort = await freePort();
@@ -64,13 +64,9 @@ try {
     join(dir, "sidecar.yaml"),
     `admin:\n  address: 127.0.0.1:${adminPort}\nlog:\n  level: warn\nproxy:\n  listeners:\n    - address: 127.0.0.1:${sidecarPort}\n      routes: [{ cluster: app }]\n  clusters:\n    app: { endpoints: ["127.0.0.1:${appPort}"] }\n  accessLog: { enabled: false }\n`,
   );
-  const shebang = (await readFile(join(root, "bin/sidecar.js"), "utf8")).split("\n", 1)[0]!;
-  const nodeFlags =
-    process.env.BENCH_NODE_FLAGS?.split(" ").filter(Boolean) ??
-    shebang.split(" ").filter((word) => word.startsWith("--"));
   const sidecar = await start(
     node,
-    [...nodeFlags, "dist/sidecar.js", "proxy", "-c", join(dir, "sidecar.yaml")],
+    [...sidecarArgs, "proxy", "-c", join(dir, "sidecar.yaml")],
     undefined,
     sidecarPort,
   );

@@ -9,17 +9,16 @@
  *   BENCH_DURATION=3 BENCH_ROUNDS=1 BENCH_CONNECTIONS=50 npm run bench:proxy
  */
 
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildBundle } from "../../scripts/build.ts";
+import { sidecarCommand } from "../sidecar-command.ts";
 import {
   children,
   freePort,
   nginxWorker,
   peakRssMb,
   type Result,
-  root,
   run,
   start,
   wrk,
@@ -31,8 +30,9 @@ const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const node = process.execPath;
 
-// The sidecar runs compiled, as in its container image (type stripping costs ~30 MB RSS).
-await buildBundle();
+// The sidecar runs as installed: the bundle, under the V8 flags of `sidecar proxy` (type stripping the
+// sources would cost ~30 MB RSS).
+const sidecarArgs = (await sidecarCommand("proxy")).args;
 const dir = await mkdtemp(join(tmpdir(), "sidecar-bench-"));
 try {
   const appPort = await freePort();
@@ -47,12 +47,9 @@ try {
     config,
     `admin:\n  address: 127.0.0.1:${adminPort}\nlog:\n  level: warn\nproxy:\n  listeners:\n    - address: 127.0.0.1:${sidecarPort}\n      routes: [{ cluster: app }]\n  clusters:\n    app: { endpoints: ["127.0.0.1:${appPort}"] }\n  accessLog: { enabled: false }\n`,
   );
-  // The V8 flags of the `sidecar` command (its shebang line), as an installed sidecar runs.
-  const shebang = (await readFile(join(root, "bin/sidecar.js"), "utf8")).split("\n", 1)[0]!;
-  const nodeFlags = shebang.split(" ").filter((word) => word.startsWith("--"));
   const sidecar = await start(
     node,
-    [...nodeFlags, "dist/sidecar.js", "proxy", "-c", config],
+    [...sidecarArgs, "proxy", "-c", config],
     undefined,
     sidecarPort,
   );

@@ -1,0 +1,18 @@
+/**
+ * How the benchmarks start `sidecar <command>`: as an installed one runs, the bundle
+ * `npm run build` makes (built here, in the same run) under the V8 flags the `sidecar` command
+ * gives that command (bin/v8-flags.js). BENCH_NODE_FLAGS replaces those flags (e.g. to compare
+ * young-generation sizes, or to profile with --cpu-prof).
+ */
+import { v8FlagsFor } from "../bin/v8-flags.js";
+import { buildBundle } from "../scripts/build.ts";
+
+const root = new URL("../", import.meta.url).pathname;
+
+export async function sidecarCommand(
+  command: string,
+): Promise<{ args: string[]; nodeFlags: string[] }> {
+  await buildBundle();
+  const nodeFlags = process.env.BENCH_NODE_FLAGS?.split(" ").filter(Boolean) ?? v8FlagsFor(command);
+  return { args: [...nodeFlags, `${root}dist/sidecar.js`], nodeFlags };
+}

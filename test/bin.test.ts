@@ -1,0 +1,75 @@
+import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { test } from "node:test";
+import { v8FlagsFor } from "../bin/v8-flags.js";
+import { startSidecar, tempDir, writeConfig } from "./helpers/sidecar-process.ts";
+
+const bin = new URL("../bin/sidecar.js", import.meta.url).pathname;
+
+async function commandLine(pid: number): Promise<string[]> {
+  return (await readFile(`/proc/${pid}/cmdline`, "utf8")).split("\0").filter(Boolean);
+}
+
+// The `sidecar` command re-executes itself with its command's V8 flags: same process, so the
+// PID a supervisor knows still gets the signals and reports the exit code.
+test("`sidecar proxy` and `sidecar logs` run with their own young-generation size, in the same process", async () => {
+  const dir = await tempDir();
+  try {
+    const config = await writeConfig(dir.path, "admin:\n  address: 127.0.0.1:0\n");
+    for (const [args, ready] of [
+      [
+        ["proxy", "-c", config, "--listen", "127.0.0.1:0", "--upstream", "http://127.0.0.1:9"],
+        "proxy listening",
+      ],
+      [
+        [
+          "logs",
+          "-c",
+          config,
+          "--path",
+          join(dir.path, "*.log"),
+          "--sink",
+          "stdout",
+          "--state-dir",
+          join(dir.path, "state"),
+        ],
+        "admin server listening",
+      ],
+    ] as const) {
+      const proc = startSidecar(args, { entry: bin });
+      try {
+        await proc.waitFor(ready, 20_000);
+        const argv = await commandLine(proc.child.pid!);
+        for (const flag of v8FlagsFor(args[0]))
+          assert.ok(argv.includes(flag), `${args[0]}: ${argv.join(" ")}`);
+        assert.equal(await proc.stop("SIGTERM"), 0);
+      } finally {
+        await proc.stop("SIGKILL");
+      }
+    }
+    assert.notDeepEqual(v8FlagsFor("proxy"), v8FlagsFor("logs"));
+  } finally {
+    await dir.cleanup();
+  }
+});
+
+test("a --max-semi-space-size the user sets in NODE_OPTIONS wins", async () => {
+  const dir = await tempDir();
+  try {
+    const config = await writeConfig(dir.path, "admin:\n  address: 127.0.0.1:0\n");
+    const proc = startSidecar(
+      ["proxy", "-c", config, "--listen", "127.0.0.1:0", "--upstream", "http://127.0.0.1:9"],
+      { entry: bin, env: { NODE_OPTIONS: "--max-semi-space-size=4" } },
+    );
+    try {
+      await proc.waitFor("proxy listening", 20_000);
+      const argv = await commandLine(proc.child.pid!);
+      assert.ok(!argv.some((arg) => arg.startsWith("--max-semi-space-size")), argv.join(" "));
+    } finally {
+      await proc.stop("SIGKILL");
+    }
+  } finally {
+    await dir.cleanup();
+  }
+});
