@@ -1,8 +1,9 @@
 /** What the proxy benchmarks share: free ports, child processes, wrk runs, /proc readings. */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { once } from "node:events";
-import { readFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
+import { join } from "node:path";
 import { promisify } from "node:util";
 
 export const run = promisify(execFile);
@@ -104,4 +105,49 @@ export async function wrk(
 export async function peakRssMb(pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, "utf8");
   return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
+}
+
+/**
+ * Starts the bench app, `sidecar proxy` in front of it (access log off) and nginx (1 worker,
+ * keepalive upstream, access log off) in front of it, with their config files in `dir`.
+ */
+export async function startAppSidecarNginx(
+  dir: string,
+  sidecarArgs: readonly string[],
+  { nginxKeepaliveTimeout = "75s" } = {},
+) {
+  const [appPort, sidecarPort, adminPort, nginxPort] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
+  const app = await start(
+    process.execPath,
+    ["bench/proxy/app.js", String(appPort)],
+    /ready/,
+    appPort,
+  );
+  const config = join(dir, "sidecar.yaml");
+  await writeFile(
+    config,
+    `admin:\n  address: 127.0.0.1:${adminPort}\nlog:\n  level: warn\nproxy:\n  listeners:\n    - address: 127.0.0.1:${sidecarPort}\n      routes: [{ cluster: app }]\n  clusters:\n    app: { endpoints: ["127.0.0.1:${appPort}"] }\n  accessLog: { enabled: false }\n`,
+  );
+  const sidecar = await start(
+    process.execPath,
+    [...sidecarArgs, "proxy", "-c", config],
+    undefined,
+    sidecarPort,
+  );
+  await writeFile(
+    join(dir, "nginx.conf"),
+    `worker_processes 1;\ndaemon off;\npid ${dir}/nginx.pid;\nerror_log ${dir}/nginx-error.log warn;\nevents { worker_connections 4096; }\nhttp {\n  access_log off;\n  keepalive_timeout ${nginxKeepaliveTimeout};\n  client_body_temp_path ${dir}; proxy_temp_path ${dir};\n  fastcgi_temp_path ${dir}; uwsgi_temp_path ${dir}; scgi_temp_path ${dir};\n  upstream app { server 127.0.0.1:${appPort}; keepalive 64; }\n  server {\n    listen 127.0.0.1:${nginxPort};\n    location / { proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection ""; }\n  }\n}\n`,
+  );
+  const nginx = await start(
+    "nginx",
+    ["-p", dir, "-c", join(dir, "nginx.conf"), "-e", join(dir, "nginx-error.log")],
+    undefined,
+    nginxPort,
+  );
+  return { app, appPort, sidecar, sidecarPort, nginx, nginxPort };
 }

@@ -10,13 +10,13 @@
  *   BENCH_NODE_FLAGS="--max-semi-space-size=4" npm run bench:proxy:memory   # try V8 flags
  */
 
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { sidecarCommand } from "../sidecar-command.ts";
-import { children, freePort, nginxWorker, start, wrk } from "./harness.ts";
+import { children, freePort, nginxWorker, start, startAppSidecarNginx, wrk } from "./harness.ts";
 
 const duration = Number(process.env.BENCH_DURATION ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 1000);
@@ -55,31 +55,9 @@ async function holdIdleConnections(port: number, count: number): Promise<Socket[
 const { args: sidecarArgs, nodeFlags } = await sidecarCommand("proxy");
 const dir = await mkdtemp(join(tmpdir(), "sidecar-bench-memory-"));
 try {
-  const appPort = await freePort();
-  const sidecarPort = await freePort();
-  const adminPort = await freePort();
-  const nginxPort = await freePort();
-  await start(node, ["bench/proxy/app.js", String(appPort)], /ready/, appPort);
-  await writeFile(
-    join(dir, "sidecar.yaml"),
-    `admin:\n  address: 127.0.0.1:${adminPort}\nlog:\n  level: warn\nproxy:\n  listeners:\n    - address: 127.0.0.1:${sidecarPort}\n      routes: [{ cluster: app }]\n  clusters:\n    app: { endpoints: ["127.0.0.1:${appPort}"] }\n  accessLog: { enabled: false }\n`,
-  );
-  const sidecar = await start(
-    node,
-    [...sidecarArgs, "proxy", "-c", join(dir, "sidecar.yaml")],
-    undefined,
-    sidecarPort,
-  );
-  await writeFile(
-    join(dir, "nginx.conf"),
-    `worker_processes 1;\ndaemon off;\npid ${dir}/nginx.pid;\nerror_log ${dir}/nginx-error.log warn;\nevents { worker_connections 4096; }\nhttp {\n  access_log off;\n  keepalive_timeout 300s;\n  client_body_temp_path ${dir}; proxy_temp_path ${dir};\n  fastcgi_temp_path ${dir}; uwsgi_temp_path ${dir}; scgi_temp_path ${dir};\n  upstream app { server 127.0.0.1:${appPort}; keepalive 64; }\n  server {\n    listen 127.0.0.1:${nginxPort};\n    location / { proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection ""; }\n  }\n}\n`,
-  );
-  const nginx = await start(
-    "nginx",
-    ["-p", dir, "-c", join(dir, "nginx.conf"), "-e", join(dir, "nginx-error.log")],
-    undefined,
-    nginxPort,
-  );
+  const { sidecar, sidecarPort, nginx, nginxPort } = await startAppSidecarNginx(dir, sidecarArgs, {
+    nginxKeepaliveTimeout: "300s",
+  });
   const barePort = await freePort();
   const bare = await start(
     node,

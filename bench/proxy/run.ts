@@ -9,7 +9,7 @@
  *   BENCH_DURATION=3 BENCH_ROUNDS=1 BENCH_CONNECTIONS=50 npm run bench:proxy
  */
 
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sidecarCommand } from "../sidecar-command.ts";
@@ -21,6 +21,7 @@ import {
   type Result,
   run,
   start,
+  startAppSidecarNginx,
   wrk,
 } from "./harness.ts";
 
@@ -35,35 +36,11 @@ const node = process.execPath;
 const sidecarArgs = (await sidecarCommand("proxy")).args;
 const dir = await mkdtemp(join(tmpdir(), "sidecar-bench-"));
 try {
-  const appPort = await freePort();
-  const sidecarPort = await freePort();
-  const adminPort = await freePort();
-  const nginxPort = await freePort();
+  const { app, appPort, sidecar, sidecarPort, nginx, nginxPort } = await startAppSidecarNginx(
+    dir,
+    sidecarArgs,
+  );
   const fastifyPort = await freePort();
-  const app = await start(node, ["bench/proxy/app.js", String(appPort)], /ready/, appPort);
-
-  const config = join(dir, "sidecar.yaml");
-  await writeFile(
-    config,
-    `admin:\n  address: 127.0.0.1:${adminPort}\nlog:\n  level: warn\nproxy:\n  listeners:\n    - address: 127.0.0.1:${sidecarPort}\n      routes: [{ cluster: app }]\n  clusters:\n    app: { endpoints: ["127.0.0.1:${appPort}"] }\n  accessLog: { enabled: false }\n`,
-  );
-  const sidecar = await start(
-    node,
-    [...sidecarArgs, "proxy", "-c", config],
-    undefined,
-    sidecarPort,
-  );
-
-  await writeFile(
-    join(dir, "nginx.conf"),
-    `worker_processes 1;\ndaemon off;\npid ${dir}/nginx.pid;\nerror_log ${dir}/nginx-error.log warn;\nevents { worker_connections 4096; }\nhttp {\n  access_log off;\n  client_body_temp_path ${dir}; proxy_temp_path ${dir};\n  fastcgi_temp_path ${dir}; uwsgi_temp_path ${dir}; scgi_temp_path ${dir};\n  upstream app { server 127.0.0.1:${appPort}; keepalive 64; }\n  server {\n    listen 127.0.0.1:${nginxPort};\n    location / { proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection ""; }\n  }\n}\n`,
-  );
-  const nginx = await start(
-    "nginx",
-    ["-p", dir, "-c", join(dir, "nginx.conf"), "-e", join(dir, "nginx-error.log")],
-    undefined,
-    nginxPort,
-  );
   const fastify = await start(
     node,
     ["bench/proxy/fastify-proxy.ts", String(fastifyPort), String(appPort)],
