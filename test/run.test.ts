@@ -23,13 +23,13 @@ interface Setup {
   config: string;
 }
 
-async function setup(appSection: string, extra = ""): Promise<Setup> {
+async function setup(appSection: string, extra = "", gracePeriodSeconds = 15): Promise<Setup> {
   const { path: dir } = await tempDir();
   const adminPort = await freePort();
   const appPort = await freePort();
   const config = await writeConfig(
     dir,
-    `admin:\n  address: 127.0.0.1:${adminPort}\nshutdown:\n  gracePeriodSeconds: 15\napp:${appSection === "" ? " {}" : ""}\n${appSection.replaceAll("APP_PORT", String(appPort))}\n${extra}`,
+    `admin:\n  address: 127.0.0.1:${adminPort}\nshutdown:\n  gracePeriodSeconds: ${gracePeriodSeconds}\napp:${appSection === "" ? " {}" : ""}\n${appSection.replaceAll("APP_PORT", String(appPort))}\n${extra}`,
   );
   return { dir, adminPort, appPort, events: join(dir, "events"), config };
 }
@@ -160,6 +160,15 @@ describe("sidecar run", () => {
     assert.equal(code, 137, proc.stdout());
     assert.ok((await events(s.events)).includes("sigterm"));
     assert.match(proc.stdout(), /did not stop in time; sending SIGKILL/);
+  });
+
+  test("a shutdown past gracePeriodSeconds logs SIDECAR_ERR_SHUTDOWN_TIMEOUT and kills the app", async () => {
+    const s = await setup("  stopTimeoutSeconds: 30\n", "", 1);
+    const proc = await startAppIgnoringSigterm(s);
+    const code = await proc.stop("SIGTERM");
+    assert.equal(code, 137, proc.stdout());
+    assert.match(proc.stdout(), /"code":"SIDECAR_ERR_SHUTDOWN_TIMEOUT"/);
+    assert.match(proc.stdout(), /did not finish within shutdown.gracePeriodSeconds/);
   });
 
   test("restart: on-failure restarts a failing app with backoff and counts the restarts", async () => {

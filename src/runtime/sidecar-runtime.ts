@@ -1,6 +1,7 @@
 import { AdminServer } from "./admin/admin-server.ts";
 import type { AppRole } from "./app/app-role.ts";
 import type { LoadedConfig } from "./config/load-config.ts";
+import { ErrorCodes } from "./errors.ts";
 import type { Role } from "./role.ts";
 import { Supervisor } from "./supervisor.ts";
 import type { Logger } from "./telemetry/logger.ts";
@@ -91,7 +92,7 @@ export class SidecarRuntime {
       await started;
       if (deadline.aborted) {
         logger.error(
-          { gracePeriodSeconds: graceSeconds },
+          { code: ErrorCodes.SHUTDOWN_TIMEOUT, gracePeriodSeconds: graceSeconds },
           "graceful shutdown did not finish within shutdown.gracePeriodSeconds",
         );
         app?.kill();
