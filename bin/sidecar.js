@@ -13,13 +13,17 @@ const tuned = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? "").split(" 
 );
 if (!tuned && typeof process.execve === "function") {
   const [execPath, script, ...args] = process.argv;
-  process.execve(process.execPath, [
-    execPath,
-    ...v8FlagsFor(args[0]),
-    ...process.execArgv,
-    script,
-    ...args,
-  ]);
+  try {
+    process.execve(process.execPath, [
+      execPath,
+      ...v8FlagsFor(args[0]),
+      ...process.execArgv,
+      script,
+      ...args,
+    ]);
+  } catch {
+    // Not replaced (a sandbox that forbids exec): run as we are, with Node's default heap.
+  }
 }
 
 const fromSource = new URL("../src/cli/entry.ts", import.meta.url);
