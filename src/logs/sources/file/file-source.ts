@@ -110,9 +110,6 @@ export class FileSource implements LogSource {
     const problem = await this.checkpointer.load();
     if (problem)
       this.#options.logger.error({ error: problem, code: problem.code }, problem.message);
-    const unwatched = await this.#paths.watch();
-    if (unwatched.length > 0)
-      this.#options.logger.warn({ dirs: unwatched }, "cannot watch directories; rescanning only");
     await this.#scan();
     this.#loop = this.#run();
     // Written without fsync after each commit (a crash of the process re-reads little); fsynced
@@ -425,6 +422,13 @@ export class FileSource implements LogSource {
     this.#lastScanAt = this.#options.now();
     const first = this.#firstScan;
     this.#firstScan = false;
+    // Follow directories that appeared or went away (new pods, a log directory created late).
+    const unwatched = await this.#paths.watch().catch(() => []);
+    if (unwatched.length > 0)
+      this.#options.logger[first ? "warn" : "debug"](
+        { dirs: unwatched },
+        "cannot watch directories; rescanning only",
+      );
     let paths: string[];
     try {
       paths = await this.#paths.list();
@@ -432,10 +436,6 @@ export class FileSource implements LogSource {
       this.#options.logger.warn({ error }, "cannot list files");
       return;
     }
-    // Follow directories that appeared or went away (new pods, a log directory created late).
-    const unwatched = await this.#paths.watch().catch(() => []);
-    if (unwatched.length > 0 && !first)
-      this.#options.logger.debug({ dirs: unwatched }, "cannot watch directories; rescanning only");
     await this.#trackEarly();
     const seen = new Set<string>();
     for (const path of paths) {

@@ -64,7 +64,9 @@ export class PathsProvider {
   /**
    * Watches every directory a pattern can match a file in (see the class comment) and stops
    * watching those that no pattern reaches any more; returns the directories that could not be
-   * watched.
+   * watched. When it adds a watch it reports a change: a directory created between finding the
+   * targets and watching them (`mkdir -p a/b` as `a` is being watched) sent no event anyone
+   * heard, and the rescan that follows finds it.
    */
   async watch(): Promise<string[]> {
     const wanted = new Map<string, boolean>(); // directory → recursive
@@ -78,6 +80,7 @@ export class PathsProvider {
       this.#watchers.delete(dir);
     }
     const failed: string[] = [];
+    let added = false;
     for (const [dir, recursive] of wanted) {
       if (this.#watchers.has(dir)) continue;
       try {
@@ -90,10 +93,12 @@ export class PathsProvider {
           this.#onChange?.(undefined, "rename"); // gone: rescan, and watch what is there now
         });
         this.#watchers.set(dir, watcher);
+        added = true;
       } catch {
         failed.push(dir);
       }
     }
+    if (added) this.#onChange?.(undefined, "rename");
     return failed;
   }
 
@@ -133,11 +138,8 @@ async function watchTargets(pattern: string): Promise<Array<[string, boolean]>> 
   targets.push([await existingAncestor(prefix), false]);
   const fixedDepth = prefix === sep ? 1 : prefix.split(sep).length;
   for (const part of parts.slice(fixedDepth)) {
+    // Past the fixed directory every prefix holds a glob character.
     prefix = prefix.endsWith(sep) ? `${prefix}${part}` : `${prefix}${sep}${part}`;
-    if (!globChars.test(prefix)) {
-      if (await isDirectory(prefix)) targets.push([prefix, false]);
-      continue;
-    }
     for await (const entry of glob(prefix, { withFileTypes: true })) {
       if (entry.isDirectory()) targets.push([resolve(entry.parentPath, entry.name), false]);
     }
