@@ -160,8 +160,7 @@ export function forward(options: ForwardOptions): void {
   const retryAfterWait = (rawHeaders: readonly string[]): number | undefined => {
     let value: string | undefined;
     for (let i = 0; i < rawHeaders.length; i += 2)
-      if (rawHeaders[i]!.length === 11 && rawHeaders[i]!.toLowerCase() === "retry-after")
-        value = rawHeaders[i + 1];
+      if (rawHeaders[i]!.toLowerCase() === "retry-after") value = rawHeaders[i + 1];
     const waitMs = parseRetryAfter(value, Date.now());
     if (waitMs === undefined) return 0;
     if (waitMs > policy.maxRetryAfterSeconds * 1000) return undefined;

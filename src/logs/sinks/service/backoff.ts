@@ -19,5 +19,3 @@ export function backoffDelay(
   const base = Math.min(maxMs, initialMs * 2 ** Math.max(0, attempt - 1));
   return base / 2 + random() * (base / 2);
 }
-
-export { parseRetryAfter } from "../../../runtime/retry-after.ts";

@@ -5,8 +5,8 @@ import { z } from "zod";
 import { fs, http, https, util } from "../../../runtime/builtins.ts";
 import { seconds } from "../../../runtime/config/schema-helpers.ts";
 import { describeError, SidecarError } from "../../../runtime/errors.ts";
+import { parseRetryAfter } from "../../../runtime/retry-after.ts";
 import { LogsSinkErrorCodes } from "../error-codes.ts";
-import { parseRetryAfter } from "./backoff.ts";
 import { outcomeOfStatus, type SendOutcome } from "./send-outcome.ts";
 
 const gzipAsync = util.promisify(gzip);
