@@ -1,22 +1,12 @@
 /** What the proxy benchmarks share: free ports, child processes, wrk runs, /proc readings. */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { once } from "node:events";
 import { readFile, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { freePort } from "../../src/runtime/testing.ts";
 
 export const run = promisify(execFile);
 export const root = new URL("../../", import.meta.url).pathname;
-export async function freePort(): Promise<number> {
-  const server = createServer().listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, "close");
-  return port;
-}
-
 export const children: ChildProcess[] = [];
 export function start(
   command: string,

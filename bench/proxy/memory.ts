@@ -15,8 +15,9 @@ import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { freePort } from "../../src/runtime/testing.ts";
 import { sidecarCommand } from "../sidecar-command.ts";
-import { children, freePort, nginxWorker, start, startAppSidecarNginx, wrk } from "./harness.ts";
+import { children, nginxWorker, start, startAppSidecarNginx, wrk } from "./harness.ts";
 
 const duration = Number(process.env.BENCH_DURATION ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 1000);

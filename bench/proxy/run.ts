@@ -12,10 +12,10 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort } from "../../src/runtime/testing.ts";
 import { sidecarCommand } from "../sidecar-command.ts";
 import {
   children,
-  freePort,
   nginxWorker,
   peakRssMb,
   type Result,
