@@ -42,3 +42,6 @@ export const sidecarConfigSchema = z.strictObject({
 
 export type SidecarConfig = z.infer<typeof sidecarConfigSchema>;
 export type SidecarConfigInput = z.input<typeof sidecarConfigSchema>;
+
+/** The runtime's sections, validated: what every role may read through its context. */
+export type RuntimeConfig = Pick<SidecarConfig, "admin" | "log" | "shutdown" | "app">;

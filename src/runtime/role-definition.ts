@@ -1,0 +1,145 @@
+import type { z } from "zod";
+import type { AdminRouter } from "./admin/admin-router.ts";
+import type { Clock } from "./clock.ts";
+import type { RuntimeConfig } from "./config/schema.ts";
+import type { Role } from "./role.ts";
+import type { Logger } from "./telemetry/logger.ts";
+import type { Registry } from "./telemetry/metrics-registry.ts";
+
+/**
+ * When a role starts relative to the app (local mode and native sidecars alike):
+ * - `before-app`: before the app starts and stops after it (config, sync restore, logs);
+ * - `after-app`: once the app is ready, and drains before it stops (proxy);
+ * - `standalone`: only through its own command, never part of `sidecar run` (node, webhook).
+ */
+export type RolePhase = "before-app" | "after-app" | "standalone";
+
+/** One option of a role command, e.g. `{ flags: "--listen <address>", description: "…" }`. */
+export interface RoleOption {
+  /** Commander syntax: `-c, --config <file>`, `--once`, `--path <glob>`. */
+  flags: string;
+  description: string;
+  /** The option may be given several times; its value is then an array. */
+  repeatable?: boolean;
+}
+
+/** What a role command's action may do besides building overlays. */
+export interface RoleCommandKit {
+  /** Runs the sidecar with this config file and overlay (the same runtime `sidecar run` uses, without an app). */
+  runSidecar(options: {
+    configPath: string | undefined;
+    overlay?: Record<string, unknown>;
+  }): Promise<number>;
+  /** The config file named by -c, else SIDECAR_CONFIG, else undefined. */
+  configPath(flag: string | undefined): string | undefined;
+  /** Loads and validates a config file (with an overlay) against the composed schema. */
+  loadConfig(
+    configPath: string | undefined,
+    overlay?: Record<string, unknown>,
+  ): Promise<{
+    config: RuntimeConfig & Record<string, unknown>;
+    path: string | undefined;
+    hash: string;
+  }>;
+}
+
+/** A subcommand of a role command, e.g. `sidecar sync restore`. */
+export interface RoleSubcommand {
+  name: string;
+  description: string;
+  options?: readonly RoleOption[];
+  examples?: readonly string[];
+  /** Resolves with the exit code. */
+  action(flags: Record<string, unknown>, kit: RoleCommandKit): Promise<number>;
+}
+
+/**
+ * A role's own command (`sidecar proxy`, `sidecar logs`, …). Every role command also takes
+ * `-c/--config` and `--admin-address`; the runtime adds them.
+ */
+export interface RoleCommand {
+  description: string;
+  usage?: string;
+  options: readonly RoleOption[];
+  examples?: readonly string[];
+  /**
+   * The config overlay the flags stand for (merged over the file and validated with it), or
+   * undefined when no flag was given. Throws a SidecarError (USAGE) for bad flags.
+   */
+  overlay(flags: Record<string, unknown>): Record<string, unknown> | undefined;
+  /** The message when neither flags nor the config file give this role anything to do. */
+  nothingToDo: string;
+  subcommands?: readonly RoleSubcommand[];
+}
+
+/**
+ * What the runtime hands a role when it builds it: its dependencies, never module singletons.
+ */
+export interface RoleContext {
+  /** A child logger with `role` set. */
+  logger: Logger;
+  /** The one Prometheus registry; name metrics `sidecar_<role>_<thing>_<unit>`. */
+  registry: Registry;
+  /** Admin endpoints and the role's panel on the status page. */
+  admin: AdminRouter;
+  /** Time and timers; tests drive a manual clock. */
+  clock: Clock;
+  /** Aborted when the sidecar begins to shut down. */
+  shutdown: AbortSignal;
+  /** The whole validated config, for the runtime's sections (app, admin) a role may read. */
+  config: RuntimeConfig;
+  /** Asks the runtime for a graceful shutdown (e.g. `config --once` has published). */
+  requestStop(reason: string, exitCode?: number): void;
+  /** The app in local mode (`sidecar run`), for roles that signal or restart it. */
+  app: AppHandle | undefined;
+}
+
+/** What a role may do to the app that `sidecar run` supervises. */
+export interface AppHandle {
+  /** Sends a signal to the app's process group; false when the app is not running. */
+  signal(signal: NodeJS.Signals): boolean;
+  /** Stops the app (SIGTERM → stop timeout → SIGKILL) and starts it again. */
+  restart(reason: string): Promise<void>;
+  /** Whether the app passed its health probe. */
+  ready(): boolean;
+}
+
+/**
+ * A role as a plug-in: everything the runtime and the CLI need to know about it, declared once
+ * in the role's own folder. The CLI composes one list of these (src/cli/roles.ts); the runtime
+ * builds the config schema, the commands and the start/stop order from that list.
+ *
+ * @example
+ * export const proxyRoleDefinition = defineRole({
+ *   name: "proxy",
+ *   description: "reverse proxy in front of the app",
+ *   schema: proxyConfigSchema,
+ *   phase: "after-app",
+ *   command: { … },
+ *   create: (section, ctx) => createProxyRole(section, ctx),
+ * });
+ */
+export interface RoleDefinition<Schema extends z.ZodType = z.ZodType> {
+  /** The role's name: its config section, its command, its `role` log and metric label. */
+  readonly name: string;
+  /** One line for `sidecar --help` and the docs. */
+  readonly description: string;
+  /** The schema of the role's config section (the section itself is optional in the file). */
+  readonly schema: Schema;
+  readonly phase: RolePhase;
+  readonly command?: RoleCommand;
+  /** V8 flags `sidecar <name>` runs with (bin/v8-flags.json is generated from these). */
+  readonly v8Flags?: readonly string[];
+  /** Builds the role from its validated section. */
+  create(section: z.infer<Schema>, ctx: RoleContext): Role;
+}
+
+/** Declares a role; a typed identity function so `create` sees its section's type. */
+export function defineRole<Schema extends z.ZodType>(
+  definition: RoleDefinition<Schema>,
+): RoleDefinition<Schema> {
+  return definition;
+}
+
+/** A definition list with the section types erased, as the runtime holds it. */
+export type AnyRoleDefinition = RoleDefinition<z.ZodType>;
