@@ -5,7 +5,19 @@ import { type ListenAddress, parseAddress } from "../config/schema-helpers.ts";
 import { isLoopback, listenOn } from "../listen.ts";
 import type { Role } from "../role.ts";
 import type { Readiness } from "../supervisor.ts";
+import type { MetricFamily } from "../telemetry/exposition/metric-family.ts";
+import { sampleNames } from "../telemetry/exposition/metric-family.ts";
+import {
+  registryFamilies,
+  registryFamilyHeads,
+} from "../telemetry/exposition/registry-families.ts";
+import {
+  contentTypes,
+  negotiateFormat,
+  writeExposition,
+} from "../telemetry/exposition/write-exposition.ts";
 import type { Logger } from "../telemetry/logger.ts";
+import type { MetricsSource } from "./admin-router.ts";
 
 export interface AdminServerOptions {
   address: string;
@@ -16,6 +28,8 @@ export interface AdminServerOptions {
   status: () => Record<string, unknown>;
   /** Called once for an accepted POST /quitquitquit. */
   onQuit: () => void;
+  /** Families roles add to /metrics (AdminRouteTable.metricsSources), read at each scrape. */
+  metricsSources?: () => readonly MetricsSource[];
   /** Whether a client may POST /quitquitquit (default: loopback addresses only). */
   isLocalClient?: (remoteAddress: string | undefined) => boolean;
 }
@@ -38,7 +52,7 @@ export class AdminServer implements Role {
     this.#routes = {
       "/healthz": { method: "GET", handle: (_req, res) => send(res, 200, "text/plain", "ok\n") },
       "/readyz": { method: "GET", handle: (_req, res) => this.#readyz(res) },
-      "/metrics": { method: "GET", handle: (_req, res) => this.#metrics(res) },
+      "/metrics": { method: "GET", handle: (req, res) => this.#metrics(req, res) },
       "/status": { method: "GET", handle: (_req, res) => this.#status(res) },
       "/quitquitquit": { method: "POST", handle: (req, res) => this.#quit(req, res) },
     };
@@ -118,9 +132,36 @@ export class AdminServer implements Role {
     sendJson(res, readiness.ready ? 200 : 503, body);
   }
 
-  async #metrics(res: ServerResponse): Promise<void> {
-    const text = await this.#options.registry.metrics();
-    send(res, 200, this.#options.registry.contentType, text);
+  /**
+   * The registry's families, then each metrics source's, in the format the Accept header asks
+   * for. A source family that reuses a sample name already served is left out (the registry's
+   * and earlier sources' win), so the output never has two families of one name.
+   */
+  async #metrics(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const format = negotiateFormat(req.headers.accept);
+    const { registry } = this.#options;
+    const taken = new Set<string>();
+    for (const head of registryFamilyHeads(registry))
+      for (const name of sampleNames(head)) taken.add(name);
+    // Sources first: a source may update the registry's figures about itself (scrape health).
+    const extra: MetricFamily[] = [];
+    for (const source of this.#options.metricsSources?.() ?? []) {
+      let families: MetricFamily[];
+      try {
+        families = await source.collect(taken);
+      } catch (error) {
+        this.#options.logger.error({ error, source: source.name }, "metrics source failed");
+        continue;
+      }
+      for (const family of families) {
+        const names = sampleNames(family);
+        if (names.some((name) => taken.has(name))) continue;
+        for (const name of names) taken.add(name);
+        extra.push(family);
+      }
+    }
+    const own = await registryFamilies(registry);
+    send(res, 200, contentTypes[format], writeExposition([...own, ...extra], format));
   }
 
   #status(res: ServerResponse): void {
