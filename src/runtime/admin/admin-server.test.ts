@@ -3,7 +3,7 @@ import { test } from "node:test";
 import type { Readiness } from "../supervisor.ts";
 import { createSidecarRegistry } from "../telemetry/metrics-registry.ts";
 import { captureLogger } from "../testing.ts";
-import type { MetricsSource } from "./admin-router.ts";
+import { AdminRouteTable, type MetricsSource } from "./admin-router.ts";
 import { AdminServer } from "./admin-server.ts";
 
 async function withAdmin(
@@ -15,6 +15,8 @@ async function withAdmin(
   run: (base: string, quits: () => number) => Promise<void>,
 ): Promise<void> {
   let quits = 0;
+  const routes = new AdminRouteTable();
+  for (const source of overrides.metricsSources ?? []) routes.metrics(source);
   const metrics = createSidecarRegistry({ version: "9.9.9" });
   const admin = new AdminServer({
     address: "127.0.0.1:0",
@@ -26,7 +28,7 @@ async function withAdmin(
       quits++;
     },
     ...(overrides.isLocalClient ? { isLocalClient: overrides.isLocalClient } : {}),
-    metricsSources: () => overrides.metricsSources ?? [],
+    routes,
   });
   await admin.start();
   try {
