@@ -1,4 +1,5 @@
 import { logsRoleDefinition } from "../logs/role-definition.ts";
+import { nodeRoleDefinition } from "../node/role-definition.ts";
 import { proxyRoleDefinition } from "../proxy/role-definition.ts";
 import { composeConfigSchema } from "../runtime/config/schema.ts";
 import type { AnyRoleDefinition } from "../runtime/role-definition.ts";
@@ -10,6 +11,7 @@ import type { AnyRoleDefinition } from "../runtime/role-definition.ts";
 export const roleDefinitions: readonly AnyRoleDefinition[] = [
   logsRoleDefinition,
   proxyRoleDefinition,
+  nodeRoleDefinition,
 ];
 
 /** The schema of sidecar.yaml: the runtime's sections and one per role. */
