@@ -65,7 +65,7 @@ export const textfileCollector = defineCollector({
                   help: family.help ?? `Metric read from ${path}`,
                 });
             }
-            mtimes.add({ file: name }, Math.floor(stat.mtimeMs / 1000));
+            mtimes.add({ file: path }, Math.floor(stat.mtimeMs / 1000));
             reported.delete(path);
           } catch (err) {
             error = 1;
