@@ -1,4 +1,5 @@
 import { logsRoleDefinition } from "../logs/role-definition.ts";
+import { metricsRoleDefinition } from "../metrics/role-definition.ts";
 import { nodeRoleDefinition } from "../node/role-definition.ts";
 import { proxyRoleDefinition } from "../proxy/role-definition.ts";
 import { composeConfigSchema } from "../runtime/config/schema.ts";
@@ -11,6 +12,7 @@ import type { AnyRoleDefinition } from "../runtime/role-definition.ts";
 export const roleDefinitions: readonly AnyRoleDefinition[] = [
   logsRoleDefinition,
   proxyRoleDefinition,
+  metricsRoleDefinition,
   nodeRoleDefinition,
 ];
 

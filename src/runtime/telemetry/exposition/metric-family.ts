@@ -70,8 +70,8 @@ export function belongsTo(
 }
 
 /**
- * The names every sample of the family may have: what a series limit or name filter matches
- * against, and what a name clash is decided on.
+ * The names the family takes up in either format (its samples' names and its OpenMetrics
+ * family name): two families that share one cannot be served together.
  */
 export function sampleNames(family: Pick<MetricFamily, "name" | "type">): string[] {
   const base = family.name;
@@ -82,8 +82,15 @@ export function sampleNames(family: Pick<MetricFamily, "name" | "type">): string
       return [`${base}_bucket`, `${base}_gcount`, `${base}_gsum`];
     case "summary":
       return [base, `${base}_sum`, `${base}_count`, `${base}_created`];
-    case "counter":
-      return [base, `${base.replace(/_total$/, "")}_created`];
+    case "counter": {
+      // The OpenMetrics family name too: a gauge `x` and a counter `x_total` are both `x` there.
+      const stem = base.replace(/_total$/, "");
+      return stem === base
+        ? [base, `${base}_total`, `${base}_created`]
+        : [base, stem, `${stem}_created`];
+    }
+    case "info":
+      return [base, base.replace(/_info$/, "")];
     default:
       return [base];
   }
