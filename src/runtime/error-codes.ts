@@ -23,6 +23,7 @@ export const ErrorCodes = {
   HTTP_TOO_LARGE: "SIDECAR_ERR_HTTP_TOO_LARGE",
   HTTP_CONNECT: "SIDECAR_ERR_HTTP_CONNECT",
   HTTP_TLS_FILE: "SIDECAR_ERR_HTTP_TLS_FILE",
+  HTTP_TOKEN_FILE: "SIDECAR_ERR_HTTP_TOKEN_FILE",
 } as const;
 
 export type RuntimeErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
