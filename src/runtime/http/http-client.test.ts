@@ -314,6 +314,8 @@ test("httpClientShape: defaults, and auth/tls combinations that make no sense ar
     tls: { caFile: "/ca" },
   });
   assert.deepEqual(parsed.tls, { caFile: "/ca", insecureSkipVerify: false });
+  // A role hands its parsed section to the client as it is.
+  new HttpClient(schema.parse({ auth: { type: "basic", user: "u", password: "p" } })).close();
   for (const bad of [
     { auth: { type: "bearer" } },
     { auth: { type: "bearer", token: "a", tokenFile: "/t" } },
