@@ -10,13 +10,11 @@ async function withAdmin(
   overrides: {
     readiness?: () => Readiness;
     isLocalClient?: (address: string | undefined) => boolean;
-    metricsSources?: readonly MetricsSource[];
+    routes?: AdminRouteTable;
   } = {},
   run: (base: string, quits: () => number) => Promise<void>,
 ): Promise<void> {
   let quits = 0;
-  const routes = new AdminRouteTable();
-  for (const source of overrides.metricsSources ?? []) routes.metrics(source);
   const metrics = createSidecarRegistry({ version: "9.9.9" });
   const admin = new AdminServer({
     address: "127.0.0.1:0",
@@ -28,7 +26,7 @@ async function withAdmin(
       quits++;
     },
     ...(overrides.isLocalClient ? { isLocalClient: overrides.isLocalClient } : {}),
-    routes,
+    ...(overrides.routes ? { routes: overrides.routes } : {}),
   });
   await admin.start();
   try {
@@ -137,7 +135,9 @@ test("/metrics adds metrics sources' families; the registry wins a name clash", 
       collect: () => Promise.reject(new Error("boom")),
     },
   ];
-  await withAdmin({ metricsSources: sources }, async (base) => {
+  const routes = new AdminRouteTable();
+  for (const source of sources) routes.metrics(source);
+  await withAdmin({ routes }, async (base) => {
     const text = await (await fetch(`${base}/metrics`)).text();
     assert.match(text, /^app_jobs_total\{k="a"\} 3$/m);
     assert.equal(text.match(/^# TYPE sidecar_uptime_seconds /gm)?.length, 1);
@@ -150,5 +150,37 @@ test("/metrics adds metrics sources' families; the registry wins a name clash", 
     const body = await om.text();
     assert.match(body, /^# TYPE app_jobs counter$/m);
     assert.match(body, /# EOF\n$/);
+test("roles add endpoints and panels through the router; GET / is the status page", async () => {
+  const routes = new AdminRouteTable();
+  routes.route({
+    method: "GET",
+    path: "/toy/status",
+    description: "the toy's state",
+    handle: (_req, res) => {
+      res.end("toy ok");
+    },
+  });
+  routes.panel({ role: "toy", figures: () => [{ label: "widgets/s", value: "42" }] });
+  routes.panel({
+    role: "broken",
+    figures: () => {
+      throw new Error("no figures");
+    },
+  });
+  assert.throws(
+    () => routes.route({ method: "GET", path: "/toy/status", description: "", handle: () => {} }),
+    TypeError,
+  );
+  await withAdmin({ routes }, async (base) => {
+    assert.equal(await (await fetch(`${base}/toy/status`)).text(), "toy ok");
+    assert.equal((await fetch(`${base}/toy/status`, { method: "POST" })).status, 405);
+    const page = await fetch(`${base}/`);
+    assert.equal(page.status, 200);
+    assert.match(page.headers.get("content-type") ?? "", /^text\/html/);
+    assert.match(page.headers.get("content-security-policy") ?? "", /default-src 'none'/);
+    const html = await page.text();
+    assert.match(html, /data-panel="toy".*widgets\/s.*42/s);
+    assert.match(html, /data-panel="broken".*unavailable/s);
+    assert.match(html, /GET \/toy\/status/);
   });
 });
