@@ -150,6 +150,9 @@ test("/metrics adds metrics sources' families; the registry wins a name clash", 
     const body = await om.text();
     assert.match(body, /^# TYPE app_jobs counter$/m);
     assert.match(body, /# EOF\n$/);
+  });
+});
+
 test("roles add endpoints and panels through the router; GET / is the status page", async () => {
   const routes = new AdminRouteTable();
   routes.route({
