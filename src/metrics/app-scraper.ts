@@ -1,4 +1,5 @@
 import type { Clock } from "../runtime/clock.ts";
+import { HttpClient, redactUrl } from "../runtime/http/http-client.ts";
 import type { MetricFamily } from "../runtime/telemetry/exposition/metric-family.ts";
 import { sampleNames } from "../runtime/telemetry/exposition/metric-family.ts";
 import {
@@ -7,7 +8,12 @@ import {
 } from "../runtime/telemetry/exposition/parse-exposition.ts";
 import type { Logger } from "../runtime/telemetry/logger.ts";
 import { Counter, Gauge, type Registry } from "../runtime/telemetry/metrics-registry.ts";
-import { type FetchedMetrics, fetchAppMetrics, ScrapeError } from "./fetch-app-metrics.ts";
+import {
+  type FetchedMetrics,
+  fetchAppMetrics,
+  ScrapeError,
+  scrapeFailures,
+} from "./fetch-app-metrics.ts";
 import { addLabels, countSeries, type MergeRules, selectFamilies } from "./merge.ts";
 import type { MetricsConfig } from "./metrics-config.ts";
 
@@ -19,22 +25,7 @@ export interface AppScraperOptions {
   registry: Registry;
   logger: Logger;
   clock: Clock;
-  /** Replaces the HTTP fetch (tests). */
-  fetch?: typeof fetchAppMetrics;
   env?: Record<string, string | undefined>;
-}
-
-/** The URL without its userinfo, for logs and the status page. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (!parsed.username && !parsed.password) return url;
-    parsed.username = "***";
-    parsed.password = "";
-    return parsed.toString();
-  } catch {
-    return "(invalid URL)";
-  }
 }
 
 /**
@@ -46,6 +37,7 @@ export class AppScraper {
   readonly #config: MetricsConfig;
   readonly #options: AppScraperOptions;
   readonly #rules: MergeRules;
+  readonly #client: HttpClient;
   readonly #up: Gauge;
   readonly #duration: Gauge;
   readonly #series: Gauge;
@@ -58,6 +50,7 @@ export class AppScraper {
   constructor(config: MetricsConfig, options: AppScraperOptions) {
     this.#config = config;
     this.#options = options;
+    this.#client = new HttpClient(config);
     const env = options.env ?? process.env;
     const labels: Record<string, string> = { ...config.labels };
     for (const [label, variable] of Object.entries(config.labelsFromEnv)) {
@@ -101,8 +94,12 @@ export class AppScraper {
       help: "App metric families left out because the sidecar serves a family of the same name.",
       registers,
     });
-    for (const reason of ["connect", "timeout", "status", "too_large", "malformed", "series_limit"])
-      this.#errors.inc({ reason }, 0);
+    for (const reason of scrapeFailures) this.#errors.inc({ reason }, 0);
+  }
+
+  /** Closes the HTTP client's keep-alive connections to the app. */
+  close(): void {
+    this.#client.close();
   }
 
   /** The last outcome, for the status page. */
@@ -141,10 +138,7 @@ export class AppScraper {
     const started = performance.now();
     let outcome: Outcome;
     try {
-      const fetched = await (this.#options.fetch ?? fetchAppMetrics)(this.#config.url, {
-        timeoutMs: this.#config.timeoutSeconds * 1000,
-        maxBytes: this.#config.maxBodyBytes,
-      });
+      const fetched = await fetchAppMetrics(this.#client, this.#config.url);
       const families = this.#process(fetched);
       outcome = { ok: true, families, series: countSeries(families), at: clock.now() };
     } catch (error) {

@@ -1,4 +1,6 @@
-import { http, https } from "../runtime/builtins.ts";
+import { ErrorCodes } from "../runtime/error-codes.ts";
+import { describeError, isSidecarError } from "../runtime/errors.ts";
+import type { HttpClient } from "../runtime/http/http-client.ts";
 
 /** Why a scrape of the app failed, as the `reason` label of the error counter. */
 export type ScrapeFailure =
@@ -8,6 +10,15 @@ export type ScrapeFailure =
   | "too_large"
   | "malformed"
   | "series_limit";
+
+export const scrapeFailures: readonly ScrapeFailure[] = [
+  "connect",
+  "timeout",
+  "status",
+  "too_large",
+  "malformed",
+  "series_limit",
+];
 
 export class ScrapeError extends Error {
   readonly reason: ScrapeFailure;
@@ -27,59 +38,27 @@ export interface FetchedMetrics {
   body: string;
 }
 
+const reasonByCode: Record<string, ScrapeFailure> = {
+  [ErrorCodes.HTTP_TIMEOUT]: "timeout",
+  [ErrorCodes.HTTP_TOO_LARGE]: "too_large",
+};
+
 /**
- * GETs the app's metrics endpoint: rejects with a ScrapeError (connect, timeout, status,
- * too_large) rather than waiting past the timeout or reading past the size limit.
+ * GETs the app's metrics endpoint through the shared HTTP client (its timeout, size limit,
+ * auth and TLS); rejects with a ScrapeError whose reason is the error counter's label.
  */
-export function fetchAppMetrics(
-  url: string,
-  { timeoutMs, maxBytes }: { timeoutMs: number; maxBytes: number },
-): Promise<FetchedMetrics> {
-  return new Promise((resolve, reject) => {
-    const client = url.startsWith("https:") ? https : http;
-    const req = client.get(
+export async function fetchAppMetrics(client: HttpClient, url: string): Promise<FetchedMetrics> {
+  let response: Awaited<ReturnType<HttpClient["request"]>>;
+  try {
+    response = await client.request({
       url,
-      { headers: { accept: scrapeAccept, "user-agent": "sidecar-metrics" }, agent: false },
-      (res) => {
-        const status = res.statusCode ?? 0;
-        if (status < 200 || status > 299) {
-          res.resume();
-          return fail(new ScrapeError("status", `GET ${url} answered ${status}`));
-        }
-        const declared = Number(res.headers["content-length"]);
-        if (declared > maxBytes)
-          return fail(
-            new ScrapeError("too_large", `body of ${declared} bytes is over ${maxBytes}`),
-          );
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on("data", (chunk: Buffer) => {
-          size += chunk.length;
-          if (size > maxBytes)
-            return fail(new ScrapeError("too_large", `body is over ${maxBytes} bytes`));
-          chunks.push(chunk);
-        });
-        res.on("end", () => {
-          clearTimeout(timer);
-          resolve({
-            contentType: String(res.headers["content-type"] ?? ""),
-            body: Buffer.concat(chunks).toString("utf8"),
-          });
-        });
-        res.on("error", (error) => fail(new ScrapeError("connect", error.message)));
-      },
-    );
-    const timer = setTimeout(
-      () => fail(new ScrapeError("timeout", `no complete answer within ${timeoutMs} ms`)),
-      timeoutMs,
-    );
-    req.on("error", (error: NodeJS.ErrnoException) =>
-      fail(new ScrapeError("connect", `GET ${url}: ${error.code ?? error.message}`)),
-    );
-    function fail(error: ScrapeError) {
-      clearTimeout(timer);
-      req.destroy();
-      reject(error);
-    }
-  });
+      headers: { accept: scrapeAccept, "user-agent": "sidecar-metrics" },
+    });
+  } catch (error) {
+    const reason = (isSidecarError(error) && reasonByCode[error.code]) || "connect";
+    throw new ScrapeError(reason, describeError(error));
+  }
+  if (response.status < 200 || response.status > 299)
+    throw new ScrapeError("status", `the app's metrics endpoint answered ${response.status}`);
+  return { contentType: String(response.headers["content-type"] ?? ""), body: response.text() };
 }

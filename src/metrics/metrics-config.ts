@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { httpClientShape } from "../runtime/http/http-client.ts";
 import { labelNamePattern } from "../runtime/telemetry/exposition/metric-family.ts";
 
 const regex = z.string().superRefine((source, ctx) => {
@@ -33,6 +34,8 @@ export const metricsConfigSchema = z.strictObject({
     protocol: /^https?$/,
     error: "expected an http(s) URL, e.g. http://127.0.0.1:8080/metrics",
   }),
+  /** Headers, auth (basic, bearer, token file) and TLS for the app's endpoint, as every HTTP client has. */
+  ...httpClientShape,
   /** A scrape of the app that takes longer fails (the sidecar's own series are served anyway). */
   timeoutSeconds: z.number().positive().default(3),
   /**
@@ -41,7 +44,7 @@ export const metricsConfigSchema = z.strictObject({
    */
   cacheSeconds: z.number().min(0).default(2),
   /** A response body larger than this fails the scrape (reason too_large). */
-  maxBodyBytes: z
+  maxResponseBytes: z
     .number()
     .int()
     .min(1024)

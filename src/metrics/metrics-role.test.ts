@@ -173,7 +173,13 @@ test("app down, slow, huge, malformed or too many series: the sidecar's own metr
       ] as const) {
         mode = m;
         await withSidecar(
-          { url: target, cacheSeconds: 0, timeoutSeconds: 0.3, maxBodyBytes: 4096, maxSeries: 100 },
+          {
+            url: target,
+            cacheSeconds: 0,
+            timeoutSeconds: 0.3,
+            maxResponseBytes: 4096,
+            maxSeries: 100,
+          },
           async (scrape, ctx) => {
             const { body } = await scrape();
             const families = new Map(parseExposition(body).map((f) => [f.name, f]));

@@ -1,6 +1,7 @@
+import { redactUrl } from "../runtime/http/http-client.ts";
 import type { Role } from "../runtime/role.ts";
 import type { RoleContext } from "../runtime/role-definition.ts";
-import { AppScraper, redactUrl } from "./app-scraper.ts";
+import { AppScraper } from "./app-scraper.ts";
 import type { MetricsConfig } from "./metrics-config.ts";
 
 export interface MetricsRole extends Role {
@@ -39,6 +40,7 @@ export function createMetricsRole(config: MetricsConfig, ctx: RoleContext): Metr
     ready: () => running,
     async stop() {
       running = false;
+      scraper.close();
     },
   };
 }
