@@ -73,6 +73,9 @@ export class FileSource implements LogSource {
   #checkpointing: Promise<void> | undefined;
   #checkpointAgain = false;
   #commitScheduled = false;
+  readonly #committedSince = new Set<FileReader>();
+  /** Paths of the tracked files, so an inotify event costs a lookup, not a pass over every file. */
+  #trackedPaths = new Set<string>();
   readonly #early = new Map<string, { handle: FileHandle; path: string; at: number }>();
 
   constructor(options: FileSourceOptions) {
@@ -129,6 +132,7 @@ export class FileSource implements LogSource {
     const reader = this.#streams.get(streamId);
     if (!reader) return;
     reader.committed = offset;
+    this.#committedSince.add(reader);
     // Written once per turn of the event loop in which something was acknowledged, so a crash of
     // the process re-reads about one batch; fsynced each second by the timer.
     if (this.#commitScheduled) return;
@@ -139,8 +143,12 @@ export class FileSource implements LogSource {
     });
   }
 
+  /** Records the files acknowledged since the last write (not every file) and writes them. */
   #checkpointNow(): void {
-    for (const reader of this.#readers.values()) {
+    const readers = [...this.#committedSince];
+    this.#committedSince.clear();
+    for (const reader of readers) {
+      if (this.#streams.get(reader.streamId) !== reader) continue; // released meanwhile
       const tail =
         reader.committed === reader.offset && reader.partialBytes === 0
           ? reader.tail.digest()
@@ -292,8 +300,7 @@ export class FileSource implements LogSource {
   }
 
   #isTrackedPath(path: string): boolean {
-    for (const reader of this.#readers.values()) if (reader.path === path) return true;
-    return false;
+    return this.#trackedPaths.has(path);
   }
 
   async #run(): Promise<void> {
@@ -408,6 +415,7 @@ export class FileSource implements LogSource {
       await this.checkpoint().catch(() => {});
       this.#readers.delete(ino);
       this.#streams.delete(reader.streamId);
+      this.#trackedPaths.delete(reader.path);
       await reader.close();
       this.#options.logger.info(
         { path: reader.path, offset: reader.offset, truncated: reader.truncated },
@@ -469,6 +477,7 @@ export class FileSource implements LogSource {
     const now = this.#options.now();
     for (const [ino, reader] of this.#readers)
       if (!seen.has(ino) && reader.goneSince === undefined) reader.goneSince = now;
+    this.#trackedPaths = new Set([...this.#readers.values()].map((r) => r.path));
   }
 
   /** Decides where a newly found file starts and opens a reader for it; false when not yet. */
@@ -532,6 +541,7 @@ export class FileSource implements LogSource {
     });
     this.#readers.set(ino, reader);
     this.#streams.set(streamId, reader);
+    this.#trackedPaths.add(path);
     this.#options.logger.info({ path, streamId, offset }, "tailing file");
     return true;
   }
