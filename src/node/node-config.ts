@@ -22,8 +22,13 @@ const regex = z.string().superRefine((source, ctx) => {
 const collectorNames = nodeCollectors.map((c) => c.name) as [string, ...string[]];
 const collectorName = z.enum(collectorNames);
 
-/** Where kubelet writes every container's log: `<namespace>_<pod>_<uid>/<container>/<n>.log`. */
-export const podLogsGlob = "/var/log/pods/*/*/*.log";
+/**
+ * Where kubelet writes every container's log, `<namespace>_<pod>_<uid>/<container>/<n>.log`,
+ * and its rotated names (`0.log.20261127-100000`), so a file rotated while the agent was down is
+ * still read to its end; kubelet's compressed ones (`.gz`) are not read.
+ */
+export const podLogsGlob = "/var/log/pods/*/*/*.log*";
+export const podLogsExclude = ["*.gz", "*.tmp"];
 
 /**
  * The node's logs: a `logs:` section as the logs role has it, whose sources default to every
@@ -33,7 +38,15 @@ export const nodeLogsSchema = logsConfigSchema.extend({
   sources: z
     .array(logsSourceConfigSchema)
     .min(1, { error: "expected at least one source" })
-    .prefault([{ type: "file", name: "pods", include: [podLogsGlob], parser: { type: "cri" } }]),
+    .prefault([
+      {
+        type: "file",
+        name: "pods",
+        include: [podLogsGlob],
+        exclude: podLogsExclude,
+        parser: { type: "cri" },
+      },
+    ]),
 });
 
 /**
