@@ -21,7 +21,10 @@ async function events(path: string): Promise<Event[]> {
     .map((line) => JSON.parse(line) as Event);
 }
 
-const cri = (text: string, tag = "F") => `2026-11-27T10:00:00.000000001Z stdout ${tag} ${text}\n`;
+let written = 0;
+/** A CRI line; each has its own time, as the runtime's nanosecond clock gives them. */
+const cri = (text: string, tag = "F") =>
+  `2026-11-27T10:00:00.${String(++written).padStart(9, "0")}Z stdout ${tag} ${text}\n`;
 
 /** Lines `pod <i> line <from..>`, the first of each block written as two partial pieces. */
 function block(pod: number, from: number, count: number): { text: string; lines: string[] } {
