@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { appendFile, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { appendFile, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
 import { promisify } from "node:util";
@@ -63,6 +63,7 @@ node:
         parser: { type: cri }
         globIntervalSeconds: 0.2
         rotateWaitSeconds: 0.5
+        maxOpenFiles: 100
     sinks: [{ type: file, path: "${out}" }]
 `,
   );
@@ -78,6 +79,12 @@ node:
         async () => (await events(out)).length >= podCount * 20,
         "the first lines",
         30_000,
+      );
+      // 300 files, at most 100 held open (the rest: sockets, stdio, inotify, the checkpoint file).
+      await until(
+        async () => (await readdir(`/proc/${first.child.pid}/fd`)).length <= 100 + 40,
+        "idle files closed down to maxOpenFiles",
+        10_000,
       );
       // Rotated and then compressed by kubelet once read: the .gz is never read again.
       for (let i = 0; i < 10; i++) {

@@ -45,6 +45,8 @@ export const nodeLogsSchema = logsConfigSchema.extend({
         include: [podLogsGlob],
         exclude: podLogsExclude,
         parser: { type: "cri" },
+        // Live and rotated files of a few hundred pods; idle ones are closed above this.
+        maxOpenFiles: 512,
       },
     ]),
 });

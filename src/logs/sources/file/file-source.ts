@@ -28,6 +28,12 @@ export interface FileSourceOptions {
   globIntervalMs?: number;
   /** Bytes read per read() call. */
   readChunkBytes?: number;
+  /**
+   * At most this many files held open: above it, the least recently grown files that are read
+   * to their end and acknowledged are closed ("parked") and reopened from their checkpoint when
+   * they grow. Default: no limit.
+   */
+  maxOpenFiles?: number;
   /** Where checkpoints.json lives. */
   stateDir: string;
   logger: Logger;
@@ -54,7 +60,10 @@ export class FileSource implements LogSource {
   readonly name: string;
   readonly checkpointer: Checkpointer;
   readonly #options: Required<
-    Omit<FileSourceOptions, "exclude" | "onRead" | "onLongLine" | "onCheckpointError" | "label">
+    Omit<
+      FileSourceOptions,
+      "exclude" | "onRead" | "onLongLine" | "onCheckpointError" | "label" | "maxOpenFiles"
+    >
   > &
     FileSourceOptions;
   readonly #paths: PathsProvider;
@@ -77,6 +86,8 @@ export class FileSource implements LogSource {
   /** Paths of the tracked files, so an inotify event costs a lookup, not a pass over every file. */
   #trackedPaths = new Set<string>();
   readonly #early = new Map<string, { handle: FileHandle; path: string; at: number }>();
+  /** Files closed under maxOpenFiles, by device:inode, with their size when closed. */
+  readonly #parked = new Map<string, { path: string; size: number; streamId: string }>();
 
   constructor(options: FileSourceOptions) {
     this.name = options.name;
@@ -325,6 +336,7 @@ export class FileSource implements LogSource {
       if (await this.#pump(reader, turnBytes)) progressed = true;
     }
     await this.#release();
+    await this.#park();
     if (!progressed && !this.#stopping && !this.#scanDue) await this.#idle();
   }
 
@@ -425,6 +437,46 @@ export class FileSource implements LogSource {
     }
   }
 
+  /**
+   * Over maxOpenFiles, closes the least recently grown files that are read to their end and
+   * acknowledged; their checkpoint (written first) is where they continue when they grow.
+   */
+  async #park(): Promise<void> {
+    const max = this.#options.maxOpenFiles;
+    if (max === undefined || this.#readers.size <= max || this.#stopping) return;
+    const idle = [...this.#readers]
+      .filter(
+        ([, r]) =>
+          !r.truncated &&
+          r.goneSince === undefined &&
+          r.offset === r.size &&
+          r.committed === r.offset &&
+          r.partialBytes === 0,
+      )
+      .sort(([, a], [, b]) => a.lastGrowthAt - b.lastGrowthAt)
+      .slice(0, this.#readers.size - max);
+    if (idle.length === 0) return;
+    for (const [, reader] of idle) this.#record(reader, reader.tail.digest());
+    try {
+      this.checkpointer.writeNow();
+    } catch (error) {
+      this.#options.onCheckpointError?.();
+      this.#options.logger.error({ error }, "checkpoint write failed; files kept open");
+      return;
+    }
+    for (const [ino, reader] of idle) {
+      this.#readers.delete(ino);
+      this.#streams.delete(reader.streamId);
+      this.#trackedPaths.delete(reader.path);
+      this.#parked.set(ino, { path: reader.path, size: reader.size, streamId: reader.streamId });
+      await reader.close();
+    }
+    this.#options.logger.debug(
+      { closed: idle.length, open: this.#readers.size },
+      "idle files closed",
+    );
+  }
+
   async #scan(): Promise<void> {
     this.#scanDue = false;
     this.#lastScanAt = this.#options.now();
@@ -459,6 +511,16 @@ export class FileSource implements LogSource {
         if (!stat.isFile()) continue;
         const ino = `${stat.dev}:${stat.ino}`;
         seen.add(ino);
+        const parked = this.#parked.get(ino);
+        if (parked) {
+          // Not grown since it was closed: stays closed. Grown: tracked again from its checkpoint.
+          if (stat.size === parked.size) {
+            parked.path = path;
+            this.checkpointer.touch(parked.streamId); // its checkpoint must not expire meanwhile
+            continue;
+          }
+          this.#parked.delete(ino);
+        }
         const known = this.#readers.get(ino);
         if (known) {
           if (!known.truncated) {
@@ -477,6 +539,7 @@ export class FileSource implements LogSource {
     const now = this.#options.now();
     for (const [ino, reader] of this.#readers)
       if (!seen.has(ino) && reader.goneSince === undefined) reader.goneSince = now;
+    for (const ino of this.#parked.keys()) if (!seen.has(ino)) this.#parked.delete(ino);
     this.#trackedPaths = new Set([...this.#readers.values()].map((r) => r.path));
   }
 

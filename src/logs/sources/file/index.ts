@@ -31,6 +31,11 @@ export const fileSourceSchema = z.strictObject({
   pollIntervalMs: z.number().int().min(10).default(250),
   /** The globs are rescanned this often (for filesystems where inotify does not work). */
   globIntervalSeconds: z.number().min(0.05).default(5),
+  /**
+   * At most this many files held open; above it the least recently grown files that are read
+   * and acknowledged are closed, and continue from their checkpoint when they grow. Default: no limit.
+   */
+  maxOpenFiles: z.number().int().min(1).optional(),
   /** Bytes read per read() call. */
   readChunkBytes: z
     .number()
@@ -65,6 +70,7 @@ export function createFileSource(
     pollIntervalMs: config.pollIntervalMs,
     globIntervalMs: config.globIntervalSeconds * 1000,
     readChunkBytes: config.readChunkBytes,
+    ...(config.maxOpenFiles === undefined ? {} : { maxOpenFiles: config.maxOpenFiles }),
     stateDir: join(ctx.stateDir, config.name),
     logger: ctx.logger.child({ source: config.name }),
     now: ctx.now,
