@@ -1,11 +1,16 @@
 import { stringify } from "yaml";
-import { configSchema } from "../cli/roles.ts";
 import { sinkFromFlag } from "../logs/logs-command.ts";
+import { logsRoleDefinition } from "../logs/role-definition.ts";
+import { proxyRoleDefinition } from "../proxy/role-definition.ts";
 import { parseConfigText } from "../runtime/config/load-config.ts";
+import { composeConfigSchema } from "../runtime/config/schema.ts";
 import { isSidecarError } from "../runtime/errors.ts";
 import { InjectErrorCodes } from "./error-codes.ts";
 import { injectError } from "./inject-error.ts";
 import type { InjectOptions } from "./inject-options.ts";
+
+/** The config the injected sidecar reads: the roles the injector configures. */
+const injectedConfigSchema = composeConfigSchema([logsRoleDefinition, proxyRoleDefinition]);
 
 /** Where the injected container keeps its state (logs checkpoints): an emptyDir. */
 export const stateDir = "/var/lib/sidecar";
@@ -51,7 +56,7 @@ export function sidecarConfigYaml(
   const text = stringify(config, { lineWidth: 0 });
   // Checked here, so that a Pod never starts with a config its sidecar refuses.
   try {
-    parseConfigText(text, "generated config", { schema: configSchema, env: {} });
+    parseConfigText(text, "generated config", { schema: injectedConfigSchema, env: {} });
   } catch (error) {
     const details = isSidecarError(error) ? error.details.join("; ") : String(error);
     throw injectError(
