@@ -25,6 +25,24 @@ export function sidecarConfigYaml(
   where: string,
   exitFile?: string,
 ): string {
+  // Many templates share their options (a webhook sees the same annotations all day): build
+  // and check each distinct config once.
+  const key = JSON.stringify([options, exitFile]);
+  const cached = generated.get(key);
+  if (cached !== undefined) return cached;
+  const text = buildConfigYaml(options, where, exitFile);
+  if (generated.size >= 256) generated.delete(generated.keys().next().value!);
+  generated.set(key, text);
+  return text;
+}
+
+const generated = new Map<string, string>();
+
+function buildConfigYaml(
+  options: InjectOptions,
+  where: string,
+  exitFile: string | undefined,
+): string {
   const config: Record<string, unknown> = {
     admin: { address: "0.0.0.0:9901" },
     log: { format: "json" },
