@@ -8,6 +8,8 @@ packages=(
   nginx-light     # the reference proxy in bench/proxy
   wrk             # the load generator of bench/proxy
   iproute2        # ip netns: test hosts of the tests' own
+  etcd-server     # a real etcd for the config role's etcd source (test/e2e, bench/config)
+  inotify-tools   # inotifywait: the reference reload script of bench/config
 )
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
