@@ -125,8 +125,9 @@ export function renderOutput(
   const { what, format, path } = input;
   if (what.kind === "source") {
     const snapshot = snapshots.get(what.source);
-    if (!snapshot) throw new Error(`source "${what.source}" has no values yet`);
     const files = new Map<string, Buffer>();
+    // Only an optional source is without values at a build: its files are left out.
+    if (!snapshot) return { files, parsed: undefined };
     if (what.key !== undefined) {
       const value = snapshot.entries.get(what.key);
       if (!value) throw new Error(`source "${what.source}" has no entry "${what.key}"`);

@@ -54,9 +54,11 @@ export function snapshotValues(snapshot: SourceSnapshot, mode: ParseMode): Value
   const root: Values = {};
   for (const name of [...snapshot.entries.keys()].sort()) {
     const parsed = parseEntry(name, snapshot.entries.get(name)!, mode);
-    const path = entryPath(name, parseMode(name, mode) !== "text");
+    const path = snapshot.single ? [] : entryPath(name, parseMode(name, mode) !== "text");
     if (path.length === 0) {
+      // A document at the root: an object merges; anything else is kept under its entry name.
       if (isObject(parsed)) mergeInto(root, parsed);
+      else if (name !== "") root[name] = parsed;
       continue;
     }
     let node = root;

@@ -7,6 +7,8 @@ export interface SourceSnapshot {
   readonly entries: ReadonlyMap<string, Buffer>;
   /** The source's own word for this version: a content hash, an ETag, an etcd revision. */
   readonly version: string;
+  /** One document (a file, one key, an HTTP body): its parsed value is the root of the values, not under its name. */
+  readonly single?: boolean;
 }
 
 /** A source's state for /config, metrics and the status page: never a value. */
@@ -79,22 +81,23 @@ export class SourceState {
   }
 
   /** Records a successful read; calls onSnapshot when its content differs from the last. */
-  update(entries: ReadonlyMap<string, Buffer>, version?: string): void {
+  update(entries: ReadonlyMap<string, Buffer>, version?: string, single = false): void {
     const hash = hashEntries(entries);
     this.status.up = true;
     this.status.lastError = undefined;
     this.status.version = version ?? hash;
     if (hash === this.#hash) return;
     this.#hash = hash;
-    this.snapshot = { entries, version: version ?? hash };
+    this.snapshot = { entries, version: version ?? hash, single };
     this.status.entries = entries.size;
     this.status.lastChangeAt = this.#clock.now();
     this.#listener?.onSnapshot(this.snapshot);
   }
 
-  fail(error: Error): void {
+  /** Records a failed read; `reason` is the short form for status (default the message). */
+  fail(error: Error, reason = error.message): void {
     this.status.up = false;
-    this.status.lastError = error.message;
+    this.status.lastError = reason;
     this.status.lastErrorAt = this.#clock.now();
     this.#listener?.onError(error);
   }

@@ -1,5 +1,5 @@
 import { basename } from "node:path";
-import { Etcd3, type IKeyValue, type IOptions, type Watcher } from "etcd3";
+import type { Etcd3, IKeyValue, IOptions, Watcher } from "etcd3";
 import { fs } from "../../../runtime/builtins.ts";
 import { describeError, SidecarError } from "../../../runtime/errors.ts";
 import { ConfigErrorCodes } from "../../error-codes.ts";
@@ -69,8 +69,17 @@ export class EtcdSource implements ConfigSource {
 
   start(listener: SourceListener): void {
     this.#state.listen(listener);
-    this.#client = new Etcd3(this.#options());
-    void this.#listAndWatch();
+    void (async () => {
+      // Loaded here, not at the top: gRPC and protobufjs cost memory every other command would pay.
+      const { Etcd3: Client } = await import("etcd3");
+      if (this.#closed) return;
+      try {
+        this.#client = new Client(this.#options());
+      } catch (error) {
+        return this.#fail(error);
+      }
+      await this.#listAndWatch();
+    })();
   }
 
   #options(): IOptions {
@@ -111,7 +120,7 @@ export class EtcdSource implements ConfigSource {
         "config source read failed; the last values stay",
       );
     }
-    this.#state.fail(wrapped);
+    this.#state.fail(wrapped, describeError(error));
   }
 
   /** Reads every key (retrying with backoff), then watches from the revision after that read. */
@@ -152,7 +161,11 @@ export class EtcdSource implements ConfigSource {
     this.#entries = entries;
     this.#revision = response.header.revision;
     this.#lastErrorMessage = undefined;
-    this.#state.update(new Map(entries), `revision ${this.#revision}`);
+    this.#state.update(
+      new Map(entries),
+      `revision ${this.#revision}`,
+      this.#config.key !== undefined,
+    );
   }
 
   #watch(): void {
@@ -174,11 +187,19 @@ export class EtcdSource implements ConfigSource {
     watcher.on("data", (response) => {
       this.#revision = response.header.revision;
       if (response.events.length > 0)
-        this.#state.update(new Map(this.#entries), `revision ${this.#revision}`);
+        this.#state.update(
+          new Map(this.#entries),
+          `revision ${this.#revision}`,
+          this.#config.key !== undefined,
+        );
     });
     watcher.on("connected", () => {
       if (!this.#state.status.up)
-        this.#state.update(new Map(this.#entries), `revision ${this.#revision}`);
+        this.#state.update(
+          new Map(this.#entries),
+          `revision ${this.#revision}`,
+          this.#config.key !== undefined,
+        );
     });
     watcher.on("disconnected", (error: unknown) => {
       if (!this.#closed) this.#fail(error ?? new Error("disconnected; reconnecting"));

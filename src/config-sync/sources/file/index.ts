@@ -75,7 +75,8 @@ export class FileSource implements ConfigSource {
       do {
         this.#again = false;
         try {
-          this.#state.update(await readTree(this.target));
+          const { entries, single } = await readTree(this.target);
+          this.#state.update(entries, undefined, single);
           this.#lastErrorMessage = undefined;
         } catch (error) {
           const wrapped = new SidecarError(
@@ -90,7 +91,7 @@ export class FileSource implements ConfigSource {
               "config source read failed; the last values stay",
             );
           }
-          this.#state.fail(wrapped);
+          this.#state.fail(wrapped, describeError(error));
         }
       } while (this.#again && !this.#closed);
     })().finally(() => {

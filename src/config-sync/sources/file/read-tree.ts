@@ -10,9 +10,12 @@ const maxDepth = 8;
  * link (a mounted ConfigMap or Secret) is read through that link's target, and read again when
  * the target changed meanwhile, so the entries are always of one version.
  */
-export async function readTree(path: string): Promise<Map<string, Buffer>> {
+export async function readTree(
+  path: string,
+): Promise<{ entries: Map<string, Buffer>; single: boolean }> {
   const stat = await fs.promises.stat(path);
-  if (!stat.isDirectory()) return new Map([[basename(path), await fs.promises.readFile(path)]]);
+  if (!stat.isDirectory())
+    return { entries: new Map([[basename(path), await fs.promises.readFile(path)]]), single: true };
   for (let attempt = 0; ; attempt++) {
     const before = await dataTarget(path);
     const entries = new Map<string, Buffer>();
@@ -23,7 +26,8 @@ export async function readTree(path: string): Promise<Map<string, Buffer>> {
       if (before === undefined || attempt >= 5 || !isGone(error)) throw error;
       continue;
     }
-    if (before === undefined || (await dataTarget(path)) === before || attempt >= 5) return entries;
+    if (before === undefined || (await dataTarget(path)) === before || attempt >= 5)
+      return { entries, single: false };
   }
 }
 
