@@ -3,7 +3,7 @@ import { readFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import { join } from "node:path";
 import { test } from "node:test";
-import { writeConfigMapVolume } from "../src/config-sync/testing.ts";
+import { writeKubernetesVolume } from "../src/runtime/files/kubernetes-volume.testing.ts";
 import { until } from "../src/runtime/testing.ts";
 import {
   freePort,
@@ -23,7 +23,7 @@ async function lines(file: string): Promise<string[]> {
 test("sidecar config --once publishes every output and exits 0; again, unchanged, it exits 0 without republishing", async () => {
   const dir = await tempDir();
   try {
-    await writeConfigMapVolume(join(dir.path, "cm"), { "app.json": '{"a":1}', "b.txt": "B" });
+    await writeKubernetesVolume(join(dir.path, "cm"), { "app.json": '{"a":1}', "b.txt": "B" });
     const args = [
       "config",
       "--once",
@@ -73,7 +73,7 @@ test("sidecar config keeps watching: a ConfigMap swap is published, the app's re
   await new Promise((resolve) => app.once("listening", resolve));
   const appPort = (app.address() as { port: number }).port;
   const adminPort = await freePort();
-  await writeConfigMapVolume(join(dir.path, "cm"), { level: "info" });
+  await writeKubernetesVolume(join(dir.path, "cm"), { level: "info" });
   const config = await writeConfig(
     dir.path,
     `admin: { address: "127.0.0.1:${adminPort}" }
@@ -89,7 +89,7 @@ config:
     await sidecar.waitFor("sidecar ready to serve");
     assert.equal(await readFile(join(dir.path, "out", "app.json"), "utf8"), '{"level": "info"}');
     assert.deepEqual(calls, [], "not notified of the first version");
-    await writeConfigMapVolume(join(dir.path, "cm"), { level: "debug" });
+    await writeKubernetesVolume(join(dir.path, "cm"), { level: "debug" });
     await until(() => calls.length === 1, "the reload call");
     assert.equal(await readFile(join(dir.path, "out", "app.json"), "utf8"), '{"level": "debug"}');
     const status = JSON.parse((await httpGet(`http://127.0.0.1:${adminPort}/config`)).body);
@@ -114,7 +114,7 @@ for (const kind of ["signal", "restart"] as const) {
     const dir = await tempDir();
     const events = join(dir.path, "events");
     const out = join(dir.path, "out");
-    await writeConfigMapVolume(join(dir.path, "cm"), { "app.conf": "version one" });
+    await writeKubernetesVolume(join(dir.path, "cm"), { "app.conf": "version one" });
     const notify = kind === "signal" ? "{ type: signal, signal: SIGHUP }" : "{ type: restart }";
     const config = await writeConfig(
       dir.path,
@@ -138,7 +138,7 @@ config:
     try {
       await until(async () => (await lines(events)).length > 0, "the app's start");
       assert.deepEqual(await lines(events), ["start version one"]);
-      await writeConfigMapVolume(join(dir.path, "cm"), { "app.conf": "version two" });
+      await writeKubernetesVolume(join(dir.path, "cm"), { "app.conf": "version two" });
       const expected = kind === "signal" ? "hup version two" : "start version two";
       await until(async () => (await lines(events)).includes(expected), expected, 15_000);
       assert.deepEqual(await lines(events), ["start version one", expected]);

@@ -12,6 +12,8 @@ export function configOverlay(flags: Record<string, unknown>): Record<string, un
   const sources: Record<string, unknown>[] = [];
   if (typeof flags.sourceDir === "string")
     sources.push({ name: "files", type: "file", path: flags.sourceDir });
+  if (typeof flags.sourceUrl === "string")
+    sources.push({ name: "http", type: "http", url: flags.sourceUrl });
   if (typeof flags.etcd === "string") {
     if (typeof flags.etcdPrefix !== "string")
       throw new SidecarError(
@@ -69,6 +71,11 @@ export const configCommand: RoleCommand = {
       flags: "--source-dir <path>",
       description:
         "a file or directory to publish, e.g. a mounted ConfigMap (its ..data swap is followed)",
+    },
+    {
+      flags: "--source-url <url>",
+      description:
+        "a document to fetch over HTTP (polled with ETags every 30 s; long-polling needs -c)",
     },
     { flags: "--etcd <url>", description: "an etcd endpoint to read from, with --etcd-prefix" },
     {

@@ -3,12 +3,12 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, test } from "node:test";
+import { writeKubernetesVolume } from "../runtime/files/kubernetes-volume.testing.ts";
 import type { AppHandle } from "../runtime/role-definition.ts";
 import { testRoleContext, until } from "../runtime/testing.ts";
 import { createConfigRole } from "./config-role.ts";
 import { type ConfigSectionInput, configSectionSchema } from "./config-section.ts";
 import { configStatus } from "./config-status.ts";
-import { writeConfigMapVolume } from "./testing.ts";
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -36,7 +36,7 @@ async function metric(ctx: ReturnType<typeof testRoleContext>, name: string): Pr
 
 test("publishes a ConfigMap-shaped directory and follows its ..data swap", async () => {
   const dir = await tempDir();
-  await writeConfigMapVolume(join(dir, "cm"), { "app.json": '{"a":1}', "log.level": "info" });
+  await writeKubernetesVolume(join(dir, "cm"), { "app.json": '{"a":1}', "log.level": "info" });
   const { role, ctx } = build({
     outputDir: join(dir, "out"),
     sources: [{ name: "cm", type: "file", path: join(dir, "cm") }],
@@ -45,7 +45,7 @@ test("publishes a ConfigMap-shaped directory and follows its ..data swap", async
   assert.equal(role.ready(), true);
   assert.equal(await readFile(join(dir, "out", "app.json"), "utf8"), '{"a":1}');
   assert.equal(await readFile(join(dir, "out", "log.level"), "utf8"), "info");
-  await writeConfigMapVolume(join(dir, "cm"), { "app.json": '{"a":2}' });
+  await writeKubernetesVolume(join(dir, "cm"), { "app.json": '{"a":2}' });
   await until(
     async () => (await readFile(join(dir, "out", "app.json"), "utf8")) === '{"a":2}',
     "the new version",
@@ -66,7 +66,7 @@ test("publishes a ConfigMap-shaped directory and follows its ..data swap", async
 test("renders a template from the merged values of two sources", async () => {
   const dir = await tempDir();
   await writeFile(join(dir, "base.yaml"), "db:\n  host: db.local\n  port: 5432\nname: base\n");
-  await writeConfigMapVolume(join(dir, "cm"), { "db.port": "6543", motto: 'say "hi"' });
+  await writeKubernetesVolume(join(dir, "cm"), { "db.port": "6543", motto: 'say "hi"' });
   const { role } = build({
     outputDir: join(dir, "out"),
     sources: [
@@ -95,7 +95,7 @@ test("renders a template from the merged values of two sources", async () => {
 
 test("a version that fails its JSON Schema is kept back; the last good stays until a good one", async () => {
   const dir = await tempDir();
-  await writeConfigMapVolume(join(dir, "cm"), { port: "8080" });
+  await writeKubernetesVolume(join(dir, "cm"), { port: "8080" });
   const { role, ctx } = build({
     outputDir: join(dir, "out"),
     sources: [{ name: "cm", type: "file", path: join(dir, "cm"), parse: "yaml" }],
@@ -112,7 +112,7 @@ test("a version that fails its JSON Schema is kept back; the last good stays unt
     ],
   });
   await role.start();
-  await writeConfigMapVolume(join(dir, "cm"), { port: "99999" });
+  await writeKubernetesVolume(join(dir, "cm"), { port: "99999" });
   await until(() => role.failure !== undefined, "the failure");
   assert.equal(role.failure!.stage, "validate");
   assert.match(role.failure!.reason, /\/port: must be <= 65535/);
@@ -122,14 +122,14 @@ test("a version that fails its JSON Schema is kept back; the last good stays unt
   const warned = ctx.logLines().filter((l) => l.msg === "config version kept back");
   assert.equal(warned.length, 1);
   assert.equal(warned[0]!.code, "SIDECAR_ERR_CONFIG_VALIDATE");
-  await writeConfigMapVolume(join(dir, "cm"), { port: "9090" });
+  await writeKubernetesVolume(join(dir, "cm"), { port: "9090" });
   await until(() => role.failure === undefined, "the good version");
   assert.equal(await readFile(join(dir, "out", "app.json"), "utf8"), '{"port": 9090}');
 });
 
 test("a check command that fails keeps the version back; the staged file is what it checks", async () => {
   const dir = await tempDir();
-  await writeConfigMapVolume(join(dir, "cm"), { "nginx.conf": "ok 1" });
+  await writeKubernetesVolume(join(dir, "cm"), { "nginx.conf": "ok 1" });
   const { role } = build({
     outputDir: join(dir, "out"),
     sources: [{ name: "cm", type: "file", path: join(dir, "cm") }],
@@ -151,7 +151,7 @@ test("a check command that fails keeps the version back; the staged file is what
     ],
   });
   await role.start();
-  await writeConfigMapVolume(join(dir, "cm"), { "nginx.conf": "broken" });
+  await writeKubernetesVolume(join(dir, "cm"), { "nginx.conf": "broken" });
   await until(() => role.failure !== undefined, "the failure");
   assert.match(role.failure!.reason, /exited with 3: bad line/);
   assert.equal(await readFile(join(dir, "out", "nginx.conf"), "utf8"), "ok 1");
@@ -159,7 +159,7 @@ test("a check command that fails keeps the version back; the staged file is what
 
 test("a missing template key fails the version instead of rendering empty", async () => {
   const dir = await tempDir();
-  await writeConfigMapVolume(join(dir, "cm"), { a: "1" });
+  await writeKubernetesVolume(join(dir, "cm"), { a: "1" });
   const { role } = build({
     outputDir: join(dir, "out"),
     sources: [{ name: "cm", type: "file", path: join(dir, "cm"), timeoutSeconds: 0.5 }],
@@ -174,14 +174,14 @@ test("a missing template key fails the version instead of rendering empty", asyn
 
 test("a burst of changes publishes once", async () => {
   const dir = await tempDir();
-  await writeConfigMapVolume(join(dir, "cm"), { n: "0" });
+  await writeKubernetesVolume(join(dir, "cm"), { n: "0" });
   const { role, ctx } = build({
     outputDir: join(dir, "out"),
     wait: { minSeconds: 0.5, maxSeconds: 10 },
     sources: [{ name: "cm", type: "file", path: join(dir, "cm") }],
   });
   await role.start();
-  for (let n = 1; n <= 20; n++) await writeConfigMapVolume(join(dir, "cm"), { n: String(n) });
+  for (let n = 1; n <= 20; n++) await writeKubernetesVolume(join(dir, "cm"), { n: String(n) });
   await until(
     async () => (await readFile(join(dir, "out", "n"), "utf8")) === "20",
     "the last value",
@@ -244,7 +244,7 @@ test("an optional source that cannot be read does not hold back the first versio
 
 test("a secret source's files are written 0600 and /config shows hashes, never values", async () => {
   const dir = await tempDir();
-  await writeConfigMapVolume(join(dir, "secret"), { password: "hunter2-very-secret" });
+  await writeKubernetesVolume(join(dir, "secret"), { password: "hunter2-very-secret" });
   const { role, ctx } = build({
     outputDir: join(dir, "out"),
     sources: [{ name: "s", type: "file", path: join(dir, "secret"), secret: true }],
@@ -263,7 +263,7 @@ test("a secret source's files are written 0600 and /config shows hashes, never v
 
 test("an unchanged version is not republished when the role starts again", async () => {
   const dir = await tempDir();
-  await writeConfigMapVolume(join(dir, "cm"), { a: "1", b: "2" });
+  await writeKubernetesVolume(join(dir, "cm"), { a: "1", b: "2" });
   const section = {
     outputDir: join(dir, "out"),
     sources: [{ name: "cm", type: "file" as const, path: join(dir, "cm") }],
@@ -294,7 +294,7 @@ function fakeApp() {
 
 test("signal and restart notifications reach the app, not for the first version, in order", async () => {
   const dir = await tempDir();
-  await writeConfigMapVolume(join(dir, "cm"), { a: "1" });
+  await writeKubernetesVolume(join(dir, "cm"), { a: "1" });
   const { app, calls } = fakeApp();
   const { role, ctx } = build(
     {
@@ -306,7 +306,7 @@ test("signal and restart notifications reach the app, not for the first version,
   );
   await role.start();
   assert.deepEqual(calls, []);
-  await writeConfigMapVolume(join(dir, "cm"), { a: "2" });
+  await writeKubernetesVolume(join(dir, "cm"), { a: "2" });
   await until(() => calls.length === 2, "two notifications");
   assert.equal(calls[0], "SIGUSR1");
   assert.match(calls[1]!, /^restart: config version [0-9a-f]{16} published$/);
@@ -318,7 +318,7 @@ test("signal and restart notifications reach the app, not for the first version,
 
 test("a command notification gets the version and directory", async () => {
   const dir = await tempDir();
-  await writeConfigMapVolume(join(dir, "cm"), { a: "1" });
+  await writeKubernetesVolume(join(dir, "cm"), { a: "1" });
   const marker = join(dir, "marker");
   const { role } = build({
     outputDir: join(dir, "out"),
@@ -337,7 +337,7 @@ test("a command notification gets the version and directory", async () => {
     ],
   });
   await role.start();
-  await writeConfigMapVolume(join(dir, "cm"), { a: "2" });
+  await writeKubernetesVolume(join(dir, "cm"), { a: "2" });
   await until(
     () =>
       readFile(marker, "utf8").then(

@@ -1,7 +1,8 @@
+import { Backoff } from "../../runtime/backoff.ts";
 import type { Clock } from "../../runtime/clock.ts";
 import { describeError, SidecarError } from "../../runtime/errors.ts";
+import { HttpClient, type HttpClientResponse, redactUrl } from "../../runtime/http/http-client.ts";
 import { ConfigErrorCodes } from "../error-codes.ts";
-import { Backoff, HttpClient, type HttpClientResponse, redactUrl } from "../platform-stubs.ts";
 import type { HttpNotifyConfig } from "./notify-config.ts";
 import type { NotifyTarget, NotifyVersion } from "./notify-target.ts";
 

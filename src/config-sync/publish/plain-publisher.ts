@@ -1,6 +1,6 @@
 import { basename, dirname, join } from "node:path";
 import { fs } from "../../runtime/builtins.ts";
-import { fsyncDir } from "../platform-stubs.ts";
+import { fsyncDir } from "../../runtime/files/atomic-file.ts";
 import { type Publisher, type PublishFile, type StagedVersion, versionHash } from "./publisher.ts";
 import { writeDurably } from "./write-durably.ts";
 

@@ -94,6 +94,13 @@ export class SourceState {
     this.#listener?.onSnapshot(this.snapshot);
   }
 
+  /** The source answered that nothing changed (a 304, an empty long-poll). */
+  markUp(version?: string): void {
+    this.status.up = true;
+    this.status.lastError = undefined;
+    if (version !== undefined) this.status.version = version;
+  }
+
   /** Records a failed read; `reason` is the short form for status (default the message). */
   fail(error: Error, reason = error.message): void {
     this.status.up = false;

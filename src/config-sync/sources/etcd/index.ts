@@ -1,9 +1,9 @@
 import { basename } from "node:path";
 import type { Etcd3, IKeyValue, IOptions, Watcher } from "etcd3";
+import { Backoff } from "../../../runtime/backoff.ts";
 import { fs } from "../../../runtime/builtins.ts";
 import { describeError, SidecarError } from "../../../runtime/errors.ts";
 import { ConfigErrorCodes } from "../../error-codes.ts";
-import { Backoff } from "../../platform-stubs.ts";
 import {
   type ConfigSource,
   type SourceContext,

@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import { describeError, SidecarError } from "../../../runtime/errors.ts";
+import { watchPath } from "../../../runtime/files/path-watcher.ts";
 import { ConfigErrorCodes } from "../../error-codes.ts";
-import { watchPath } from "../../platform-stubs.ts";
 import {
   type ConfigSource,
   type SourceContext,
