@@ -16,10 +16,6 @@ import type { EtcdSourceConfig } from "./etcd-config.ts";
 
 export { type EtcdSourceConfig, etcdSourceSchema } from "./etcd-config.ts";
 
-function isCompacted(error: unknown): boolean {
-  return /compact/i.test(describeError(error));
-}
-
 /**
  * An etcd v3 key or prefix: read once (noting the revision), then watched from the next
  * revision. A lost connection resumes from the last revision seen (the client reconnects with
@@ -202,20 +198,22 @@ export class EtcdSource implements ConfigSource {
         );
     });
     watcher.on("disconnected", (error: unknown) => {
-      if (!this.#closed) this.#fail(error ?? new Error("disconnected; reconnecting"));
+      // Logged once per outage; the client reconnects with backoff and resumes from the revision.
+      if (this.#closed) return;
+      const reason = error ?? new Error("disconnected; reconnecting");
+      if (this.#state.status.up) this.#fail(reason);
+      else this.#state.fail(reason as Error, describeError(reason));
     });
     watcher.on("error", (error: unknown) => {
+      // etcd cancels a watch whose start revision was compacted meanwhile (etcd 3.4 gives no
+      // reason): a resume would miss changes, so read everything again and watch from there.
       if (this.#closed || watcher !== this.#watcher) return;
       this.#watcher = undefined;
       void watcher.cancel().catch(() => {});
-      if (isCompacted(error)) {
-        this.#ctx.logger.info(
-          { source: this.name, revision: this.#revision },
-          "etcd compacted past the watched revision; reading everything again",
-        );
-      } else {
-        this.#fail(error);
-      }
+      this.#ctx.logger.info(
+        { source: this.name, revision: this.#revision, reason: describeError(error) },
+        "etcd cancelled the watch (its revision was compacted?); reading everything again",
+      );
       void this.#listAndWatch();
     });
   }
