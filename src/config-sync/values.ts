@@ -33,7 +33,9 @@ export function parseEntry(name: string, value: Buffer, mode: ParseMode): unknow
       `entry "${name}" is not valid ${how.toUpperCase()}: ${(error as Error).message.split("\n")[0]}`,
     );
   }
-  return text;
+  // A value file usually ends with a newline (`kubectl create configmap --from-file`); in a
+  // template it is one value, so that newline goes.
+  return text.endsWith("\r\n") ? text.slice(0, -2) : text.endsWith("\n") ? text.slice(0, -1) : text;
 }
 
 function isObject(value: unknown): value is Values {
