@@ -154,3 +154,32 @@ test("sidecar config with a bad flag combination is a usage error", async () => 
   assert.equal(result.code, 2);
   assert.match(result.stderr, /--process-name needs --notify-signal/);
 });
+
+test("while a required source is missing, /readyz says which; once it appears the version is published and the sidecar is ready", async () => {
+  const dir = await tempDir();
+  const adminPort = await freePort();
+  const config = await writeConfig(
+    dir.path,
+    `admin: { address: "127.0.0.1:${adminPort}" }
+config:
+  outputDir: ${join(dir.path, "out")}
+  sources: [{ name: settings, type: file, path: ${join(dir.path, "cm")}, pollSeconds: 0.2 }]
+`,
+  );
+  const sidecar = startSidecar(["config", "-c", config]);
+  try {
+    const readyz = () => httpGet(`http://127.0.0.1:${adminPort}/readyz`);
+    await until(async () => (await readyz()).status === 503, "the admin server");
+    const body = JSON.parse((await readyz()).body);
+    assert.match(
+      body.notReady.find((r: { name: string }) => r.name === "config").reason,
+      /^starting: waiting for config source "settings" \(.*ENOENT/,
+    );
+    await writeKubernetesVolume(join(dir.path, "cm"), { "a.txt": "A" });
+    await until(async () => (await readyz()).status === 200, "ready");
+    assert.equal(await readFile(join(dir.path, "out", "a.txt"), "utf8"), "A");
+  } finally {
+    await sidecar.stop();
+    await dir.cleanup();
+  }
+});
