@@ -2,20 +2,18 @@ import { resolve } from "node:path";
 import { describeError, SidecarError } from "../runtime/errors.ts";
 import type { Role } from "../runtime/role.ts";
 import type { RoleContext } from "../runtime/role-definition.ts";
+import { buildVersion } from "./build-version.ts";
 import { ConfigMetrics, type FailStage } from "./config-metrics.ts";
 import type { ConfigSection } from "./config-section.ts";
 import { registerConfigAdmin } from "./config-status.ts";
 import { type ConfigErrorCode, ConfigErrorCodes } from "./error-codes.ts";
-import { buildNotifyTargets, Notifier, type NotifyTarget } from "./notify/index.ts";
+import { buildNotifyTargets, Notifier, type NotifyStatus } from "./notify/index.ts";
 import { chooseLayout, type PreparedOutput, prepareOutputs } from "./prepare-outputs.ts";
 import { PlainPublisher } from "./publish/plain-publisher.ts";
 import { type Publisher, type PublishFile, versionHash } from "./publish/publisher.ts";
 import { VersionedPublisher } from "./publish/versioned-publisher.ts";
 import { Quiescence } from "./quiescence.ts";
-import { renderOutput } from "./render.ts";
-import { buildSource, type ConfigSource, type SourceSnapshot } from "./sources/index.ts";
-import { runCheck, schemaProblems } from "./validate.ts";
-import { mergeValues } from "./values.ts";
+import { buildSource, type ConfigSource } from "./sources/index.ts";
 
 const stageCodes: Record<FailStage, ConfigErrorCode> = {
   fetch: ConfigErrorCodes.SOURCE_READ,
@@ -39,15 +37,6 @@ export interface VersionFailure {
   code: string;
   reason: string;
   at: number;
-}
-
-export interface NotifyStatus {
-  kind: string;
-  target: string;
-  lastResult: string | undefined;
-  lastError: string | undefined;
-  lastVersion: string | undefined;
-  at: number | undefined;
 }
 
 /**
@@ -86,7 +75,6 @@ export class ConfigRole implements Role {
   readonly #optionalGaveUp = new Set<string>();
   readonly #stopping = new AbortController();
   readonly #lastSourceError = new Map<string, string>();
-  readonly #notifyStatus: Map<NotifyTarget, NotifyStatus>;
 
   constructor(section: ConfigSection, ctx: RoleContext) {
     this.#section = section;
@@ -97,46 +85,30 @@ export class ConfigRole implements Role {
     );
     this.#metrics = new ConfigMetrics(ctx.registry, () => this.#sources);
     const targets = buildNotifyTargets(section.notify, { clock: ctx.clock, app: ctx.app });
-    this.#notifyStatus = new Map(
-      targets.map((t) => [
-        t,
-        {
-          kind: t.kind,
-          target: t.describe,
-          lastResult: undefined,
-          lastError: undefined,
-          lastVersion: undefined,
-          at: undefined,
+    this.#notifier = new Notifier(
+      targets,
+      {
+        onResult: (target, result, version, error) => {
+          this.#metrics.notifications.inc({ kind: target.kind, result });
+          if (result === "error")
+            ctx.logger.warn(
+              {
+                code: ConfigErrorCodes.NOTIFY,
+                notify: target.describe,
+                version: version.hash,
+                error,
+              },
+              "config notification failed",
+            );
+          else if (result === "ok")
+            ctx.logger.info(
+              { notify: target.describe, version: version.hash },
+              "app notified of config version",
+            );
         },
-      ]),
-    );
-    this.#notifier = new Notifier(targets, {
-      onResult: (target, result, version, error) => {
-        this.#metrics.notifications.inc({ kind: target.kind, result });
-        const status = this.#notifyStatus.get(target)!;
-        Object.assign(status, {
-          lastResult: result,
-          lastError: error,
-          lastVersion: version.hash,
-          at: ctx.clock.now(),
-        });
-        if (result === "error")
-          ctx.logger.warn(
-            {
-              code: ConfigErrorCodes.NOTIFY,
-              notify: target.describe,
-              version: version.hash,
-              error,
-            },
-            "config notification failed",
-          );
-        else if (result === "ok")
-          ctx.logger.info(
-            { notify: target.describe, version: version.hash },
-            "app notified of config version",
-          );
       },
-    });
+      () => ctx.clock.now(),
+    );
     const minMs = section.wait.minSeconds * 1000;
     const maxMs = (section.wait.maxSeconds ?? section.wait.minSeconds * 4) * 1000;
     this.#wait = new Quiescence({ minMs, maxMs, clock: ctx.clock }, () => this.#build());
@@ -155,7 +127,7 @@ export class ConfigRole implements Role {
   }
 
   get notifications(): NotifyStatus[] {
-    return [...this.#notifyStatus.values()];
+    return this.#notifier.status;
   }
 
   get outputDir(): string {
@@ -323,107 +295,51 @@ export class ConfigRole implements Role {
   }
 
   async #buildOnce(): Promise<void> {
-    const snapshots = new Map<string, SourceSnapshot>();
-    const used: { snapshot: SourceSnapshot; parse: ConfigSection["sources"][number]["parse"] }[] =
-      [];
-    this.#sources.forEach((source, index) => {
-      if (!source.snapshot) return;
-      snapshots.set(source.name, source.snapshot);
-      used.push({ snapshot: source.snapshot, parse: this.#section.sources[index]!.parse });
+    const sources = this.#sources.flatMap((source, index) =>
+      source.snapshot
+        ? [
+            {
+              name: source.name,
+              snapshot: source.snapshot,
+              parse: this.#section.sources[index]!.parse,
+            },
+          ]
+        : [],
+    );
+    const inputs = Object.fromEntries(sources.map((s) => [s.name, s.snapshot.version]));
+    const previous = this.#published?.hash ?? this.#onDiskHash;
+    const result = await buildVersion({
+      outputs: this.#outputs,
+      sources,
+      publisher: this.#publisher!,
+      currentHash: previous,
     });
-    const inputs = Object.fromEntries([...snapshots].map(([name, s]) => [name, s.version]));
-    const inputKey = JSON.stringify(inputs);
-    // Render.
-    const files: PublishFile[] = [];
-    const parsed: unknown[] = [];
-    try {
-      const values = mergeValues(used);
-      const seen = new Set<string>();
-      for (const output of this.#outputs) {
-        let rendered: ReturnType<typeof renderOutput>;
-        try {
-          rendered = renderOutput(output, values, snapshots);
-        } catch (error) {
-          throw new Error(`output ${output.label}: ${describeError(error)}`);
-        }
-        for (const [path, data] of rendered.files) {
-          if (seen.has(path)) throw new Error(`two outputs write "${path}"`);
-          seen.add(path);
-          files.push({ path, data, mode: output.mode });
-        }
-        parsed.push(rendered.parsed);
-      }
-      if (files.length === 0) throw new Error("the outputs are empty (no entries in the sources)");
-    } catch (error) {
-      return this.#fail("render", describeError(error), inputKey);
+    if (result.outcome === "failed") {
+      const reason =
+        result.stage === "publish" ? `"${this.#outputDir}": ${result.reason}` : result.reason;
+      return this.#fail(result.stage, reason, JSON.stringify(inputs));
     }
-    const hash = versionHash(files);
-    if (hash === (this.#published?.hash ?? this.#onDiskHash)) {
-      if (!this.#published) this.#record(hash, files, inputs, this.#publisher!.currentDir);
-      this.#clearFailure();
+    this.#clearFailure();
+    if (result.outcome === "unchanged") {
+      // Found on disk at start (an earlier run published it): the app has it already.
+      if (!this.#published) this.#record(result.hash, result.files, inputs);
       return;
     }
-    // Validate what can be checked in memory.
-    const problems: string[] = [];
-    this.#outputs.forEach((output, index) => {
-      if (output.schema)
-        for (const problem of schemaProblems(output.schema, parsed[index]))
-          problems.push(`${output.label} ${problem}`);
-    });
-    if (problems.length) return this.#fail("validate", `schema: ${problems.join("; ")}`, inputKey);
-    // Stage, run the check commands on the staged files, then commit.
-    let staged: Awaited<ReturnType<Publisher["stage"]>>;
-    try {
-      staged = await this.#publisher!.stage(files);
-    } catch (error) {
-      return this.#fail(
-        "publish",
-        `cannot write into "${this.#outputDir}": ${describeError(error)}`,
-        inputKey,
-      );
-    }
-    for (const output of this.#outputs) {
-      if (!output.check) continue;
-      const failed = await runCheck(output.check, {
-        file: staged.fileFor(output.path),
-        dir: staged.dir,
-      });
-      if (failed) {
-        await staged.discard().catch(() => {});
-        return this.#fail("validate", `${output.label}: ${failed}`, inputKey);
-      }
-    }
-    try {
-      await staged.commit();
-    } catch (error) {
-      await staged.discard().catch(() => {});
-      return this.#fail(
-        "publish",
-        `cannot publish into "${this.#outputDir}": ${describeError(error)}`,
-        inputKey,
-      );
-    }
-    const previous = this.#published?.hash ?? this.#onDiskHash;
-    this.#record(hash, files, inputs, this.#publisher!.currentDir ?? this.#outputDir);
+    this.#record(result.hash, result.files, inputs);
     this.#metrics.publishes.inc();
-    this.#clearFailure();
     this.#ctx.logger.info(
-      { version: hash, previous, files: files.length, sources: inputs },
+      { version: result.hash, previous, files: result.files.length, sources: inputs },
       "config version published",
     );
     // The app is told of a change to config it already has: not of the first version, not
     // before `sidecar run` starts it, and not by an init container (--once).
     const appRunning = !(this.#starting && this.#ctx.app) && !this.#section.once;
     if (previous !== undefined && appRunning)
-      this.#notifier.notify({ hash, dir: this.#published!.dir });
+      this.#notifier.notify({ hash: result.hash, dir: this.#published!.dir });
   }
 
-  #record(
-    hash: string,
-    files: PublishFile[],
-    inputs: Record<string, string>,
-    dir: string | undefined,
-  ): void {
+  #record(hash: string, files: PublishFile[], inputs: Record<string, string>): void {
+    const dir = this.#publisher!.currentDir;
     const at = this.#ctx.clock.now();
     this.#published = {
       hash,

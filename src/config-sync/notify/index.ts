@@ -7,7 +7,7 @@ import type { NotifyTarget } from "./notify-target.ts";
 import { RestartNotifyTarget } from "./restart-notify.ts";
 import { SignalNotifyTarget } from "./signal-notify.ts";
 
-export { Notifier, type NotifyResult } from "./notifier.ts";
+export { Notifier, type NotifyResult, type NotifyStatus } from "./notifier.ts";
 export type { NotifyTarget, NotifyVersion } from "./notify-target.ts";
 
 /** Builds the notify targets of a config section, in order. */

@@ -3,6 +3,16 @@ import type { NotifyTarget, NotifyVersion } from "./notify-target.ts";
 
 export type NotifyResult = "ok" | "error" | "superseded";
 
+/** A target's last notification, for /config: never a value. */
+export interface NotifyStatus {
+  kind: string;
+  target: string;
+  lastResult: NotifyResult | undefined;
+  lastError: string | undefined;
+  lastVersion: string | undefined;
+  at: number | undefined;
+}
+
 export interface NotifierHooks {
   onResult(
     target: NotifyTarget,
@@ -24,14 +34,49 @@ export interface NotifierHooks {
 export class Notifier {
   readonly #targets: readonly NotifyTarget[];
   readonly #hooks: NotifierHooks;
+  readonly #now: () => number;
+  readonly #status: Map<NotifyTarget, NotifyStatus>;
   #pending: NotifyVersion | undefined;
   #running: Promise<void> | undefined;
   #superseded: AbortController | undefined;
   #closed = false;
 
-  constructor(targets: readonly NotifyTarget[], hooks: NotifierHooks) {
+  constructor(
+    targets: readonly NotifyTarget[],
+    hooks: NotifierHooks,
+    now: () => number = Date.now,
+  ) {
     this.#targets = targets;
     this.#hooks = hooks;
+    this.#now = now;
+    this.#status = new Map(
+      targets.map((t) => [
+        t,
+        {
+          kind: t.kind,
+          target: t.describe,
+          lastResult: undefined,
+          lastError: undefined,
+          lastVersion: undefined,
+          at: undefined,
+        },
+      ]),
+    );
+  }
+
+  /** Each target's last result. */
+  get status(): NotifyStatus[] {
+    return [...this.#status.values()];
+  }
+
+  #result(target: NotifyTarget, result: NotifyResult, version: NotifyVersion, error?: string) {
+    Object.assign(this.#status.get(target)!, {
+      lastResult: result,
+      lastError: error,
+      lastVersion: version.hash,
+      at: this.#now(),
+    });
+    this.#hooks.onResult(target, result, version, error);
   }
 
   get targets(): readonly NotifyTarget[] {
@@ -70,13 +115,13 @@ export class Notifier {
         if (superseded.signal.aborted) break;
         try {
           await target.send(version, superseded.signal);
-          this.#hooks.onResult(target, "ok", version);
+          this.#result(target, "ok", version);
         } catch (error) {
           if (superseded.signal.aborted) {
-            this.#hooks.onResult(target, "superseded", version);
+            this.#result(target, "superseded", version);
             break;
           }
-          this.#hooks.onResult(target, "error", version, describeError(error));
+          this.#result(target, "error", version, describeError(error));
         }
       }
     }
