@@ -17,7 +17,7 @@ export function buildNotifyTargets(
 ): NotifyTarget[] {
   return configs.map((config) => {
     if (config.type === "http") return new HttpNotifyTarget(config, deps.clock);
-    if (config.type === "signal") return new SignalNotifyTarget(config, deps.app);
+    if (config.type === "signal") return new SignalNotifyTarget(config, deps);
     if (config.type === "command") return new CommandNotifyTarget(config);
     return new RestartNotifyTarget(deps.app);
   });

@@ -41,6 +41,8 @@ const signalNotifySchema = z.strictObject({
    * command's base name is this. Not needed in `sidecar run`, where the app is signalled.
    */
   processName: z.string().min(1).optional(),
+  /** While no such process runs (the app is starting or restarting), retried with backoff for this long. */
+  giveUpAfterSeconds: seconds(30),
 });
 
 const commandNotifySchema = z.strictObject({

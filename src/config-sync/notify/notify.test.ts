@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { copyFile, mkdtemp, rm } from "node:fs/promises";
+import { chmod, copyFile, mkdtemp, rm } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -116,28 +116,32 @@ test("notifier: a newer version cuts short the retries of the running one", asyn
   assert.deepEqual(results, ["superseded", "ok"]);
 });
 
-test("signal: finds a process by name in /proc and signals it", async () => {
+test("signal: finds a process by name in /proc, waiting for it to start, and signals it", async () => {
   const dir = await mkdtemp(join(tmpdir(), "signal-notify-"));
   // A process with a name of its own: a copy of sleep.
   const name = `cfgsleep${process.pid % 10000}`;
   await copyFile("/bin/sleep", join(dir, name));
-  const { chmod } = await import("node:fs/promises");
   await chmod(join(dir, name), 0o755);
-  const child = spawn(join(dir, name), ["30"], { stdio: "ignore" });
-  try {
-    await once(child, "spawn");
-    assert.deepEqual(await findProcesses(name), [child.pid]);
-    const target = new SignalNotifyTarget(
-      notifyConfigSchema.parse({ type: "signal", processName: name }) as never,
-      undefined,
+  const target = (giveUpAfterSeconds: number) =>
+    new SignalNotifyTarget(
+      notifyConfigSchema.parse({ type: "signal", processName: name, giveUpAfterSeconds }) as never,
+      { app: undefined, clock: systemClock },
     );
+  const never = new AbortController().signal;
+  let child: ChildProcess | undefined;
+  try {
+    // Notified before the process runs (the app is starting): retried until it does.
+    const sent = target(20).send(version, never);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    child = spawn(join(dir, name), ["30"], { stdio: "ignore" });
     const exited = once(child, "exit");
-    await target.send();
+    await sent;
     const [, signal] = await exited;
     assert.equal(signal, "SIGHUP");
-    await assert.rejects(target.send(), /no process named/);
+    assert.deepEqual(await findProcesses(name), []);
+    await assert.rejects(target(0.2).send(version, never), /no process named/);
   } finally {
-    child.kill("SIGKILL");
+    child?.kill("SIGKILL");
     await rm(dir, { recursive: true, force: true });
   }
 });

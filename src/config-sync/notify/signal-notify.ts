@@ -1,9 +1,20 @@
+import { Backoff } from "../../runtime/backoff.ts";
+import type { Clock } from "../../runtime/clock.ts";
 import { SidecarError } from "../../runtime/errors.ts";
 import type { AppHandle } from "../../runtime/role-definition.ts";
 import { ConfigErrorCodes } from "../error-codes.ts";
 import { findProcesses } from "./find-processes.ts";
 import type { SignalNotifyConfig } from "./notify-config.ts";
 import type { NotifyTarget } from "./notify-target.ts";
+
+/** Errors worth a retry: nothing to signal yet (the app is starting or restarting). */
+const notYet = new WeakSet<Error>();
+
+function notRunning(message: string): SidecarError {
+  const error = new SidecarError(ConfigErrorCodes.NOTIFY, message);
+  notYet.add(error);
+  return error;
+}
 
 /**
  * Sends a signal (SIGHUP by default): to the processes named `processName` (a Pod with
@@ -14,16 +25,37 @@ export class SignalNotifyTarget implements NotifyTarget {
   readonly describe: string;
   readonly #config: SignalNotifyConfig;
   readonly #app: AppHandle | undefined;
+  readonly #clock: Clock;
   readonly #procRoot: string;
 
-  constructor(config: SignalNotifyConfig, app: AppHandle | undefined, procRoot = "/proc") {
+  constructor(
+    config: SignalNotifyConfig,
+    deps: { app: AppHandle | undefined; clock: Clock },
+    procRoot = "/proc",
+  ) {
     this.#config = config;
-    this.#app = app;
+    this.#app = deps.app;
+    this.#clock = deps.clock;
     this.#procRoot = procRoot;
     this.describe = `${config.signal} to ${config.processName ? `processes named "${config.processName}"` : "the app"}`;
   }
 
-  async send(): Promise<void> {
+  /** Retries with backoff while there is nothing to signal yet, up to giveUpAfterSeconds. */
+  async send(_version: unknown, superseded: AbortSignal): Promise<void> {
+    const backoff = new Backoff({ initialMs: 100, maxMs: 2000 });
+    const giveUpAt = this.#clock.now() + this.#config.giveUpAfterSeconds * 1000;
+    for (;;) {
+      try {
+        return await this.#sendOnce();
+      } catch (error) {
+        const delay = backoff.next();
+        if (!notYet.has(error as Error) || this.#clock.now() + delay > giveUpAt) throw error;
+        await this.#clock.sleep(delay, superseded);
+      }
+    }
+  }
+
+  async #sendOnce(): Promise<void> {
     const { signal, processName } = this.#config;
     if (processName === undefined) {
       if (!this.#app)
@@ -40,8 +72,7 @@ export class SignalNotifyTarget implements NotifyTarget {
     }
     const pids = await findProcesses(processName, this.#procRoot);
     if (pids.length === 0)
-      throw new SidecarError(
-        ConfigErrorCodes.NOTIFY,
+      throw notRunning(
         `Cannot send ${signal}: no process named "${processName}" (in a Pod, set shareProcessNamespace: true)`,
       );
     const failed: string[] = [];
