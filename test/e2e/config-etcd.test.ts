@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
+import { Etcd3 } from "etcd3";
 import { EtcdSource, etcdSourceSchema } from "../../src/config-sync/sources/etcd/index.ts";
 import type { SourceSnapshot } from "../../src/config-sync/sources/index.ts";
 import { systemClock } from "../../src/runtime/clock.ts";
@@ -127,5 +128,54 @@ config:
     });
   } finally {
     await dir.cleanup();
+  }
+});
+
+test("etcd with authentication: the source logs in with auth.username/password", async () => {
+  await etcd.client.put("/t5/level").value("warn");
+  const root = await etcd.client.role("root").create();
+  await etcd.client.user("root").create("root-pw");
+  await etcd.client.user("root").addRole(root);
+  await etcd.client.auth.authEnable({});
+  const admin = new Etcd3({
+    hosts: etcd.endpoint,
+    auth: { username: "root", password: "root-pw" },
+  });
+  try {
+    const { logger } = captureLogger();
+    const denied = new EtcdSource(
+      etcdSourceSchema.parse({
+        name: "kv",
+        type: "etcd",
+        endpoints: [etcd.endpoint],
+        prefix: "/t5/",
+      }),
+      { logger, clock: systemClock },
+    );
+    const allowed = new EtcdSource(
+      etcdSourceSchema.parse({
+        name: "kv",
+        type: "etcd",
+        endpoints: [etcd.endpoint],
+        prefix: "/t5/",
+        auth: { username: "root", password: "root-pw" },
+      }),
+      { logger, clock: systemClock },
+    );
+    try {
+      denied.start({ onSnapshot: () => {}, onError: () => {} });
+      allowed.start({ onSnapshot: () => {}, onError: () => {} });
+      await until(() => allowed.snapshot !== undefined, "the authenticated read");
+      assert.equal(allowed.snapshot!.entries.get("level")!.toString(), "warn");
+      await until(() => denied.status.lastError !== undefined, "the refused read");
+      assert.equal(denied.snapshot, undefined);
+      assert.ok(!JSON.stringify(allowed.status).includes("root-pw"));
+    } finally {
+      await denied.close();
+      await allowed.close();
+    }
+  } finally {
+    await admin.auth.authDisable({});
+    admin.close();
   }
 });
