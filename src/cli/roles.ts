@@ -1,3 +1,4 @@
+import { configRoleDefinition } from "../config-sync/role-definition.ts";
 import { webhookRoleDefinition } from "../injector/webhook/role-definition.ts";
 import { logsRoleDefinition } from "../logs/role-definition.ts";
 import { proxyRoleDefinition } from "../proxy/role-definition.ts";
@@ -11,6 +12,7 @@ import type { AnyRoleDefinition } from "../runtime/role-definition.ts";
 export const roleDefinitions: readonly AnyRoleDefinition[] = [
   logsRoleDefinition,
   proxyRoleDefinition,
+  configRoleDefinition,
   webhookRoleDefinition,
 ];
 
