@@ -1,3 +1,5 @@
+import { configRoleDefinition } from "../config-sync/role-definition.ts";
+import { webhookRoleDefinition } from "../injector/webhook/role-definition.ts";
 import { logsRoleDefinition } from "../logs/role-definition.ts";
 import { metricsRoleDefinition } from "../metrics/role-definition.ts";
 import { nodeRoleDefinition } from "../node/role-definition.ts";
@@ -12,6 +14,8 @@ import type { AnyRoleDefinition } from "../runtime/role-definition.ts";
 export const roleDefinitions: readonly AnyRoleDefinition[] = [
   logsRoleDefinition,
   proxyRoleDefinition,
+  configRoleDefinition,
+  webhookRoleDefinition,
   metricsRoleDefinition,
   nodeRoleDefinition,
 ];
