@@ -90,6 +90,23 @@ test("cpu: seconds per cpu and mode from /proc/stat ticks (USER_HZ 100), guest t
   }
 });
 
+test("cpu: a counter that steps back keeps its last value; idle back by seconds is a CPU plugged again", async () => {
+  const host = await fakeHost({ "proc/stat": "cpu0 200 10 60 2500 6 0 3 1 20 1\n" });
+  try {
+    const cpu = collector("cpu").create(host.ctx);
+    await cpu.collect();
+    await writeFile(join(host.root, "proc/stat"), "cpu0 210 10 60 2600 4 0 3 1 20 1\n");
+    let v = values(await cpu.collect());
+    assert.equal(v['node_cpu_seconds_total{cpu="0",mode="iowait"}'], 0.06, "iowait back: kept");
+    assert.equal(v['node_cpu_seconds_total{cpu="0",mode="user"}'], 2.1);
+    await writeFile(join(host.root, "proc/stat"), "cpu0 5 0 1 10 0 0 0 0 0 0\n");
+    v = values(await cpu.collect());
+    assert.equal(v['node_cpu_seconds_total{cpu="0",mode="idle"}'], 0.1, "replugged: afresh");
+  } finally {
+    await host.cleanup();
+  }
+});
+
 test("stat: boot time, interrupts, context switches, forks and process counts", async () => {
   const host = await fakeHost({ "proc/stat": procStat });
   try {
