@@ -44,6 +44,15 @@ test("a collector that cannot read its files is reported as failed; the others a
   }
 });
 
+test("node.logs next to a logs section is refused: one process runs one logs pipeline", () => {
+  const section = { sinks: [{ type: "stdout" }] };
+  const ctx = testRoleContext();
+  ctx.config = { ...ctx.config, logs: { sources: [], sinks: [] } } as typeof ctx.config;
+  assert.throws(() => createNodeRole(nodeConfigSchema.parse({ logs: section }), ctx), {
+    code: "SIDECAR_ERR_CONFIG_INVALID",
+  });
+});
+
 test("node_exporter's flags map onto the node section", () => {
   assert.deepEqual(
     nodeOverlay({

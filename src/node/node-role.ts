@@ -1,5 +1,6 @@
 import { transformConfigSchema } from "../logs/logs-config.ts";
 import { createLogsRole, type LogsRole } from "../logs/logs-role.ts";
+import { ErrorCodes, SidecarError } from "../runtime/errors.ts";
 import type { Role } from "../runtime/role.ts";
 import type { RoleContext } from "../runtime/role-definition.ts";
 import { enabledCollectors, type NodeConfig } from "./node-config.ts";
@@ -23,6 +24,11 @@ export interface NodeRole extends Role {
  * node with namespace, pod, pod_uid, container and node added to each event.
  */
 export function createNodeRole(config: NodeConfig, ctx: RoleContext): NodeRole {
+  if (config.logs && (ctx.config as Record<string, unknown>).logs !== undefined)
+    throw new SidecarError(
+      ErrorCodes.CONFIG_INVALID,
+      "node.logs and logs are both set: one process runs one logs pipeline; move the sources into node.logs (or run sidecar logs separately)",
+    );
   const metrics = new NodeMetrics(enabledCollectors(config.collectors), {
     paths: {
       procfs: config.procfs,
