@@ -82,8 +82,6 @@ export class FileSource implements LogSource {
   #checkpointing: Promise<void> | undefined;
   #checkpointAgain = false;
   #commitScheduled = false;
-  #commitTimer: NodeJS.Timeout | undefined;
-  #nextWriteAt = 0;
   readonly #committedSince = new Set<FileReader>();
   /** Paths of the tracked files, so an inotify event costs a lookup, not a pass over every file. */
   #trackedPaths = new Set<string>();
@@ -146,23 +144,14 @@ export class FileSource implements LogSource {
     if (!reader) return;
     reader.committed = offset;
     this.#committedSince.add(reader);
-    // Written right after the turn of the event loop in which something was acknowledged, so a
-    // crash of the process re-reads about one batch, unless writes would then take more than a
-    // tenth of the time (hundreds of files, many small batches): then a write waits nine times as
-    // long as the last one took. Fsynced each second by the timer.
+    // Written once per turn of the event loop in which something was acknowledged, so a crash of
+    // the process re-reads about one batch; fsynced each second by the timer.
     if (this.#commitScheduled) return;
     this.#commitScheduled = true;
-    const write = () => {
-      this.#commitTimer = undefined;
+    setImmediate(() => {
       this.#commitScheduled = false;
-      const started = performance.now();
       this.#checkpointNow();
-      const ended = performance.now();
-      this.#nextWriteAt = ended + 9 * (ended - started);
-    };
-    const wait = this.#nextWriteAt - performance.now();
-    if (wait <= 0) setImmediate(write);
-    else this.#commitTimer = setTimeout(write, wait).unref();
+    });
   }
 
   /** Records the files acknowledged since the last write (not every file) and writes them. */
@@ -266,7 +255,6 @@ export class FileSource implements LogSource {
   /** Closes the files (after stop and the last checkpoint). */
   async close(): Promise<void> {
     clearInterval(this.#checkpointTimer);
-    clearTimeout(this.#commitTimer);
     await this.#checkpointing;
     this.checkpointer.close();
     for (const reader of this.#readers.values()) await reader.close();
