@@ -83,8 +83,14 @@ export class FileSource implements LogSource {
   #checkpointAgain = false;
   #commitScheduled = false;
   readonly #committedSince = new Set<FileReader>();
-  /** Paths of the tracked files, so an inotify event costs a lookup, not a pass over every file. */
-  #trackedPaths = new Set<string>();
+  /** The tracked files by path, so an inotify event costs a lookup, not a pass over every file. */
+  #byPath = new Map<string, FileReader>();
+  /** Files inotify reported changed (or that read something last round): next round's turns. */
+  readonly #due = new Set<FileReader>();
+  /** When every file last had a turn; the safety net for changes inotify did not report. */
+  #lastSweepAt = 0;
+  /** Some directory could not be watched: every file gets a turn every round. */
+  #unwatched = true;
   readonly #early = new Map<string, { handle: FileHandle; path: string; at: number }>();
   /** Files closed under maxOpenFiles, by device:inode, with their size when closed. */
   readonly #parked = new Map<string, { path: string; size: number; streamId: string }>();
@@ -109,7 +115,9 @@ export class FileSource implements LogSource {
       include: options.include,
       exclude: options.exclude ?? [],
       onChange: (path, event) => {
-        if (path === undefined || !this.#isTrackedPath(path)) this.#scanDue = true;
+        const reader = path === undefined ? undefined : this.#byPath.get(path);
+        if (reader) this.#due.add(reader);
+        else this.#scanDue = true;
         if (path !== undefined && event === "rename") this.#openEarly(path);
         this.#wake?.();
       },
@@ -310,10 +318,6 @@ export class FileSource implements LogSource {
     }
   }
 
-  #isTrackedPath(path: string): boolean {
-    return this.#trackedPaths.has(path);
-  }
-
   async #run(): Promise<void> {
     while (!this.#stopping) {
       try {
@@ -326,18 +330,35 @@ export class FileSource implements LogSource {
     }
   }
 
-  /** One round: rescan if due, give each file a turn, release finished files, idle if nothing moved. */
+  /**
+   * One round: rescan if due, give files a turn, release finished files, idle if nothing moved.
+   * While inotify watches every directory, a round's turns go to the files it reported changed,
+   * those that read something last round and those a timer waits on (a partial line, a renamed
+   * or deleted file), not to every file: a node's hundreds of idle files cost nothing. Every file
+   * gets a turn every sweep all the same, the safety net for a change inotify did not report.
+   */
   async #turn(): Promise<void> {
     const now = this.#options.now();
     if (this.#scanDue || now - this.#lastScanAt >= this.#options.globIntervalMs) await this.#scan();
+    const sweep = this.#unwatched || now - this.#lastSweepAt >= this.#options.pollIntervalMs * 10;
+    if (sweep) this.#lastSweepAt = now;
+    const turns = [...this.#readers.values()].filter(
+      (r) =>
+        sweep || this.#due.has(r) || r.partialBytes > 0 || r.goneSince !== undefined || r.truncated,
+    );
+    this.#due.clear();
     let progressed = false;
-    for (const reader of [...this.#readers.values()]) {
+    for (const reader of turns) {
       if (this.#stopping) break;
-      if (await this.#pump(reader, turnBytes)) progressed = true;
+      if (await this.#pump(reader, turnBytes)) {
+        progressed = true;
+        this.#due.add(reader);
+      }
     }
     await this.#release();
     await this.#park();
-    if (!progressed && !this.#stopping && !this.#scanDue) await this.#idle();
+    if (!progressed && !this.#stopping && !this.#scanDue && this.#due.size === 0)
+      await this.#idle();
   }
 
   #idle(): Promise<void> {
@@ -427,7 +448,8 @@ export class FileSource implements LogSource {
       await this.checkpoint().catch(() => {});
       this.#readers.delete(ino);
       this.#streams.delete(reader.streamId);
-      this.#trackedPaths.delete(reader.path);
+      if (this.#byPath.get(reader.path) === reader) this.#byPath.delete(reader.path);
+      this.#due.delete(reader);
       await reader.close();
       this.#options.logger.info(
         { path: reader.path, offset: reader.offset, truncated: reader.truncated },
@@ -467,7 +489,8 @@ export class FileSource implements LogSource {
     for (const [ino, reader] of idle) {
       this.#readers.delete(ino);
       this.#streams.delete(reader.streamId);
-      this.#trackedPaths.delete(reader.path);
+      if (this.#byPath.get(reader.path) === reader) this.#byPath.delete(reader.path);
+      this.#due.delete(reader);
       this.#parked.set(ino, { path: reader.path, size: reader.size, streamId: reader.streamId });
       await reader.close();
     }
@@ -483,7 +506,8 @@ export class FileSource implements LogSource {
     const first = this.#firstScan;
     this.#firstScan = false;
     // Follow directories that appeared or went away (new pods, a log directory created late).
-    const unwatched = await this.#paths.watch().catch(() => []);
+    const unwatched = await this.#paths.watch().catch(() => [""]);
+    this.#unwatched = unwatched.length > 0;
     if (unwatched.length > 0)
       this.#options.logger[first ? "warn" : "debug"](
         { dirs: unwatched },
@@ -540,7 +564,7 @@ export class FileSource implements LogSource {
     for (const [ino, reader] of this.#readers)
       if (!seen.has(ino) && reader.goneSince === undefined) reader.goneSince = now;
     for (const ino of this.#parked.keys()) if (!seen.has(ino)) this.#parked.delete(ino);
-    this.#trackedPaths = new Set([...this.#readers.values()].map((r) => r.path));
+    this.#byPath = new Map([...this.#readers.values()].map((r) => [r.path, r]));
   }
 
   /** Decides where a newly found file starts and opens a reader for it; false when not yet. */
@@ -604,7 +628,8 @@ export class FileSource implements LogSource {
     });
     this.#readers.set(ino, reader);
     this.#streams.set(streamId, reader);
-    this.#trackedPaths.add(path);
+    this.#byPath.set(path, reader);
+    this.#due.add(reader);
     this.#options.logger.info({ path, streamId, offset }, "tailing file");
     return true;
   }

@@ -27,7 +27,7 @@ export const fileSourceSchema = z.strictObject({
   partialLineTimeoutSeconds: z.number().min(0).default(5),
   /** A renamed or deleted file is kept open this long after it stopped growing (read to its end first). */
   rotateWaitSeconds: z.number().min(0).default(5),
-  /** Idle files are checked this often when no inotify event comes. */
+  /** Without inotify every file is checked this often; with it, files inotify reports changed, and every file every 10 × this. */
   pollIntervalMs: z.number().int().min(10).default(250),
   /** The globs are rescanned this often (for filesystems where inotify does not work). */
   globIntervalSeconds: z.number().min(0.05).default(5),
