@@ -1,4 +1,4 @@
-import { type FileHandle, open } from "node:fs/promises";
+import { type FileHandle, open, stat } from "node:fs/promises";
 import type { Logger } from "../../../runtime/telemetry/logger.ts";
 import { LogsErrorCodes } from "../../error-codes.ts";
 import type { SourceLine } from "../../log-event.ts";
@@ -523,39 +523,54 @@ export class FileSource implements LogSource {
     await this.#trackEarly();
     const seen = new Set<string>();
     for (const path of paths) {
+      // A stat by path tells a tracked or closed file from a new one; only a new one is opened.
+      let found: Awaited<ReturnType<typeof stat>>;
+      try {
+        found = await stat(path);
+      } catch {
+        continue; // gone between glob and stat
+      }
+      if (!found.isFile()) continue;
+      const ino = `${found.dev}:${found.ino}`;
+      seen.add(ino);
+      const parked = this.#parked.get(ino);
+      if (parked) {
+        // Not grown since it was closed: stays closed. Grown: tracked again from its checkpoint.
+        if (found.size === parked.size) {
+          parked.path = path;
+          this.checkpointer.touch(parked.streamId); // its checkpoint must not expire meanwhile
+          continue;
+        }
+        this.#parked.delete(ino);
+      }
+      const known = this.#readers.get(ino);
+      if (known) {
+        if (!known.truncated) {
+          known.path = path;
+          known.goneSince = undefined;
+        }
+        continue;
+      }
       let handle: FileHandle;
       try {
         handle = await open(path, "r");
       } catch {
-        continue; // gone between glob and open, or unreadable
+        continue; // gone between stat and open, or unreadable
       }
       let keep = false;
       try {
-        const stat = await handle.stat();
-        if (!stat.isFile()) continue;
-        const ino = `${stat.dev}:${stat.ino}`;
-        seen.add(ino);
-        const parked = this.#parked.get(ino);
-        if (parked) {
-          // Not grown since it was closed: stays closed. Grown: tracked again from its checkpoint.
-          if (stat.size === parked.size) {
-            parked.path = path;
-            this.checkpointer.touch(parked.streamId); // its checkpoint must not expire meanwhile
-            continue;
-          }
-          this.#parked.delete(ino);
-        }
-        const known = this.#readers.get(ino);
-        if (known) {
-          if (!known.truncated) {
-            known.path = path;
-            known.goneSince = undefined;
-          }
-          continue;
-        }
-        keep = await this.#track(handle, path, ino, stat.size, first);
+        // What was opened may be another file than what was stat'ed (replaced meanwhile).
+        const opened = await handle.stat();
+        if (!opened.isFile()) continue;
+        const openedIno = `${opened.dev}:${opened.ino}`;
+        seen.add(openedIno);
+        if (this.#readers.has(openedIno)) continue;
+        keep = await this.#track(handle, path, openedIno, opened.size, first);
         if (!keep)
-          this.#options.logger.debug({ path, ino, size: stat.size }, "file not tracked yet");
+          this.#options.logger.debug(
+            { path, ino: openedIno, size: opened.size },
+            "file not tracked yet",
+          );
       } finally {
         if (!keep) await handle.close().catch(() => {});
       }
