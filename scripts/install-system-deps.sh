@@ -14,6 +14,8 @@ packages=(
   containernetworking-plugins  # the Pods' network (bridge, port mapping)
   iptables        # the port mapping of the Pods' ports to 127.0.0.1
   binutils        # strip: the Node binary of the test image
+  chromium        # renders the admin status page in test/e2e/status-page.test.ts
+  fonts-dejavu-core  # a font for Chromium's screenshot of it
 )
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"

@@ -1,5 +1,7 @@
+import type { AdminRouteTable } from "./admin/admin-router.ts";
 import { AdminServer } from "./admin/admin-server.ts";
 import type { AppRole } from "./app/app-role.ts";
+import { fs } from "./builtins.ts";
 import type { LoadedConfig } from "./config/load-config.ts";
 import { ErrorCodes } from "./errors.ts";
 import type { Role } from "./role.ts";
@@ -15,6 +17,10 @@ export interface SidecarRuntimeOptions {
   /** Roles in start order; the admin server is added first by the runtime. Include the app role (local mode) where it belongs. */
   roles: readonly Role[];
   app?: AppRole;
+  /** Endpoints and status-page panels the roles added. */
+  adminRoutes?: AdminRouteTable;
+  /** Called once, when a shutdown is first requested (the roles' shutdown signal). */
+  onStopRequested?: () => void;
   /** Install SIGTERM/SIGINT handlers (default true). */
   handleSignals?: boolean;
 }
@@ -31,6 +37,7 @@ export class SidecarRuntime {
   readonly #startedAt = Date.now();
   #stopRequested: ((reason: string) => void) | undefined;
   #stopReason: string | undefined;
+  #exitCode: number | undefined;
 
   constructor(options: SidecarRuntimeOptions) {
     this.#options = options;
@@ -47,15 +54,21 @@ export class SidecarRuntime {
         app: options.app ? { exitCode: options.app.exitCode ?? null } : undefined,
       }),
       onQuit: () => this.requestStop("/quitquitquit"),
+      ...(options.adminRoutes ? { routes: options.adminRoutes } : {}),
     });
     this.#supervisor = new Supervisor([this.admin, ...options.roles], { logger });
     metrics.setRoleSource(() => this.#supervisor.readiness().roles);
   }
 
-  /** Asks for a graceful shutdown; the first reason wins. */
-  requestStop(reason: string): void {
+  /**
+   * Asks for a graceful shutdown; the first reason wins. `exitCode` is what the sidecar exits
+   * with when there is no app (a role that finished its one job, or failed it).
+   */
+  requestStop(reason: string, exitCode?: number): void {
     if (this.#stopReason !== undefined) return;
     this.#stopReason = reason;
+    this.#exitCode = exitCode;
+    this.#options.onStopRequested?.();
     this.#supervisor.drain();
     this.#stopRequested?.(reason);
   }
@@ -69,6 +82,7 @@ export class SidecarRuntime {
     });
     const removeSignals =
       this.#options.handleSignals === false ? () => {} : this.#installSignalHandlers();
+    const stopWatchingExitFile = this.#watchExitFile();
     try {
       // A signal during start must not wait for the start to finish (an app may take a minute
       // to become ready): stop() takes over the roles that are still starting.
@@ -89,7 +103,8 @@ export class SidecarRuntime {
       logger.info({ reason, gracePeriodSeconds: graceSeconds }, "shutting down");
       const deadline = AbortSignal.timeout(graceSeconds * 1000);
       await this.#supervisor.stop(deadline);
-      await started;
+      // A role still starting (and ignoring the stop) must not hold the exit past the deadline.
+      await Promise.race([started, abortedBy(deadline)]);
       if (deadline.aborted) {
         logger.error(
           { code: ErrorCodes.SHUTDOWN_TIMEOUT, gracePeriodSeconds: graceSeconds },
@@ -97,12 +112,24 @@ export class SidecarRuntime {
         );
         app?.kill();
       }
-      const code = app?.exitCode ?? (deadline.aborted ? 1 : 0);
+      const code = app?.exitCode ?? this.#exitCode ?? (deadline.aborted ? 1 : 0);
       logger.info({ exitCode: code }, "sidecar stopped");
       return code;
     } finally {
       removeSignals();
+      stopWatchingExitFile();
     }
+  }
+
+  /** shutdown.whenFileExists: a Job's app container creates the file when it ends. */
+  #watchExitFile(): () => void {
+    const path = this.#options.loaded.config.shutdown.whenFileExists;
+    if (!path) return () => {};
+    const timer = setInterval(() => {
+      if (fs.existsSync(path)) this.requestStop(`${path} exists (the app's container ended)`, 0);
+    }, 500);
+    timer.unref();
+    return () => clearInterval(timer);
   }
 
   #installSignalHandlers(): () => void {
@@ -127,4 +154,10 @@ export class SidecarRuntime {
       process.off("SIGINT", onSignal);
     };
   }
+}
+
+function abortedBy(signal: AbortSignal): Promise<void> {
+  return signal.aborted
+    ? Promise.resolve()
+    : new Promise((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
 }

@@ -12,6 +12,7 @@ export const toolPackages: Record<string, string> = {
   strip: "binutils",
   runc: "runc",
   catatonit: "catatonit",
+  chromium: "chromium",
 };
 
 /** How to get the tools that do not come from a Debian package. */
