@@ -10,6 +10,7 @@ import { readdir, readFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { test } from "node:test";
 import { parseAllDocuments } from "yaml";
+import { configSchema } from "../src/cli/roles.ts";
 import { loadConfigFile } from "../src/runtime/config/load-config.ts";
 import { examples } from "./helpers/deploy-examples.ts";
 import { policyProblems } from "./helpers/deploy-policy.ts";
@@ -101,7 +102,7 @@ test("the configs of the examples whose roles exist validate against the sidecar
         ),
       );
   assert.ok(configs.length >= 4);
-  for (const config of configs) await loadConfigFile(config);
+  for (const config of configs) await loadConfigFile(config, { schema: configSchema });
 });
 
 test("the images in deploy/ are the ones build-test-image.sh tags, at the package version", async () => {
@@ -120,4 +121,28 @@ test("the images in deploy/ are the ones build-test-image.sh tags, at the packag
     await readFile("deploy/base/kustomization.yaml", "utf8"),
   )[0]!.toJS();
   for (const entry of kustomization.images) assert.equal(entry.newTag, version, entry.name);
+});
+
+test("an example still waiting for its role has a config the sidecar does not accept yet (move it to `runs` once it does)", async () => {
+  for (const [name, state] of Object.entries(examples)) {
+    if (!("waitsFor" in state)) continue;
+    const configs = (await yamlFiles(join("deploy/examples", name))).filter(
+      (f) => basename(f) === "sidecar.yaml",
+    );
+    assert.ok(configs.length > 0, name);
+    const accepted = [];
+    for (const config of configs)
+      if (
+        await loadConfigFile(config, { schema: configSchema }).then(
+          () => true,
+          () => false,
+        )
+      )
+        accepted.push(config);
+    assert.notDeepEqual(
+      accepted,
+      configs,
+      `${name} waits for ${state.waitsFor}, but its config validates now: run it in test/e2e/deploy-pods.test.ts and mark it runs in test/helpers/deploy-examples.ts`,
+    );
+  }
 });

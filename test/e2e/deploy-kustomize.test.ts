@@ -46,15 +46,19 @@ test("native and classic forms: the sidecar moves from a restartPolicy Always in
     const nativeDir = join(dirname(classicDir), "native");
     const native = podSpec(await kustomize(nativeDir));
     const classic = podSpec(await kustomize(classicDir));
-    const sidecar = native.initContainers[0] as KubeObject;
-    assert.equal(sidecar.name, "sidecar", nativeDir);
-    assert.equal(sidecar.restartPolicy, "Always", nativeDir);
+    const index = native.initContainers.findIndex((c: KubeObject) => c.name === "sidecar");
+    const sidecar = native.initContainers[index] as KubeObject;
+    assert.equal(sidecar?.restartPolicy, "Always", nativeDir);
     assert.ok(!native.containers.some((c: KubeObject) => c.name === "sidecar"), nativeDir);
 
     const { restartPolicy: _, ...classicSidecar } = sidecar;
     assert.deepEqual(classic.containers[0], classicSidecar, classicDir);
     assert.deepEqual(classic.containers.slice(1), native.containers, classicDir);
-    assert.deepEqual(classic.initContainers, native.initContainers.slice(1), classicDir);
+    assert.deepEqual(
+      classic.initContainers,
+      native.initContainers.filter((_: unknown, i: number) => i !== index),
+      classicDir,
+    );
     assert.deepEqual(
       { ...classic, containers: 0, initContainers: 0 },
       { ...native, containers: 0, initContainers: 0 },
