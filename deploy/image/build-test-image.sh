@@ -10,7 +10,8 @@
 #   ghcr.io/sidecar-dev/sidecar:VERSION            (VERSION from package.json)
 #   ghcr.io/sidecar-dev/sidecar-demo-app:VERSION
 #
-# An image whose inputs did not change is kept (label dev.sidecar.inputs), so a rerun is quick.
+# An image whose inputs did not change is kept (label dev.sidecar.inputs), so a rerun is quick;
+# a rebuilt one replaces the previous images of the same names.
 # Needs podman (and runc: see CONTAINERS_CONF below), tar, strip (binutils) and `npm ci` done.
 #
 #   bash deploy/image/build-test-image.sh          # prints the two image names
@@ -42,13 +43,17 @@ if [ "$current" = "$inputs"$'\n'"$inputs" ]; then
   exit 0
 fi
 
+# The images these names point to now: removed once the new ones are tagged (unless in use).
+previous=$(podman image inspect --format '{{.Id}}' "$sidecar_image" "$demo_image" 2>/dev/null || true)
+
 work=$(mktemp -d "${TMPDIR:-/tmp}/sidecar-image-XXXXXX")
 trap 'rm -rf "$work"' EXIT
 rootfs="$work/rootfs"
 mkdir -p "$rootfs"/{usr/local/bin,usr/bin,etc,tmp,app/bin,app/dist,var/lib/sidecar}
 
-# Node, stripped of its debug symbols (126 MB → about 100 MB), and what the dynamic linker needs.
-strip --strip-debug -o "$rootfs/usr/local/bin/node" "$node_bin"
+# Node, stripped as the release binaries are (127 MB with debug info → 109 MB), and what the
+# dynamic linker needs.
+strip --strip-all -o "$rootfs/usr/local/bin/node" "$node_bin"
 cp /usr/bin/env "$rootfs/usr/bin/env"  # bin/sidecar.js starts with #!/usr/bin/env node
 for bin in "$node_bin" /usr/bin/env; do
   ldd "$bin" | grep -oE '/[^ ]+' | while read -r lib; do
@@ -87,5 +92,6 @@ podman import --quiet "${common[@]}" \
   --change 'ENTRYPOINT ["node", "/app/demo/app.js"]' \
   --change "LABEL org.opencontainers.image.title=sidecar-demo-app" \
   "$work/rootfs.tar" "$demo_image" >/dev/null
+for id in $previous; do podman rmi "$id" >/dev/null 2>&1 || true; done
 echo "$sidecar_image"
 echo "$demo_image"
