@@ -60,8 +60,6 @@ export function setEnv(c: KubeObject, name: string, value: string): void {
 
 /** A Pod started with `podman kube play`; `down()` is `podman kube down` and is idempotent. */
 export interface PlayedPod {
-  /** The container name podman gives `name` of the Pod. */
-  containerName(name: string): string;
   /** `node -e SCRIPT` inside a running container; resolves with its stdout. */
   nodeEval(name: string, script: string): Promise<string>;
   /** The container's output so far. */
@@ -78,7 +76,7 @@ export interface PlayedPod {
 }
 
 /**
- * Writes `objects` to DIR/pod.yaml, after renaming the Deployment to `name` (unique per test,
+ * Writes `objects` to DIR/NAME.yaml, after renaming the Deployment to `name` (unique per test,
  * so parallel runs do not collide), and plays it. Always call `down()` in a finally.
  */
 export async function playPod(
@@ -97,12 +95,12 @@ export async function playPod(
     configMaps.set(o.metadata.name, `${name}-${o.metadata.name}`);
     o.metadata.name = `${name}-${o.metadata.name}`;
   }
-  // podman's Downward API has metadata.name but neither the namespace nor the node: give
-  // those env vars the values a kubelet would ("default", this machine's name).
   const spec = deployment.spec.template.spec;
   for (const volume of spec.volumes ?? [])
     if (volume.configMap)
       volume.configMap.name = configMaps.get(volume.configMap.name) ?? volume.configMap.name;
+  // podman's Downward API has metadata.name but neither the namespace nor the node: give
+  // those env vars the values a kubelet would ("default", this machine's name).
   for (const c of [...(spec.initContainers ?? []), ...spec.containers]) {
     for (const env of c.env ?? []) {
       const field = env.valueFrom?.fieldRef?.fieldPath;
@@ -115,7 +113,6 @@ export async function playPod(
   const podName = `${name}-pod-0`;
   let isDown = false;
   const pod: PlayedPod = {
-    containerName: (c) => `${podName}-${c}`,
     nodeEval: async (c, script) =>
       (await podman(["exec", `${podName}-${c}`, "node", "-e", script])).stdout,
     logs: async (c) => {
