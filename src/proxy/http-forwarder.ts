@@ -80,6 +80,8 @@ export function forward(options: ForwardOptions): void {
   let backoffTimer: NodeJS.Timeout | undefined;
   let isRetry = false;
   let lastEndpoint: Endpoint | undefined;
+  let continued = false;
+  const expectsContinue = req.headers.expect?.toLowerCase() === "100-continue";
 
   cluster.active += 1;
   const finish = () => {
@@ -220,7 +222,10 @@ export function forward(options: ForwardOptions): void {
       },
       {
         onContinue() {
-          if (!res.headersSent) res.writeContinue();
+          // Relayed once, and only to a client that asked for it.
+          if (continued || res.headersSent || !expectsContinue) return;
+          continued = true;
+          res.writeContinue();
         },
         onInfo(status, rawHeaders) {
           if (status !== 103 || res.headersSent || over) return;
