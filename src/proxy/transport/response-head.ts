@@ -55,7 +55,8 @@ export function parseResponseHead(text: string): ResponseHead | string {
       if (lengths > 1) return "duplicate Content-Length";
     } else if (lower === "transfer-encoding") {
       if (value === "") return "empty Transfer-Encoding";
-      head.transferEncoding.push(value);
+      // llhttp does not take "chunked<HTAB>" as chunked: keep the tab so it is refused.
+      head.transferEncoding.push(lines[i]!.includes("\t") ? `${value}\t` : value);
     } else if (lower === "connection") head.connection += `${value.toLowerCase()},`;
   }
   if (lengths > 0 && head.transferEncoding.length > 0)

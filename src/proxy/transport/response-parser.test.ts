@@ -242,3 +242,17 @@ test("status line: 101 without an Upgrade request, control characters and other 
     assert.ok(parse(bad).error, JSON.stringify(bad));
   assert.equal(parse("HTTP/1.1 200\r\nContent-Length: 0\r\n\r\n").status, 200);
 });
+
+test("CR and LF before a status line are skipped; a 1xx that closes the connection ends it", () => {
+  assert.equal(
+    parse("HTTP/1.1 103 EH\r\n\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx").body,
+    "x",
+  );
+  assert.ok(
+    parse("HTTP/1.0 103 EH\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx").error,
+    "an HTTP/1.0 interim response",
+  );
+  assert.ok(
+    parse("HTTP/1.1 100 Continue\r\nConnection: close\r\n\r\nHTTP/1.1 200 OK\r\n\r\n").error,
+  );
+});

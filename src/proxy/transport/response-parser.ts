@@ -83,6 +83,9 @@ export class ResponseParser {
     while (offset < data.length) {
       switch (this.#state) {
         case S.head: {
+          // CR and LF before a status line are skipped, as llhttp does (e.g. a CRLF after a 1xx).
+          while (data[offset] === 13 || data[offset] === 10) offset += 1;
+          if (offset === data.length) return;
           const end = data.indexOf("\r\n\r\n", offset, "latin1");
           if (end === -1) {
             if (data.length - offset > maxHeadBytes) {
@@ -195,13 +198,16 @@ export class ResponseParser {
       this.#fail("101 Switching Protocols without an Upgrade request");
       return;
     }
-    if (status < 200) {
-      this.#handlers.onInfo?.(status, head.raw);
-      return;
-    }
-    this.#keepAlive = head.http10
+    const keepAlive = head.http10
       ? head.connection.includes("keep-alive")
       : !head.connection.includes("close");
+    if (status < 200) {
+      // An interim response that ends the connection leaves no room for the final one (llhttp).
+      if (!keepAlive) this.#fail("interim response closes the connection");
+      else this.#handlers.onInfo?.(status, head.raw);
+      return;
+    }
+    this.#keepAlive = keepAlive;
     const noBody = this.#noBody || status === 204 || status === 304;
     let length: number | undefined;
     if (noBody) {
