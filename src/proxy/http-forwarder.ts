@@ -84,6 +84,12 @@ export function forward(options: ForwardOptions): void {
   const expectsContinue = req.headers.expect?.toLowerCase() === "100-continue";
 
   cluster.active += 1;
+  /** This request's retry is no longer in flight (its try ended, or the request is over). */
+  const endRetry = () => {
+    if (!isRetry) return;
+    isRetry = false;
+    cluster.activeRetries -= 1;
+  };
   const finish = () => {
     if (finished) return;
     finished = true;
@@ -91,7 +97,7 @@ export function forward(options: ForwardOptions): void {
     clearTimeout(backoffTimer);
     current?.abort();
     cluster.active -= 1;
-    if (isRetry) cluster.activeRetries -= 1;
+    endRetry();
     options.done();
   };
 
@@ -132,7 +138,10 @@ export function forward(options: ForwardOptions): void {
       on.includes("5xx") || (reason === "timeout" ? on.includes("504") : on.includes(reason));
     if (!allowed) return false;
     if (overallMs > 0 && performance.now() - started >= overallMs) return false;
-    if (!isRetry && !cluster.retryAllowed(policy.budgetPercent, policy.minRetryConcurrency)) {
+    // Every retry, not only a request's first, must fit the budget (as Envoy's): the retry that
+    // just failed leaves the count first, then the next one is admitted or not.
+    endRetry();
+    if (!cluster.retryAllowed(policy.budgetPercent, policy.minRetryConcurrency)) {
       addFlag(exchange, "URX");
       return false;
     }
