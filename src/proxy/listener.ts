@@ -321,6 +321,24 @@ export class ProxyListener {
       refuse(refused, refused.status === 429 ? "Too Many Requests" : "URI Too Long");
       return;
     }
+    // node:http hands an Upgrade request over without reading its body: the body's bytes would
+    // go upstream after the 101 as the new protocol's, or be read there as another request.
+    const length = req.headers["content-length"];
+    if (
+      req.headers["transfer-encoding"] !== undefined ||
+      (length !== undefined && length !== "0")
+    ) {
+      refuse(
+        {
+          status: 400,
+          code: ProxyErrorCodes.BAD_REQUEST,
+          flag: "DPE",
+          message: "An Upgrade request cannot carry a body",
+        },
+        "Bad Request",
+      );
+      return;
+    }
     const routed = this.route(req);
     if (!("route" in routed)) {
       refuse(routed, routed.status === 404 ? "Not Found" : "Bad Request");
