@@ -5,7 +5,7 @@ import type { Endpoint } from "./cluster/endpoint.ts";
 import { ProxyErrorCodes } from "./error-codes.ts";
 import { addFlag, type Exchange } from "./exchange.ts";
 import { downstreamResponseHeaders } from "./hop-headers.ts";
-import { type LocalReply, sendLocalReply } from "./local-reply.ts";
+import { type LocalReply, type ResponseHeadersEditor, sendLocalReply } from "./local-reply.ts";
 import type { RouteConfig } from "./proxy-config.ts";
 import type { ProxyMetrics } from "./proxy-metrics.ts";
 import { sendWithNodeHttp } from "./transport/node-transport.ts";
@@ -55,6 +55,8 @@ export interface ForwardOptions {
   draining: () => boolean;
   /** Called once the exchange is over (response finished or aborted). */
   done: () => void;
+  /** The filters' edits to the response head (the app's or a generated one). */
+  responseHeaders?: ResponseHeadersEditor | undefined;
 }
 
 function pairs(raw: readonly string[]): [string, string][] {
@@ -107,7 +109,13 @@ export function forward(options: ForwardOptions): void {
     current = undefined;
     exchange.status = reply.status;
     addFlag(exchange, reply.flag);
-    exchange.bytesSent += sendLocalReply(res, reply, exchange.requestId, options.draining());
+    exchange.bytesSent += sendLocalReply(
+      res,
+      reply,
+      exchange.requestId,
+      options.draining(),
+      options.responseHeaders,
+    );
   };
 
   if (overallMs > 0) {
@@ -255,6 +263,7 @@ export function forward(options: ForwardOptions): void {
           exchange.status = status;
           const headers = downstreamResponseHeaders(rawHeaders);
           if (options.draining()) headers.push("connection", "close");
+          options.responseHeaders?.editResponseHeaders(status, headers);
           res.writeHead(status, message, headers);
           return true;
         },

@@ -36,7 +36,7 @@ export function createProxyRole(config: ProxyConfig, ctx: ProxyRoleContext): Pro
     );
   const accessLog = config.accessLog.enabled ? new AccessLog(config.accessLog) : undefined;
   const listeners = config.listeners.map(
-    (listener) => new ProxyListener(listener, { clusters, metrics, accessLog }),
+    (listener) => new ProxyListener(listener, { clusters, metrics, accessLog, logger }),
   );
   let state: "idle" | "running" | "stopping" | "stopped" = "idle";
   let stopping: Promise<void> | undefined;

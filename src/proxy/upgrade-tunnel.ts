@@ -5,7 +5,7 @@ import { http } from "../runtime/builtins.ts";
 import type { Cluster } from "./cluster/cluster.ts";
 import { ProxyErrorCodes } from "./error-codes.ts";
 import { downstreamResponseHeaders } from "./hop-headers.ts";
-import { rawLocalReply } from "./local-reply.ts";
+import { type ResponseHeadersEditor, rawLocalReply } from "./local-reply.ts";
 import { classifyError, replyFor } from "./upstream-errors.ts";
 
 export interface TunnelOptions {
@@ -17,6 +17,8 @@ export interface TunnelOptions {
   cluster: Cluster;
   requestId: string;
   idleMs: number;
+  /** The filters' edits to the response head (the 101, a declined upgrade's, a generated one). */
+  responseHeaders?: ResponseHeadersEditor | undefined;
 }
 
 function rawHead(status: number, message: string, headers: readonly string[]): string {
@@ -39,6 +41,7 @@ export function tunnelUpgrade({
   cluster,
   requestId,
   idleMs,
+  responseHeaders,
 }: TunnelOptions): void {
   const endpoint = cluster.pick();
   if (!endpoint) {
@@ -52,6 +55,7 @@ export function tunnelUpgrade({
         },
         requestId,
         "Service Unavailable",
+        responseHeaders,
       ),
     );
     return;
@@ -74,9 +78,11 @@ export function tunnelUpgrade({
   upReq.once("upgrade", (upRes: IncomingMessage, upSocket: Socket, upHead: Buffer) => {
     clearTimeout(connectTimer);
     cluster.reportSuccess(endpoint);
+    const headers = downstreamResponseHeaders(upRes.rawHeaders, true);
+    responseHeaders?.editResponseHeaders(101, headers);
     socket.write(
       rawHead(101, upRes.statusMessage || "Switching Protocols", [
-        ...downstreamResponseHeaders(upRes.rawHeaders, true),
+        ...headers,
         "connection",
         "upgrade",
       ]),
@@ -99,6 +105,7 @@ export function tunnelUpgrade({
     clearTimeout(connectTimer);
     // The upstream declined the upgrade: relay its answer and close.
     const headers = downstreamResponseHeaders(upRes.rawHeaders);
+    responseHeaders?.editResponseHeaders(upRes.statusCode!, headers);
     const framed = headers.some((h, i) => i % 2 === 0 && h.toLowerCase() === "content-length");
     socket.write(
       rawHead(upRes.statusCode!, upRes.statusMessage ?? "", [...headers, "connection", "close"]),
@@ -111,7 +118,8 @@ export function tunnelUpgrade({
     cluster.reportFailure(endpoint);
     const failure = classifyError(error);
     const reply = replyFor(failure, cluster.name, error.code ?? error.message);
-    if (socket.writable) socket.end(rawLocalReply(reply, requestId, "Bad Gateway"));
+    if (socket.writable)
+      socket.end(rawLocalReply(reply, requestId, "Bad Gateway", responseHeaders));
     else socket.destroy();
   });
   upReq.end();
