@@ -82,8 +82,7 @@ export class ClientAddressResolver {
 
   #trusted(address: string, position: number): boolean {
     if (position < this.#hops) return true;
-    const cidrs = this.#cidrs;
-    return cidrs !== undefined && cidrs.check(address, net.isIPv4(address) ? "ipv4" : "ipv6");
+    return this.#cidrs?.check(address, net.isIPv4(address) ? "ipv4" : "ipv6") === true;
   }
 
   /** The client address of a request from `peer` carrying `forwardedFor` (every XFF value). */

@@ -12,7 +12,7 @@ import { clientErrorReply } from "./client-error.ts";
 import type { Cluster } from "./cluster/cluster.ts";
 import { ProxyErrorCodes } from "./error-codes.ts";
 import { addFlag, type Exchange, newExchange } from "./exchange.ts";
-import type { FilterBuildContext } from "./filters/filter.ts";
+import type { FilterBuildContext, FilterComponent } from "./filters/filter.ts";
 import { FilterChain } from "./filters/filter-chain.ts";
 import { buildFilter, type FilterConfig } from "./filters/registry.ts";
 import { RequestFilterContext } from "./filters/request-context.ts";
@@ -40,6 +40,8 @@ export interface ProxyListenerOptions {
   metrics: ProxyMetrics;
   accessLog: AccessLog | undefined;
   logger: Logger;
+  /** The filter types `filters:` entries are built from (default: the built-in ones). */
+  filterTypes?: readonly FilterComponent[] | undefined;
 }
 
 /** Where a request goes: its route and cluster, and the target sent upstream. */
@@ -107,14 +109,16 @@ export class ProxyListener {
       now: () => performance.now(),
     });
     const listenerFilters = listenerFilterConfigs(config).map((c) =>
-      buildFilter(c, buildContext(undefined)),
+      buildFilter(c, buildContext(undefined), options.filterTypes),
     );
     if (listenerFilters.length > 0)
       this.#listenerChain = new FilterChain(listenerFilters, logger.child({ route: "" }));
     for (const route of this.#routes.routes) {
       const filters = [
         ...listenerFilters,
-        ...route.config.filters.map((c) => buildFilter(c, buildContext(route.name))),
+        ...route.config.filters.map((c) =>
+          buildFilter(c, buildContext(route.name), options.filterTypes),
+        ),
       ];
       if (filters.length > 0)
         this.#routeChains.set(

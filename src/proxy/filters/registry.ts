@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { FilterBuildContext, ProxyFilter } from "./filter.ts";
+import type { FilterBuildContext, FilterComponent, ProxyFilter } from "./filter.ts";
 import { rateLimitFilter } from "./rate-limit/index.ts";
 
 /** Every filter type; a new one adds its folder and its component to both lists here. */
@@ -9,8 +9,16 @@ export const filterComponents = [rateLimitFilter] as const;
 export const filterConfigSchema = z.discriminatedUnion("type", [rateLimitFilter.schema]);
 export type FilterConfig = z.infer<typeof filterConfigSchema>;
 
-/** Builds one configured filter. */
-export function buildFilter(config: FilterConfig, ctx: FilterBuildContext): ProxyFilter {
-  const component = filterComponents.find((c) => c.type === config.type)!;
+/**
+ * Builds one configured filter from the built-in types, or from `types` (an embedder's or a
+ * test's own filter types, whose config the caller has validated).
+ */
+export function buildFilter(
+  config: { type: string },
+  ctx: FilterBuildContext,
+  types: readonly FilterComponent[] = filterComponents,
+): ProxyFilter {
+  const component = types.find((c) => c.type === config.type);
+  if (!component) throw new TypeError(`Unknown filter type "${config.type}"`);
   return component.build(config, ctx);
 }
