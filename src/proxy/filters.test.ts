@@ -9,7 +9,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
 import { defineComponent } from "../runtime/component.ts";
 import type { FilterBuildContext, FilterComponent, ProxyFilter } from "./filters/filter.ts";
-import type { ProxyConfig } from "./proxy-config.ts";
+import { type ProxyConfig, proxyConfigSchema } from "./proxy-config.ts";
 import {
   header,
   httpUpstream,
@@ -345,4 +345,23 @@ describe("per-client rate limits behind trusted proxies", () => {
       await app.close();
     }
   });
+});
+
+test("config: an unknown filter type and a bad trusted CIDR are refused with their path", () => {
+  const result = proxyConfigSchema.safeParse({
+    listeners: [
+      {
+        address: "127.0.0.1:1",
+        routes: [{ cluster: "app", filters: [{ type: "nope" }] }],
+        clientAddress: { trustedCidrs: ["10.0.0.0/33"] },
+      },
+    ],
+    clusters: { app: { endpoints: ["127.0.0.1:2"] } },
+  });
+  assert.equal(result.success, false);
+  const issues = result.error!.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+  assert.deepEqual(issues, [
+    "listeners.0.routes.0.filters.0.type: expected a filter with a known type: rate-limit",
+    'listeners.0.clientAddress.trustedCidrs.0: expected an IP address or CIDR, e.g. "10.0.0.0/8" or "fd00::/8"',
+  ]);
 });

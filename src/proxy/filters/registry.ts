@@ -6,7 +6,9 @@ import { rateLimitFilter } from "./rate-limit/index.ts";
 export const filterComponents = [rateLimitFilter] as const;
 
 /** One entry of a `filters:` list, by its `type`. */
-export const filterConfigSchema = z.discriminatedUnion("type", [rateLimitFilter.schema]);
+export const filterConfigSchema = z.discriminatedUnion("type", [rateLimitFilter.schema], {
+  error: `expected a filter with a known type: ${filterComponents.map((c) => c.type).join(", ")}`,
+});
 export type FilterConfig = z.infer<typeof filterConfigSchema>;
 
 /**
