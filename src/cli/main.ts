@@ -1,7 +1,9 @@
 import { Command, CommanderError } from "commander";
+import { registerInjectCommands } from "../injector/inject-command.ts";
 import { isSidecarError } from "../runtime/errors.ts";
 import { sidecarVersion } from "../runtime/version.ts";
 import { registerRunCommand } from "./commands/run.ts";
+import { registerStartCommand } from "./commands/start.ts";
 import { registerValidateCommand } from "./commands/validate.ts";
 import { formatFailure } from "./format-failure.ts";
 import { registerRoleCommand } from "./role-command.ts";
@@ -26,8 +28,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     exitCode = code;
   };
   registerRunCommand(program, setExitCode);
+  registerStartCommand(program, setExitCode);
   for (const definition of roleDefinitions) registerRoleCommand(program, definition, setExitCode);
   registerValidateCommand(program, (line) => process.stdout.write(`${line}\n`));
+  registerInjectCommands(program, setExitCode);
   for (const command of program.commands) {
     command.exitOverride();
     for (const sub of command.commands) sub.exitOverride();
