@@ -32,6 +32,8 @@ export const ProxyErrorCodes = {
   BODY_TOO_LARGE: "SIDECAR_ERR_PROXY_BODY_TOO_LARGE",
   /** 408: the client did not send its headers within headersTimeoutSeconds. */
   REQUEST_TIMEOUT: "SIDECAR_ERR_PROXY_REQUEST_TIMEOUT",
+  /** 500 FE: a filter threw or rejected; the request was not forwarded (also logged). */
+  FILTER_FAILED: "SIDECAR_ERR_PROXY_FILTER_FAILED",
   /** Logged: resolving a dns cluster's name failed (the last good endpoints are kept). */
   DNS_RESOLVE: "SIDECAR_ERR_PROXY_DNS_RESOLVE",
 } as const;

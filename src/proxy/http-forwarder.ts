@@ -6,7 +6,7 @@ import type { Endpoint } from "./cluster/endpoint.ts";
 import { ProxyErrorCodes } from "./error-codes.ts";
 import { addFlag, type Exchange } from "./exchange.ts";
 import { downstreamResponseHeaders, forwardedTrailers, withContentLength } from "./hop-headers.ts";
-import { type LocalReply, sendLocalReply } from "./local-reply.ts";
+import { type LocalReply, type ResponseHeadersEditor, sendLocalReply } from "./local-reply.ts";
 import type { RouteConfig } from "./proxy-config.ts";
 import type { ProxyMetrics } from "./proxy-metrics.ts";
 import { sendWithNodeHttp } from "./transport/node-transport.ts";
@@ -56,6 +56,8 @@ export interface ForwardOptions {
   draining: () => boolean;
   /** Called once the exchange is over (response finished or aborted). */
   done: () => void;
+  /** The filters' edits to the response head (the app's or a generated one). */
+  responseHeaders?: ResponseHeadersEditor | undefined;
 }
 
 /**
@@ -110,7 +112,13 @@ export function forward(options: ForwardOptions): void {
     current = undefined;
     exchange.status = reply.status;
     addFlag(exchange, reply.flag);
-    exchange.bytesSent += sendLocalReply(res, reply, exchange.requestId, options.draining());
+    exchange.bytesSent += sendLocalReply(
+      res,
+      reply,
+      exchange.requestId,
+      options.draining(),
+      options.responseHeaders,
+    );
   };
 
   if (overallMs > 0) {
@@ -279,6 +287,7 @@ export function forward(options: ForwardOptions): void {
             contentLength,
           );
           if (options.draining()) headers.push("connection", "close");
+          options.responseHeaders?.editResponseHeaders(status, headers);
           res.writeHead(status, message, headers);
           return true;
         },

@@ -5,7 +5,7 @@ import { http } from "../runtime/builtins.ts";
 import type { Cluster } from "./cluster/cluster.ts";
 import { ProxyErrorCodes } from "./error-codes.ts";
 import { downstreamResponseHeaders, withContentLength } from "./hop-headers.ts";
-import { rawLocalReply } from "./local-reply.ts";
+import { type ResponseHeadersEditor, rawLocalReply } from "./local-reply.ts";
 import { nodeResponseFraming } from "./transport/node-response-framing.ts";
 import { classifyError, replyFor } from "./upstream-errors.ts";
 
@@ -18,6 +18,8 @@ export interface TunnelOptions {
   cluster: Cluster;
   requestId: string;
   idleMs: number;
+  /** The filters' edits to the response head (the 101, a declined upgrade's, a generated one). */
+  responseHeaders?: ResponseHeadersEditor | undefined;
 }
 
 function rawHead(status: number, message: string, headers: readonly string[]): string {
@@ -40,6 +42,7 @@ export function tunnelUpgrade({
   cluster,
   requestId,
   idleMs,
+  responseHeaders,
 }: TunnelOptions): void {
   const endpoint = cluster.pick();
   if (!endpoint) {
@@ -53,6 +56,7 @@ export function tunnelUpgrade({
         },
         requestId,
         "Service Unavailable",
+        responseHeaders,
       ),
     );
     return;
@@ -75,9 +79,11 @@ export function tunnelUpgrade({
   upReq.once("upgrade", (upRes: IncomingMessage, upSocket: Socket, upHead: Buffer) => {
     clearTimeout(connectTimer);
     cluster.reportSuccess(endpoint);
+    const headers = downstreamResponseHeaders(upRes.rawHeaders, true);
+    responseHeaders?.editResponseHeaders(101, headers);
     socket.write(
       rawHead(101, upRes.statusMessage || "Switching Protocols", [
-        ...downstreamResponseHeaders(upRes.rawHeaders, true),
+        ...headers,
         "connection",
         "upgrade",
       ]),
@@ -107,7 +113,8 @@ export function tunnelUpgrade({
       upReq.destroy();
       cluster.reportFailure(endpoint);
       const reply = replyFor("protocol", cluster.name, framing);
-      if (socket.writable) socket.end(rawLocalReply(reply, requestId, "Bad Gateway"));
+      if (socket.writable)
+        socket.end(rawLocalReply(reply, requestId, "Bad Gateway", responseHeaders));
       else socket.destroy();
       return;
     }
@@ -117,6 +124,7 @@ export function tunnelUpgrade({
       status,
       framing.contentLength,
     );
+    responseHeaders?.editResponseHeaders(status, headers);
     socket.write(rawHead(status, upRes.statusMessage ?? "", [...headers, "connection", "close"]));
     // Without a Content-Length the body is delimited by the close (HTTP/1.1 allows it for responses).
     upRes.pipe(socket);
@@ -129,7 +137,8 @@ export function tunnelUpgrade({
     cluster.reportFailure(endpoint);
     const failure = classifyError(error);
     const reply = replyFor(failure, cluster.name, error.code ?? error.message);
-    if (socket.writable) socket.end(rawLocalReply(reply, requestId, "Bad Gateway"));
+    if (socket.writable)
+      socket.end(rawLocalReply(reply, requestId, "Bad Gateway", responseHeaders));
     else socket.destroy();
   });
   upReq.end();
