@@ -14,6 +14,9 @@ packages=(
   containernetworking-plugins  # the Pods' network (bridge, port mapping)
   iptables        # the port mapping of the Pods' ports to 127.0.0.1
   binutils        # strip: the Node binary of the test image
+  etcd-server     # a real etcd for the config role's etcd source (test/e2e, bench/config)
+  inotify-tools   # inotifywait: the reference reload script of bench/config
+  curl            # how that reference script notifies the app
   chromium        # renders the admin status page in test/e2e/status-page.test.ts
   fonts-dejavu-core  # a font for Chromium's screenshot of it
 )

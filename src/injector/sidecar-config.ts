@@ -1,11 +1,16 @@
 import { stringify } from "yaml";
-import { configSchema } from "../cli/roles.ts";
 import { sinkFromFlag } from "../logs/logs-command.ts";
+import { logsRoleDefinition } from "../logs/role-definition.ts";
+import { proxyRoleDefinition } from "../proxy/role-definition.ts";
 import { parseConfigText } from "../runtime/config/load-config.ts";
+import { composeConfigSchema } from "../runtime/config/schema.ts";
 import { isSidecarError } from "../runtime/errors.ts";
 import { InjectErrorCodes } from "./error-codes.ts";
 import { injectError } from "./inject-error.ts";
 import type { InjectOptions } from "./inject-options.ts";
+
+/** The config the injected sidecar reads: the roles the injector configures. */
+const injectedConfigSchema = composeConfigSchema([logsRoleDefinition, proxyRoleDefinition]);
 
 /** Where the injected container keeps its state (logs checkpoints): an emptyDir. */
 export const stateDir = "/var/lib/sidecar";
@@ -19,6 +24,24 @@ export function sidecarConfigYaml(
   options: InjectOptions,
   where: string,
   exitFile?: string,
+): string {
+  // Many templates share their options (a webhook sees the same annotations all day): build
+  // and check each distinct config once.
+  const key = JSON.stringify([options, exitFile]);
+  const cached = generated.get(key);
+  if (cached !== undefined) return cached;
+  const text = buildConfigYaml(options, where, exitFile);
+  if (generated.size >= 256) generated.delete(generated.keys().next().value!);
+  generated.set(key, text);
+  return text;
+}
+
+const generated = new Map<string, string>();
+
+function buildConfigYaml(
+  options: InjectOptions,
+  where: string,
+  exitFile: string | undefined,
 ): string {
   const config: Record<string, unknown> = {
     admin: { address: "0.0.0.0:9901" },
@@ -51,7 +74,7 @@ export function sidecarConfigYaml(
   const text = stringify(config, { lineWidth: 0 });
   // Checked here, so that a Pod never starts with a config its sidecar refuses.
   try {
-    parseConfigText(text, "generated config", { schema: configSchema, env: {} });
+    parseConfigText(text, "generated config", { schema: injectedConfigSchema, env: {} });
   } catch (error) {
     const details = isSidecarError(error) ? error.details.join("; ") : String(error);
     throw injectError(
