@@ -436,14 +436,17 @@ export class ProxyListener {
       req.headers["transfer-encoding"] !== undefined ||
       (length !== undefined && length !== "0")
     ) {
-      refuse(
-        {
-          status: 400,
-          code: ProxyErrorCodes.BAD_REQUEST,
-          flag: "DPE",
-          message: "An Upgrade request cannot carry a body",
-        },
-        "Bad Request",
+      socket.end(
+        rawLocalReply(
+          {
+            status: 400,
+            code: ProxyErrorCodes.BAD_REQUEST,
+            flag: "DPE",
+            message: "An Upgrade request cannot carry a body",
+          },
+          requestId,
+          "Bad Request",
+        ),
       );
       return;
     }
