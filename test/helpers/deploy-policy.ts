@@ -16,8 +16,22 @@ export function podSpecOf(object: KubeObject): KubeObject | undefined {
   return object.kind === "Pod" ? object.spec : object.spec?.template?.spec;
 }
 
-function isSidecarImage(image: unknown): boolean {
-  return typeof image === "string" && /\/sidecar:/.test(image);
+/** The sidecar's commands that run roles (the ones reading the Downward API env). */
+const roleCommands = new Set([
+  "start",
+  "run",
+  "proxy",
+  "logs",
+  "config",
+  "metrics",
+  "sync",
+  "node",
+]);
+
+function runsRoles(c: KubeObject): boolean {
+  const image = c.image;
+  const command = (c.command ?? c.args ?? [])[0];
+  return typeof image === "string" && /\/sidecar:/.test(image) && roleCommands.has(command);
 }
 
 /** Every way `object` breaks the policy, as "NAME: problem"; empty when it holds. */
@@ -64,7 +78,7 @@ export function policyProblems(object: KubeObject, version: string): string[] {
     } else {
       for (const probe of probes) if (!c[probe]) problems.push(`${at}: ${probe}`);
     }
-    if (isSidecarImage(c.image)) {
+    if (runsRoles(c)) {
       const names = new Set(
         (c.env ?? [])
           .filter((e: KubeObject) => e.valueFrom?.fieldRef)

@@ -21,6 +21,8 @@ function modelModule(apiVersion: string, kind: string): string | undefined {
   const [group, version] = apiVersion.includes("/") ? apiVersion.split("/") : ["", apiVersion];
   if (group === "monitoring.coreos.com")
     return `@kubernetes-models/prometheus-operator/${group}/${version}/${kind}`;
+  if (group === "cert-manager.io")
+    return `@kubernetes-models/cert-manager/${group}/${version}/${kind}`;
   return group === ""
     ? `kubernetes-models/${version}/${kind}`
     : `kubernetes-models/${group}/${version}/${kind}`;
@@ -44,11 +46,17 @@ function fieldsOf(file: string): Fields | undefined {
       : declarationOf(from!);
     imports.set(name!, path);
   }
-  const body = /^export interface \w+(?: extends [\w, ]+)? \{\n([\s\S]*?)^\}/m.exec(text)?.[1];
+  const match = /^export interface \w+(?: extends ([\w, ]+))? \{\n([\s\S]*?)^\}/m.exec(text);
   let fields: Fields | undefined;
-  if (body !== undefined) {
+  if (match) {
     fields = { props: new Map() };
-    for (const [, name, type] of body.matchAll(/^ {4}"([^"]+)"\??: (.*)$/gm)) {
+    // An interface that extends another (cert-manager's IssuerSpec) has its parent's fields.
+    for (const parent of (match[1] ?? "").split(/,\s*/)) {
+      const parentFile = imports.get(parent);
+      const inherited = parentFile ? fieldsOf(parentFile) : undefined;
+      for (const [name, ref] of inherited?.props ?? []) fields.props.set(name, ref);
+    }
+    for (const [, name, type] of match[2]!.matchAll(/^ {4}"([^"]+)"\??: (.*)$/gm)) {
       const ref = type!.startsWith("{") ? undefined : /\b(I\w+)\b/.exec(type!)?.[1];
       fields.props.set(name!, ref ? imports.get(ref) : undefined);
     }
