@@ -8,7 +8,7 @@
  * Needs podman, runc, catatonit and kubectl (bash scripts/install-system-deps.sh).
  */
 import assert from "node:assert/strict";
-import { chmod, mkdtemp, readFile, rm } from "node:fs/promises";
+import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -23,7 +23,7 @@ import {
   publish,
   setEnv,
 } from "../helpers/kube-pod.ts";
-import { buildTestImages, type TestImages } from "../helpers/podman.ts";
+import { buildTestImages, podman, type TestImages } from "../helpers/podman.ts";
 
 let images: TestImages;
 let dir = "";
@@ -209,5 +209,43 @@ test("all in one: proxy and logs in one process; kube down (SIGTERM) ships the l
   assert.ok(events.some((e) => e.msg === "shutting down"));
   const shipped = new Set((await received()).map((e) => e.path));
   for (const path of paths) assert.ok(shipped.has(path), `${path} shipped before exit`);
+  await pod.down();
+});
+
+test("config management: the init container publishes the ConfigMap's settings before the app starts, and a change reaches the app", async () => {
+  const objects = await kustomize("deploy/examples/config-management/classic");
+  const spec = podSpec(objects);
+  assert.deepEqual(
+    spec.initContainers.map((c: KubeObject) => c.args.slice(0, 2)),
+    [["config", "--once"]],
+  );
+  const [http, admin] = [await freePort(), await freePort()];
+  publish(container(spec, "sidecar"), 8081, http);
+  publish(container(spec, "sidecar"), 9901, admin);
+  const name = `config-${runId}`;
+  const pod = await playPod(dir, name, objects);
+  pods.push(pod);
+
+  await waitOk(`http://127.0.0.1:${admin}/readyz`, pod, "sidecar");
+  await waitOk(`http://127.0.0.1:${http}/healthz`, pod, "app");
+  const greeting = async () =>
+    (JSON.parse((await get(`http://127.0.0.1:${http}/hello`)).body) as { message: string }).message;
+  assert.equal(await greeting(), "hello from the ConfigMap from the demo app");
+
+  // An edit of the ConfigMap: podman keeps its files in a volume on the host.
+  const { stdout } = await podman([
+    "volume",
+    "inspect",
+    "--format",
+    "{{.Mountpoint}}",
+    `${name}-config-management-app-settings`,
+  ]);
+  await writeFile(join(stdout.trim(), "settings.yaml"), "greeting: hello again\n");
+  await until(
+    async () => (await greeting()) === "hello again from the demo app",
+    "the new greeting through the proxy",
+  ).catch(async (error: Error) => {
+    throw new Error(`${error.message}\n--- sidecar ---\n${await pod.logs("sidecar")}`);
+  });
   await pod.down();
 });

@@ -10,7 +10,7 @@ export const examples: Record<string, { runs: true } | { waitsFor: string }> = {
   "log-collection": { runs: true },
   "all-in-one": { runs: true },
   "security-proxy": { waitsFor: "the proxy's TLS listener and API-key filter (issue 10)" },
-  "config-management": { waitsFor: "the config role (issue 11)" },
+  "config-management": { runs: true },
   monitoring: { waitsFor: "the metrics role (issue 12)" },
   "data-sync": { waitsFor: "the sync role (issue 13)" },
   "node-agent": { waitsFor: "the node agent (issue 12)" },

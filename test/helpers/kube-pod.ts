@@ -99,6 +99,9 @@ export async function playPod(
   for (const volume of spec.volumes ?? [])
     if (volume.configMap)
       volume.configMap.name = configMaps.get(volume.configMap.name) ?? volume.configMap.name;
+  // podman 4.3 applies the Pod's restartPolicy (Always, a Deployment's only one) to init
+  // containers too, restarting one that finished; OnFailure keeps "run to completion".
+  if (spec.initContainers?.length) spec.restartPolicy = "OnFailure";
   // podman's Downward API has metadata.name but neither the namespace nor the node: give
   // those env vars the values a kubelet would ("default", this machine's name).
   for (const c of [...(spec.initContainers ?? []), ...spec.containers]) {
