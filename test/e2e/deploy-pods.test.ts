@@ -8,7 +8,7 @@
  * Needs podman, runc, catatonit and kubectl (bash scripts/install-system-deps.sh).
  */
 import assert from "node:assert/strict";
-import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -23,6 +23,7 @@ import {
   publish,
   setEnv,
 } from "../helpers/kube-pod.ts";
+import { addReceiver as addPodReceiver, receivedEvents } from "../helpers/pod-receiver.ts";
 import { buildTestImages, podman, type TestImages } from "../helpers/podman.ts";
 
 let images: TestImages;
@@ -41,38 +42,9 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** An NDJSON receiver in the Pod (on its loopback), appending every line to /received. */
-function addReceiver(spec: KubeObject, port: number): void {
-  const script = `
-    const fs = require("node:fs");
-    require("node:http").createServer((req, res) => {
-      const chunks = [];
-      req.on("data", (c) => chunks.push(c));
-      req.on("end", () => {
-        fs.appendFileSync("/received/lines.ndjson", Buffer.concat(chunks));
-        res.end("ok");
-      });
-    }).listen(${port}, "127.0.0.1");
-    // Outlive the sidecar's final flush at shutdown.
-    process.on("SIGTERM", () => setTimeout(() => process.exit(0), 3000));`;
-  spec.containers.push({
-    name: "receiver",
-    image: images.demoApp,
-    imagePullPolicy: "IfNotPresent",
-    command: ["node", "-e", script],
-    securityContext: { readOnlyRootFilesystem: true, runAsUser: 10001 },
-    volumeMounts: [{ name: "received", mountPath: "/received" }],
-  });
-  spec.volumes.push({ name: "received", hostPath: { path: dir, type: "Directory" } });
-}
-
-async function received(): Promise<Record<string, unknown>[]> {
-  const text = await readFile(join(dir, "lines.ndjson"), "utf8").catch(() => "");
-  return text
-    .split("\n")
-    .filter(Boolean)
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
-}
+const addReceiver = (spec: KubeObject, port: number) =>
+  addPodReceiver(spec, port, { image: images.demoApp, dir });
+const received = () => receivedEvents(dir);
 
 async function get(url: string): Promise<{ status: number; body: string }> {
   const res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
