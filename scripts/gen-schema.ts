@@ -1,7 +1,13 @@
-// Regenerates schema/sidecar.schema.json from the zod schema (a test fails when it is stale).
+// Regenerates what is derived from the role definitions (a test fails when either is stale):
+// schema/sidecar.schema.json (for editors) and bin/v8-flags.json (read by bin/sidecar.js).
 import { writeFile } from "node:fs/promises";
+import { configSchema, roleDefinitions } from "../src/cli/roles.ts";
 import { sidecarJsonSchema } from "../src/runtime/config/json-schema.ts";
+import { v8FlagsByCommand } from "../src/runtime/v8-flags.ts";
 
-const target = new URL("../schema/sidecar.schema.json", import.meta.url);
-await writeFile(target, sidecarJsonSchema());
-console.log(`wrote ${target.pathname}`);
+const schema = new URL("../schema/sidecar.schema.json", import.meta.url);
+await writeFile(schema, sidecarJsonSchema(configSchema));
+console.log(`wrote ${schema.pathname}`);
+const v8Flags = new URL("../bin/v8-flags.json", import.meta.url);
+await writeFile(v8Flags, `${JSON.stringify(v8FlagsByCommand(roleDefinitions), null, 2)}\n`);
+console.log(`wrote ${v8Flags.pathname}`);

@@ -20,7 +20,10 @@ test("--help lists the commands; --version prints the package version", async ()
 test("each command has its own --help", async () => {
   const run = await runSidecar(["run", "--help"]);
   assert.equal(run.code, 0);
-  assert.match(run.stdout, /Usage: sidecar run \[-c FILE\] -- CMD \[ARGS\.\.\.\]/);
+  assert.match(
+    run.stdout,
+    /Usage: sidecar run \[-c FILE\] \[--admin-address HOST:PORT\] -- CMD \[ARGS\.\.\.\]/,
+  );
   assert.equal((await runSidecar(["validate", "--help"])).code, 0);
 });
 
@@ -30,6 +33,54 @@ test("usage errors exit 2", async () => {
   assert.match(unknown.stderr, /unknown command 'bogus'/);
   const noCommand = await runSidecar(["run"]);
   assert.equal(noCommand.code, 2);
+});
+
+test("an unknown command with --help is still unknown: exit 2 with a did-you-mean", async () => {
+  const result = await runSidecar(["proxi", "--help"]);
+  assert.equal(result.code, 2);
+  assert.match(result.stderr, /unknown command 'proxi'/);
+  assert.match(result.stderr, /Did you mean proxy\?/);
+  assert.doesNotMatch(result.stdout, /Usage:/);
+});
+
+test("every role command takes --admin-address (and SIDECAR_ADMIN_ADDRESS), for kubelet's probes in a Pod", async () => {
+  for (const role of ["proxy", "logs"]) {
+    const help = await runSidecar([role, "--help"]);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /--admin-address <address>/, role);
+  }
+  const bad = await runSidecar([
+    "proxy",
+    "--upstream",
+    "http://127.0.0.1:9",
+    "--admin-address",
+    "nowhere",
+  ]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /Invalid --admin-address "nowhere": expected HOST:PORT/);
+  const badEnv = await runSidecar(["run", "--", "true"], { env: { SIDECAR_ADMIN_ADDRESS: "x" } });
+  assert.equal(badEnv.code, 2);
+  assert.match(badEnv.stderr, /Invalid SIDECAR_ADMIN_ADDRESS "x"/);
+});
+
+test("a YAML alias bomb is a YAML error (exit 2, SIDECAR_ERR_CONFIG_YAML), not a bug", async () => {
+  const { path, cleanup } = await tempDir();
+  try {
+    const levels = ["a: &a [x, x, x, x, x, x, x, x, x]"];
+    for (let i = 1; i < 9; i++) {
+      const prev = String.fromCharCode(96 + i);
+      const name = String.fromCharCode(97 + i);
+      levels.push(`${name}: &${name} [${Array(9).fill(`*${prev}`).join(", ")}]`);
+    }
+    const file = await writeConfig(path, `${levels.join("\n")}\n`);
+    const result = await runSidecar(["validate", "-c", file]);
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, /is not valid YAML \[SIDECAR_ERR_CONFIG_YAML\]/);
+    assert.match(result.stderr, /alias/i);
+    assert.doesNotMatch(result.stderr, /this is a bug/);
+  } finally {
+    await cleanup();
+  }
 });
 
 test("validate prints ok for the demo config", async () => {

@@ -1,11 +1,11 @@
 import { Command, CommanderError } from "commander";
 import { isSidecarError } from "../runtime/errors.ts";
 import { sidecarVersion } from "../runtime/version.ts";
-import { registerLogsCommand } from "./commands/logs.ts";
-import { registerProxyCommand } from "./commands/proxy.ts";
 import { registerRunCommand } from "./commands/run.ts";
 import { registerValidateCommand } from "./commands/validate.ts";
 import { formatFailure } from "./format-failure.ts";
+import { registerRoleCommand } from "./role-command.ts";
+import { roleDefinitions } from "./roles.ts";
 
 /** Exit codes: 0 ok, 1 failure at run time, 2 usage or config error; `run` exits with the app's code. */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -26,13 +26,15 @@ export async function main(argv: readonly string[]): Promise<number> {
     exitCode = code;
   };
   registerRunCommand(program, setExitCode);
-  registerProxyCommand(program, setExitCode);
-  registerLogsCommand(program, setExitCode);
+  for (const definition of roleDefinitions) registerRoleCommand(program, definition, setExitCode);
   registerValidateCommand(program, (line) => process.stdout.write(`${line}\n`));
-  for (const command of program.commands) command.exitOverride();
+  for (const command of program.commands) {
+    command.exitOverride();
+    for (const sub of command.commands) sub.exitOverride();
+  }
 
   try {
-    await program.parseAsync([...argv], { from: "user" });
+    await program.parseAsync(withoutHelpForUnknownCommand(program, argv), { from: "user" });
     return exitCode;
   } catch (error) {
     if (error instanceof CommanderError) {
@@ -42,4 +44,15 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(formatFailure(error));
     return isSidecarError(error) ? error.exitCode : 1;
   }
+}
+
+/**
+ * `sidecar nosuchcommand --help` must say the command is unknown (exit 2, did-you-mean), not
+ * print the general help as if it existed: drop the help flag so the parser reports it.
+ */
+function withoutHelpForUnknownCommand(program: Command, argv: readonly string[]): string[] {
+  const first = argv[0];
+  if (first === undefined || first.startsWith("-") || first === "help") return [...argv];
+  const known = program.commands.some((c) => c.name() === first || c.aliases().includes(first));
+  return known ? [...argv] : argv.filter((arg) => arg !== "--help" && arg !== "-h");
 }

@@ -61,7 +61,7 @@ function build<T>(
  * await role.start(); … await role.stop(AbortSignal.timeout(30_000));
  */
 export function createLogsRole(config: LogsConfig, roleCtx: LogsRoleContext): LogsRole {
-  const logger = roleCtx.logger.child({ role: "logs" });
+  const { logger } = roleCtx;
   const ctx: ComponentContext = {
     logger,
     registry: roleCtx.registry,

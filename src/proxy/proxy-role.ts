@@ -23,7 +23,7 @@ export interface ProxyRole extends Role {
  * await role.stop(AbortSignal.timeout(30_000));
  */
 export function createProxyRole(config: ProxyConfig, ctx: ProxyRoleContext): ProxyRole {
-  const logger = ctx.logger.child({ role: "proxy" });
+  const { logger } = ctx;
   const metrics = new ProxyMetrics(ctx.registry);
   const clusters = new Map<string, Cluster>();
   for (const [name, clusterConfig] of Object.entries(config.clusters))

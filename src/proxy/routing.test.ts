@@ -3,7 +3,22 @@ import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { loadConfigFile, parseConfigText } from "../runtime/config/load-config.ts";
+import {
+  loadConfigFile as loadAnyConfigFile,
+  parseConfigText as parseAnyConfigText,
+} from "../runtime/config/load-config.ts";
+import { composeConfigSchema } from "../runtime/config/schema.ts";
+import type { ProxyConfig } from "./proxy-config.ts";
+import { proxyRoleDefinition } from "./role-definition.ts";
+
+// The config file with the proxy's section, as the CLI composes it.
+const schema = composeConfigSchema([proxyRoleDefinition]);
+type WithProxy = { config: { proxy?: ProxyConfig } };
+const parseConfigText = (text: string, source: string) =>
+  parseAnyConfigText(text, source, { schema }) as unknown as WithProxy;
+const loadConfigFile = async (path: string | undefined, options = {}) =>
+  (await loadAnyConfigFile(path, { schema, ...options })) as unknown as WithProxy;
+
 import { routeSchema } from "./proxy-config.ts";
 import { RouteTable } from "./route-table.ts";
 import {

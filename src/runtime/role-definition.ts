@@ -66,7 +66,10 @@ export interface RoleCommand {
    * The config overlay the flags stand for (merged over the file and validated with it), or
    * undefined when no flag was given. Throws a SidecarError (USAGE) for bad flags.
    */
-  overlay(flags: Record<string, unknown>): Record<string, unknown> | undefined;
+  overlay(
+    flags: Record<string, unknown>,
+    context: { configPath: string | undefined },
+  ): Record<string, unknown> | undefined;
   /** The message when neither flags nor the config file give this role anything to do. */
   nothingToDo: string;
   subcommands?: readonly RoleSubcommand[];

@@ -1,3 +1,5 @@
+import type { AppOutputTap } from "./app/app-output.ts";
+
 /**
  * The contract every role (and the app itself, in local mode) fulfils. The supervisor starts
  * them in order and stops them in reverse.
@@ -10,6 +12,8 @@ export interface Role {
   ready(): boolean;
   /** Why the role is not ready, for the /readyz body. */
   readonly notReadyReason?: () => string | undefined;
+  /** Where the app's stdout/stderr go besides the terminal (the logs role's stdout source). */
+  readonly appOutput?: AppOutputTap | undefined;
   /** Drain, flush, checkpoint; must finish before `deadline` fires. Idempotent. */
   stop(deadline: AbortSignal): Promise<void>;
 }

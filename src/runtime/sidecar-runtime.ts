@@ -1,3 +1,4 @@
+import type { AdminRouteTable } from "./admin/admin-router.ts";
 import { AdminServer } from "./admin/admin-server.ts";
 import type { AppRole } from "./app/app-role.ts";
 import type { LoadedConfig } from "./config/load-config.ts";
@@ -15,6 +16,10 @@ export interface SidecarRuntimeOptions {
   /** Roles in start order; the admin server is added first by the runtime. Include the app role (local mode) where it belongs. */
   roles: readonly Role[];
   app?: AppRole;
+  /** Endpoints and status-page panels the roles added. */
+  adminRoutes?: AdminRouteTable;
+  /** Called once, when a shutdown is first requested (the roles' shutdown signal). */
+  onStopRequested?: () => void;
   /** Install SIGTERM/SIGINT handlers (default true). */
   handleSignals?: boolean;
 }
@@ -31,6 +36,7 @@ export class SidecarRuntime {
   readonly #startedAt = Date.now();
   #stopRequested: ((reason: string) => void) | undefined;
   #stopReason: string | undefined;
+  #exitCode: number | undefined;
 
   constructor(options: SidecarRuntimeOptions) {
     this.#options = options;
@@ -47,15 +53,21 @@ export class SidecarRuntime {
         app: options.app ? { exitCode: options.app.exitCode ?? null } : undefined,
       }),
       onQuit: () => this.requestStop("/quitquitquit"),
+      ...(options.adminRoutes ? { routes: options.adminRoutes } : {}),
     });
     this.#supervisor = new Supervisor([this.admin, ...options.roles], { logger });
     metrics.setRoleSource(() => this.#supervisor.readiness().roles);
   }
 
-  /** Asks for a graceful shutdown; the first reason wins. */
-  requestStop(reason: string): void {
+  /**
+   * Asks for a graceful shutdown; the first reason wins. `exitCode` is what the sidecar exits
+   * with when there is no app (a role that finished its one job, or failed it).
+   */
+  requestStop(reason: string, exitCode?: number): void {
     if (this.#stopReason !== undefined) return;
     this.#stopReason = reason;
+    this.#exitCode = exitCode;
+    this.#options.onStopRequested?.();
     this.#supervisor.drain();
     this.#stopRequested?.(reason);
   }
@@ -89,7 +101,8 @@ export class SidecarRuntime {
       logger.info({ reason, gracePeriodSeconds: graceSeconds }, "shutting down");
       const deadline = AbortSignal.timeout(graceSeconds * 1000);
       await this.#supervisor.stop(deadline);
-      await started;
+      // A role still starting (and ignoring the stop) must not hold the exit past the deadline.
+      await Promise.race([started, abortedBy(deadline)]);
       if (deadline.aborted) {
         logger.error(
           { code: ErrorCodes.SHUTDOWN_TIMEOUT, gracePeriodSeconds: graceSeconds },
@@ -97,7 +110,7 @@ export class SidecarRuntime {
         );
         app?.kill();
       }
-      const code = app?.exitCode ?? (deadline.aborted ? 1 : 0);
+      const code = app?.exitCode ?? this.#exitCode ?? (deadline.aborted ? 1 : 0);
       logger.info({ exitCode: code }, "sidecar stopped");
       return code;
     } finally {
@@ -127,4 +140,10 @@ export class SidecarRuntime {
       process.off("SIGINT", onSignal);
     };
   }
+}
+
+function abortedBy(signal: AbortSignal): Promise<void> {
+  return signal.aborted
+    ? Promise.resolve()
+    : new Promise((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
 }

@@ -94,3 +94,50 @@ test("refuses two roles of the same name", () => {
     TypeError,
   );
 });
+
+test("a role that ignores its deadline is logged with SIDECAR_ERR_SHUTDOWN_TIMEOUT by name, and the others still stop", async () => {
+  const journal: string[] = [];
+  const stuck: Role = {
+    name: "stuck",
+    async start() {},
+    ready: () => true,
+    stop: () => new Promise<void>(() => {}), // never settles, whatever the deadline says
+  };
+  const { logger, lines } = captureLogger();
+  const supervisor = new Supervisor(
+    [recordingRole("a", journal), stuck, recordingRole("c", journal)],
+    {
+      logger,
+      abortGraceMs: 50,
+    },
+  );
+  await supervisor.start();
+  await supervisor.stop(AbortSignal.timeout(100));
+  assert.deepEqual(journal, ["start a", "start c", "stop c", "stop a"]);
+  const overrun = lines().find((line) => line.code === "SIDECAR_ERR_SHUTDOWN_TIMEOUT");
+  assert.equal(overrun?.role, "stuck");
+  assert.deepEqual(
+    supervisor.readiness().roles.map((r) => [r.name, r.state]),
+    [
+      ["a", "stopped"],
+      ["stuck", "failed"],
+      ["c", "stopped"],
+    ],
+  );
+});
+
+test("a role that finishes letting go just after the deadline counts as stopped", async () => {
+  const late: Role = {
+    name: "late",
+    async start() {},
+    ready: () => true,
+    stop: (deadline) =>
+      new Promise<void>((resolve) =>
+        deadline.addEventListener("abort", () => setTimeout(resolve, 10), { once: true }),
+      ),
+  };
+  const supervisor = new Supervisor([late], { ...captureLogger(), abortGraceMs: 1000 });
+  await supervisor.start();
+  await supervisor.stop(AbortSignal.timeout(20));
+  assert.equal(supervisor.readiness().roles[0]!.state, "stopped");
+});

@@ -4,6 +4,8 @@ import type { Logger } from "./telemetry/logger.ts";
 
 export interface SupervisorOptions {
   logger: Logger;
+  /** After the deadline, how long each role may still take to let go (default 500 ms). */
+  abortGraceMs?: number;
 }
 
 export interface RoleStatus {
@@ -27,10 +29,12 @@ export class Supervisor {
   readonly #roles: readonly Role[];
   readonly #states = new Map<string, RoleState>();
   readonly #logger: Logger;
+  readonly #abortGraceMs: number;
   #draining = false;
   #stopping: Promise<void> | undefined;
 
-  constructor(roles: readonly Role[], { logger }: SupervisorOptions) {
+  constructor(roles: readonly Role[], { logger, abortGraceMs = 500 }: SupervisorOptions) {
+    this.#abortGraceMs = abortGraceMs;
     const names = new Set<string>();
     for (const role of roles) {
       if (names.has(role.name)) throw new TypeError(`Role "${role.name}" is listed twice`);
@@ -111,23 +115,23 @@ export class Supervisor {
 
   async #stopAll(roles: Role[], deadline: AbortSignal): Promise<void> {
     for (const role of roles) {
-      if (deadline.aborted) {
-        this.#logger.error(
-          { role: role.name },
-          "shutdown deadline passed before this role could stop",
-        );
-        this.#set(role, "failed");
-        continue;
-      }
       this.#set(role, "stopping");
-      try {
-        await role.stop(deadline);
+      // A role gets until the deadline, plus a short abort grace once it has passed to let go
+      // of what it holds (abort sends, write its checkpoint, say what was left).
+      const outcome = await raceStop(role, deadline, afterGrace(deadline, this.#abortGraceMs));
+      if (outcome === "stopped") {
         this.#set(role, "stopped");
         this.#logger.info({ role: role.name }, "role stopped");
-      } catch (error) {
+      } else if (outcome === "overran") {
         this.#set(role, "failed");
         this.#logger.error(
-          { role: role.name, error: describeError(error) },
+          { role: role.name, code: ErrorCodes.SHUTDOWN_TIMEOUT },
+          `role "${role.name}" did not stop before the shutdown deadline; going on without it`,
+        );
+      } else {
+        this.#set(role, "failed");
+        this.#logger.error(
+          { role: role.name, error: describeError(outcome.error) },
           "role failed to stop cleanly",
         );
       }
@@ -137,4 +141,46 @@ export class Supervisor {
   #set(role: Role, state: RoleState): void {
     this.#states.set(role.name, state);
   }
+}
+
+/** A role's stop raced against `limit`: a role that ignores its deadline cannot hold the exit. */
+async function raceStop(
+  role: Role,
+  deadline: AbortSignal,
+  limit: AbortSignal,
+): Promise<"stopped" | "overran" | { error: unknown }> {
+  let onAbort: (() => void) | undefined;
+  const overran = new Promise<"overran">((resolve) => {
+    if (limit.aborted) return resolve("overran");
+    onAbort = () => resolve("overran");
+    limit.addEventListener("abort", onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([
+      Promise.resolve()
+        .then(() => role.stop(deadline))
+        .then(
+          () => "stopped" as const,
+          (error: unknown) => ({ error }),
+        ),
+      overran,
+    ]);
+  } finally {
+    if (onAbort) limit.removeEventListener("abort", onAbort);
+  }
+}
+
+/** Aborts `graceMs` after `deadline` does. */
+function afterGrace(deadline: AbortSignal, graceMs: number): AbortSignal {
+  if (deadline.aborted) return AbortSignal.timeout(graceMs);
+  const controller = new AbortController();
+  deadline.addEventListener(
+    "abort",
+    () => {
+      const timer = setTimeout(() => controller.abort(), graceMs);
+      timer.unref();
+    },
+    { once: true },
+  );
+  return controller.signal;
 }

@@ -1,6 +1,11 @@
 import { once } from "node:events";
 import { createServer } from "node:net";
 import { Writable } from "node:stream";
+import { Registry } from "prom-client";
+import { AdminRouteTable } from "./admin/admin-router.ts";
+import { systemClock } from "./clock.ts";
+import { runtimeConfigSchema } from "./config/schema.ts";
+import type { RoleContext } from "./role-definition.ts";
 import { createLogger, type Logger } from "./telemetry/logger.ts";
 
 /** A logger for unit tests that keeps every JSON line it writes, for assertions. */
@@ -52,4 +57,38 @@ export async function freePort(): Promise<number> {
   server.close();
   await once(server, "close");
   return port;
+}
+
+/**
+ * A RoleContext for unit tests: a capturing logger, a fresh registry, an admin route table,
+ * the system clock (or the one given), a shutdown signal the test can fire, and a record of
+ * requestStop calls.
+ */
+export function testRoleContext(overrides: Partial<RoleContext> = {}): RoleContext & {
+  logLines: () => Record<string, unknown>[];
+  routes: AdminRouteTable;
+  stopRequests: { reason: string; exitCode: number | undefined }[];
+  fireShutdown(): void;
+} {
+  const { logger, lines } = captureLogger();
+  const routes = new AdminRouteTable();
+  const shutdown = new AbortController();
+  const stopRequests: { reason: string; exitCode: number | undefined }[] = [];
+  return {
+    logger,
+    registry: new Registry(),
+    admin: routes,
+    clock: systemClock,
+    shutdown: shutdown.signal,
+    config: runtimeConfigSchema.parse({}),
+    requestStop: (reason, exitCode) => {
+      stopRequests.push({ reason, exitCode });
+    },
+    app: undefined,
+    ...overrides,
+    logLines: lines,
+    routes,
+    stopRequests,
+    fireShutdown: () => shutdown.abort(),
+  };
 }

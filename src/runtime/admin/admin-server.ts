@@ -6,6 +6,7 @@ import { isLoopback, listenOn } from "../listen.ts";
 import type { Role } from "../role.ts";
 import type { Readiness } from "../supervisor.ts";
 import type { Logger } from "../telemetry/logger.ts";
+import { type AdminHandler, type AdminRoute, AdminRouteTable } from "./admin-router.ts";
 
 export interface AdminServerOptions {
   address: string;
@@ -18,9 +19,9 @@ export interface AdminServerOptions {
   onQuit: () => void;
   /** Whether a client may POST /quitquitquit (default: loopback addresses only). */
   isLocalClient?: (remoteAddress: string | undefined) => boolean;
+  /** The roles' endpoints and panels; the server adds its own routes to it. */
+  routes?: AdminRouteTable;
 }
-
-type Handler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 
 /**
  * The admin HTTP server: /healthz, /readyz, /metrics, /status and POST /quitquitquit.
@@ -30,18 +31,36 @@ export class AdminServer implements Role {
   readonly name = "admin";
   readonly #options: AdminServerOptions;
   readonly #server: Server;
-  readonly #routes: Record<string, { method: string; handle: Handler }>;
+  readonly #routes: AdminRouteTable;
   #bound: ListenAddress | undefined;
 
   constructor(options: AdminServerOptions) {
     this.#options = options;
-    this.#routes = {
-      "/healthz": { method: "GET", handle: (_req, res) => send(res, 200, "text/plain", "ok\n") },
-      "/readyz": { method: "GET", handle: (_req, res) => this.#readyz(res) },
-      "/metrics": { method: "GET", handle: (_req, res) => this.#metrics(res) },
-      "/status": { method: "GET", handle: (_req, res) => this.#status(res) },
-      "/quitquitquit": { method: "POST", handle: (req, res) => this.#quit(req, res) },
-    };
+    this.#routes = options.routes ?? new AdminRouteTable();
+    const builtIn: [AdminRoute["method"], string, string, AdminHandler][] = [
+      [
+        "GET",
+        "/healthz",
+        "liveness: 200 while the event loop answers",
+        (_req, res) => send(res, 200, "text/plain", "ok\n"),
+      ],
+      ["GET", "/readyz", "readiness of every role and the app", (_req, res) => this.#readyz(res)],
+      ["GET", "/metrics", "Prometheus metrics of every role", (_req, res) => this.#metrics(res)],
+      [
+        "GET",
+        "/status",
+        "version, config hash and each role's state, as JSON",
+        (_req, res) => this.#status(res),
+      ],
+      [
+        "POST",
+        "/quitquitquit",
+        "graceful exit (loopback only)",
+        (req, res) => this.#quit(req, res),
+      ],
+    ];
+    for (const [method, path, description, handle] of builtIn)
+      this.#routes.route({ method, path, description, handle });
     this.#server = http.createServer(
       { requestTimeout: 10_000, headersTimeout: 5_000 },
       (req, res) => {
@@ -85,7 +104,7 @@ export class AdminServer implements Role {
 
   #handle(req: IncomingMessage, res: ServerResponse): void {
     const path = (req.url ?? "/").split("?")[0]!;
-    const route = this.#routes[path];
+    const route = this.#routes.find(path);
     if (!route) {
       sendJson(res, 404, { error: "not_found", message: `No admin endpoint ${path}` });
       return;

@@ -39,6 +39,7 @@ export class AppRole implements Role {
   #process: AppProcess | undefined;
   #lastExit: ExitStatus | undefined;
   #restartAt: number | undefined;
+  #restartRequested = false;
   #loop: Promise<void> | undefined;
 
   constructor(command: readonly string[], config: AppConfig, options: AppRoleOptions) {
@@ -118,6 +119,31 @@ export class AppRole implements Role {
     await this.#loop;
   }
 
+  /** Sends `signal` to the app's process group (a role asking it to reload); false when it is not running. */
+  signal(signal: NodeJS.Signals): boolean {
+    const app = this.#process;
+    return app?.running === true && app.signal(signal);
+  }
+
+  /**
+   * Restarts the app on a role's request (new config it reads only at start): SIGTERM →
+   * stopTimeoutSeconds → SIGKILL, then a new run at once, without the failure backoff.
+   * Resolves once the old run has exited; does nothing while the sidecar is stopping.
+   */
+  async restart(reason: string): Promise<void> {
+    const app = this.#process;
+    if (!app?.running || this.#stopController.signal.aborted) return;
+    this.#restartRequested = true;
+    this.#options.logger.info({ pid: app.pid, reason }, "restarting app on request (SIGTERM)");
+    app.signal("SIGTERM");
+    const grace = AbortSignal.timeout(this.#config.stopTimeoutSeconds * 1000);
+    const exited = await Promise.race([app.exited.then(() => true), once(grace).then(() => false)]);
+    if (!exited) {
+      app.signal("SIGKILL");
+      await app.exited;
+    }
+  }
+
   /** Kills the app's process group at once (a forced exit). */
   kill(): void {
     this.#process?.signal("SIGKILL");
@@ -144,6 +170,18 @@ export class AppRole implements Role {
       this.#probe?.stop();
       const stopping = this.#stopController.signal.aborted;
       const log = { code: status.code, signal: status.signal, exitCode: exitCodeOf(status) };
+      if (this.#restartRequested && !stopping) {
+        this.#restartRequested = false;
+        this.#restarts.inc();
+        try {
+          this.#process = await this.#spawn();
+          continue;
+        } catch (error) {
+          this.#options.logger.error({ error }, "app could not be restarted");
+          this.#options.onFinalExit(status);
+          return;
+        }
+      }
       if (stopping || !this.#shouldRestart(status)) {
         this.#options.logger[status.code === 0 ? "info" : "warn"](
           log,

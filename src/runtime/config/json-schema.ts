@@ -1,9 +1,8 @@
 import { z } from "zod";
-import { sidecarConfigSchema } from "./schema.ts";
 
 /** The JSON Schema of sidecar.yaml (what a user may write: defaults are optional), for editors. */
-export function sidecarJsonSchema(): string {
-  const schema = z.toJSONSchema(sidecarConfigSchema, { io: "input", unrepresentable: "any" });
+export function sidecarJsonSchema(configSchema: z.ZodType): string {
+  const schema = z.toJSONSchema(configSchema, { io: "input", unrepresentable: "any" });
   return `${JSON.stringify(
     { ...schema, $id: "https://sidecar.dev/schema/sidecar.schema.json", title: "sidecar.yaml" },
     null,

@@ -6,8 +6,11 @@ import { ErrorCodes, SidecarError } from "../errors.ts";
 import { didYouMean } from "./did-you-mean.ts";
 import { hasReference, interpolate, typePlainScalar } from "./interpolate.ts";
 import { expectedMessage, formatPath, issueText } from "./issue-format.ts";
-import { type SidecarConfig, sidecarConfigSchema } from "./schema.ts";
+import { type RuntimeConfig, runtimeConfigSchema } from "./schema.ts";
 import { allowedKeysAt } from "./schema-keys.ts";
+
+/** The validated config: the runtime's sections, typed, plus each role's section by name. */
+export type SidecarConfig = RuntimeConfig & Record<string, unknown>;
 
 export interface LoadedConfig {
   config: SidecarConfig;
@@ -19,6 +22,11 @@ export interface LoadedConfig {
 
 export interface LoadConfigOptions {
   env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * The schema of the whole file: the runtime's sections plus each role's (composeConfigSchema,
+   * which the CLI builds from its list of roles). Default: the runtime's sections only.
+   */
+  schema?: z.ZodType<SidecarConfig>;
   /**
    * Values from command-line flags, merged over the file before validation (mappings merge
    * key by key; anything else replaces). Problems in them are reported like the file's.
@@ -58,7 +66,11 @@ export async function loadConfigFile(
 export function parseConfigText(
   text: string,
   source: string | undefined,
-  { env = process.env, overlay }: LoadConfigOptions = {},
+  {
+    env = process.env,
+    overlay,
+    schema = runtimeConfigSchema as z.ZodType<SidecarConfig>,
+  }: LoadConfigOptions = {},
 ): LoadedConfig {
   const name = source ?? "config";
   const lineCounter = new LineCounter();
@@ -94,7 +106,7 @@ export function parseConfigText(
     });
   }
 
-  const fromFile: unknown = doc.toJS() ?? {};
+  const fromFile = toPlainValue(doc, name);
   const raw = overlay ? deepMerge(fromFile, overlay) : fromFile;
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
     problems.push(
@@ -103,14 +115,14 @@ export function parseConfigText(
     throw invalid(name, problems);
   }
 
-  const parsed = sidecarConfigSchema.safeParse(raw, {
+  const parsed = schema.safeParse(raw, {
     reportInput: true,
     error: (issue) => expectedMessage(issue),
   });
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       if (unresolved.has(formatPath(issue.path))) continue; // already reported as an unset variable
-      problems.push(...describeIssue(issue, doc, where));
+      problems.push(...describeIssue(issue, doc, where, schema));
     }
   }
   if (problems.length > 0 || !parsed.success) throw invalid(name, sortByPosition(problems));
@@ -123,10 +135,11 @@ function describeIssue(
   issue: z.core.$ZodIssue,
   doc: ReturnType<typeof parseDocument>,
   where: (offset: number | undefined) => string,
+  schema: z.ZodType,
 ): string[] {
   const path = issue.path;
   if (issue.code === "unrecognized_keys") {
-    const allowed = allowedKeysAt(sidecarConfigSchema, path);
+    const allowed = allowedKeysAt(schema, path);
     return issue.keys.map((key) => {
       const node = doc.getIn([...path, key], true) as Node | undefined;
       const keyNode = findKeyNode(doc, path, key);
@@ -214,6 +227,21 @@ function invalid(name: string, problems: string[]): SidecarError {
   return new SidecarError(ErrorCodes.CONFIG_INVALID, `Config file "${name}" has ${count}`, {
     details: problems,
   });
+}
+
+/**
+ * The document as plain values. yaml refuses to expand too many aliases (a "billion laughs"
+ * alias bomb) with a ReferenceError: that is bad YAML like any other, not a bug.
+ */
+function toPlainValue(doc: ReturnType<typeof parseDocument>, name: string): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: 100 }) ?? {};
+  } catch (error) {
+    throw new SidecarError(ErrorCodes.CONFIG_YAML, `Config file "${name}" is not valid YAML`, {
+      details: [`${name}: ${firstLine(error instanceof Error ? error.message : String(error))}`],
+      cause: error,
+    });
+  }
 }
 
 function firstLine(message: string): string {

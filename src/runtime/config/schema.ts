@@ -1,6 +1,4 @@
 import { z } from "zod";
-import { logsConfigSchema } from "../../logs/logs-config.ts";
-import { proxyConfigSchema } from "../../proxy/proxy-config.ts";
 import { adminConfigSchema } from "../admin/admin-config.ts";
 import { appConfigSchema } from "../app/app-config.ts";
 import { seconds } from "./schema-helpers.ts";
@@ -15,17 +13,20 @@ export const logLevelSchema = z.enum([
   "silent",
 ]);
 
-/**
- * The schema of sidecar.yaml: the runtime's sections plus one section per role.
- * Role sections are added here as roles arrive; each role owns its schema file.
- */
-export const sidecarConfigSchema = z.strictObject({
+/** The runtime's own sections of sidecar.yaml; each role adds its section (composeConfigSchema). */
+export const runtimeConfigShape = {
   admin: adminConfigSchema,
   log: z
     .strictObject({
       level: logLevelSchema.default("info").describe("Log level; SIDECAR_LOG_LEVEL overrides it."),
+      format: z
+        .enum(["auto", "json", "pretty"])
+        .default("auto")
+        .describe(
+          "auto: short readable lines when stderr is a terminal (local `sidecar run`), JSON lines otherwise; SIDECAR_LOG_FORMAT overrides it.",
+        ),
     })
-    .default({ level: "info" }),
+    .default({ level: "info", format: "auto" }),
   shutdown: z
     .strictObject({
       /** The whole graceful shutdown (drain, stop the app, flush) must end within this. */
@@ -35,13 +36,30 @@ export const sidecarConfigSchema = z.strictObject({
     })
     .default({ gracePeriodSeconds: 30 }),
   app: appConfigSchema,
-  proxy: proxyConfigSchema.optional(),
-  /** The logs role: tail, parse and ship the app's logs (see docs/logs.md). */
-  logs: logsConfigSchema.optional(),
-});
+};
 
-export type SidecarConfig = z.infer<typeof sidecarConfigSchema>;
-export type SidecarConfigInput = z.input<typeof sidecarConfigSchema>;
+export const runtimeConfigSchema = z.strictObject(runtimeConfigShape);
 
 /** The runtime's sections, validated: what every role may read through its context. */
-export type RuntimeConfig = Pick<SidecarConfig, "admin" | "log" | "shutdown" | "app">;
+export type RuntimeConfig = z.infer<typeof runtimeConfigSchema>;
+
+/** A role's config section: its name and schema (a RoleDefinition is one). */
+export interface ConfigSection {
+  readonly name: string;
+  readonly description: string;
+  readonly schema: z.ZodType;
+}
+
+/**
+ * The schema of sidecar.yaml: the runtime's sections plus one optional section per role, in
+ * the order given. The runtime knows no role: the CLI passes the list.
+ */
+export function composeConfigSchema(sections: readonly ConfigSection[]) {
+  const shape: Record<string, z.ZodType> = { ...runtimeConfigShape };
+  for (const section of sections) {
+    if (section.name in shape)
+      throw new TypeError(`Config section "${section.name}" is declared twice`);
+    shape[section.name] = section.schema.optional().describe(section.description);
+  }
+  return z.strictObject(shape) as unknown as z.ZodType<RuntimeConfig & Record<string, unknown>>;
+}

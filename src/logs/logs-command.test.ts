@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { logsOverlay, sinkFromFlag } from "./logs.ts";
+import { logsOverlay, sinkFromFlag } from "./logs-command.ts";
 
 test("--sink values become sink configs", () => {
   assert.deepEqual(sinkFromFlag("stdout"), { type: "stdout" });

@@ -1,0 +1,104 @@
+import type { z } from "zod";
+import { AdminRouteTable } from "./admin/admin-router.ts";
+import { AppRole } from "./app/app-role.ts";
+import { systemClock } from "./clock.ts";
+import { loadConfigFile, type SidecarConfig } from "./config/load-config.ts";
+import { formatAddress, type ListenAddress } from "./config/schema-helpers.ts";
+import { assembleRoles } from "./role-assembly.ts";
+import type { AnyRoleDefinition, AppHandle } from "./role-definition.ts";
+import { SidecarRuntime } from "./sidecar-runtime.ts";
+import { createLogger } from "./telemetry/logger.ts";
+import { createSidecarRegistry } from "./telemetry/metrics-registry.ts";
+import { sidecarVersion } from "./version.ts";
+
+export interface RunSidecarOptions {
+  /** Every role the program knows (the CLI's list), in start order within each phase. */
+  definitions: readonly AnyRoleDefinition[];
+  /** The schema composed from `definitions`. */
+  schema: z.ZodType<SidecarConfig>;
+  configPath: string | undefined;
+  /** Values from a role command's flags, merged over the file (e.g. { proxy: { … } }). */
+  overlay?: Record<string, unknown> | undefined;
+  /** The role command being run (`sidecar proxy`), if any. */
+  command?: string | undefined;
+  /** The app command, in local mode (`sidecar run -- CMD`). Without it, only the roles run (in a Pod). */
+  appCommand?: readonly string[] | undefined;
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Loads the config, builds the configured roles (and the app in local mode), and runs them
+ * until a signal, /quitquitquit or the app's exit. Resolves with the exit code.
+ */
+export async function runSidecar({
+  definitions,
+  schema,
+  configPath,
+  overlay,
+  command,
+  appCommand,
+  env = process.env,
+}: RunSidecarOptions): Promise<number> {
+  const loaded = await loadConfigFile(configPath, {
+    schema,
+    env,
+    ...(overlay ? { overlay } : {}),
+  });
+  const { config } = loaded;
+  const logger = createLogger({
+    level: env.SIDECAR_LOG_LEVEL ?? config.log.level,
+    format: env.SIDECAR_LOG_FORMAT ?? config.log.format,
+  });
+  const metrics = createSidecarRegistry({ version: sidecarVersion });
+  const admin = new AdminRouteTable();
+  const shutdown = new AbortController();
+  let runtime: SidecarRuntime | undefined;
+  let app: AppRole | undefined;
+  const appHandle: AppHandle | undefined = appCommand && {
+    signal: (signal) => app?.signal(signal) ?? false,
+    restart: async (reason) => app?.restart(reason),
+    ready: () => app?.ready() ?? false,
+  };
+  const { beforeApp, afterApp, appOutput } = assembleRoles({
+    definitions,
+    config,
+    command,
+    logger,
+    registry: metrics.registry,
+    admin,
+    clock: systemClock,
+    shutdown: shutdown.signal,
+    requestStop: (reason, exitCode) => runtime?.requestStop(reason, exitCode),
+    app: appHandle,
+  });
+  app =
+    appCommand &&
+    new AppRole(appCommand, config.app, {
+      registry: metrics.registry,
+      logger: logger.child({ role: "app" }),
+      env: () => ({ ...env, ...adminUrlEnv(runtime?.admin.address) }),
+      onFinalExit: (status) => runtime?.requestStop(`app exited (${status.signal ?? status.code})`),
+      ...(appOutput ? { output: appOutput } : {}),
+    });
+  if (appOutput && !app)
+    logger.warn("logs: a stdout source is configured but there is no app (use sidecar run -- CMD)");
+  const roles = app ? [...beforeApp, app, ...afterApp] : [...beforeApp, ...afterApp];
+  runtime = new SidecarRuntime({
+    loaded,
+    logger,
+    metrics,
+    roles,
+    adminRoutes: admin,
+    onStopRequested: () => shutdown.abort(),
+    ...(app ? { app } : {}),
+  });
+  return runtime.run();
+}
+
+/** SIDECAR_ADMIN_URL for the app; a wildcard bind is reached over loopback. */
+function adminUrlEnv(address: ListenAddress | undefined): Record<string, string> {
+  if (!address) return {};
+  const host =
+    address.host === "0.0.0.0" ? "127.0.0.1" : address.host === "::" ? "::1" : address.host;
+  return { SIDECAR_ADMIN_URL: `http://${formatAddress({ host, port: address.port })}` };
+}

@@ -1,0 +1,32 @@
+import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import { test } from "node:test";
+import { configSchema, roleDefinitions } from "../src/cli/roles.ts";
+import { sidecarJsonSchema } from "../src/runtime/config/json-schema.ts";
+import { v8FlagsByCommand } from "../src/runtime/v8-flags.ts";
+
+// Both files are generated from the role definitions by `npm run schema`.
+test("schema/sidecar.schema.json is up to date (run `npm run schema` after changing a config schema)", async () => {
+  const committed = await readFile(
+    new URL("../schema/sidecar.schema.json", import.meta.url),
+    "utf8",
+  );
+  assert.equal(committed, sidecarJsonSchema(configSchema));
+});
+
+test("bin/v8-flags.json is up to date (run `npm run schema` after changing a role's v8Flags)", async () => {
+  const committed = await readFile(new URL("../bin/v8-flags.json", import.meta.url), "utf8");
+  assert.equal(committed, `${JSON.stringify(v8FlagsByCommand(roleDefinitions), null, 2)}\n`);
+});
+
+test("the JSON Schema describes every section, rejects unknown keys and keeps the defaults optional", () => {
+  const schema = JSON.parse(sidecarJsonSchema(configSchema)) as {
+    properties: Record<string, unknown>;
+    additionalProperties: boolean;
+    required?: string[];
+  };
+  for (const key of ["admin", "app", "log", "shutdown", ...roleDefinitions.map((r) => r.name)])
+    assert.ok(key in schema.properties, key);
+  assert.equal(schema.additionalProperties, false);
+  assert.equal(schema.required, undefined);
+});
