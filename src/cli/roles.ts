@@ -1,3 +1,4 @@
+import { syncRoleDefinition } from "../data-sync/role-definition.ts";
 import { logsRoleDefinition } from "../logs/role-definition.ts";
 import { proxyRoleDefinition } from "../proxy/role-definition.ts";
 import { composeConfigSchema } from "../runtime/config/schema.ts";
@@ -10,6 +11,7 @@ import type { AnyRoleDefinition } from "../runtime/role-definition.ts";
 export const roleDefinitions: readonly AnyRoleDefinition[] = [
   logsRoleDefinition,
   proxyRoleDefinition,
+  syncRoleDefinition,
 ];
 
 /** The schema of sidecar.yaml: the runtime's sections and one per role. */

@@ -82,6 +82,8 @@ export const syncConfigSchema = z.strictObject({
       onStart: z.boolean().default(true),
     })
     .prefault({}),
+  /** Sync once and exit (`sidecar sync --once`: a CronJob, a manual backup); exit 1 if that pass failed. */
+  once: z.boolean().default(false),
   /** Retry a failed sync after min(maxSeconds, initialSeconds·2^n), with jitter. */
   retry: z
     .strictObject({
