@@ -108,7 +108,7 @@ test("a target that is down is retried with backoff; nothing is recorded until i
   });
   t.after(() => role.stop(AbortSignal.timeout(5000)));
   await role.start();
-  await until(() => refused >= 3, "three refused attempts");
+  await until(() => refused >= 6, "three passes refused");
   assert.equal(
     await readLatest(targetDir).catch(() => undefined),
     undefined,
@@ -119,7 +119,7 @@ test("a target that is down is retried with backoff; nothing is recorded until i
   const errors = /sidecar_sync_errors_total\{kind="target"\} (\d+)/.exec(
     await ctx.registry.metrics(),
   );
-  assert.ok(Number(errors?.[1]) >= 3, "errors counted by kind");
+  assert.ok(Number(errors?.[1]) >= 2, "errors counted by kind");
   down = false;
   await until(
     async () => (await readLatest(targetDir).catch(() => undefined))?.files.length === 2,
