@@ -8,6 +8,8 @@ packages=(
   nginx-light     # the reference proxy in bench/proxy
   wrk             # the load generator of bench/proxy
   iproute2        # ip netns: test hosts of the tests' own
+  chromium        # renders the admin status page in test/e2e/status-page.test.ts
+  fonts-dejavu-core  # a font for Chromium's screenshot of it
 )
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"

@@ -1,6 +1,7 @@
 import { defineRole } from "../runtime/role-definition.ts";
 import { proxyCommand } from "./proxy-command.ts";
 import { proxyConfigSchema } from "./proxy-config.ts";
+import { proxyPanel } from "./proxy-panel.ts";
 import { createProxyRole } from "./proxy-role.ts";
 
 /**
@@ -16,5 +17,14 @@ export const proxyRoleDefinition = defineRole({
   // 8 MB semi-spaces: the proxy's per-request garbage filled Node's default young generation
   // (peak RSS 215 MB at 50 connections; 133–141 MB with 8 MB). docs/proxy.md, Performance.
   v8Flags: ["--max-semi-space-size=8"],
-  create: (section, ctx) => createProxyRole(section, ctx),
+  create(section, ctx) {
+    ctx.admin.panel(
+      proxyPanel(
+        ctx.registry,
+        section.listeners.map((listener) => listener.name),
+        () => ctx.clock.now(),
+      ),
+    );
+    return createProxyRole(section, ctx);
+  },
 });

@@ -9,6 +9,7 @@ export const toolPackages: Record<string, string> = {
   etcd: "etcd-server",
   podman: "podman",
   ip: "iproute2",
+  chromium: "chromium",
 };
 
 /**

@@ -3,12 +3,14 @@ import { test } from "node:test";
 import type { Readiness } from "../supervisor.ts";
 import { createSidecarRegistry } from "../telemetry/metrics-registry.ts";
 import { captureLogger } from "../testing.ts";
+import { AdminRouteTable } from "./admin-router.ts";
 import { AdminServer } from "./admin-server.ts";
 
 async function withAdmin(
   overrides: {
     readiness?: () => Readiness;
     isLocalClient?: (address: string | undefined) => boolean;
+    routes?: AdminRouteTable;
   } = {},
   run: (base: string, quits: () => number) => Promise<void>,
 ): Promise<void> {
@@ -24,6 +26,7 @@ async function withAdmin(
       quits++;
     },
     ...(overrides.isLocalClient ? { isLocalClient: overrides.isLocalClient } : {}),
+    ...(overrides.routes ? { routes: overrides.routes } : {}),
   });
   await admin.start();
   try {
@@ -102,5 +105,40 @@ test("GET endpoints refuse other methods with 405 and an Allow header", async ()
     const res = await fetch(`${base}/metrics`, { method: "DELETE" });
     assert.equal(res.status, 405);
     assert.equal(res.headers.get("allow"), "GET, HEAD");
+  });
+});
+
+test("roles add endpoints and panels through the router; GET / is the status page", async () => {
+  const routes = new AdminRouteTable();
+  routes.route({
+    method: "GET",
+    path: "/toy/status",
+    description: "the toy's state",
+    handle: (_req, res) => {
+      res.end("toy ok");
+    },
+  });
+  routes.panel({ role: "toy", figures: () => [{ label: "widgets/s", value: "42" }] });
+  routes.panel({
+    role: "broken",
+    figures: () => {
+      throw new Error("no figures");
+    },
+  });
+  assert.throws(
+    () => routes.route({ method: "GET", path: "/toy/status", description: "", handle: () => {} }),
+    TypeError,
+  );
+  await withAdmin({ routes }, async (base) => {
+    assert.equal(await (await fetch(`${base}/toy/status`)).text(), "toy ok");
+    assert.equal((await fetch(`${base}/toy/status`, { method: "POST" })).status, 405);
+    const page = await fetch(`${base}/`);
+    assert.equal(page.status, 200);
+    assert.match(page.headers.get("content-type") ?? "", /^text\/html/);
+    assert.match(page.headers.get("content-security-policy") ?? "", /default-src 'none'/);
+    const html = await page.text();
+    assert.match(html, /data-panel="toy".*widgets\/s.*42/s);
+    assert.match(html, /data-panel="broken".*unavailable/s);
+    assert.match(html, /GET \/toy\/status/);
   });
 });

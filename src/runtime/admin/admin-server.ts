@@ -7,6 +7,7 @@ import type { Role } from "../role.ts";
 import type { Readiness } from "../supervisor.ts";
 import type { Logger } from "../telemetry/logger.ts";
 import { type AdminHandler, type AdminRoute, AdminRouteTable } from "./admin-router.ts";
+import { renderStatusPage } from "./status-page.ts";
 
 export interface AdminServerOptions {
   address: string;
@@ -38,6 +39,7 @@ export class AdminServer implements Role {
     this.#options = options;
     this.#routes = options.routes ?? new AdminRouteTable();
     const builtIn: [AdminRoute["method"], string, string, AdminHandler][] = [
+      ["GET", "/", "this status page", (_req, res) => this.#page(res)],
       [
         "GET",
         "/healthz",
@@ -140,6 +142,50 @@ export class AdminServer implements Role {
   async #metrics(res: ServerResponse): Promise<void> {
     const text = await this.#options.registry.metrics();
     send(res, 200, this.#options.registry.contentType, text);
+  }
+
+  async #page(res: ServerResponse): Promise<void> {
+    const readiness = this.#options.readiness();
+    const status = this.#options.status() as {
+      version?: string;
+      uptimeSeconds?: number;
+      config?: { path: string | null; hash: string };
+    };
+    const panels = await Promise.all(
+      this.#routes.panels.map(async (panel) => {
+        try {
+          return { role: panel.role, figures: await panel.figures() };
+        } catch (error) {
+          this.#options.logger.warn({ role: panel.role, error }, "status panel failed");
+          return {
+            role: panel.role,
+            figures: [{ label: "panel", value: "unavailable", warn: true }],
+          };
+        }
+      }),
+    );
+    const html = renderStatusPage({
+      version: status.version ?? "",
+      uptimeSeconds: status.uptimeSeconds ?? 0,
+      config: status.config ?? { path: null, hash: "" },
+      ready: readiness.ready,
+      draining: readiness.draining,
+      roles: readiness.roles,
+      panels,
+      endpoints: this.#routes.routes.map(({ method, path, description }) => ({
+        method,
+        path,
+        description,
+      })),
+      refreshSeconds: 5,
+    });
+    // No script, no external asset, no framing: the page is inert whatever a value holds.
+    res.setHeader(
+      "content-security-policy",
+      "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+    );
+    res.setHeader("x-content-type-options", "nosniff");
+    send(res, 200, "text/html; charset=utf-8", html);
   }
 
   #status(res: ServerResponse): void {
