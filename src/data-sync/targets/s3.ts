@@ -1,16 +1,5 @@
 import type { Readable } from "node:stream";
-import {
-  AbortMultipartUploadCommand,
-  DeleteObjectsCommand,
-  GetObjectCommand,
-  ListMultipartUploadsCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3Client,
-  type S3ClientConfig,
-  type ServerSideEncryption,
-} from "@aws-sdk/client-s3";
-import { Upload } from "@aws-sdk/lib-storage";
+import type { S3Client, S3ClientConfig, ServerSideEncryption } from "@aws-sdk/client-s3";
 import { describeError, SidecarError } from "../../runtime/errors.ts";
 import { SyncErrorCodes } from "../error-codes.ts";
 import type { SyncTarget, TargetObject } from "./target.ts";
@@ -56,7 +45,10 @@ function isNotFound(error: unknown): boolean {
  */
 export class S3Target implements SyncTarget {
   readonly description: string;
-  readonly #client: S3Client;
+  readonly #clientConfig: S3ClientConfig;
+  /** The SDK is loaded on first use, so commands and roles without S3 never pay for it. */
+  #sdk: Promise<{ sdk: typeof import("@aws-sdk/client-s3"); client: S3Client }> | undefined;
+  #client: S3Client | undefined;
   readonly #bucket: string;
   readonly #prefix: string;
   readonly #sse: Record<string, string>;
@@ -67,14 +59,14 @@ export class S3Target implements SyncTarget {
     this.#prefix = prefix === "" || prefix.endsWith("/") ? prefix : `${prefix}/`;
     this.#bucket = options.bucket;
     this.#partSize = options.partSize ?? 8 * 1024 * 1024;
-    this.#client = new S3Client({
+    this.#clientConfig = {
       region:
         options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? "us-east-1",
       ...(options.endpoint ? { endpoint: options.endpoint } : {}),
       forcePathStyle: options.forcePathStyle ?? false,
       maxAttempts: options.maxAttempts ?? 3,
       ...options.clientConfig,
-    });
+    };
     this.#sse = {};
     if (options.serverSideEncryption) {
       this.#sse.ServerSideEncryption = options.serverSideEncryption;
@@ -82,6 +74,14 @@ export class S3Target implements SyncTarget {
     }
     const where = options.endpoint ? ` at ${new URL(options.endpoint).host}` : "";
     this.description = `s3://${this.#bucket}/${this.#prefix}${where}`;
+  }
+
+  #connect(): Promise<{ sdk: typeof import("@aws-sdk/client-s3"); client: S3Client }> {
+    this.#sdk ??= import("@aws-sdk/client-s3").then((sdk) => {
+      this.#client = new sdk.S3Client(this.#clientConfig);
+      return { sdk, client: this.#client };
+    });
+    return this.#sdk;
   }
 
   #key(key: string): string {
@@ -101,9 +101,10 @@ export class S3Target implements SyncTarget {
   }
 
   async put(key: string, data: string | Uint8Array): Promise<void> {
+    const { sdk, client } = await this.#connect();
     try {
-      await this.#client.send(
-        new PutObjectCommand({
+      await client.send(
+        new sdk.PutObjectCommand({
           Bucket: this.#bucket,
           Key: this.#key(key),
           Body: data,
@@ -116,6 +117,7 @@ export class S3Target implements SyncTarget {
   }
 
   async putStream(key: string, body: Readable, size: number): Promise<void> {
+    const { sdk, client } = await this.#connect();
     let bodyError: unknown;
     body.once("error", (error) => {
       bodyError = error;
@@ -125,8 +127,8 @@ export class S3Target implements SyncTarget {
         // One request; the body is read whole first, so a body that fails sends nothing.
         const chunks: Buffer[] = [];
         for await (const chunk of body) chunks.push(chunk as Buffer);
-        await this.#client.send(
-          new PutObjectCommand({
+        await client.send(
+          new sdk.PutObjectCommand({
             Bucket: this.#bucket,
             Key: this.#key(key),
             Body: Buffer.concat(chunks),
@@ -136,8 +138,9 @@ export class S3Target implements SyncTarget {
         );
         return;
       }
+      const { Upload } = await import("@aws-sdk/lib-storage");
       const upload = new Upload({
-        client: this.#client,
+        client,
         params: { Bucket: this.#bucket, Key: this.#key(key), Body: body, ...this.#encryption },
         partSize: this.#partSize,
         queueSize: 2,
@@ -152,9 +155,10 @@ export class S3Target implements SyncTarget {
   }
 
   async get(key: string): Promise<Readable> {
+    const { sdk, client } = await this.#connect();
     try {
-      const response = await this.#client.send(
-        new GetObjectCommand({ Bucket: this.#bucket, Key: this.#key(key) }),
+      const response = await client.send(
+        new sdk.GetObjectCommand({ Bucket: this.#bucket, Key: this.#key(key) }),
       );
       return response.Body as Readable;
     } catch (error) {
@@ -163,9 +167,10 @@ export class S3Target implements SyncTarget {
   }
 
   async getText(key: string): Promise<string | undefined> {
+    const { sdk, client } = await this.#connect();
     try {
-      const response = await this.#client.send(
-        new GetObjectCommand({ Bucket: this.#bucket, Key: this.#key(key) }),
+      const response = await client.send(
+        new sdk.GetObjectCommand({ Bucket: this.#bucket, Key: this.#key(key) }),
       );
       return await response.Body!.transformToString("utf8");
     } catch (error) {
@@ -175,12 +180,13 @@ export class S3Target implements SyncTarget {
   }
 
   async list(prefix: string): Promise<TargetObject[]> {
+    const { sdk, client } = await this.#connect();
     const objects: TargetObject[] = [];
     let token: string | undefined;
     try {
       do {
-        const page = await this.#client.send(
-          new ListObjectsV2Command({
+        const page = await client.send(
+          new sdk.ListObjectsV2Command({
             Bucket: this.#bucket,
             Prefix: this.#key(prefix),
             ContinuationToken: token,
@@ -199,11 +205,12 @@ export class S3Target implements SyncTarget {
   }
 
   async delete(keys: readonly string[]): Promise<void> {
+    const { sdk, client } = await this.#connect();
     for (let i = 0; i < keys.length; i += 1000) {
       const batch = keys.slice(i, i + 1000);
       try {
-        const result = await this.#client.send(
-          new DeleteObjectsCommand({
+        const result = await client.send(
+          new sdk.DeleteObjectsCommand({
             Bucket: this.#bucket,
             Delete: { Objects: batch.map((key) => ({ Key: this.#key(key) })), Quiet: true },
           }),
@@ -219,20 +226,21 @@ export class S3Target implements SyncTarget {
   async flush(): Promise<void> {}
 
   async recover(): Promise<void> {
+    const { sdk, client } = await this.#connect();
     // Parts of uploads a killed sync left behind are billed until aborted.
     let uploads: { Key?: string; UploadId?: string }[];
     try {
-      const result = await this.#client.send(
-        new ListMultipartUploadsCommand({ Bucket: this.#bucket, Prefix: this.#prefix }),
+      const result = await client.send(
+        new sdk.ListMultipartUploadsCommand({ Bucket: this.#bucket, Prefix: this.#prefix }),
       );
       uploads = result.Uploads ?? [];
     } catch {
       return; // Not every S3-compatible store lists uploads; a lifecycle rule cleans up there.
     }
     for (const upload of uploads) {
-      await this.#client
+      await client
         .send(
-          new AbortMultipartUploadCommand({
+          new sdk.AbortMultipartUploadCommand({
             Bucket: this.#bucket,
             Key: upload.Key,
             UploadId: upload.UploadId,
@@ -243,6 +251,6 @@ export class S3Target implements SyncTarget {
   }
 
   close(): void {
-    this.#client.destroy();
+    this.#client?.destroy();
   }
 }
