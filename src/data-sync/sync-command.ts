@@ -1,7 +1,7 @@
 import { ErrorCodes, SidecarError } from "../runtime/errors.ts";
 import type { RoleCommand, RoleCommandKit } from "../runtime/role-definition.ts";
 import { createLogger } from "../runtime/telemetry/logger.ts";
-import { RestoreExitCodes } from "./error-codes.ts";
+import { RestoreExitCodes, SyncErrorCodes } from "./error-codes.ts";
 import { manifestTotals } from "./manifest.ts";
 import { Repository } from "./repository.ts";
 import { restore } from "./restore.ts";
@@ -152,11 +152,14 @@ async function restoreAction(flags: Record<string, unknown>, kit: RoleCommandKit
     progress.done();
     if (result.status === "restored") return 0;
     if (result.status === "nothing-to-restore") {
-      logger.info({ target: target.description }, `nothing to restore: ${result.reason}`);
+      logger.info(
+        { target: target.description, code: SyncErrorCodes.NOTHING_TO_RESTORE },
+        `nothing to restore: ${result.reason}`,
+      );
       return flags.ifExists === true ? 0 : RestoreExitCodes.nothingToRestore;
     }
     logger.info(
-      { dataDir: sync.dataDir },
+      { dataDir: sync.dataDir, code: SyncErrorCodes.NOT_EMPTY },
       "data directory is not empty: nothing restored (--force replaces it)",
     );
     return flags.ifEmpty === true ? 0 : RestoreExitCodes.notEmpty;

@@ -99,7 +99,7 @@ test("a target that is down is retried with backoff; nothing is recorded until i
   };
   const base = new DirTarget(targetDir);
   const target = wrapTarget(base, {
-    putStream: (key, body, size) => (down ? refuse() : base.putStream(key, body, size)),
+    putStream: (key, open, size) => (down ? refuse() : base.putStream(key, open, size)),
     put: (key, data) => (down ? refuse() : base.put(key, data)),
   });
   const ctx = testRoleContext();

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { Readable } from "node:stream";
+import { pipeline, type Readable, Transform } from "node:stream";
 import { test } from "node:test";
 import { objectKey } from "./manifest.ts";
 import {
@@ -140,11 +140,28 @@ test("a file rewritten during its copy is not recorded torn, and is copied again
   const { dataDir, targetDir, syncer, lines } = await syncFixture(t, {
     wrapTarget: (target) =>
       wrapTarget(target, {
-        async putStream(key: string, body: Readable, size: number) {
+        async putStream(key: string, open: () => Readable, size: number) {
           const hook = rewrite;
           rewrite = undefined;
-          await hook?.();
-          return target.putStream(key, body, size);
+          return target.putStream(
+            key,
+            () => {
+              // The rewrite lands after the copy has read its first chunk, before the rest.
+              let first = true;
+              return pipeline(
+                open(),
+                new Transform({
+                  transform(chunk, _encoding, callback) {
+                    if (!first) return callback(null, chunk);
+                    first = false;
+                    void Promise.resolve(hook?.()).then(() => callback(null, chunk), callback);
+                  },
+                }),
+                () => {},
+              );
+            },
+            size,
+          );
         },
       }),
   });

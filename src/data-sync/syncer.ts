@@ -197,7 +197,7 @@ export class Syncer {
       if (!this.#stored!.has(content.sha256)) {
         await target.putStream(
           objectKey(content.sha256),
-          sourceStream(path, content, throttle),
+          () => sourceStream(path, content, throttle),
           content.size,
         );
         this.#stored!.add(content.sha256);

@@ -64,13 +64,15 @@ export class DirTarget implements SyncTarget {
     }
   }
 
-  async putStream(key: string, body: Readable, _size: number): Promise<void> {
+  async putStream(key: string, open: () => Readable, _size: number): Promise<void> {
     const path = this.#path(key);
     const temp = `${path}.${randomBytes(6).toString("hex")}${tempSuffix}`;
+    let body: Readable | undefined;
     try {
       await this.#mkdir(dirname(path));
       const handle = await fs.promises.open(temp, "w", 0o644);
       try {
+        body = open();
         for await (const chunk of body) await handle.write(chunk as Buffer);
         if (this.#fsync) await handle.sync();
       } finally {
@@ -79,7 +81,7 @@ export class DirTarget implements SyncTarget {
       await fs.promises.rename(temp, path);
       this.#dirtyDirs.add(dirname(path));
     } catch (error) {
-      body.destroy();
+      body?.destroy();
       await fs.promises.rm(temp, { force: true });
       if (error instanceof SidecarError) throw error;
       if ((error as NodeJS.ErrnoException).syscall) throw this.#fail("write", key, error);

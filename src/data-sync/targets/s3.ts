@@ -116,9 +116,10 @@ export class S3Target implements SyncTarget {
     }
   }
 
-  async putStream(key: string, body: Readable, size: number): Promise<void> {
+  async putStream(key: string, open: () => Readable, size: number): Promise<void> {
     const { sdk, client } = await this.#connect();
     let bodyError: unknown;
+    const body = open();
     body.once("error", (error) => {
       bodyError = error;
     });

@@ -17,10 +17,12 @@ export interface SyncTarget {
   /** Writes a small object (a manifest) whole. */
   put(key: string, data: string | Uint8Array): Promise<void>;
   /**
-   * Writes an object from a stream of `size` bytes. When the stream errors (e.g. the file
-   * changed while it was read), the object is not created and the promise rejects with that error.
+   * Writes an object of `size` bytes from the stream `open()` returns; the target calls it when
+   * it is ready to read (so no error of the stream goes unheard). When the stream errors (e.g.
+   * the file changed while it was read), the object is not created and the promise rejects
+   * with that error.
    */
-  putStream(key: string, body: Readable, size: number): Promise<void>;
+  putStream(key: string, open: () => Readable, size: number): Promise<void>;
   /** Reads an object; rejects (TARGET) when it is missing. */
   get(key: string): Promise<Readable>;
   /** Reads a small object as text, or undefined when it is missing. */

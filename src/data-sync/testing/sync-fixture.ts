@@ -65,7 +65,7 @@ export function wrapTarget(target: SyncTarget, overrides: Partial<SyncTarget>): 
   return {
     description: target.description,
     put: (key, data) => target.put(key, data),
-    putStream: (key, body, size) => target.putStream(key, body, size),
+    putStream: (key, open, size) => target.putStream(key, open, size),
     get: (key) => target.get(key),
     getText: (key) => target.getText(key),
     list: (prefix) => target.list(prefix),
