@@ -2,6 +2,7 @@ import { Command, CommanderError } from "commander";
 import { isSidecarError } from "../runtime/errors.ts";
 import { sidecarVersion } from "../runtime/version.ts";
 import { registerRunCommand } from "./commands/run.ts";
+import { registerStartCommand } from "./commands/start.ts";
 import { registerValidateCommand } from "./commands/validate.ts";
 import { formatFailure } from "./format-failure.ts";
 import { registerRoleCommand } from "./role-command.ts";
@@ -26,6 +27,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     exitCode = code;
   };
   registerRunCommand(program, setExitCode);
+  registerStartCommand(program, setExitCode);
   for (const definition of roleDefinitions) registerRoleCommand(program, definition, setExitCode);
   registerValidateCommand(program, (line) => process.stdout.write(`${line}\n`));
   for (const command of program.commands) {

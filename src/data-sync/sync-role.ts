@@ -1,5 +1,6 @@
 import type { FSWatcher } from "node:fs";
 import { resolve } from "node:path";
+import { Backoff } from "../runtime/backoff.ts";
 import { fs } from "../runtime/builtins.ts";
 import type { TimerHandle } from "../runtime/clock.ts";
 import { describeError, isSidecarError, type SidecarError } from "../runtime/errors.ts";
@@ -8,7 +9,6 @@ import type { RoleContext } from "../runtime/role-definition.ts";
 import { SyncErrorCodes } from "./error-codes.ts";
 import { manifestTotals } from "./manifest.ts";
 import { internalPrefix, pathFilter } from "./path-filter.ts";
-import { Backoff } from "./platform-stub.ts";
 import { restore } from "./restore.ts";
 import type { SyncConfig } from "./sync-config.ts";
 import { type SyncErrorKind, SyncMetrics } from "./sync-metrics.ts";

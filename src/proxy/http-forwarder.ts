@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { backoffDelay } from "../runtime/backoff.ts";
 import { parseRetryAfter } from "../runtime/retry-after.ts";
 import type { Cluster } from "./cluster/cluster.ts";
 import type { Endpoint } from "./cluster/endpoint.ts";
@@ -148,8 +149,16 @@ export function forward(options: ForwardOptions): void {
       cluster.activeRetries += 1;
     }
     metrics.retries.inc({ cluster: cluster.name });
-    const cap = Math.min(policy.backoffMaxSeconds, policy.backoffBaseSeconds * 2 ** (tries - 1));
-    backoffTimer = setTimeout(attempt, Math.max(atLeastMs, Math.random() * cap * 1000));
+    const delayMs = backoffDelay(
+      tries,
+      {
+        initialMs: policy.backoffBaseSeconds * 1000,
+        maxMs: policy.backoffMaxSeconds * 1000,
+        jitter: "full",
+      },
+      atLeastMs,
+    );
+    backoffTimer = setTimeout(attempt, delayMs);
   };
 
   /**

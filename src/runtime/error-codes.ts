@@ -16,6 +16,14 @@ export const ErrorCodes = {
   /** The app command does not exist (exit 127) or cannot be executed (exit 126). */
   APP_NOT_FOUND: "SIDECAR_ERR_APP_NOT_FOUND",
   APP_NOT_EXECUTABLE: "SIDECAR_ERR_APP_NOT_EXECUTABLE",
+  /** Shared services (src/runtime/files, src/runtime/http), used by every role. */
+  CHECKPOINT_READ: "SIDECAR_ERR_CHECKPOINT_READ",
+  CHECKPOINT_WRITE: "SIDECAR_ERR_CHECKPOINT_WRITE",
+  HTTP_TIMEOUT: "SIDECAR_ERR_HTTP_TIMEOUT",
+  HTTP_TOO_LARGE: "SIDECAR_ERR_HTTP_TOO_LARGE",
+  HTTP_CONNECT: "SIDECAR_ERR_HTTP_CONNECT",
+  HTTP_TLS_FILE: "SIDECAR_ERR_HTTP_TLS_FILE",
+  HTTP_TOKEN_FILE: "SIDECAR_ERR_HTTP_TOKEN_FILE",
 } as const;
 
 export type RuntimeErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -1,6 +1,7 @@
 import type { AdminRouteTable } from "./admin/admin-router.ts";
 import { AdminServer } from "./admin/admin-server.ts";
 import type { AppRole } from "./app/app-role.ts";
+import { fs } from "./builtins.ts";
 import type { LoadedConfig } from "./config/load-config.ts";
 import { ErrorCodes } from "./errors.ts";
 import type { Role } from "./role.ts";
@@ -81,6 +82,7 @@ export class SidecarRuntime {
     });
     const removeSignals =
       this.#options.handleSignals === false ? () => {} : this.#installSignalHandlers();
+    const stopWatchingExitFile = this.#watchExitFile();
     try {
       // A signal during start must not wait for the start to finish (an app may take a minute
       // to become ready): stop() takes over the roles that are still starting.
@@ -115,7 +117,19 @@ export class SidecarRuntime {
       return code;
     } finally {
       removeSignals();
+      stopWatchingExitFile();
     }
+  }
+
+  /** shutdown.whenFileExists: a Job's app container creates the file when it ends. */
+  #watchExitFile(): () => void {
+    const path = this.#options.loaded.config.shutdown.whenFileExists;
+    if (!path) return () => {};
+    const timer = setInterval(() => {
+      if (fs.existsSync(path)) this.requestStop(`${path} exists (the app's container ended)`, 0);
+    }, 500);
+    timer.unref();
+    return () => clearInterval(timer);
   }
 
   #installSignalHandlers(): () => void {

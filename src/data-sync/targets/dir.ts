@@ -3,8 +3,8 @@ import { dirname, join, relative, sep } from "node:path";
 import type { Readable } from "node:stream";
 import { fs } from "../../runtime/builtins.ts";
 import { describeError, SidecarError } from "../../runtime/errors.ts";
+import { fsyncDir, writeFileAtomic } from "../../runtime/files/atomic-file.ts";
 import { SyncErrorCodes } from "../error-codes.ts";
-import { fsyncDir, writeFileAtomic } from "../platform-stub.ts";
 import type { SyncTarget, TargetObject } from "./target.ts";
 
 const tempSuffix = ".partial";

@@ -4,6 +4,6 @@ export const LogsSinkErrorCodes = {
   SINK_CLOSED: "SIDECAR_ERR_LOGS_SINK_CLOSED",
   /** An event rejected by the receiver could not be written to the dead-letter file. */
   DEAD_LETTER_WRITE: "SIDECAR_ERR_LOGS_DEAD_LETTER_WRITE",
-  /** The CA file named in a sink's `tls.caFile` cannot be read (the sink cannot be built). */
+  /** A TLS file named in a sink's `tls` (caFile, certFile, keyFile) cannot be read (the sink cannot be built). */
   TLS_CA: "SIDECAR_ERR_LOGS_SINK_TLS_CA",
 } as const;

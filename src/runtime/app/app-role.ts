@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { Counter, type Registry } from "prom-client";
+import { Backoff } from "../backoff.ts";
 import { ErrorCodes, SidecarError } from "../errors.ts";
 import type { Role } from "../role.ts";
 import type { Logger } from "../telemetry/logger.ts";
@@ -8,7 +9,6 @@ import type { AppOutputTap } from "./app-output.ts";
 import { AppProcess } from "./app-process.ts";
 import { describeExit, type ExitStatus, exitCodeOf } from "./exit-status.ts";
 import { HealthProbe } from "./health-probe.ts";
-import { backoffDelaySeconds } from "./restart-backoff.ts";
 
 /** A run that lasted this long resets the restart backoff. */
 const backoffResetSeconds = 60;
@@ -162,7 +162,13 @@ export class AppRole implements Role {
 
   /** Waits for each run to end and restarts it by policy, until stop() or a final exit. */
   async #superviseRuns(): Promise<void> {
-    let attempt = 0;
+    const { initialSeconds, maxSeconds } = this.#config.restartBackoff;
+    // No jitter: one app per Pod, nothing to spread; the delays are the documented 1, 2, 4, … s.
+    const backoff = new Backoff({
+      initialMs: initialSeconds * 1000,
+      maxMs: maxSeconds * 1000,
+      jitter: "none",
+    });
     for (;;) {
       const app = this.#process!;
       const status = await app.exited;
@@ -190,8 +196,8 @@ export class AppRole implements Role {
         if (!stopping) this.#options.onFinalExit(status);
         return;
       }
-      if ((performance.now() - app.startedAt) / 1000 >= backoffResetSeconds) attempt = 0;
-      const delay = backoffDelaySeconds(attempt++, this.#config.restartBackoff);
+      if ((performance.now() - app.startedAt) / 1000 >= backoffResetSeconds) backoff.reset();
+      const delay = backoff.next() / 1000;
       this.#options.logger.warn(
         { ...log, restartInSeconds: delay, policy: this.#config.restart },
         `app ${describeExit(status)}; restarting`,

@@ -34,12 +34,21 @@ export interface LoadConfigOptions {
   overlay?: Record<string, unknown>;
 }
 
-/** Reads, interpolates and validates a sidecar.yaml; throws one SidecarError listing every problem. */
+/**
+ * Reads, interpolates and validates a sidecar.yaml; throws one SidecarError listing every
+ * problem. Without a path, the text of SIDECAR_CONFIG_YAML is the file, else the defaults apply.
+ */
 export async function loadConfigFile(
   path: string | undefined,
   options: LoadConfigOptions = {},
 ): Promise<LoadedConfig> {
-  if (path === undefined) return parseConfigText("", undefined, options);
+  if (path === undefined) {
+    // No file: the config may come inline (an injected container carries it in its env).
+    const inline = (options.env ?? process.env).SIDECAR_CONFIG_YAML;
+    return inline
+      ? parseConfigText(inline, "SIDECAR_CONFIG_YAML", options)
+      : parseConfigText("", undefined, options);
+  }
   let text: string;
   try {
     text = await readFile(path, "utf8");

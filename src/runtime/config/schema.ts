@@ -33,6 +33,13 @@ export const runtimeConfigShape = {
       gracePeriodSeconds: seconds(30).describe(
         "The whole graceful shutdown (drain, stop the app, flush) must end within this.",
       ),
+      whenFileExists: z
+        .string()
+        .min(1)
+        .optional()
+        .describe(
+          "Shut down gracefully once this file exists: the app's container of a Job creates it when it ends (sidecar inject does this for classic sidecars).",
+        ),
     })
     .default({ gracePeriodSeconds: 30 }),
   app: appConfigSchema,

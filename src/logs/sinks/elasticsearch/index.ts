@@ -3,7 +3,7 @@ import { type ComponentContext, defineComponent } from "../../../runtime/compone
 import type { Sink } from "../../log-event.ts";
 import { BatchedSink } from "../service/batched-sink.ts";
 import {
-  createHttpAgents,
+  createSinkAgents,
   endpointUrl,
   httpShape,
   httpUrlSchema,
@@ -46,7 +46,7 @@ export function createElasticsearchSink(
   ctx: ComponentContext,
 ): Sink {
   const url = endpointUrl(config.url, "_bulk");
-  const agents = createHttpAgents(config.maxInFlight, config.tls);
+  const agents = createSinkAgents(config.maxInFlight, config.tls);
   return new BatchedSink(config, ctx, {
     type: "elasticsearch",
     onClose: () => agents.destroy(),

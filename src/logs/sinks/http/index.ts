@@ -3,7 +3,7 @@ import { type ComponentContext, defineComponent } from "../../../runtime/compone
 import type { Sink } from "../../log-event.ts";
 import { BatchedSink } from "../service/batched-sink.ts";
 import {
-  createHttpAgents,
+  createSinkAgents,
   httpShape,
   httpUrlSchema,
   outcomeOfResponse,
@@ -32,7 +32,7 @@ export type HttpSinkConfig = z.infer<typeof httpSinkSchema>;
  * createHttpSink(httpSinkSchema.parse({ type: "http", url: "https://logs.example/in", compression: "gzip" }), ctx);
  */
 export function createHttpSink(config: HttpSinkConfig, ctx: ComponentContext): Sink {
-  const agents = createHttpAgents(config.maxInFlight, config.tls);
+  const agents = createSinkAgents(config.maxInFlight, config.tls);
   const encoder = createHttpEncoder(config.encoding);
   return new BatchedSink(config, ctx, {
     type: "http",

@@ -3,7 +3,7 @@ import { type ComponentContext, defineComponent } from "../../../runtime/compone
 import type { Sink } from "../../log-event.ts";
 import { BatchedSink } from "../service/batched-sink.ts";
 import {
-  createHttpAgents,
+  createSinkAgents,
   endpointUrl,
   httpShape,
   httpUrlSchema,
@@ -57,7 +57,7 @@ export function createLokiSink(config: LokiSinkConfig, ctx: ComponentContext): S
   const headers = config.tenantId
     ? { ...config.headers, "X-Scope-OrgID": config.tenantId }
     : config.headers;
-  const agents = createHttpAgents(config.maxInFlight, config.tls);
+  const agents = createSinkAgents(config.maxInFlight, config.tls);
   return new BatchedSink(config, ctx, {
     type: "loki",
     onClose: () => agents.destroy(),

@@ -1,10 +1,10 @@
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { backoffDelay } from "../../../runtime/backoff.ts";
 import type { ComponentContext } from "../../../runtime/component.ts";
 import { describeError, SidecarError } from "../../../runtime/errors.ts";
 import type { LogEvent, Sink } from "../../log-event.ts";
 import { LogsSinkErrorCodes } from "../error-codes.ts";
-import { backoffDelay } from "./backoff.ts";
 import { DeadLetterFile } from "./dead-letter-file.ts";
 import { estimateSize } from "./estimate-size.ts";
 import { failureReason, PermanentSendError, type SendOutcome } from "./send-outcome.ts";
@@ -230,6 +230,7 @@ export class BatchedSink implements Sink {
           : backoffDelay(attempt, {
               initialMs: initialBackoffSeconds * 1000,
               maxMs: maxBackoffSeconds * 1000,
+              jitter: "equal",
               random: this.#options.random,
             });
       this.#ctx.logger.warn(

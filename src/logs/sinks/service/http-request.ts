@@ -1,28 +1,24 @@
-import type { Agent as HttpAgent } from "node:http";
-import type { Agent as HttpsAgent } from "node:https";
 import { gzip } from "node:zlib";
 import { z } from "zod";
-import { fs, http, https, util } from "../../../runtime/builtins.ts";
+import { http, https, util } from "../../../runtime/builtins.ts";
 import { seconds } from "../../../runtime/config/schema-helpers.ts";
-import { describeError, SidecarError } from "../../../runtime/errors.ts";
+import {
+  authorizationHeader,
+  createHttpAgents,
+  type HttpAgents,
+  type HttpAuth,
+  type HttpTls,
+  httpAuthSchema,
+  httpTlsSchema,
+  takeUrlCredentials,
+} from "../../../runtime/http/http-client.ts";
 import { parseRetryAfter } from "../../../runtime/retry-after.ts";
 import { LogsSinkErrorCodes } from "../error-codes.ts";
 import { outcomeOfStatus, type SendOutcome } from "./send-outcome.ts";
 
 const gzipAsync = util.promisify(gzip);
 
-/** Credentials for HTTP sinks; never logged (the logger masks `password` and `token` too). */
-export const httpAuthSchema = z.discriminatedUnion(
-  "type",
-  [
-    z.strictObject({ type: z.literal("basic"), user: z.string(), password: z.string() }),
-    z.strictObject({ type: z.literal("bearer"), token: z.string().min(1) }),
-  ],
-  { error: 'expected auth type "basic" or "bearer"' },
-);
-export type HttpAuth = z.infer<typeof httpAuthSchema>;
-
-/** The options every HTTP-based sink shares. */
+/** The options every HTTP-based sink shares (auth and TLS are the runtime HTTP client's). */
 export const httpShape = {
   /** Extra request headers (e.g. an API key); values are never logged. */
   headers: z.record(z.string().min(1), z.string()).default({}),
@@ -31,13 +27,8 @@ export const httpShape = {
   compression: z.enum(["none", "gzip"]).default("none"),
   /** One request may take this long before it counts as a retryable failure. */
   timeoutSeconds: seconds(10, { min: 0.001 }),
-  /** TLS for https URLs: a CA bundle to trust (PEM file), or no verification at all (tests only). */
-  tls: z
-    .strictObject({
-      caFile: z.string().min(1).optional(),
-      insecureSkipVerify: z.boolean().default(false),
-    })
-    .optional(),
+  /** TLS for https URLs: CA bundle, client certificate, server name, or no verification (tests only). */
+  tls: httpTlsSchema.optional(),
 };
 
 export const httpUrlSchema = z.url({
@@ -72,44 +63,12 @@ export interface HttpResponse {
   retryAfterMs: number | undefined;
 }
 
-function authorization(auth: HttpAuth): string {
-  return auth.type === "basic"
-    ? `Basic ${Buffer.from(`${auth.user}:${auth.password}`).toString("base64")}`
-    : `Bearer ${auth.token}`;
-}
-
-/** Keep-alive connection pools, one per sink (pass the same one to every request of a sink). */
-export function createHttpAgents(
-  maxSockets: number,
-  tls: { caFile?: string | undefined; insecureSkipVerify: boolean } | undefined,
-): { http: HttpAgent; https: HttpsAgent; destroy(): void } {
-  let ca: Buffer | undefined;
-  if (tls?.caFile) {
-    try {
-      ca = fs.readFileSync(tls.caFile);
-    } catch (error) {
-      throw new SidecarError(
-        LogsSinkErrorCodes.TLS_CA,
-        `Cannot read CA file "${tls.caFile}": ${describeError(error)}`,
-        { cause: error },
-      );
-    }
-  }
-  const httpAgent = new http.Agent({ keepAlive: true, maxSockets });
-  const httpsAgent = new https.Agent({
-    keepAlive: true,
-    maxSockets,
-    ...(ca ? { ca } : {}),
-    rejectUnauthorized: !tls?.insecureSkipVerify,
-  });
-  return {
-    http: httpAgent,
-    https: httpsAgent,
-    destroy() {
-      httpAgent.destroy();
-      httpsAgent.destroy();
-    },
-  };
+/**
+ * Keep-alive connection pools, one per sink (pass the same one to every request of a sink); an
+ * unreadable TLS file fails with SIDECAR_ERR_LOGS_SINK_TLS_CA, the code the logs docs name.
+ */
+export function createSinkAgents(maxSockets: number, tls: HttpTls | undefined): HttpAgents {
+  return createHttpAgents({ maxSockets, tls, tlsFileErrorCode: LogsSinkErrorCodes.TLS_CA });
 }
 
 /**
@@ -119,25 +78,19 @@ export function createHttpAgents(
  */
 export async function sendHttp(
   request: HttpRequest,
-  agents: { http: HttpAgent; https: HttpsAgent },
+  agents: Pick<HttpAgents, "http" | "https">,
 ): Promise<HttpResponse> {
   const headers: Record<string, string> = {
     ...request.headers,
     "content-type": request.contentType,
   };
   const url = new URL(request.url);
-  let auth = request.auth;
-  if (url.username || url.password) {
-    // Credentials in the URL become a Basic Authorization header (never part of a logged URL).
-    auth ??= {
-      type: "basic",
-      user: decodeURIComponent(url.username),
-      password: decodeURIComponent(url.password),
-    };
-    url.username = "";
-    url.password = "";
+  // Credentials in the URL become a Basic Authorization header (never part of a logged URL).
+  const auth = takeUrlCredentials(url, request.auth);
+  if (auth) {
+    const value = authorizationHeader(auth);
+    headers.authorization = typeof value === "string" ? value : await value;
   }
-  if (auth) headers.authorization = authorization(auth);
   let body: Buffer;
   if (request.compression === "gzip") {
     body = await gzipAsync(request.body);

@@ -1,7 +1,8 @@
-import { mkdir, open, readFile, rename } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fs } from "../../../runtime/builtins.ts";
 import { describeError, SidecarError } from "../../../runtime/errors.ts";
+import { writeFileAtomic } from "../../../runtime/files/atomic-file.ts";
 import { LogsErrorCodes } from "../../error-codes.ts";
 
 /** One file's committed position: every line before `offset` was acknowledged by every sink. */
@@ -34,14 +35,13 @@ export interface CheckpointerOptions {
 }
 
 /**
- * Keeps the committed positions of a file source in `<dir>/checkpoints.json`, written atomically:
- * temp file → fsync → rename → fsync of the directory. A crash leaves either the old or the new
+ * Keeps the committed positions of a file source in `<dir>/checkpoints.json`, written atomically
+ * with the runtime's writeFileAtomic (temp file → fsync → rename → fsync of the directory). A crash leaves either the old or the new
  * file, never a torn one. On load an unreadable file is reported and ignored (files are then read
  * per `readFrom`), never fatal.
  */
 export class Checkpointer {
   readonly path: string;
-  readonly #tmp: string;
   readonly #fastPath: string;
   #fastFd: number | undefined;
   #fastLength = 0;
@@ -58,7 +58,6 @@ export class Checkpointer {
     { now = Date.now, expireAfterMs = 86_400_000 }: CheckpointerOptions = {},
   ) {
     this.path = join(dir, "checkpoints.json");
-    this.#tmp = join(dir, "checkpoints.json.tmp");
     this.#fastPath = join(dir, "checkpoints.fast.json");
     this.#now = now;
     this.#expireAfterMs = expireAfterMs;
@@ -210,22 +209,7 @@ export class Checkpointer {
       if (entry.updatedAt < cutoff) this.#entries.delete(key);
     const body: CheckpointFile = { version: 1, seq: ++this.#seq, checkpoints: this.all() };
     try {
-      const handle = await open(this.#tmp, "w");
-      try {
-        await handle.writeFile(`${JSON.stringify(body)}\n`);
-        if (sync) await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await rename(this.#tmp, this.path);
-      if (sync) {
-        const dir = await open(dirname(this.path), "r");
-        try {
-          await dir.sync();
-        } finally {
-          await dir.close();
-        }
-      }
+      await writeFileAtomic(this.path, `${JSON.stringify(body)}\n`, { fsync: sync });
     } catch (error) {
       this.#dirty = true;
       throw new SidecarError(
