@@ -8,26 +8,43 @@ import { Transform } from "node:stream";
  * const throttle = new Throttle(10 * 1024 * 1024);
  * source.pipe(throttle.stream()).pipe(destination);
  */
+export interface ThrottleOptions {
+  /** Milliseconds, monotonic; performance.now by default. */
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
 export class Throttle {
   readonly #rate: number;
+  readonly #now: () => number;
+  readonly #sleep: (ms: number) => Promise<void>;
   #tokens: number;
-  #last = performance.now();
+  #last: number;
   #queue: Promise<void> = Promise.resolve();
 
-  constructor(bytesPerSecond: number) {
+  constructor(
+    bytesPerSecond: number,
+    {
+      now = () => performance.now(),
+      sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    }: ThrottleOptions = {},
+  ) {
     if (!(bytesPerSecond > 0)) throw new RangeError("bytesPerSecond must be > 0");
     this.#rate = bytesPerSecond;
     this.#tokens = bytesPerSecond;
+    this.#now = now;
+    this.#sleep = sleep;
+    this.#last = now();
   }
 
   take(bytes: number): Promise<void> {
     const turn = this.#queue.then(async () => {
-      const now = performance.now();
+      const now = this.#now();
       this.#tokens = Math.min(this.#rate, this.#tokens + ((now - this.#last) / 1000) * this.#rate);
       this.#last = now;
       this.#tokens -= bytes;
       if (this.#tokens < 0) {
-        await new Promise((resolve) => setTimeout(resolve, (-this.#tokens / this.#rate) * 1000));
+        await this.#sleep((-this.#tokens / this.#rate) * 1000);
       }
     });
     this.#queue = turn;
