@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { type Readable, Transform } from "node:stream";
+import { Readable, Transform } from "node:stream";
 import { fs } from "../runtime/builtins.ts";
 import { SidecarError } from "../runtime/errors.ts";
 import { SyncErrorCodes } from "./error-codes.ts";
@@ -60,6 +60,29 @@ export async function hashFile(path: string): Promise<{ sha256: string; size: nu
     throw new SidecarError(SyncErrorCodes.SOURCE, `Cannot read "${path}"`, { cause: error });
   }
   return { sha256: hash.digest("hex"), size };
+}
+
+/** Files below this are read once into memory, hashed and copied from there (a single read). */
+export const smallFileBytes = 1024 * 1024;
+
+/** The whole content of a small file. */
+export async function readSmallFile(path: string): Promise<Buffer> {
+  try {
+    return await fs.promises.readFile(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") throw new FileGoneError(path);
+    throw new SidecarError(SyncErrorCodes.SOURCE, `Cannot read "${path}"`, { cause: error });
+  }
+}
+
+export function sha256Of(data: Uint8Array): string {
+  return createHash("sha256").update(data).digest("hex");
+}
+
+/** A buffer as a stream, paced by `throttle` when given. */
+export function bufferStream(data: Buffer, throttle?: Throttle): Readable {
+  const source = Readable.from([data], { objectMode: false });
+  return throttle ? source.pipe(throttle.stream()) : source;
 }
 
 /**

@@ -134,7 +134,7 @@ export class Repository {
   /** The SHA-256s of every object stored at the target. */
   async storedObjects(): Promise<Set<string>> {
     const stored = new Set<string>();
-    for (const object of await this.target.list("objects/")) {
+    for (const object of await this.target.list("objects/", { sizes: false })) {
       const sha = object.key.slice(object.key.lastIndexOf("/") + 1);
       if (/^[0-9a-f]{64}$/.test(sha)) stored.add(sha);
     }

@@ -195,7 +195,7 @@ async function statusAction(flags: Record<string, unknown>, kit: RoleCommandKit)
           }
         : null,
       ageSeconds: latest ? Math.round((Date.now() - Date.parse(latest.createdAt)) / 1000) : null,
-      objects: { count: objects.length, bytes: objects.reduce((sum, o) => sum + o.size, 0) },
+      objects: { count: objects.length, bytes: objects.reduce((sum, o) => sum + (o.size ?? 0), 0) },
     };
     if (flags.json === true) {
       process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);

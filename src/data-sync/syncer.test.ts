@@ -188,3 +188,26 @@ test("a file rewritten during its copy is not recorded torn, and is copied again
     entry.sha256,
   );
 });
+
+test("a small file rewritten while it is copied is not recorded either: its mtime moved", async (t) => {
+  let rewrite: (() => Promise<void>) | undefined;
+  const { dataDir, targetDir, syncer } = await syncFixture(t, {
+    wrapTarget: (target) =>
+      wrapTarget(target, {
+        async putStream(key: string, open: () => Readable, size: number) {
+          await target.putStream(key, open, size);
+          const hook = rewrite;
+          rewrite = undefined;
+          await hook?.();
+        },
+      }),
+  });
+  await writeFiles(dataDir, { "small.txt": "first" });
+  await ageFile(join(dataDir, "small.txt"));
+  rewrite = () => writeFile(join(dataDir, "small.txt"), "second");
+  const first = await syncer.run();
+  assert.deepEqual(first.retry, ["small.txt"]);
+  assert.equal(first.published, false);
+  await syncer.run();
+  assert.equal((await readLatest(targetDir)).files[0]!.sha256, sha("second"));
+});

@@ -1,11 +1,16 @@
 import { join } from "node:path";
+import type { Readable } from "node:stream";
 import { describeError, isSidecarError, SidecarError } from "../runtime/errors.ts";
 import type { Logger } from "../runtime/telemetry/logger.ts";
 import {
+  bufferStream,
   FileChangedError,
   FileGoneError,
   hashFile,
+  readSmallFile,
   sameIdentity,
+  sha256Of,
+  smallFileBytes,
   sourceStream,
   statIdentity,
 } from "./copy.ts";
@@ -188,18 +193,25 @@ export class Syncer {
     const { dataDir, target, throttle, metrics } = this.#options;
     const path = join(dataDir, file.path);
     try {
-      const before = await statIdentity(path);
-      if (!before) return { kind: "gone" };
-      const content = await hashFile(path);
+      // What the scan saw is the "before": a change since then shows after the copy.
+      const before = { size: file.size, mtimeMs: file.mtimeMs, ino: file.ino };
+      // A small file is read once and copied from memory; a big one is hashed, then streamed
+      // through a check of that hash, so the target never completes an object that is not it.
+      let content: { sha256: string; size: number };
+      let open: () => Readable;
+      if (before.size < smallFileBytes) {
+        const data = await readSmallFile(path);
+        content = { sha256: sha256Of(data), size: data.length };
+        open = () => bufferStream(data, throttle);
+      } else {
+        content = await hashFile(path);
+        open = () => sourceStream(path, content, throttle);
+      }
       let copied = 0;
       if (content.size !== before.size)
-        throw new FileChangedError(path, `size ${before.size} → ${content.size} while hashed`);
+        throw new FileChangedError(path, `size ${before.size} → ${content.size} while read`);
       if (!this.#stored!.has(content.sha256)) {
-        await target.putStream(
-          objectKey(content.sha256),
-          () => sourceStream(path, content, throttle),
-          content.size,
-        );
+        await target.putStream(objectKey(content.sha256), open, content.size);
         this.#stored!.add(content.sha256);
         copied = content.size;
         metrics?.filesCopied.inc();

@@ -74,7 +74,8 @@ export class DirTarget implements SyncTarget {
       try {
         body = open();
         for await (const chunk of body) await handle.write(chunk as Buffer);
-        if (this.#fsync) await handle.sync();
+        // The data and the size; the directory entry is made durable by flush().
+        if (this.#fsync) await handle.datasync();
       } finally {
         await handle.close();
       }
@@ -108,7 +109,7 @@ export class DirTarget implements SyncTarget {
     }
   }
 
-  async list(prefix: string): Promise<TargetObject[]> {
+  async list(prefix: string, { sizes = true }: { sizes?: boolean } = {}): Promise<TargetObject[]> {
     // Walk only the directory the prefix names (objects/, manifests/), not the whole target.
     const dir = prefix.includes("/") ? prefix.slice(0, prefix.lastIndexOf("/")) : "";
     const base = join(this.#root, ...dir.split("/"));
@@ -128,6 +129,7 @@ export class DirTarget implements SyncTarget {
       if (key.startsWith(prefix)) keys.push(key);
     }
     keys.sort();
+    if (!sizes) return keys.map((key) => ({ key }));
     const objects: TargetObject[] = [];
     for (let i = 0; i < keys.length; i += 64) {
       const batch = keys.slice(i, i + 64);

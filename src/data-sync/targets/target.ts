@@ -3,7 +3,8 @@ import type { Readable } from "node:stream";
 /** An object the target holds: its key (`objects/ab/ab12…`, `manifests/…`) and size. */
 export interface TargetObject {
   key: string;
-  size: number;
+  /** Bytes; present when the listing was asked for sizes (or had them for free). */
+  size?: number;
 }
 
 /**
@@ -27,8 +28,8 @@ export interface SyncTarget {
   get(key: string): Promise<Readable>;
   /** Reads a small object as text, or undefined when it is missing. */
   getText(key: string): Promise<string | undefined>;
-  /** Every object whose key starts with `prefix`. */
-  list(prefix: string): Promise<TargetObject[]>;
+  /** Every object whose key starts with `prefix`, with sizes when `sizes` (default true). */
+  list(prefix: string, options?: { sizes?: boolean }): Promise<TargetObject[]>;
   /** Deletes objects; a missing one is not an error. */
   delete(keys: readonly string[]): Promise<void>;
   /** Makes every object written so far durable (a directory's fsyncs); before a manifest is written. */

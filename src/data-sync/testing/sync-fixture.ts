@@ -68,7 +68,7 @@ export function wrapTarget(target: SyncTarget, overrides: Partial<SyncTarget>): 
     putStream: (key, open, size) => target.putStream(key, open, size),
     get: (key) => target.get(key),
     getText: (key) => target.getText(key),
-    list: (prefix) => target.list(prefix),
+    list: (prefix, options) => target.list(prefix, options),
     delete: (keys) => target.delete(keys),
     flush: () => target.flush(),
     recover: () => target.recover(),
