@@ -18,7 +18,6 @@ import { once } from "node:events";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import S3rver from "s3rver";
 import { sidecarCommand } from "../sidecar-command.ts";
 
 const smallFiles = Number(process.env.BENCH_SYNC_FILES ?? 10_000);
@@ -40,8 +39,12 @@ async function timed(command: string[], env: NodeJS.ProcessEnv = {}): Promise<Ru
   // A CA bundle meant for real AWS makes rclone's S3 client refuse to start against plain HTTP.
   delete childEnv.AWS_CA_BUNDLE;
   const child = spawn("/usr/bin/time", ["-f", "BENCHTIME %e %U %S %M", ...command], {
-    stdio: ["ignore", "ignore", "pipe"],
+    stdio: ["ignore", "pipe", "pipe"],
     env: childEnv,
+  });
+  let stdout = "";
+  child.stdout!.on("data", (chunk: Buffer) => {
+    stdout = (stdout + chunk).slice(-4000);
   });
   let stderr = "";
   child.stderr!.on("data", (chunk: Buffer) => {
@@ -49,7 +52,8 @@ async function timed(command: string[], env: NodeJS.ProcessEnv = {}): Promise<Ru
   });
   const [code] = await once(child, "exit");
   const match = /BENCHTIME ([\d.]+) ([\d.]+) ([\d.]+) (\d+)/.exec(stderr);
-  if (code !== 0 || !match) throw new Error(`${command.join(" ")} failed (${code}):\n${stderr}`);
+  if (code !== 0 || !match)
+    throw new Error(`${command.join(" ")} failed (${code}):\n${stdout}\n${stderr}`);
   return {
     seconds: Number(match[1]),
     cpuSeconds: Number(match[2]) + Number(match[3]),
@@ -112,7 +116,7 @@ function report(target: string, phase: string, sidecar: Run, rclone: Run): void 
 }
 
 const work = await mkdtemp(join(tmpdir(), "sidecar-bench-sync-"));
-let s3: S3rver | undefined;
+let s3: import("node:child_process").ChildProcess | undefined;
 try {
   // Directory target.
   const data = join(work, "data");
@@ -136,17 +140,20 @@ try {
   if (s3Files > 0) {
     const s3Data = join(work, "s3-data");
     await makeData(s3Data, s3Files);
-    s3 = new S3rver({
-      address: "127.0.0.1",
-      port: 0,
-      silent: true,
-      directory: join(work, "s3"),
-      configureBuckets: [
-        { name: "bench-sidecar", configs: [] },
-        { name: "bench-rclone", configs: [] },
+    await mkdir(join(work, "s3"));
+    s3 = spawn(
+      process.execPath,
+      [
+        "--openssl-legacy-provider",
+        new URL("s3-server.ts", import.meta.url).pathname,
+        join(work, "s3"),
+        "bench-sidecar",
+        "bench-rclone",
       ],
-    });
-    const { port } = await s3.run();
+      { stdio: ["ignore", "pipe", "inherit"] },
+    );
+    const [portLine] = (await once(s3.stdout!, "data")) as [Buffer];
+    const port = Number(String(portLine).trim());
     const endpoint = `http://127.0.0.1:${port}`;
     const credentials = {
       AWS_ACCESS_KEY_ID: "S3RVER",
@@ -195,6 +202,9 @@ try {
     `bench:sync — ${smallFiles} small files (S3: ${s3Files}) + ${largeFiles} × ${largeMiB} MiB; sidecar fsync ${fsync}\n${line(header)}\n${rows.map(line).join("\n")}\nratio = sidecar wall time / rclone wall time (target ≤ 1.0)\n`,
   );
 } finally {
-  await s3?.close();
+  if (s3) {
+    s3.kill("SIGTERM");
+    await once(s3, "exit");
+  }
   await rm(work, { recursive: true, force: true });
 }
