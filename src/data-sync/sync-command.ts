@@ -205,7 +205,7 @@ async function statusAction(flags: Record<string, unknown>, kit: RoleCommandKit)
     if (!latest) lines.push("backup    none");
     else {
       lines.push(
-        `latest    version ${latest.version} at ${latest.createdAt} (${status.ageSeconds} s ago): ${totals.files} files, ${formatBytes(totals.bytes)}${kept ? `, ${kept} deleted files kept` : ""}`,
+        `latest    version ${latest.version} at ${latest.createdAt} (${status.ageSeconds} s ago): ${totals.files} file${totals.files === 1 ? "" : "s"}, ${formatBytes(totals.bytes)}${kept ? `, ${kept} deleted files kept` : ""}`,
         `versions  ${versions.length}: ${versions.map((v) => v.version).join(", ")}`,
         `objects   ${status.objects.count}, ${formatBytes(status.objects.bytes)}`,
       );
