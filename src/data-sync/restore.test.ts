@@ -148,3 +148,12 @@ test("a restore interrupted while moving files in is started over, even though t
   assert.equal((await restore({ dataDir: into, target, logger })).status, "restored");
   assert.deepEqual(await tree(into), { "a.txt": "alpha", "b.txt": "bravo" });
 });
+
+test("a volume holding only lost+found counts as empty, and lost+found stays where it is", async (t) => {
+  const { target } = await backedUp(t, { "a.txt": "alpha" });
+  const into = await tempDir(t, "restore");
+  await mkdir(join(into, "lost+found"));
+  const { logger } = captureLogger();
+  assert.equal((await restore({ dataDir: into, target, logger })).status, "restored");
+  assert.deepEqual((await readdir(into)).sort(), ["a.txt", "lost+found"]);
+});

@@ -9,6 +9,7 @@ import { SyncErrorCodes } from "./error-codes.ts";
 import { type Manifest, type ManifestEntry, objectKey } from "./manifest.ts";
 import { internalPrefix } from "./path-filter.ts";
 import { Repository } from "./repository.ts";
+import { volumeNames } from "./scan.ts";
 import type { SyncMetrics } from "./sync-metrics.ts";
 import type { SyncTarget } from "./targets/target.ts";
 
@@ -59,7 +60,8 @@ async function inspect(dataDir: string): Promise<{ state: DirState; leftovers: s
   }
   if (names.includes(incompleteMarker)) return { state: "incomplete", leftovers: [] };
   const leftovers = names.filter((name) => name.startsWith(internalPrefix));
-  const state = names.length === leftovers.length ? "empty" : "not-empty";
+  const data = names.filter((name) => !name.startsWith(internalPrefix) && !volumeNames.has(name));
+  const state = data.length === 0 ? "empty" : "not-empty";
   return { state, leftovers };
 }
 
@@ -225,7 +227,7 @@ async function moveInto(staging: string, dataDir: string, suffix: string): Promi
   await fs.promises.writeFile(marker, `${new Date().toISOString()}\n`);
   await fsyncDir(dataDir);
   const old = join(dataDir, `${internalPrefix}replaced-${suffix}`);
-  const keep = new Set([basename(staging), incompleteMarker]);
+  const keep = new Set([basename(staging), incompleteMarker, ...volumeNames]);
   const existing = (await fs.promises.readdir(dataDir)).filter((name) => !keep.has(name));
   if (existing.length > 0) {
     await fs.promises.mkdir(old);

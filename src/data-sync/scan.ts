@@ -1,7 +1,8 @@
-import { join, relative, sep } from "node:path";
+import { join } from "node:path";
 import { fs } from "../runtime/builtins.ts";
 import { SidecarError } from "../runtime/errors.ts";
 import { SyncErrorCodes } from "./error-codes.ts";
+import { internalPrefix } from "./path-filter.ts";
 
 /** What the scan records of each regular file: enough to tell whether it changed. */
 export interface ScannedFile {
@@ -14,10 +15,15 @@ export interface ScannedFile {
 
 const statBatch = 64;
 
+/** Top-level names that belong to the volume, not the app (ext4's lost+found): never synced, never count as data. */
+export const volumeNames: ReadonlySet<string> = new Set(["lost+found"]);
+
 /**
  * Lists the regular files under `dataDir` that `filter` keeps (symlinks, sockets and empty
- * directories are not synced). A file that vanishes between listing and stat is left out.
- * A missing data directory scans as empty.
+ * directories are not synced; nor is a top-level lost+found). A file that vanishes between
+ * listing and stat is left out. A directory that cannot be read fails the scan
+ * (SIDECAR_ERR_SYNC_SOURCE): its files must not look deleted. A missing data directory fails
+ * it too when `mustExist` (a volume that is not mounted must not look like an empty app).
  *
  * @example
  * const files = await scanDataDir("/data", pathFilter(["**"], []));
@@ -25,22 +31,34 @@ const statBatch = 64;
 export async function scanDataDir(
   dataDir: string,
   filter: (path: string) => boolean,
+  { mustExist = false }: { mustExist?: boolean } = {},
 ): Promise<Map<string, ScannedFile>> {
-  let entries: import("node:fs").Dirent[];
-  try {
-    entries = await fs.promises.readdir(dataDir, { recursive: true, withFileTypes: true });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return new Map();
-    throw new SidecarError(SyncErrorCodes.SOURCE, `Cannot list data directory "${dataDir}"`, {
-      cause: error,
-    });
-  }
   const candidates: string[] = [];
-  for (const entry of entries) {
-    if (!entry.isFile()) continue;
-    const rel = relative(dataDir, join(entry.parentPath, entry.name)).split(sep).join("/");
-    if (filter(rel)) candidates.push(rel);
-  }
+  const walk = async (rel: string): Promise<void> => {
+    let entries: import("node:fs").Dirent[];
+    try {
+      entries = await fs.promises.readdir(rel ? join(dataDir, rel) : dataDir, {
+        withFileTypes: true,
+      });
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === "ENOENT" && rel === "" && !mustExist) return;
+      if (code === "ENOENT" && rel !== "") return; // removed while we walked: its files are gone
+      throw new SidecarError(
+        SyncErrorCodes.SOURCE,
+        `Cannot list ${rel ? `"${rel}" in ` : ""}data directory "${dataDir}": ${code ?? String(error)}`,
+        { cause: error },
+      );
+    }
+    for (const entry of entries) {
+      if (rel === "" && (volumeNames.has(entry.name) || entry.name.startsWith(internalPrefix)))
+        continue;
+      const path = rel ? `${rel}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) await walk(path);
+      else if (entry.isFile() && filter(path)) candidates.push(path);
+    }
+  };
+  await walk("");
   candidates.sort();
   const files = new Map<string, ScannedFile>();
   for (let i = 0; i < candidates.length; i += statBatch) {

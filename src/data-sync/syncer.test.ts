@@ -211,3 +211,17 @@ test("a small file rewritten while it is copied is not recorded either: its mtim
   await syncer.run();
   assert.equal((await readLatest(targetDir)).files[0]!.sha256, sha("second"));
 });
+
+test("a data directory gone after a version holds files fails the pass instead of recording everything deleted", async (t) => {
+  const { dataDir, targetDir, syncer } = await syncFixture(t, { deletes: "mirror" });
+  await writeFiles(dataDir, { "a.txt": "alpha", "lost+found/x": "fsck's" });
+  await syncer.run();
+  assert.deepEqual(
+    (await readLatest(targetDir)).files.map((f) => f.path),
+    ["a.txt"],
+    "lost+found is the volume's",
+  );
+  await rm(dataDir, { recursive: true });
+  await assert.rejects(syncer.run(), { code: "SIDECAR_ERR_SYNC_SOURCE" });
+  assert.equal((await readLatest(targetDir)).files.length, 1);
+});

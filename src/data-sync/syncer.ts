@@ -99,7 +99,10 @@ export class Syncer {
     const { dataDir, filter, preSync, logger } = this.#options;
     if (!this.#stored) await this.load();
     if (preSync) await runPreSyncHook(preSync, dataDir, signal);
-    const scanned = await scanDataDir(dataDir, filter);
+    // Once a version holds files, a missing data directory is an unmounted volume, not an empty app.
+    const scanned = await scanDataDir(dataDir, filter, {
+      mustExist: (this.#current?.files.length ?? 0) > 0,
+    });
     const previous = this.#current?.files ?? [];
     const plan = diffScan(scanned, previous);
     const outcomes = await this.#copyAll(plan.changed, signal);
