@@ -125,3 +125,26 @@ test("s3: errors name the bucket and key, never the credentials", async (t) => {
     return true;
   });
 });
+
+test("s3: serverSideEncryption is asked for on every object written, multipart included", async (t) => {
+  const s3 = await startTestS3(t);
+  const target = new S3Target({
+    bucket: s3.bucket,
+    endpoint: s3.endpoint,
+    forcePathStyle: true,
+    partSize: 5 * 1024 * 1024,
+    serverSideEncryption: "AES256",
+    clientConfig: { credentials: testCredentials },
+  });
+  t.after(() => target.close());
+  await target.put("manifest.json", "{}");
+  const size = 6 * 1024 * 1024;
+  await target.putStream("objects/cc/big", () => Readable.from([Buffer.alloc(size)]), size);
+  assert.ok(s3.encrypted.some((r) => /^PUT \/sidecar-backups\/manifest\.json\S* AES256$/.test(r)));
+  assert.ok(
+    s3.encrypted.some((r) =>
+      /^POST \/sidecar-backups\/objects\/cc\/big\?uploads.* AES256$/.test(r),
+    ),
+    s3.encrypted.join("\n"),
+  );
+});

@@ -20,6 +20,8 @@ export interface TestS3 {
   bucket: string;
   /** Every request so far, as "METHOD /path?query". */
   requests: string[];
+  /** The x-amz-server-side-encryption header of every request that had one, with its request. */
+  encrypted: string[];
   /** Refuses connections from now on (the target is unreachable); `start()` brings it back. */
   stop(): Promise<void>;
   start(): Promise<void>;
@@ -46,9 +48,12 @@ export async function startTestS3(t: TestContext, bucket = "sidecar-backups"): P
   const { port: serverPort } = await server.run();
   t.after(() => server.close());
   const requests: string[] = [];
+  const encrypted: string[] = [];
   const sockets = new Set<Socket>();
   const front = http.createServer((req, res) => {
     requests.push(`${req.method} ${req.url}`);
+    const sse = req.headers["x-amz-server-side-encryption"];
+    if (sse) encrypted.push(`${req.method} ${req.url} ${String(sse)}`);
     const upstream = http.request(
       {
         host: "127.0.0.1",
@@ -84,5 +89,5 @@ export async function startTestS3(t: TestContext, bucket = "sidecar-backups"): P
   };
   await start();
   t.after(stop);
-  return { endpoint: `http://127.0.0.1:${port}`, bucket, requests, stop, start };
+  return { endpoint: `http://127.0.0.1:${port}`, bucket, requests, encrypted, stop, start };
 }
