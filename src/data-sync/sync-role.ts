@@ -143,7 +143,9 @@ export class SyncRole implements Role {
     }
     await fs.promises.mkdir(this.#dataDir, { recursive: true });
     this.#dirtySince = this.#ctx.clock.now();
-    if (this.#config.watch) this.#watch();
+    // With a pre-sync hook, the hook's own writes would trigger the next pass, forever: its
+    // passes run on the interval (and at stop) only.
+    if (this.#config.watch && !this.#config.preSync) this.#watch();
     if (this.#config.intervalSeconds > 0)
       this.#interval = this.#ctx.clock.setInterval(
         () => this.#trigger(0),

@@ -225,3 +225,16 @@ test("a data directory gone after a version holds files fails the pass instead o
   await assert.rejects(syncer.run(), { code: "SIDECAR_ERR_SYNC_SOURCE" });
   assert.equal((await readLatest(targetDir)).files.length, 1);
 });
+
+test("a file rewritten with the same bytes makes no new version, and is not hashed again next time", async (t) => {
+  const { dataDir, syncer } = await syncFixture(t);
+  await writeFiles(dataDir, { "snap.db": "same bytes" });
+  await ageFile(join(dataDir, "snap.db"));
+  await syncer.run();
+  await writeFile(join(dataDir, "snap.db"), "same bytes");
+  const touched = await syncer.run();
+  assert.equal(touched.published, false);
+  assert.equal(touched.version, 1);
+  const { stat } = await import("node:fs/promises");
+  assert.equal(syncer.current!.files[0]!.mtimeMs, (await stat(join(dataDir, "snap.db"))).mtimeMs);
+});

@@ -142,7 +142,11 @@ export class Syncer {
     entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 
     let published = false;
-    if (!sameEntries(entries, previous) || (!this.#current && entries.length > 0)) {
+    if (this.#current && sameContent(entries, previous)) {
+      // Only mtimes moved (a touch, a snapshot rewritten with the same bytes): no new version,
+      // but remember them so the next pass does not hash these files again.
+      this.#current = { ...this.#current, files: entries };
+    } else if (this.#current || entries.length > 0) {
       const manifest: Manifest = {
         format: 1,
         version: (this.#current?.version ?? 0) + 1,
@@ -253,8 +257,18 @@ export class Syncer {
   }
 }
 
-function sameEntries(a: readonly ManifestEntry[], b: readonly ManifestEntry[]): boolean {
+/** Whether two lists of entries (the first sorted by path) hold the same files with the same content. */
+function sameContent(a: readonly ManifestEntry[], b: readonly ManifestEntry[]): boolean {
   if (a.length !== b.length) return false;
   const sorted = [...b].sort((x, y) => (x.path < y.path ? -1 : x.path > y.path ? 1 : 0));
-  return a.every((entry, index) => JSON.stringify(entry) === JSON.stringify(sorted[index]));
+  return a.every((entry, index) => {
+    const other = sorted[index]!;
+    return (
+      entry.path === other.path &&
+      entry.sha256 === other.sha256 &&
+      entry.size === other.size &&
+      entry.mode === other.mode &&
+      entry.deletedAt === other.deletedAt
+    );
+  });
 }
