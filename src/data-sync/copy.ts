@@ -65,13 +65,27 @@ export async function hashFile(path: string): Promise<{ sha256: string; size: nu
 /** Files below this are read once into memory, hashed and copied from there (a single read). */
 export const smallFileBytes = 1024 * 1024;
 
-/** The whole content of a small file. */
-export async function readSmallFile(path: string): Promise<Buffer> {
+/**
+ * The whole content of a small file whose size the scan saw: open, one read of up to one byte
+ * more than that, close (readFile would add an fstat and a read to find the end). A file that
+ * grew reads longer, and the caller sees the size differ.
+ */
+export async function readSmallFile(path: string, expectedSize: number): Promise<Buffer> {
+  let handle: import("node:fs/promises").FileHandle;
   try {
-    return await fs.promises.readFile(path);
+    handle = await fs.promises.open(path, "r");
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") throw new FileGoneError(path);
     throw new SidecarError(SyncErrorCodes.SOURCE, `Cannot read "${path}"`, { cause: error });
+  }
+  try {
+    const buffer = Buffer.allocUnsafe(expectedSize + 1);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    return buffer.subarray(0, bytesRead);
+  } catch (error) {
+    throw new SidecarError(SyncErrorCodes.SOURCE, `Cannot read "${path}"`, { cause: error });
+  } finally {
+    await handle.close();
   }
 }
 

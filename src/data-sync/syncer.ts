@@ -207,7 +207,7 @@ export class Syncer {
       let content: { sha256: string; size: number };
       let open: () => Readable;
       if (before.size < smallFileBytes) {
-        const data = await readSmallFile(path);
+        const data = await readSmallFile(path, before.size);
         content = { sha256: sha256Of(data), size: data.length };
         open = () => bufferStream(data, throttle);
       } else {
