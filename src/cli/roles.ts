@@ -1,4 +1,6 @@
+import { configRoleDefinition } from "../config-sync/role-definition.ts";
 import { syncRoleDefinition } from "../data-sync/role-definition.ts";
+import { webhookRoleDefinition } from "../injector/webhook/role-definition.ts";
 import { logsRoleDefinition } from "../logs/role-definition.ts";
 import { proxyRoleDefinition } from "../proxy/role-definition.ts";
 import { composeConfigSchema } from "../runtime/config/schema.ts";
@@ -11,6 +13,8 @@ import type { AnyRoleDefinition } from "../runtime/role-definition.ts";
 export const roleDefinitions: readonly AnyRoleDefinition[] = [
   logsRoleDefinition,
   proxyRoleDefinition,
+  configRoleDefinition,
+  webhookRoleDefinition,
   syncRoleDefinition,
 ];
 
