@@ -1,26 +1,37 @@
 #!/usr/bin/env node
 // The `sidecar` command. It first re-executes itself, in the same process (same PID, so signals
-// and the exit code are unchanged), with the V8 flags of its command (bin/v8-flags.js): they
-// must be set before the heap exists. A user's own --max-semi-space-size (on the command line
-// or in NODE_OPTIONS) wins, and so does a Node without process.execve (before 22.15).
+// and the exit code are unchanged), with the V8 flags of its command (bin/v8-flags.js) and, in
+// a container with a memory limit, heap sizes that fit it (bin/memory-plan.js): they must be
+// set before the heap exists. A user's own --max-semi-space-size / --max-old-space-size (on the
+// command line or in NODE_OPTIONS) wins, and so does a Node without process.execve (< 22.15).
 // In a checkout, run the TypeScript sources directly (Node >= 22.18 strips types); in an
 // installed package, where src/ is absent, run the bundle `npm run build` made.
 import { existsSync } from "node:fs";
+import { memoryLimit, memoryPlan } from "./memory-plan.js";
 import { v8FlagsFor } from "./v8-flags.js";
 
-const tuned = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? "").split(" ")].some((arg) =>
-  arg.startsWith("--max-semi-space-size"),
-);
-if (!tuned && typeof process.execve === "function") {
+const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? "").split(" ")];
+const userSet = (flag) => given.some((arg) => arg.startsWith(flag));
+if (!userSet("--max-semi-space-size") && typeof process.execve === "function") {
   const [execPath, script, ...args] = process.argv;
+  const flags = v8FlagsFor(args[0]);
+  const defaultSemi = Number(
+    /=(\d+)/.exec(flags.find((f) => f.startsWith("--max-semi-space-size")) ?? "")?.[1] ?? 8,
+  );
+  const plan = memoryPlan(memoryLimit(), defaultSemi);
+  const heap = plan
+    ? [
+        ...flags.filter((f) => !f.startsWith("--max-semi-space-size")),
+        `--max-semi-space-size=${plan.semiSpaceMiB}`,
+        ...(userSet("--max-old-space-size") ? [] : [`--max-old-space-size=${plan.maxOldSpaceMiB}`]),
+      ]
+    : flags;
   try {
-    process.execve(process.execPath, [
-      execPath,
-      ...v8FlagsFor(args[0]),
-      ...process.execArgv,
-      script,
-      ...args,
-    ]);
+    process.execve(
+      process.execPath,
+      [execPath, ...heap, ...process.execArgv, script, ...args],
+      plan ? { ...process.env, SIDECAR_MEMORY_PLAN: JSON.stringify(plan) } : process.env,
+    );
   } catch {
     // Not replaced (a sandbox that forbids exec): run as we are, with Node's default heap.
   }

@@ -1,4 +1,5 @@
 import { configRoleDefinition } from "../config-sync/role-definition.ts";
+import { syncRoleDefinition } from "../data-sync/role-definition.ts";
 import { webhookRoleDefinition } from "../injector/webhook/role-definition.ts";
 import { logsRoleDefinition } from "../logs/role-definition.ts";
 import { metricsRoleDefinition } from "../metrics/role-definition.ts";
@@ -16,6 +17,7 @@ export const roleDefinitions: readonly AnyRoleDefinition[] = [
   proxyRoleDefinition,
   configRoleDefinition,
   webhookRoleDefinition,
+  syncRoleDefinition,
   metricsRoleDefinition,
   nodeRoleDefinition,
 ];

@@ -14,6 +14,20 @@ export const Annotations = {
   logParser: "sidecar.dev/log-parser",
   /** Where the logs go: stdout (default), file:PATH, http(s)://URL, syslog://HOST:PORT. */
   logSink: "sidecar.dev/log-sink",
+  /** config role: a ConfigMap whose files the sidecar publishes for the app (its ..data swap followed). */
+  configSourceConfigMap: "sidecar.dev/config-source-configmap",
+  /** config role: an HTTP URL to fetch the app's config from (ETags, polled). */
+  configSourceUrl: "sidecar.dev/config-source-url",
+  /** config role: where the app reads its config; an emptyDir the sidecar publishes into. */
+  configOutputDir: "sidecar.dev/config-output-dir",
+  /** config role: a URL the sidecar calls after each publish (the app's reload endpoint). */
+  configNotifyUrl: "sidecar.dev/config-notify-url",
+  /** sync role: the app's data directory (inside one of the app's volumes). */
+  syncDataDir: "sidecar.dev/sync-data-dir",
+  /** sync role: where backups go: s3://BUCKET/PREFIX. */
+  syncTarget: "sidecar.dev/sync-target",
+  /** sync role: a Secret with the S3 credentials (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, …) as env. */
+  syncCredentialsSecret: "sidecar.dev/sync-credentials-secret",
   /** A ConfigMap holding a full sidecar.yaml (key sidecar.yaml), used instead of the generated config. */
   configMap: "sidecar.dev/config-configmap",
   /** The sidecar image. */

@@ -86,7 +86,7 @@ export function registerInjectCommands(
     )
     .option(
       "--roles <roles>",
-      "roles of the sidecar, comma-separated: proxy, logs (annotation sidecar.dev/roles)",
+      "roles of the sidecar, comma-separated: proxy, logs, config, sync (annotation sidecar.dev/roles)",
     )
     .option("--proxy-port <port>", "the app's port the proxy forwards to (sidecar.dev/proxy-port)")
     .option(
@@ -104,6 +104,31 @@ export function registerInjectCommands(
     .option(
       "--log-sink <sink>",
       "where logs go: stdout, file:PATH, http(s)://URL, syslog://HOST:PORT (sidecar.dev/log-sink)",
+    )
+    .option(
+      "--config-source-configmap <name>",
+      "config role: a ConfigMap whose files are published for the app (sidecar.dev/config-source-configmap)",
+    )
+    .option(
+      "--config-source-url <url>",
+      "config role: an HTTP URL to fetch the app's config from (sidecar.dev/config-source-url)",
+    )
+    .option(
+      "--config-output-dir <dir>",
+      "config role: where the app reads its config, e.g. /etc/app (sidecar.dev/config-output-dir)",
+    )
+    .option(
+      "--config-notify-url <url>",
+      "config role: the app's reload URL, called after each publish (sidecar.dev/config-notify-url)",
+    )
+    .option(
+      "--sync-data-dir <dir>",
+      "sync role: the app's data directory, on one of its volumes (sidecar.dev/sync-data-dir)",
+    )
+    .option("--sync-target <url>", "sync role: s3://BUCKET/PREFIX (sidecar.dev/sync-target)")
+    .option(
+      "--sync-credentials-secret <name>",
+      "sync role: a Secret with the S3 credentials as env (sidecar.dev/sync-credentials-secret)",
     )
     .option(
       "--config-map <name>",

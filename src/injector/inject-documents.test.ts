@@ -9,7 +9,14 @@ import type { InjectFlags } from "./inject-options.ts";
 import { defaultTemplate } from "./injection-template.ts";
 
 const testdata = new URL("./testdata/", import.meta.url);
-const inputs = ["pod.yaml", "deployment.yaml", "workloads.yaml", "jobs.yaml", "list.yaml"];
+const inputs = [
+  "pod.yaml",
+  "deployment.yaml",
+  "workloads.yaml",
+  "jobs.yaml",
+  "list.yaml",
+  "stateful.yaml",
+];
 const forms = { native: {}, classic: { classic: true } } satisfies Record<string, InjectFlags>;
 
 const run = (
@@ -203,4 +210,40 @@ test("malformed and hostile YAML is refused with SIDECAR_ERR_INJECT_YAML, in bou
     message: /more than the 32 MiB/,
   });
   assert.equal(run("", "inject").text, "");
+});
+
+test("the config and sync roles need their options, a volume to back up, and a free config directory", () => {
+  const pod = (mounts = "") =>
+    `apiVersion: v1\nkind: Pod\nmetadata: { name: p }\nspec:\n  containers:\n    - name: app\n      image: x\n${mounts}`;
+  const data = "      volumeMounts: [{ name: data, mountPath: /data }]\n";
+  assert.throws(
+    () => run(pod(), "inject", { configOutputDir: "/etc/app" }),
+    /the config role needs a source/,
+  );
+  assert.throws(
+    () => run(pod(), "inject", { roles: "config", configSourceUrl: "http://c/x" }),
+    /absolute directory the app reads/,
+  );
+  assert.throws(
+    () =>
+      run(pod("      volumeMounts: [{ name: cfg, mountPath: /etc/app }]\n"), "inject", {
+        configOutputDir: "/etc/app",
+        configSourceUrl: "http://c/x",
+      }),
+    { code: "SIDECAR_ERR_INJECT_CONFLICT", message: /\/etc\/app is already mounted/ },
+  );
+  assert.throws(
+    () => run(pod(data), "inject", { syncDataDir: "/data/db" }),
+    /an s3:\/\/BUCKET\/PREFIX target/,
+  );
+  assert.throws(
+    () => run(pod(), "inject", { syncDataDir: "/data/db", syncTarget: "s3://backups/p" }),
+    /no container mounts a volume at or above the sync data directory \/data\/db/,
+  );
+  const out = run(pod(data), "inject", {
+    syncDataDir: "/data/db",
+    syncTarget: "s3://backups/p",
+  }).text;
+  assert.match(out, /- name: data\n\s+mountPath: \/data\n/);
+  assert.match(out, /dataDir: \/data\/db/);
 });

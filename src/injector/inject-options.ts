@@ -2,7 +2,7 @@ import { Annotations } from "./annotations.ts";
 import { InjectErrorCodes } from "./error-codes.ts";
 import { injectError } from "./inject-error.ts";
 
-export const injectableRoles = ["proxy", "logs"] as const;
+export const injectableRoles = ["proxy", "logs", "config", "sync"] as const;
 export type InjectableRole = (typeof injectableRoles)[number];
 
 /** What to inject into one Pod template: flags over annotations over defaults. */
@@ -14,6 +14,13 @@ export interface InjectOptions {
   logSink: string;
   logParser: string;
   configMap: string | undefined;
+  configSourceConfigMap: string | undefined;
+  configSourceUrl: string | undefined;
+  configOutputDir: string | undefined;
+  configNotifyUrl: string | undefined;
+  syncDataDir: string | undefined;
+  syncTarget: string | undefined;
+  syncCredentialsSecret: string | undefined;
   image: string;
   /** A classic sidecar (a second entry under `containers`) instead of a native one. */
   classic: boolean;
@@ -28,6 +35,13 @@ export interface InjectFlags {
   logSink?: string | undefined;
   logParser?: string | undefined;
   configMap?: string | undefined;
+  configSourceConfigMap?: string | undefined;
+  configSourceUrl?: string | undefined;
+  configOutputDir?: string | undefined;
+  configNotifyUrl?: string | undefined;
+  syncDataDir?: string | undefined;
+  syncTarget?: string | undefined;
+  syncCredentialsSecret?: string | undefined;
   image?: string | undefined;
   classic?: boolean | undefined;
 }
@@ -76,10 +90,14 @@ export function resolveInjectOptions(
   const appPort = pick(flags.proxyPort, Annotations.proxyPort);
   const listen = pick(flags.proxyListenPort, Annotations.proxyListenPort);
   const logPaths = pick(flags.logPaths, Annotations.logPaths);
+  const configOutputDir = pick(flags.configOutputDir, Annotations.configOutputDir);
+  const syncDataDir = pick(flags.syncDataDir, Annotations.syncDataDir);
   const options: InjectOptions = {
     roles: (roleList as InjectableRole[] | undefined) ?? [
       ...(appPort ? (["proxy"] as const) : []),
       ...(logPaths ? (["logs"] as const) : []),
+      ...(configOutputDir ? (["config"] as const) : []),
+      ...(syncDataDir ? (["sync"] as const) : []),
     ],
     appPort: appPort ? port(appPort.value, appPort.from) : undefined,
     proxyListenPort: listen ? port(listen.value, listen.from) : 8081,
@@ -87,6 +105,15 @@ export function resolveInjectOptions(
     logSink: pick(flags.logSink, Annotations.logSink)?.value ?? "stdout",
     logParser: pick(flags.logParser, Annotations.logParser)?.value ?? "none",
     configMap: pick(flags.configMap, Annotations.configMap)?.value,
+    configSourceConfigMap: pick(flags.configSourceConfigMap, Annotations.configSourceConfigMap)
+      ?.value,
+    configSourceUrl: pick(flags.configSourceUrl, Annotations.configSourceUrl)?.value,
+    configOutputDir: configOutputDir?.value,
+    configNotifyUrl: pick(flags.configNotifyUrl, Annotations.configNotifyUrl)?.value,
+    syncDataDir: syncDataDir?.value,
+    syncTarget: pick(flags.syncTarget, Annotations.syncTarget)?.value,
+    syncCredentialsSecret: pick(flags.syncCredentialsSecret, Annotations.syncCredentialsSecret)
+      ?.value,
     image: pick(flags.image, Annotations.image)?.value ?? defaultImage,
     classic: flags.classic ?? false,
   };
@@ -106,6 +133,30 @@ export function resolveInjectOptions(
         InjectErrorCodes.INVALID,
         `${where}: the logs role needs the app's log files (--log-paths or annotation ${Annotations.logPaths})`,
       );
+    if (options.roles.includes("config")) {
+      if (!options.configOutputDir?.startsWith("/"))
+        throw injectError(
+          InjectErrorCodes.INVALID,
+          `${where}: the config role needs the absolute directory the app reads its config from (--config-output-dir or annotation ${Annotations.configOutputDir})`,
+        );
+      if (!options.configSourceConfigMap && !options.configSourceUrl)
+        throw injectError(
+          InjectErrorCodes.INVALID,
+          `${where}: the config role needs a source (--config-source-configmap or --config-source-url, or their annotations)`,
+        );
+    }
+    if (options.roles.includes("sync")) {
+      if (!options.syncDataDir?.startsWith("/"))
+        throw injectError(
+          InjectErrorCodes.INVALID,
+          `${where}: the sync role needs the app's absolute data directory (--sync-data-dir or annotation ${Annotations.syncDataDir})`,
+        );
+      if (!options.syncTarget?.startsWith("s3://"))
+        throw injectError(
+          InjectErrorCodes.INVALID,
+          `${where}: the sync role needs an s3://BUCKET/PREFIX target (--sync-target or annotation ${Annotations.syncTarget}); for a directory target, give a full sidecar.yaml (${Annotations.configMap})`,
+        );
+    }
     for (const path of options.logPaths)
       if (
         !path.startsWith("/") ||

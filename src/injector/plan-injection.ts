@@ -6,7 +6,12 @@ import { injectError } from "./inject-error.ts";
 import type { InjectOptions } from "./inject-options.ts";
 import type { InjectionTemplate } from "./injection-template.ts";
 import { applyToJson, type PodOperation } from "./pod-operations.ts";
-import { sidecarConfigYaml, stateDir } from "./sidecar-config.ts";
+import {
+  type ConfigVariant,
+  configSourceDir,
+  sidecarConfigYaml,
+  stateDir,
+} from "./sidecar-config.ts";
 
 /** A Pod template as plain JSON: `{ metadata, spec }` (a Pod, or a workload's template). */
 export interface PodTemplate {
@@ -43,6 +48,8 @@ export interface InjectionStatus {
   mounts: Record<string, string[]>;
   /** Keys the injector created (removed again when empty). */
   created: ("metadata" | "annotations" | "initContainers" | "volumes" | `volumeMounts:${string}`)[];
+  /** Run-once init containers added in front of the app (classic form: config, restore). */
+  initContainers?: string[];
   /** A Job's app container whose command got the exit-file wrapper in front (classic form). */
   wrapped?: { container: string; prefix: number };
 }
@@ -165,6 +172,34 @@ function planFresh(
   const logDirs = options.configMap
     ? []
     : [...new Set(options.logPaths.map((p) => posix.dirname(p)))];
+  const useConfig = !options.configMap && options.roles.includes("config");
+  const useSync = !options.configMap && options.roles.includes("sync");
+  // The sync role backs up the app's own volume: the sidecar mounts it where the app does.
+  const dataMount = useSync ? volumeHolding(containers, options.syncDataDir!, where) : undefined;
+  if (useConfig)
+    containers.forEach((container, i) => {
+      (container.volumeMounts ?? []).forEach((mount, j) => {
+        if ((mount as { mountPath?: string }).mountPath === options.configOutputDir)
+          throw injectError(
+            InjectErrorCodes.CONFLICT,
+            `${where} spec.containers[${i}].volumeMounts[${j}]: ${options.configOutputDir} is already mounted; the config role publishes into its own volume there`,
+          );
+      });
+    });
+  // What the config and sync roles mount besides the state, in the sidecar and in a classic
+  // Pod's run-once init container of each.
+  const configMounts = [
+    ...(useConfig && options.configSourceConfigMap
+      ? [{ name: "sidecar-config-source", mountPath: configSourceDir, readOnly: true }]
+      : []),
+    ...(useConfig ? [{ name: "sidecar-app-config", mountPath: options.configOutputDir! }] : []),
+  ];
+  const syncMounts = dataMount ? [dataMount] : [];
+  const roleMounts = [...configMounts, ...syncMounts];
+  const envFrom =
+    useSync && options.syncCredentialsSecret
+      ? [{ secretRef: { name: options.syncCredentialsSecret } }]
+      : [];
   const volumes: Record<string, unknown>[] = [
     { name: "sidecar-state", emptyDir: {} },
     ...logDirs.map((_dir, i) => ({ name: logsVolumeName(i), emptyDir: {} })),
@@ -172,6 +207,10 @@ function planFresh(
       ? [{ name: "sidecar-config", configMap: { name: options.configMap } }]
       : []),
     ...(isJob && form === "classic" ? [{ name: "sidecar-exit", emptyDir: {} }] : []),
+    ...(useConfig && options.configSourceConfigMap
+      ? [{ name: "sidecar-config-source", configMap: { name: options.configSourceConfigMap } }]
+      : []),
+    ...(useConfig ? [{ name: "sidecar-app-config", emptyDir: {} }] : []),
     ...template.volumes,
   ];
   const taken = new Set((spec.volumes ?? []).map((v) => v.name));
@@ -195,7 +234,12 @@ function planFresh(
   const operations: PodOperation[] = [];
 
   // The app's containers share the log directories (and, for a classic Job, the exit file).
-  const appMounts = [...logDirs.map((dir, i) => ({ name: logsVolumeName(i), mountPath: dir }))];
+  const appMounts = [
+    ...logDirs.map((dir, i) => ({ name: logsVolumeName(i), mountPath: dir })),
+    ...(useConfig
+      ? [{ name: "sidecar-app-config", mountPath: options.configOutputDir!, readOnly: true }]
+      : []),
+  ];
   let wrapped: InjectionStatus["wrapped"];
   if (isJob && form === "classic") {
     const main = containers[0]!;
@@ -244,8 +288,43 @@ function planFresh(
     where,
     form,
     logDirs,
-    exitFile: wrapped ? `${exitDir}/done` : undefined,
+    roleMounts,
+    envFrom,
+    variant: wrapped ? { exitFile: `${exitDir}/done` } : {},
   });
+  // A classic sidecar starts with the app: what the app needs first runs before it, once.
+  const initContainers =
+    form === "classic"
+      ? [
+          ...(useSync
+            ? [
+                runOnce("sidecar-sync-restore", ["sync", "restore", "--if-exists", "--if-empty"], {
+                  ...{ options, template, where, roleMounts: syncMounts, envFrom },
+                  variant: { only: "sync" },
+                }),
+              ]
+            : []),
+          ...(useConfig
+            ? [
+                runOnce("sidecar-config-init", ["config"], {
+                  ...{ options, template, where, roleMounts: configMounts, envFrom: [] },
+                  variant: { only: "config" },
+                }),
+              ]
+            : []),
+        ]
+      : [];
+  if (initContainers.length) {
+    status.initContainers = initContainers.map((c) => String(c.name));
+    if (spec.initContainers)
+      initContainers.forEach((init, index) => {
+        operations.push({ op: "insert", path: ["spec", "initContainers"], index, value: init });
+      });
+    else {
+      status.created.push("initContainers");
+      operations.push({ op: "add", path: ["spec", "initContainers"], value: initContainers });
+    }
+  }
   if (form === "native") {
     if (spec.initContainers)
       operations.push({
@@ -300,13 +379,23 @@ function sidecarContainer(
     where,
     form,
     logDirs,
-    exitFile,
-  }: { where: string; form: "native" | "classic"; logDirs: string[]; exitFile: string | undefined },
+    roleMounts,
+    envFrom,
+    variant,
+  }: {
+    where: string;
+    form: "native" | "classic";
+    logDirs: string[];
+    roleMounts: Record<string, unknown>[];
+    envFrom: Record<string, unknown>[];
+    variant: ConfigVariant;
+  },
 ): Record<string, unknown> {
   const { name, image, args, env, volumeMounts, ports, ...rest } = template.container;
+  const exitFile = variant.exitFile;
   const configEnv = options.configMap
     ? [{ name: "SIDECAR_CONFIG", value: "/etc/sidecar/sidecar.yaml" }]
-    : [{ name: "SIDECAR_CONFIG_YAML", value: sidecarConfigYaml(options, where, exitFile) }];
+    : [{ name: "SIDECAR_CONFIG_YAML", value: sidecarConfigYaml(options, where, variant) }];
   return {
     name,
     image: options.image ?? image,
@@ -324,6 +413,7 @@ function sidecarContainer(
       { name: "SIDECAR_ADMIN_ADDRESS", value: `0.0.0.0:${adminPort}` },
       ...configEnv,
     ],
+    ...(envFrom.length ? { envFrom } : {}),
     volumeMounts: [
       ...((volumeMounts as unknown[] | undefined) ?? []),
       { name: "sidecar-state", mountPath: stateDir },
@@ -336,9 +426,72 @@ function sidecarContainer(
         ? [{ name: "sidecar-config", mountPath: "/etc/sidecar", readOnly: true }]
         : []),
       ...(exitFile ? [{ name: "sidecar-exit", mountPath: exitDir, readOnly: true }] : []),
+      ...roleMounts,
     ],
     ...rest,
   };
+}
+
+/**
+ * A run-once init container of the classic form (publish the config, restore the data) with
+ * the template's image, resources and securityContext, and no probes (Kubernetes refuses them
+ * on init containers that run to completion).
+ */
+function runOnce(
+  name: string,
+  args: string[],
+  {
+    options,
+    template,
+    where,
+    roleMounts,
+    envFrom,
+    variant,
+  }: {
+    options: InjectOptions;
+    template: InjectionTemplate;
+    where: string;
+    roleMounts: Record<string, unknown>[];
+    envFrom: Record<string, unknown>[];
+    variant: ConfigVariant;
+  },
+): Record<string, unknown> {
+  const { image, env, resources, securityContext } = template.container;
+  return {
+    name,
+    image: options.image ?? image,
+    args,
+    env: [
+      ...((env as unknown[] | undefined) ?? []),
+      { name: "SIDECAR_CONFIG_YAML", value: sidecarConfigYaml(options, where, variant) },
+    ],
+    ...(envFrom.length ? { envFrom } : {}),
+    volumeMounts: [{ name: "sidecar-state", mountPath: stateDir }, ...roleMounts],
+    ...(resources ? { resources } : {}),
+    ...(securityContext ? { securityContext } : {}),
+  };
+}
+
+/** The app's volume mounted at (or above) `dir`, as the sidecar mounts it too. */
+function volumeHolding(
+  containers: Container[],
+  dir: string,
+  where: string,
+): Record<string, unknown> {
+  for (const container of containers)
+    for (const mount of (container.volumeMounts ?? []) as {
+      name: string;
+      mountPath: string;
+      subPath?: string;
+    }[]) {
+      const path = mount.mountPath.replace(/\/+$/, "");
+      if (!mount.subPath && (dir === path || dir.startsWith(`${path}/`)))
+        return { name: mount.name, mountPath: mount.mountPath };
+    }
+  throw injectError(
+    InjectErrorCodes.INVALID,
+    `${where}: no container mounts a volume at or above the sync data directory ${dir}; the sidecar backs up a volume it shares with the app`,
+  );
 }
 
 /** The operations that take out what `planInjection` added (from the status annotation). */
@@ -369,12 +522,28 @@ export function planUninjection(pod: PodTemplate, where: string): PodOperation[]
       for (let n = 0; n < status.wrapped.prefix; n++)
         operations.push({ op: "remove", path: ["spec", "containers", i, "command", 0] });
   }
-  const listName = status.form === "native" ? "initContainers" : "containers";
-  const list = (spec[listName] as Container[] | undefined) ?? [];
-  const index = list.findIndex((c) => c.name === status.container);
-  if (status.created.includes("initContainers") && list.length === 1 && index === 0)
-    operations.push({ op: "remove", path: ["spec", listName] });
-  else if (index >= 0) operations.push({ op: "remove", path: ["spec", listName, index] });
+  // The sidecar (initContainers in the native form, containers in the classic one) and the
+  // classic form's run-once init containers.
+  const removeFrom = (listName: "initContainers" | "containers", names: string[]) => {
+    const list = (spec[listName] as Container[] | undefined) ?? [];
+    const indexes = list.flatMap((c, i) => (names.includes(c.name) ? [i] : []));
+    if (indexes.length === 0) return;
+    if (
+      listName === "initContainers" &&
+      status.created.includes("initContainers") &&
+      indexes.length === list.length
+    )
+      operations.push({ op: "remove", path: ["spec", listName] });
+    else
+      for (const index of indexes.reverse())
+        operations.push({ op: "remove", path: ["spec", listName, index] });
+  };
+  const extra = status.initContainers ?? [];
+  if (status.form === "native") removeFrom("initContainers", [status.container, ...extra]);
+  else {
+    removeFrom("initContainers", extra);
+    removeFrom("containers", [status.container]);
+  }
   const volumes = spec.volumes ?? [];
   const remaining = volumes.filter((v) => !status.volumes.includes(v.name));
   if (status.created.includes("volumes") && remaining.length === 0)

@@ -1,4 +1,6 @@
 import { stringify } from "yaml";
+import { configRoleDefinition } from "../config-sync/role-definition.ts";
+import { syncRoleDefinition } from "../data-sync/role-definition.ts";
 import { sinkFromFlag } from "../logs/logs-command.ts";
 import { logsRoleDefinition } from "../logs/role-definition.ts";
 import { proxyRoleDefinition } from "../proxy/role-definition.ts";
@@ -10,7 +12,15 @@ import { injectError } from "./inject-error.ts";
 import type { InjectOptions } from "./inject-options.ts";
 
 /** The config the injected sidecar reads: the roles the injector configures. */
-const injectedConfigSchema = composeConfigSchema([logsRoleDefinition, proxyRoleDefinition]);
+const injectedConfigSchema = composeConfigSchema([
+  configRoleDefinition,
+  syncRoleDefinition,
+  logsRoleDefinition,
+  proxyRoleDefinition,
+]);
+
+/** Where the injected sidecar sees the config role's source ConfigMap. */
+export const configSourceDir = "/etc/sidecar/config-source";
 
 /** Where the injected container keeps its state (logs checkpoints): an emptyDir. */
 export const stateDir = "/var/lib/sidecar";
@@ -23,14 +33,14 @@ export const stateDir = "/var/lib/sidecar";
 export function sidecarConfigYaml(
   options: InjectOptions,
   where: string,
-  exitFile?: string,
+  variant: ConfigVariant = {},
 ): string {
   // Many templates share their options (a webhook sees the same annotations all day): build
   // and check each distinct config once.
-  const key = JSON.stringify([options, exitFile]);
+  const key = JSON.stringify([options, variant]);
   const cached = generated.get(key);
   if (cached !== undefined) return cached;
-  const text = buildConfigYaml(options, where, exitFile);
+  const text = buildConfigYaml(options, where, variant);
   if (generated.size >= 256) generated.delete(generated.keys().next().value!);
   generated.set(key, text);
   return text;
@@ -38,17 +48,26 @@ export function sidecarConfigYaml(
 
 const generated = new Map<string, string>();
 
-function buildConfigYaml(
-  options: InjectOptions,
-  where: string,
-  exitFile: string | undefined,
-): string {
+/**
+ * Which container the config is for: the sidecar (a classic Job's one stops on `exitFile`), or
+ * a classic Pod's init container that publishes the config once (`only: "config"`) or restores
+ * the data (`only: "sync"`) before the app starts.
+ */
+export interface ConfigVariant {
+  exitFile?: string;
+  only?: "config" | "sync";
+}
+
+function buildConfigYaml(options: InjectOptions, where: string, variant: ConfigVariant): string {
+  const { exitFile, only } = variant;
+  const has = (role: InjectOptions["roles"][number]) =>
+    options.roles.includes(role) && (only === undefined || only === role);
   const config: Record<string, unknown> = {
     admin: { address: "0.0.0.0:9901" },
     log: { format: "json" },
   };
   if (exitFile) config.shutdown = { whenFileExists: exitFile };
-  if (options.roles.includes("proxy"))
+  if (has("proxy") && !only)
     config.proxy = {
       listeners: [
         {
@@ -59,7 +78,7 @@ function buildConfigYaml(
       ],
       clusters: { app: { endpoints: [`127.0.0.1:${options.appPort}`] } },
     };
-  if (options.roles.includes("logs"))
+  if (has("logs") && !only)
     config.logs = {
       stateDir: `${stateDir}/logs`,
       sources: [
@@ -77,6 +96,14 @@ function buildConfigYaml(
         },
       ],
     };
+  if (has("config")) config.config = configSection(options, only === "config");
+  if (has("sync")) {
+    const target = /^s3:\/\/([^/]+)\/?(.*)$/.exec(options.syncTarget ?? "");
+    config.sync = {
+      dataDir: options.syncDataDir,
+      target: { type: "s3", bucket: target?.[1], prefix: target?.[2] ?? "" },
+    };
+  }
   const text = stringify(config, { lineWidth: 0 });
   // Checked here, so that a Pod never starts with a config its sidecar refuses.
   try {
@@ -90,6 +117,25 @@ function buildConfigYaml(
     );
   }
   return text;
+}
+
+/** The config role's section: publish the source's files into the app's config directory. */
+function configSection(options: InjectOptions, once: boolean): Record<string, unknown> {
+  return {
+    outputDir: options.configOutputDir,
+    sources: [
+      ...(options.configSourceConfigMap
+        ? [{ name: "configmap", type: "file", path: configSourceDir }]
+        : []),
+      ...(options.configSourceUrl
+        ? [{ name: "http", type: "http", url: options.configSourceUrl }]
+        : []),
+    ],
+    ...(options.configNotifyUrl
+      ? { notify: [{ type: "http", url: options.configNotifyUrl }] }
+      : {}),
+    ...(once ? { once: true } : {}),
+  };
 }
 
 function sinkOf(sink: string, where: string): Record<string, unknown> {

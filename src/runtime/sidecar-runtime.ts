@@ -4,6 +4,7 @@ import type { AppRole } from "./app/app-role.ts";
 import { fs } from "./builtins.ts";
 import type { LoadedConfig } from "./config/load-config.ts";
 import { ErrorCodes } from "./errors.ts";
+import { type MemoryPlan, readMemoryPlan } from "./memory-plan-env.ts";
 import type { Role } from "./role.ts";
 import { Supervisor } from "./supervisor.ts";
 import type { Logger } from "./telemetry/logger.ts";
@@ -38,6 +39,7 @@ export class SidecarRuntime {
   #stopRequested: ((reason: string) => void) | undefined;
   #stopReason: string | undefined;
   #exitCode: number | undefined;
+  readonly #memory: MemoryPlan | undefined = readMemoryPlan();
 
   constructor(options: SidecarRuntimeOptions) {
     this.#options = options;
@@ -52,6 +54,10 @@ export class SidecarRuntime {
         uptimeSeconds: (Date.now() - this.#startedAt) / 1000,
         config: { path: loaded.path ?? null, hash: loaded.hash },
         app: options.app ? { exitCode: options.app.exitCode ?? null } : undefined,
+        memory: this.#memory ?? {
+          limitBytes: null,
+          plan: "no container memory limit: Node's defaults",
+        },
       }),
       onQuit: () => this.requestStop("/quitquitquit"),
       ...(options.adminRoutes ? { routes: options.adminRoutes } : {}),
@@ -82,6 +88,15 @@ export class SidecarRuntime {
     });
     const removeSignals =
       this.#options.handleSignals === false ? () => {} : this.#installSignalHandlers();
+    if (this.#memory) {
+      const { limitBytes, source, maxOldSpaceMiB, semiSpaceMiB, budgetBytes } = this.#memory;
+      logger[this.#memory.tooSmall ? "warn" : "info"](
+        { limitBytes, source, budgetBytes, maxOldSpaceMiB, semiSpaceMiB },
+        this.#memory.tooSmall
+          ? "memory limit is below what the sidecar needs (give it at least 96Mi); heap sized to the minimum"
+          : "memory plan: heap sized to the container's limit",
+      );
+    }
     const stopWatchingExitFile = this.#watchExitFile();
     try {
       // A signal during start must not wait for the start to finish (an app may take a minute
