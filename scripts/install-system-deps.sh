@@ -4,6 +4,8 @@
 set -euo pipefail
 packages=(
   prometheus      # promtool: checks /metrics
+  prometheus-node-exporter  # the reference `sidecar node` is compared with, side by side
+  python3-prometheus-client # an OpenMetrics parser of another implementation (promtool reads text only)
   syslog-ng-core  # a real syslog receiver for the logs role
   nginx-light     # the reference proxy in bench/proxy
   wrk             # the load generator of bench/proxy

@@ -2,6 +2,8 @@ import { configRoleDefinition } from "../config-sync/role-definition.ts";
 import { syncRoleDefinition } from "../data-sync/role-definition.ts";
 import { webhookRoleDefinition } from "../injector/webhook/role-definition.ts";
 import { logsRoleDefinition } from "../logs/role-definition.ts";
+import { metricsRoleDefinition } from "../metrics/role-definition.ts";
+import { nodeRoleDefinition } from "../node/role-definition.ts";
 import { proxyRoleDefinition } from "../proxy/role-definition.ts";
 import { composeConfigSchema } from "../runtime/config/schema.ts";
 import type { AnyRoleDefinition } from "../runtime/role-definition.ts";
@@ -16,6 +18,8 @@ export const roleDefinitions: readonly AnyRoleDefinition[] = [
   configRoleDefinition,
   webhookRoleDefinition,
   syncRoleDefinition,
+  metricsRoleDefinition,
+  nodeRoleDefinition,
 ];
 
 /** The schema of sidecar.yaml: the runtime's sections and one per role. */

@@ -68,12 +68,21 @@ export class AccessLog {
   close(): Promise<void> {
     clearInterval(this.#timer);
     return new Promise((resolve) => {
-      try {
-        this.#stream.flushSync();
-      } catch {
-        // not ready yet or already closed
-      }
-      resolve();
+      const flush = () => {
+        try {
+          this.#stream.flushSync();
+        } catch {
+          // already closed
+        }
+        resolve();
+      };
+      // The file is opened asynchronously: on a busy machine it may not be open yet, and the
+      // lines written so far would be lost with it.
+      const state = this.#stream as unknown as { fd: number; _opening: boolean };
+      if (state.fd < 0 && state._opening) {
+        this.#stream.once("ready", flush);
+        this.#stream.once("error", () => resolve());
+      } else flush();
     });
   }
 }

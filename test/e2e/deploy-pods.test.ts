@@ -8,7 +8,7 @@
  * Needs podman, runc, catatonit and kubectl (bash scripts/install-system-deps.sh).
  */
 import assert from "node:assert/strict";
-import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -219,5 +219,99 @@ test("config management: the init container publishes the ConfigMap's settings b
   ).catch(async (error: Error) => {
     throw new Error(`${error.message}\n--- sidecar ---\n${await pod.logs("sidecar")}`);
   });
+  await pod.down();
+});
+
+test("monitoring: the sidecar's /metrics serves the app's series with the Pod's name and namespace, and its own", async (t) => {
+  const objects = await kustomize("deploy/examples/monitoring/classic");
+  const spec = podSpec(objects);
+  const [appPort, admin] = [await freePort(), await freePort()];
+  publish(container(spec, "sidecar"), 9901, admin);
+  publish(container(spec, "app"), 8080, appPort);
+  const name = `metrics-${runId}`;
+  const pod = await playPod(dir, name, objects);
+  pods.push(pod);
+
+  await waitOk(`http://127.0.0.1:${admin}/readyz`, pod, "sidecar");
+  await waitOk(`http://127.0.0.1:${appPort}/healthz`, pod, "app");
+  let body = "";
+  await until(async () => {
+    body = (await get(`http://127.0.0.1:${admin}/metrics`)).body;
+    return /^sidecar_app_scrape_up 1$/m.test(body);
+  }, "the app's metrics on the sidecar's /metrics").catch(async (error: Error) => {
+    throw new Error(`${error.message}\n${body}\n--- sidecar ---\n${await pod.logs("sidecar")}`);
+  });
+  assert.match(
+    body,
+    new RegExp(`^demo_requests_total\\{pod="${name}-pod-0",namespace="default"\\} \\d+$`, "m"),
+  );
+  assert.match(body, /^sidecar_build_info\{/m);
+  t.diagnostic(`sidecar metrics idle RSS in the Pod: ${await rssKiB(pod, "sidecar")} kB`);
+  await pod.down();
+});
+
+test("node agent: node_exporter's families from the host's /proc, /sys and /, and a Pod's log line with its metadata", async (t) => {
+  const objects = (await kustomize("deploy/examples/node-agent")).filter(
+    (o) => o.kind !== "Namespace" && o.kind !== "Service",
+  );
+  // podman plays Deployments: the DaemonSet's Pod, once.
+  const daemonSet = objects.find((o) => o.kind === "DaemonSet")!;
+  daemonSet.kind = "Deployment";
+  daemonSet.spec.replicas = 1;
+  delete daemonSet.spec.updateStrategy;
+  delete daemonSet.spec.template.spec.priorityClassName;
+  const spec = podSpec(objects);
+  const [admin, receiverPort] = [await freePort(), await freePort()];
+  const agent = container(spec, "node-agent");
+  // The host network: a free loopback port rather than the node's 9100.
+  setEnv(agent, "SIDECAR_ADMIN_ADDRESS", `127.0.0.1:${admin}`);
+  setEnv(agent, "LOGS_SINK_URL", `http://127.0.0.1:${receiverPort}/ingest`);
+  // A kubelet-style pod log tree of the test's own instead of the machine's /var/log/pods.
+  const podLogs = join(dir, "pods");
+  const containerDir = join(podLogs, "shop_web-1_0f1e2d3c", "app");
+  await mkdir(containerDir, { recursive: true });
+  await writeFile(
+    join(containerDir, "0.log"),
+    "2026-11-27T10:00:00.000000001Z stdout P hello from \n2026-11-27T10:00:00.000000002Z stdout F the node\n",
+  );
+  await chmod(join(podLogs, "shop_web-1_0f1e2d3c"), 0o755);
+  spec.volumes.find((v: KubeObject) => v.name === "pod-logs").hostPath.path = podLogs;
+  addReceiver(spec, receiverPort);
+  // podman maps no ports on the host network; the agent's admin port is the host's.
+  for (const c of spec.containers) delete c.ports;
+  agent.startupProbe.httpGet.port = admin;
+  agent.readinessProbe.httpGet.port = admin;
+  agent.livenessProbe.httpGet.port = admin;
+  const pod = await playPod(dir, `node-${runId}`, objects);
+  pods.push(pod);
+
+  await waitOk(`http://127.0.0.1:${admin}/readyz`, pod, "node-agent");
+  const metrics = (await get(`http://127.0.0.1:${admin}/metrics`)).body;
+  for (const family of [
+    "node_cpu_seconds_total",
+    "node_memory_MemTotal_bytes",
+    "node_load1",
+    "node_network_receive_bytes_total",
+    "node_boot_time_seconds",
+  ])
+    assert.match(metrics, new RegExp(`^${family}[{ ]`, "m"), family);
+  assert.match(metrics, /^node_filesystem_size_bytes\{[^}]*mountpoint="\/"[^}]*\} [1-9]/m);
+  assert.doesNotMatch(
+    metrics,
+    /^node_scrape_collector_success\{collector="(cpu|filesystem|meminfo)"\} 0$/m,
+  );
+  await until(
+    async () => (await received()).some((e) => e.message === "hello from the node"),
+    "the Pod's log line at the receiver",
+  ).catch(async (error: Error) => {
+    throw new Error(`${error.message}\n--- node-agent ---\n${await pod.logs("node-agent")}`);
+  });
+  const event = (await received()).find((e) => e.message === "hello from the node")!;
+  assert.deepEqual(
+    [event.namespace, event.pod, event.pod_uid, event.container],
+    ["shop", "web-1", "0f1e2d3c", "app"],
+    JSON.stringify(event),
+  );
+  t.diagnostic(`sidecar node idle RSS in the Pod: ${await rssKiB(pod, "node-agent")} kB`);
   await pod.down();
 });

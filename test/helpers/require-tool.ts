@@ -3,6 +3,7 @@ import { execFileSync } from "node:child_process";
 /** The Debian package that provides each system tool the e2e tests use. */
 export const toolPackages: Record<string, string> = {
   promtool: "prometheus",
+  "prometheus-node-exporter": "prometheus-node-exporter",
   "syslog-ng": "syslog-ng-core",
   nginx: "nginx-light",
   wrk: "wrk",

@@ -3,6 +3,7 @@ import { test } from "node:test";
 import type { LogEvent } from "../log-event.ts";
 import { addFields, addFieldsSchema } from "./add-fields/index.ts";
 import { drop, dropSchema } from "./drop/index.ts";
+import { fieldsFromPath, fieldsFromPathSchema } from "./fields-from-path/index.ts";
 import { transformComponents } from "./index.ts";
 import { redact, redactSchema } from "./redact/index.ts";
 
@@ -114,4 +115,27 @@ test("redact: custom patterns with a replacement, limited to named fields", () =
   )!;
   assert.equal(out.message, "ssn=*** host [REDACTED]");
   assert.deepEqual(out.fields, { note: "[REDACTED]", other: "internal-y" });
+});
+
+test("fields-from-path: Kubernetes pod log paths give namespace, pod, pod_uid and container", () => {
+  const t = fieldsFromPath(
+    fieldsFromPathSchema.parse({
+      type: "fields-from-path",
+      pattern: "/(?<namespace>[^_/]+)_(?<pod>[^_/]+)_(?<pod_uid>[^_/]+)/(?<container>[^/]+)/[^/]+$",
+    }),
+  );
+  const source = "/var/log/pods/shop_web-7d9f-abcde_0f1e2d3c-aaaa-bbbb-cccc-123456789abc/app/0.log";
+  for (const path of [source, `${source}.20260101-120000`]) {
+    assert.deepEqual(t(event({ source: path }))!.fields, {
+      namespace: "shop",
+      pod: "web-7d9f-abcde",
+      pod_uid: "0f1e2d3c-aaaa-bbbb-cccc-123456789abc",
+      container: "app",
+    });
+  }
+  assert.deepEqual(t(event({ source: "/var/log/other.log" }))!.fields, {});
+  assert.equal(
+    fieldsFromPathSchema.safeParse({ type: "fields-from-path", pattern: "no-groups" }).success,
+    false,
+  );
 });

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { MetricFamily } from "../telemetry/exposition/metric-family.ts";
 
 export type AdminHandler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 
@@ -28,18 +29,36 @@ export interface StatusPanel {
   figures(): PanelFigure[] | Promise<PanelFigure[]>;
 }
 
+/**
+ * Families a role adds to /metrics beyond the registry (the app's metrics it merges, node
+ * metrics), collected at each scrape and written in the format the scraper negotiated.
+ */
+export interface MetricsSource {
+  /** Names the source in logs. */
+  name: string;
+  /**
+   * The families now. `taken` holds every sample name the registry (and any source before this
+   * one) already serves; a family using one of them is left out by the admin server, so a
+   * source that counts such clashes checks here. A rejection is logged and the scrape goes on.
+   */
+  collect(taken: ReadonlySet<string>): MetricFamily[] | Promise<MetricFamily[]>;
+}
+
 /** What roles use to add admin endpoints and their status-page panel. */
 export interface AdminRouter {
   /** Adds an endpoint; a path taken twice is a programming error (TypeError). */
   route(route: AdminRoute): void;
   /** Adds the role's panel to the status page. */
   panel(panel: StatusPanel): void;
+  /** Adds families to /metrics, collected at scrape time. */
+  metrics(source: MetricsSource): void;
 }
 
 /** The admin server's table of routes and panels; roles see it as an AdminRouter. */
 export class AdminRouteTable implements AdminRouter {
   readonly #routes = new Map<string, AdminRoute>();
   readonly #panels: StatusPanel[] = [];
+  readonly #metricsSources: MetricsSource[] = [];
 
   route(route: AdminRoute): void {
     if (!route.path.startsWith("/"))
@@ -53,6 +72,10 @@ export class AdminRouteTable implements AdminRouter {
     this.#panels.push(panel);
   }
 
+  metrics(source: MetricsSource): void {
+    this.#metricsSources.push(source);
+  }
+
   find(path: string): AdminRoute | undefined {
     return this.#routes.get(path);
   }
@@ -63,5 +86,9 @@ export class AdminRouteTable implements AdminRouter {
 
   get panels(): readonly StatusPanel[] {
     return this.#panels;
+  }
+
+  get metricsSources(): readonly MetricsSource[] {
+    return this.#metricsSources;
   }
 }

@@ -3,7 +3,7 @@ import { test } from "node:test";
 import type { Readiness } from "../supervisor.ts";
 import { createSidecarRegistry } from "../telemetry/metrics-registry.ts";
 import { captureLogger } from "../testing.ts";
-import { AdminRouteTable } from "./admin-router.ts";
+import { AdminRouteTable, type MetricsSource } from "./admin-router.ts";
 import { AdminServer } from "./admin-server.ts";
 
 async function withAdmin(
@@ -105,6 +105,51 @@ test("GET endpoints refuse other methods with 405 and an Allow header", async ()
     const res = await fetch(`${base}/metrics`, { method: "DELETE" });
     assert.equal(res.status, 405);
     assert.equal(res.headers.get("allow"), "GET, HEAD");
+  });
+});
+
+test("/metrics adds metrics sources' families; the registry wins a name clash", async () => {
+  const seen: string[][] = [];
+  const sources: MetricsSource[] = [
+    {
+      name: "app",
+      collect(taken) {
+        seen.push([...taken].filter((name) => name.startsWith("sidecar_uptime")));
+        return [
+          {
+            name: "app_jobs_total",
+            type: "counter",
+            help: "Jobs.",
+            samples: [{ name: "app_jobs_total", labels: { k: "a" }, value: 3 }],
+          },
+          {
+            name: "sidecar_uptime_seconds",
+            type: "gauge",
+            samples: [{ name: "sidecar_uptime_seconds", labels: {}, value: -1 }],
+          },
+        ];
+      },
+    },
+    {
+      name: "broken",
+      collect: () => Promise.reject(new Error("boom")),
+    },
+  ];
+  const routes = new AdminRouteTable();
+  for (const source of sources) routes.metrics(source);
+  await withAdmin({ routes }, async (base) => {
+    const text = await (await fetch(`${base}/metrics`)).text();
+    assert.match(text, /^app_jobs_total\{k="a"\} 3$/m);
+    assert.equal(text.match(/^# TYPE sidecar_uptime_seconds /gm)?.length, 1);
+    assert.doesNotMatch(text, /^sidecar_uptime_seconds -1$/m);
+    assert.deepEqual(seen[0], ["sidecar_uptime_seconds"]);
+    const om = await fetch(`${base}/metrics`, {
+      headers: { accept: "application/openmetrics-text;version=1.0.0,text/plain;q=0.5" },
+    });
+    assert.match(om.headers.get("content-type") ?? "", /^application\/openmetrics-text/);
+    const body = await om.text();
+    assert.match(body, /^# TYPE app_jobs counter$/m);
+    assert.match(body, /# EOF\n$/);
   });
 });
 

@@ -5,6 +5,17 @@ import { type ListenAddress, parseAddress } from "../config/schema-helpers.ts";
 import { isLoopback, listenOn } from "../listen.ts";
 import type { Role } from "../role.ts";
 import type { Readiness } from "../supervisor.ts";
+import type { MetricFamily } from "../telemetry/exposition/metric-family.ts";
+import { sampleNames } from "../telemetry/exposition/metric-family.ts";
+import {
+  registryFamilies,
+  registryFamilyHeads,
+} from "../telemetry/exposition/registry-families.ts";
+import {
+  contentTypes,
+  negotiateFormat,
+  writeExposition,
+} from "../telemetry/exposition/write-exposition.ts";
 import type { Logger } from "../telemetry/logger.ts";
 import { type AdminHandler, type AdminRoute, AdminRouteTable } from "./admin-router.ts";
 import { renderStatusPage } from "./status-page.ts";
@@ -47,7 +58,12 @@ export class AdminServer implements Role {
         (_req, res) => send(res, 200, "text/plain", "ok\n"),
       ],
       ["GET", "/readyz", "readiness of every role and the app", (_req, res) => this.#readyz(res)],
-      ["GET", "/metrics", "Prometheus metrics of every role", (_req, res) => this.#metrics(res)],
+      [
+        "GET",
+        "/metrics",
+        "Prometheus metrics of every role",
+        (req, res) => this.#metrics(req, res),
+      ],
       [
         "GET",
         "/status",
@@ -143,9 +159,36 @@ export class AdminServer implements Role {
     sendJson(res, readiness.ready ? 200 : 503, body);
   }
 
-  async #metrics(res: ServerResponse): Promise<void> {
-    const text = await this.#options.registry.metrics();
-    send(res, 200, this.#options.registry.contentType, text);
+  /**
+   * The registry's families, then each metrics source's, in the format the Accept header asks
+   * for. A source family that reuses a sample name already served is left out (the registry's
+   * and earlier sources' win), so the output never has two families of one name.
+   */
+  async #metrics(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const format = negotiateFormat(req.headers.accept);
+    const { registry } = this.#options;
+    const taken = new Set<string>();
+    for (const head of registryFamilyHeads(registry))
+      for (const name of sampleNames(head)) taken.add(name);
+    // Sources first: a source may update the registry's figures about itself (scrape health).
+    const extra: MetricFamily[] = [];
+    for (const source of this.#routes.metricsSources) {
+      let families: MetricFamily[];
+      try {
+        families = await source.collect(taken);
+      } catch (error) {
+        this.#options.logger.error({ error, source: source.name }, "metrics source failed");
+        continue;
+      }
+      for (const family of families) {
+        const names = sampleNames(family);
+        if (names.some((name) => taken.has(name))) continue;
+        for (const name of names) taken.add(name);
+        extra.push(family);
+      }
+    }
+    const own = await registryFamilies(registry);
+    send(res, 200, contentTypes[format], writeExposition([...own, ...extra], format));
   }
 
   async #page(res: ServerResponse): Promise<void> {

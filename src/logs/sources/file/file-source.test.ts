@@ -375,3 +375,23 @@ test("a new file with the same first line and the same last 32 bytes before the 
     assert.equal(second.sink.messages()[1], json("b1").trimEnd());
   });
 });
+
+test("maxOpenFiles: idle files read to their end are closed and continue from their checkpoint when they grow", async () => {
+  await withDir(async (dir) => {
+    for (let i = 0; i < 6; i++) await writeFile(join(dir, `f${i}.log`), `f${i} a\nf${i} b\n`);
+    const h = await harness(dir, { include: [join(dir, "*.log")], maxOpenFiles: 2 });
+    await until(() => h.sink.messages().length === 12, "the first lines of every file");
+    await until(() => h.source.files().length <= 2, "idle files closed down to the cap");
+    for (const i of [0, 3, 5]) await appendFile(join(dir, `f${i}.log`), `f${i} c\n`);
+    await until(() => h.sink.messages().length === 15, "the lines appended to closed files");
+    assert.deepEqual(
+      [...h.sink.messages()].sort(),
+      [0, 1, 2, 3, 4, 5]
+        .flatMap((i) => [`f${i} a`, `f${i} b`])
+        .concat(["f0 c", "f3 c", "f5 c"])
+        .sort(),
+      "every line once, none read again",
+    );
+    await until(() => h.source.files().length <= 2, "closed again once idle");
+  });
+});

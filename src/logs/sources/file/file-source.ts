@@ -1,4 +1,4 @@
-import { type FileHandle, open } from "node:fs/promises";
+import { type FileHandle, open, stat } from "node:fs/promises";
 import type { Logger } from "../../../runtime/telemetry/logger.ts";
 import { LogsErrorCodes } from "../../error-codes.ts";
 import type { SourceLine } from "../../log-event.ts";
@@ -28,6 +28,12 @@ export interface FileSourceOptions {
   globIntervalMs?: number;
   /** Bytes read per read() call. */
   readChunkBytes?: number;
+  /**
+   * At most this many files held open: above it, the least recently grown files that are read
+   * to their end and acknowledged are closed ("parked") and reopened from their checkpoint when
+   * they grow. Default: no limit.
+   */
+  maxOpenFiles?: number;
   /** Where checkpoints.json lives. */
   stateDir: string;
   logger: Logger;
@@ -54,7 +60,10 @@ export class FileSource implements LogSource {
   readonly name: string;
   readonly checkpointer: Checkpointer;
   readonly #options: Required<
-    Omit<FileSourceOptions, "exclude" | "onRead" | "onLongLine" | "onCheckpointError" | "label">
+    Omit<
+      FileSourceOptions,
+      "exclude" | "onRead" | "onLongLine" | "onCheckpointError" | "label" | "maxOpenFiles"
+    >
   > &
     FileSourceOptions;
   readonly #paths: PathsProvider;
@@ -73,7 +82,18 @@ export class FileSource implements LogSource {
   #checkpointing: Promise<void> | undefined;
   #checkpointAgain = false;
   #commitScheduled = false;
+  readonly #committedSince = new Set<FileReader>();
+  /** The tracked files by path, so an inotify event costs a lookup, not a pass over every file. */
+  #byPath = new Map<string, FileReader>();
+  /** Files inotify reported changed (or that read something last round): next round's turns. */
+  readonly #due = new Set<FileReader>();
+  /** When every file last had a turn; the safety net for changes inotify did not report. */
+  #lastSweepAt = 0;
+  /** Some directory could not be watched: every file gets a turn every round. */
+  #unwatched = true;
   readonly #early = new Map<string, { handle: FileHandle; path: string; at: number }>();
+  /** Files closed under maxOpenFiles, by device:inode, with their size when closed. */
+  readonly #parked = new Map<string, { path: string; size: number; streamId: string }>();
 
   constructor(options: FileSourceOptions) {
     this.name = options.name;
@@ -95,7 +115,9 @@ export class FileSource implements LogSource {
       include: options.include,
       exclude: options.exclude ?? [],
       onChange: (path, event) => {
-        if (path === undefined || !this.#isTrackedPath(path)) this.#scanDue = true;
+        const reader = path === undefined ? undefined : this.#byPath.get(path);
+        if (reader) this.#due.add(reader);
+        else this.#scanDue = true;
         if (path !== undefined && event === "rename") this.#openEarly(path);
         this.#wake?.();
       },
@@ -129,6 +151,7 @@ export class FileSource implements LogSource {
     const reader = this.#streams.get(streamId);
     if (!reader) return;
     reader.committed = offset;
+    this.#committedSince.add(reader);
     // Written once per turn of the event loop in which something was acknowledged, so a crash of
     // the process re-reads about one batch; fsynced each second by the timer.
     if (this.#commitScheduled) return;
@@ -139,8 +162,12 @@ export class FileSource implements LogSource {
     });
   }
 
+  /** Records the files acknowledged since the last write (not every file) and writes them. */
   #checkpointNow(): void {
-    for (const reader of this.#readers.values()) {
+    const readers = [...this.#committedSince];
+    this.#committedSince.clear();
+    for (const reader of readers) {
+      if (this.#streams.get(reader.streamId) !== reader) continue; // released meanwhile
       const tail =
         reader.committed === reader.offset && reader.partialBytes === 0
           ? reader.tail.digest()
@@ -291,11 +318,6 @@ export class FileSource implements LogSource {
     }
   }
 
-  #isTrackedPath(path: string): boolean {
-    for (const reader of this.#readers.values()) if (reader.path === path) return true;
-    return false;
-  }
-
   async #run(): Promise<void> {
     while (!this.#stopping) {
       try {
@@ -308,17 +330,35 @@ export class FileSource implements LogSource {
     }
   }
 
-  /** One round: rescan if due, give each file a turn, release finished files, idle if nothing moved. */
+  /**
+   * One round: rescan if due, give files a turn, release finished files, idle if nothing moved.
+   * While inotify watches every directory, a round's turns go to the files it reported changed,
+   * those that read something last round and those a timer waits on (a partial line, a renamed
+   * or deleted file), not to every file: a node's hundreds of idle files cost nothing. Every file
+   * gets a turn every sweep all the same, the safety net for a change inotify did not report.
+   */
   async #turn(): Promise<void> {
     const now = this.#options.now();
     if (this.#scanDue || now - this.#lastScanAt >= this.#options.globIntervalMs) await this.#scan();
+    const sweep = this.#unwatched || now - this.#lastSweepAt >= this.#options.pollIntervalMs * 10;
+    if (sweep) this.#lastSweepAt = now;
+    const turns = [...this.#readers.values()].filter(
+      (r) =>
+        sweep || this.#due.has(r) || r.partialBytes > 0 || r.goneSince !== undefined || r.truncated,
+    );
+    this.#due.clear();
     let progressed = false;
-    for (const reader of [...this.#readers.values()]) {
+    for (const reader of turns) {
       if (this.#stopping) break;
-      if (await this.#pump(reader, turnBytes)) progressed = true;
+      if (await this.#pump(reader, turnBytes)) {
+        progressed = true;
+        this.#due.add(reader);
+      }
     }
     await this.#release();
-    if (!progressed && !this.#stopping && !this.#scanDue) await this.#idle();
+    await this.#park();
+    if (!progressed && !this.#stopping && !this.#scanDue && this.#due.size === 0)
+      await this.#idle();
   }
 
   #idle(): Promise<void> {
@@ -408,6 +448,8 @@ export class FileSource implements LogSource {
       await this.checkpoint().catch(() => {});
       this.#readers.delete(ino);
       this.#streams.delete(reader.streamId);
+      if (this.#byPath.get(reader.path) === reader) this.#byPath.delete(reader.path);
+      this.#due.delete(reader);
       await reader.close();
       this.#options.logger.info(
         { path: reader.path, offset: reader.offset, truncated: reader.truncated },
@@ -417,13 +459,55 @@ export class FileSource implements LogSource {
     }
   }
 
+  /**
+   * Over maxOpenFiles, closes the least recently grown files that are read to their end and
+   * acknowledged; their checkpoint (written first) is where they continue when they grow.
+   */
+  async #park(): Promise<void> {
+    const max = this.#options.maxOpenFiles;
+    if (max === undefined || this.#readers.size <= max || this.#stopping) return;
+    const idle = [...this.#readers]
+      .filter(
+        ([, r]) =>
+          !r.truncated &&
+          r.goneSince === undefined &&
+          r.offset === r.size &&
+          r.committed === r.offset &&
+          r.partialBytes === 0,
+      )
+      .sort(([, a], [, b]) => a.lastGrowthAt - b.lastGrowthAt)
+      .slice(0, this.#readers.size - max);
+    if (idle.length === 0) return;
+    for (const [, reader] of idle) this.#record(reader, reader.tail.digest());
+    try {
+      this.checkpointer.writeNow();
+    } catch (error) {
+      this.#options.onCheckpointError?.();
+      this.#options.logger.error({ error }, "checkpoint write failed; files kept open");
+      return;
+    }
+    for (const [ino, reader] of idle) {
+      this.#readers.delete(ino);
+      this.#streams.delete(reader.streamId);
+      if (this.#byPath.get(reader.path) === reader) this.#byPath.delete(reader.path);
+      this.#due.delete(reader);
+      this.#parked.set(ino, { path: reader.path, size: reader.size, streamId: reader.streamId });
+      await reader.close();
+    }
+    this.#options.logger.debug(
+      { closed: idle.length, open: this.#readers.size },
+      "idle files closed",
+    );
+  }
+
   async #scan(): Promise<void> {
     this.#scanDue = false;
     this.#lastScanAt = this.#options.now();
     const first = this.#firstScan;
     this.#firstScan = false;
     // Follow directories that appeared or went away (new pods, a log directory created late).
-    const unwatched = await this.#paths.watch().catch(() => []);
+    const unwatched = await this.#paths.watch().catch(() => [""]);
+    this.#unwatched = unwatched.length > 0;
     if (unwatched.length > 0)
       this.#options.logger[first ? "warn" : "debug"](
         { dirs: unwatched },
@@ -439,29 +523,54 @@ export class FileSource implements LogSource {
     await this.#trackEarly();
     const seen = new Set<string>();
     for (const path of paths) {
+      // A stat by path tells a tracked or closed file from a new one; only a new one is opened.
+      let found: Awaited<ReturnType<typeof stat>>;
+      try {
+        found = await stat(path);
+      } catch {
+        continue; // gone between glob and stat
+      }
+      if (!found.isFile()) continue;
+      const ino = `${found.dev}:${found.ino}`;
+      seen.add(ino);
+      const parked = this.#parked.get(ino);
+      if (parked) {
+        // Not grown since it was closed: stays closed. Grown: tracked again from its checkpoint.
+        if (found.size === parked.size) {
+          parked.path = path;
+          this.checkpointer.touch(parked.streamId); // its checkpoint must not expire meanwhile
+          continue;
+        }
+        this.#parked.delete(ino);
+      }
+      const known = this.#readers.get(ino);
+      if (known) {
+        if (!known.truncated) {
+          known.path = path;
+          known.goneSince = undefined;
+        }
+        continue;
+      }
       let handle: FileHandle;
       try {
         handle = await open(path, "r");
       } catch {
-        continue; // gone between glob and open, or unreadable
+        continue; // gone between stat and open, or unreadable
       }
       let keep = false;
       try {
-        const stat = await handle.stat();
-        if (!stat.isFile()) continue;
-        const ino = `${stat.dev}:${stat.ino}`;
-        seen.add(ino);
-        const known = this.#readers.get(ino);
-        if (known) {
-          if (!known.truncated) {
-            known.path = path;
-            known.goneSince = undefined;
-          }
-          continue;
-        }
-        keep = await this.#track(handle, path, ino, stat.size, first);
+        // What was opened may be another file than what was stat'ed (replaced meanwhile).
+        const opened = await handle.stat();
+        if (!opened.isFile()) continue;
+        const openedIno = `${opened.dev}:${opened.ino}`;
+        seen.add(openedIno);
+        if (this.#readers.has(openedIno)) continue;
+        keep = await this.#track(handle, path, openedIno, opened.size, first);
         if (!keep)
-          this.#options.logger.debug({ path, ino, size: stat.size }, "file not tracked yet");
+          this.#options.logger.debug(
+            { path, ino: openedIno, size: opened.size },
+            "file not tracked yet",
+          );
       } finally {
         if (!keep) await handle.close().catch(() => {});
       }
@@ -469,6 +578,8 @@ export class FileSource implements LogSource {
     const now = this.#options.now();
     for (const [ino, reader] of this.#readers)
       if (!seen.has(ino) && reader.goneSince === undefined) reader.goneSince = now;
+    for (const ino of this.#parked.keys()) if (!seen.has(ino)) this.#parked.delete(ino);
+    this.#byPath = new Map([...this.#readers.values()].map((r) => [r.path, r]));
   }
 
   /** Decides where a newly found file starts and opens a reader for it; false when not yet. */
@@ -532,6 +643,8 @@ export class FileSource implements LogSource {
     });
     this.#readers.set(ino, reader);
     this.#streams.set(streamId, reader);
+    this.#byPath.set(path, reader);
+    this.#due.add(reader);
     this.#options.logger.info({ path, streamId, offset }, "tailing file");
     return true;
   }

@@ -27,10 +27,15 @@ export const fileSourceSchema = z.strictObject({
   partialLineTimeoutSeconds: z.number().min(0).default(5),
   /** A renamed or deleted file is kept open this long after it stopped growing (read to its end first). */
   rotateWaitSeconds: z.number().min(0).default(5),
-  /** Idle files are checked this often when no inotify event comes. */
+  /** Without inotify every file is checked this often; with it, files inotify reports changed, and every file every 10 × this. */
   pollIntervalMs: z.number().int().min(10).default(250),
   /** The globs are rescanned this often (for filesystems where inotify does not work). */
   globIntervalSeconds: z.number().min(0.05).default(5),
+  /**
+   * At most this many files held open; above it the least recently grown files that are read
+   * and acknowledged are closed, and continue from their checkpoint when they grow. Default: no limit.
+   */
+  maxOpenFiles: z.number().int().min(1).optional(),
   /** Bytes read per read() call. */
   readChunkBytes: z
     .number()
@@ -65,6 +70,7 @@ export function createFileSource(
     pollIntervalMs: config.pollIntervalMs,
     globIntervalMs: config.globIntervalSeconds * 1000,
     readChunkBytes: config.readChunkBytes,
+    ...(config.maxOpenFiles === undefined ? {} : { maxOpenFiles: config.maxOpenFiles }),
     stateDir: join(ctx.stateDir, config.name),
     logger: ctx.logger.child({ source: config.name }),
     now: ctx.now,

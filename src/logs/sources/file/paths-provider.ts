@@ -20,7 +20,7 @@ const globChars = /[*?[\]{}]/;
  * the kubelet's `/var/log/pods/<pod>/<container>/<n>.log`, globbed with a star in place of each
  * name, that is `/var/log/pods`, each pod directory and each container directory. `**` watches
  * its fixed directory recursively. A directory that does not exist yet is replaced by its nearest
- * existing ancestor, so its creation is noticed too. `watch()` again after a change (the file
+ * existing ancestor (watched plainly, never `/`), so its creation is noticed too. `watch()` again after a change (the file
  * source does on each scan) follows new and removed directories. Watching may fail (some network
  * filesystems, inotify limits); the file source rescans periodically anyway.
  */
@@ -131,11 +131,17 @@ export function fixedDirectory(pattern: string): string {
  */
 async function watchTargets(pattern: string): Promise<Array<[string, boolean]>> {
   const dirPattern = dirname(pattern);
-  if (dirPattern.includes("**")) return [[await existingAncestor(fixedDirectory(pattern)), true]];
+  const fixed = fixedDirectory(pattern);
+  const existing = await existingAncestor(fixed);
+  // Never `/` in place of a directory that is missing, and never `/` recursively: that would
+  // watch the whole machine. The periodic rescan finds such a directory once it exists.
+  if (existing === sep && (fixed !== sep || dirPattern.includes("**"))) return [];
+  // `**` is a recursive watch of its fixed directory; until that exists, a plain watch of the
+  // nearest ancestor notices its creation.
+  if (dirPattern.includes("**")) return [[existing, existing === fixed]];
   const parts = dirPattern.split(sep);
-  const targets: Array<[string, boolean]> = [];
-  let prefix = fixedDirectory(pattern);
-  targets.push([await existingAncestor(prefix), false]);
+  const targets: Array<[string, boolean]> = [[existing, false]];
+  let prefix = fixed;
   const fixedDepth = prefix === sep ? 1 : prefix.split(sep).length;
   for (const part of parts.slice(fixedDepth)) {
     // Past the fixed directory every prefix holds a glob character.

@@ -1,0 +1,18 @@
+import { defineRole } from "../runtime/role-definition.ts";
+import { nodeCommand } from "./node-command.ts";
+import { nodeConfigSchema } from "./node-config.ts";
+import { createNodeRole } from "./node-role.ts";
+
+/**
+ * The node agent: one per node (a DaemonSet), never part of `sidecar run`. Node metrics keep
+ * node_exporter's names so existing dashboards and alerts work.
+ */
+export const nodeRoleDefinition = defineRole({
+  name: "node",
+  description:
+    "The node agent (DaemonSet): node_exporter-compatible node metrics and every Pod's logs (see docs/node.md).",
+  schema: nodeConfigSchema,
+  phase: "standalone",
+  command: nodeCommand,
+  create: (section, ctx) => createNodeRole(section, ctx),
+});
