@@ -19,6 +19,8 @@ export const ProxyErrorCodes = {
   RATE_LIMITED: "SIDECAR_ERR_PROXY_RATE_LIMITED",
   /** 400 DPE: malformed request (framing, header syntax). */
   BAD_REQUEST: "SIDECAR_ERR_PROXY_BAD_REQUEST",
+  /** 400 DPE: the path was refused by the listener's pathNormalization (encoded slash, fragment, …). */
+  PATH_REFUSED: "SIDECAR_ERR_PROXY_PATH_REFUSED",
   /** 431: the header block is over maxHeaderBytes. */
   HEADERS_TOO_LARGE: "SIDECAR_ERR_PROXY_HEADERS_TOO_LARGE",
   /** 414: the request target is over maxUrlBytes. */

@@ -19,6 +19,7 @@ import {
   methodHasBodyByDefault,
 } from "./http-forwarder.ts";
 import { type LocalReply, rawLocalReply, sendLocalReply } from "./local-reply.ts";
+import { normalizePath } from "./path-normalizer.ts";
 import type { ListenerConfig } from "./proxy-config.ts";
 import type { ProxyMetrics } from "./proxy-metrics.ts";
 import { RequestRecorder } from "./request-recorder.ts";
@@ -139,9 +140,22 @@ export class ProxyListener {
       if (target[0] === "?") target = `/${target}`;
     }
     const query = target.indexOf("?");
+    const normalized = normalizePath(
+      query === -1 ? target : target.slice(0, query),
+      this.config.pathNormalization,
+    );
+    if ("refused" in normalized)
+      return {
+        status: 400,
+        code: ProxyErrorCodes.PATH_REFUSED,
+        flag: "DPE",
+        message: `Request path refused: ${normalized.refused}`,
+      };
+    // The app receives the path the route matched.
+    target = query === -1 ? normalized.path : normalized.path + target.slice(query);
     const route = this.#routes.match({
       method: req.method!,
-      path: query === -1 ? target : target.slice(0, query),
+      path: normalized.path,
       host: hostWithoutPort(authority ?? req.headers.host),
       headers: req.headers,
     });

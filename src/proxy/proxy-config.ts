@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { addressSchema, parseAddress, seconds } from "../runtime/config/schema-helpers.ts";
+import { defaultPathNormalization, pathNormalizationSchema } from "./path-normalizer.ts";
 
 const positiveInt = (defaultValue: number) =>
   z
@@ -77,6 +78,11 @@ export const routeMatchSchema = z
     prefix: z.string().startsWith("/", { error: 'expected a path starting with "/"' }).optional(),
     path: z.string().startsWith("/", { error: 'expected a path starting with "/"' }).optional(),
     regex: regexSchema.optional(),
+    /**
+     * Whether path, prefix and regex compare case; off by default, so `/ADMIN` cannot walk
+     * around a route for `/admin` to an app that routes case-insensitively.
+     */
+    caseSensitive: z.boolean().default(false),
     /** Host (authority without port, case-insensitive); "*.example.com" matches subdomains. */
     host: z.string().min(1).optional(),
     methods: z
@@ -91,7 +97,7 @@ export type RouteMatch = z.infer<typeof routeMatchSchema>;
 
 export const routeSchema = z.strictObject({
   name: z.string().min(1).optional(),
-  match: routeMatchSchema.default({ prefix: "/" }),
+  match: routeMatchSchema.default({ prefix: "/", caseSensitive: false }),
   /** The cluster (by name) this route sends to. */
   cluster: z.string().min(1),
   /** Until the upstream's response headers arrive, including every retry (Envoy: 15 s); 0 = none. */
@@ -116,6 +122,8 @@ export const listenerSchema = z.strictObject({
   rateLimit: z
     .strictObject({ global: tokenBucketSchema.optional(), perClient: tokenBucketSchema.optional() })
     .optional(),
+  /** How paths are normalized before routing; the app receives the normalized path. */
+  pathNormalization: pathNormalizationSchema.default(defaultPathNormalization),
   /** Hostile-input limits (each answered before anything reaches the app). */
   maxHeaderBytes: positiveInt(32 * 1024),
   maxUrlBytes: positiveInt(8 * 1024),

@@ -116,13 +116,14 @@ test("state-changing endpoints refuse browser requests: any Origin, Sec-Fetch-Si
     return routes;
   };
   await withAdmin({ routes: toyRoutes() }, async (base, quits) => {
-    for (const headers of [
+    const browserHeaders: Record<string, string>[] = [
       { origin: "https://attacker.example" },
       { origin: "null" },
       { origin: base }, // same-origin is no proof either (DNS rebinding)
       { "sec-fetch-site": "cross-site" },
       { "sec-fetch-site": "same-site" },
-    ]) {
+    ];
+    for (const headers of browserHeaders) {
       for (const path of ["/quitquitquit", "/toy/reset"]) {
         const res = await fetch(`${base}${path}`, { method: "POST", headers });
         assert.equal(res.status, 403, `${path} with ${JSON.stringify(headers)}`);
