@@ -29,6 +29,12 @@ export const ProxyErrorCodes = {
   BODY_TOO_LARGE: "SIDECAR_ERR_PROXY_BODY_TOO_LARGE",
   /** 408: the client did not send its headers within headersTimeoutSeconds. */
   REQUEST_TIMEOUT: "SIDECAR_ERR_PROXY_REQUEST_TIMEOUT",
+  /** At start: a listener's TLS certificate, key or client CA cannot be read or used. */
+  TLS_FILE: "SIDECAR_ERR_PROXY_TLS_FILE",
+  /** Logged: reloading changed TLS files failed; the previous certificates stay in use. */
+  TLS_RELOAD: "SIDECAR_ERR_PROXY_TLS_RELOAD",
+  /** 403 CC: the client certificate is not verified (optional mode) or not on the allow-list. */
+  CLIENT_CERT_REFUSED: "SIDECAR_ERR_PROXY_CLIENT_CERT_REFUSED",
   /** Logged: resolving a dns cluster's name failed (the last good endpoints are kept). */
   DNS_RESOLVE: "SIDECAR_ERR_PROXY_DNS_RESOLVE",
 } as const;
