@@ -35,6 +35,10 @@ export const ProxyErrorCodes = {
   TLS_RELOAD: "SIDECAR_ERR_PROXY_TLS_RELOAD",
   /** 403 CC: the client certificate is not verified (optional mode) or not on the allow-list. */
   CLIENT_CERT_REFUSED: "SIDECAR_ERR_PROXY_CLIENT_CERT_REFUSED",
+  /** At start (or logged on reload): the API keys file or an env variable holding a key is missing or malformed. */
+  API_KEYS: "SIDECAR_ERR_PROXY_API_KEYS",
+  /** Logged: the JWKS URL or file could not be read; cached keys stay in use. */
+  JWKS_FETCH: "SIDECAR_ERR_PROXY_JWKS_FETCH",
   /** Logged: resolving a dns cluster's name failed (the last good endpoints are kept). */
   DNS_RESOLVE: "SIDECAR_ERR_PROXY_DNS_RESOLVE",
 } as const;
