@@ -23,7 +23,7 @@ interface Served {
 
 async function serve(
   config: unknown,
-  handler: (req: IncomingMessage, res: ServerResponse) => void = (req, res) => res.end("ok"),
+  handler: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => res.end("ok"),
 ): Promise<Served> {
   const tls = await ServerTls.load(listenerTlsSchema.parse(config), {
     logger: captureLogger().logger,
