@@ -21,6 +21,10 @@ export async function buildBundle(outfile = `${root}dist/sidecar.js`): Promise<v
     format: "esm",
     target: "node22",
     logLevel: "warning",
+    // etcd3 loads its .proto files from its own folder at run time, so it stays a package next
+    // to the bundle (a dependency in package.json); the config role imports it only for an
+    // etcd source, so other commands never load it (nor gRPC's memory).
+    external: ["etcd3"],
     // The CommonJS dependencies (pino, prom-client, yaml, commander) call require() for Node's
     // built-ins; an ESM file has no require of its own.
     banner: {

@@ -8,6 +8,9 @@ packages=(
   nginx-light     # the reference proxy in bench/proxy
   wrk             # the load generator of bench/proxy
   iproute2        # ip netns: test hosts of the tests' own
+  etcd-server     # a real etcd for the config role's etcd source (test/e2e, bench/config)
+  inotify-tools   # inotifywait: the reference reload script of bench/config
+  curl            # how that reference script notifies the app
   chromium        # renders the admin status page in test/e2e/status-page.test.ts
   fonts-dejavu-core  # a font for Chromium's screenshot of it
 )

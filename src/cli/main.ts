@@ -1,4 +1,5 @@
 import { Command, CommanderError } from "commander";
+import { registerInjectCommands } from "../injector/inject-command.ts";
 import { isSidecarError } from "../runtime/errors.ts";
 import { sidecarVersion } from "../runtime/version.ts";
 import { registerRunCommand } from "./commands/run.ts";
@@ -30,6 +31,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerStartCommand(program, setExitCode);
   for (const definition of roleDefinitions) registerRoleCommand(program, definition, setExitCode);
   registerValidateCommand(program, (line) => process.stdout.write(`${line}\n`));
+  registerInjectCommands(program, setExitCode);
   for (const command of program.commands) {
     command.exitOverride();
     for (const sub of command.commands) sub.exitOverride();

@@ -1,3 +1,5 @@
+import { configRoleDefinition } from "../config-sync/role-definition.ts";
+import { webhookRoleDefinition } from "../injector/webhook/role-definition.ts";
 import { logsRoleDefinition } from "../logs/role-definition.ts";
 import { proxyRoleDefinition } from "../proxy/role-definition.ts";
 import { composeConfigSchema } from "../runtime/config/schema.ts";
@@ -10,6 +12,8 @@ import type { AnyRoleDefinition } from "../runtime/role-definition.ts";
 export const roleDefinitions: readonly AnyRoleDefinition[] = [
   logsRoleDefinition,
   proxyRoleDefinition,
+  configRoleDefinition,
+  webhookRoleDefinition,
 ];
 
 /** The schema of sidecar.yaml: the runtime's sections and one per role. */

@@ -7,7 +7,7 @@ export interface AccessLogEntry {
   path: string;
   protocol: string;
   status: number;
-  /** Envoy response flags, "-" when none (UF, UT, UO, UH, URX, RL, DC, NR, UC, DPE…). */
+  /** Envoy response flags, "-" when none (UF, UT, UO, UH, URX, RL, DC, NR, UC, UPE, DPE…). */
   response_flags: string;
   bytes_received: number;
   bytes_sent: number;

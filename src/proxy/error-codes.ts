@@ -7,6 +7,11 @@ export const ProxyErrorCodes = {
   UPSTREAM_CONNECT: "SIDECAR_ERR_PROXY_UPSTREAM_CONNECT",
   /** 502 UC: the upstream closed or reset the connection before a full response. */
   UPSTREAM_RESET: "SIDECAR_ERR_PROXY_UPSTREAM_RESET",
+  /**
+   * 502 UPE: the upstream's response is malformed or ambiguously framed (e.g. Content-Length
+   * with Transfer-Encoding, a coding other than chunked, a bad chunk); never passed on.
+   */
+  UPSTREAM_PROTOCOL: "SIDECAR_ERR_PROXY_UPSTREAM_PROTOCOL",
   /** 504 UT: no response headers within the route's (per-try) timeout. */
   UPSTREAM_TIMEOUT: "SIDECAR_ERR_PROXY_UPSTREAM_TIMEOUT",
   /** 503 UH: every endpoint is ejected or failing health checks, or DNS gave none. */
@@ -39,6 +44,8 @@ export const ProxyErrorCodes = {
   API_KEYS: "SIDECAR_ERR_PROXY_API_KEYS",
   /** Logged: the JWKS URL or file could not be read; cached keys stay in use. */
   JWKS_FETCH: "SIDECAR_ERR_PROXY_JWKS_FETCH",
+  /** 500 FE: a filter threw or rejected; the request was not forwarded (also logged). */
+  FILTER_FAILED: "SIDECAR_ERR_PROXY_FILTER_FAILED",
   /** Logged: resolving a dns cluster's name failed (the last good endpoints are kept). */
   DNS_RESOLVE: "SIDECAR_ERR_PROXY_DNS_RESOLVE",
 } as const;

@@ -2,8 +2,10 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
   downstreamResponseHeaders,
+  forwardedTrailers,
   newTraceparent,
   upstreamRequestHeaders,
+  withContentLength,
 } from "./hop-headers.ts";
 
 const options = { clientAddress: "::ffff:10.0.0.7", proto: "http", upgrade: false, chunked: false };
@@ -125,4 +127,42 @@ test("header spoofing: client copies of identity headers and XFCC go, whatever t
   assert.ok(!pairs.some((p) => /admin|evil|6\.6\.6\.6|spoofed/.test(p)), pairs.join("\n"));
   assert.ok(pairs.includes("X-Other_Header: kept"));
   assert.ok(pairs.includes('x-forwarded-client-cert: Hash=abc;Subject="CN=web"'));
+});
+
+test("the upstream's Content-Length never goes down: the proxy adds the length it enforces", () => {
+  const headers = downstreamResponseHeaders([
+    "Content-Length",
+    "3",
+    "Transfer-Encoding",
+    "chunked",
+    "X-A",
+    "1",
+  ]);
+  assert.deepEqual(headers, ["X-A", "1"]);
+  assert.deepEqual(withContentLength([...headers], 200, 5), ["X-A", "1", "content-length", "5"]);
+  assert.deepEqual(withContentLength([...headers], 200, undefined), ["X-A", "1"]);
+  assert.deepEqual(withContentLength([...headers], 204, 5), ["X-A", "1"]);
+  assert.deepEqual(withContentLength([...headers], 304, 9), ["X-A", "1", "content-length", "9"]);
+});
+
+test("trailers lose framing, hop-by-hop, routing and content fields", () => {
+  assert.deepEqual(
+    forwardedTrailers([
+      "Content-Length",
+      "9",
+      "transfer-encoding",
+      "chunked",
+      "Connection",
+      "close",
+      "Trailer",
+      "x",
+      "Host",
+      "evil",
+      "Content-Type",
+      "text/html",
+      "X-Sum",
+      "42",
+    ]),
+    [["X-Sum", "42"]],
+  );
 });

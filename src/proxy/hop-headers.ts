@@ -162,7 +162,11 @@ export function upstreamRequestHeaders(
   return { headers: out, requestId, host };
 }
 
-/** The upstream response's headers without hop-by-hop and Connection-named ones. */
+/**
+ * The upstream response's headers without hop-by-hop and Connection-named ones, and without
+ * Content-Length: the proxy frames what it sends itself, from the length its parser enforces
+ * (`withContentLength`), never from a header the upstream sent.
+ */
 export function downstreamResponseHeaders(raw: readonly string[], keepUpgrade = false): string[] {
   const named = connectionNamed(raw);
   const out: string[] = [];
@@ -172,8 +176,45 @@ export function downstreamResponseHeaders(raw: readonly string[], keepUpgrade = 
       out.push(raw[i]!, raw[i + 1]!);
       continue;
     }
-    if (hopByHop.has(lower) || named?.has(lower)) continue;
+    if (hopByHop.has(lower) || lower === "content-length" || named?.has(lower)) continue;
     out.push(raw[i]!, raw[i + 1]!);
   }
+  return out;
+}
+
+/**
+ * Adds the Content-Length the proxy frames a response with: the body length its transport
+ * enforces, or for HEAD and 304 the validated length of the representation; none for 1xx, 204
+ * and unknown lengths (node:http then chunks, or closes for an HTTP/1.0 client).
+ */
+export function withContentLength(
+  headers: string[],
+  status: number,
+  contentLength: number | undefined,
+): string[] {
+  if (contentLength !== undefined && status >= 200 && status !== 204)
+    headers.push("content-length", String(contentLength));
+  return headers;
+}
+
+/**
+ * Fields that never travel in a trailer section (RFC 9110 §6.5.1): framing, hop-by-hop and
+ * routing fields, and those that describe the content a trailer comes after.
+ */
+const notInTrailers = new Set([
+  ...hopByHop,
+  "content-length",
+  "trailer",
+  "host",
+  "content-encoding",
+  "content-type",
+  "content-range",
+]);
+
+/** The trailer fields passed on (either way), as [name, value] pairs for `addTrailers`. */
+export function forwardedTrailers(raw: readonly string[]): [string, string][] {
+  const out: [string, string][] = [];
+  for (let i = 0; i < raw.length; i += 2)
+    if (!notInTrailers.has(raw[i]!.toLowerCase())) out.push([raw[i]!, raw[i + 1]!]);
   return out;
 }

@@ -5,8 +5,8 @@ import type { Cluster } from "./cluster/cluster.ts";
 import type { Endpoint } from "./cluster/endpoint.ts";
 import { ProxyErrorCodes } from "./error-codes.ts";
 import { addFlag, type Exchange } from "./exchange.ts";
-import { downstreamResponseHeaders } from "./hop-headers.ts";
-import { type LocalReply, sendLocalReply } from "./local-reply.ts";
+import { downstreamResponseHeaders, forwardedTrailers, withContentLength } from "./hop-headers.ts";
+import { type LocalReply, type ResponseHeadersEditor, sendLocalReply } from "./local-reply.ts";
 import type { RouteConfig } from "./proxy-config.ts";
 import type { ProxyMetrics } from "./proxy-metrics.ts";
 import { sendWithNodeHttp } from "./transport/node-transport.ts";
@@ -56,12 +56,8 @@ export interface ForwardOptions {
   draining: () => boolean;
   /** Called once the exchange is over (response finished or aborted). */
   done: () => void;
-}
-
-function pairs(raw: readonly string[]): [string, string][] {
-  const out: [string, string][] = [];
-  for (let i = 0; i < raw.length; i += 2) out.push([raw[i]!, raw[i + 1]!]);
-  return out;
+  /** The filters' edits to the response head (the app's or a generated one). */
+  responseHeaders?: ResponseHeadersEditor | undefined;
 }
 
 /**
@@ -87,8 +83,16 @@ export function forward(options: ForwardOptions): void {
   let backoffTimer: NodeJS.Timeout | undefined;
   let isRetry = false;
   let lastEndpoint: Endpoint | undefined;
+  let continued = false;
+  const expectsContinue = req.headers.expect?.toLowerCase() === "100-continue";
 
   cluster.active += 1;
+  /** This request's retry is no longer in flight (its try ended, or the request is over). */
+  const endRetry = () => {
+    if (!isRetry) return;
+    isRetry = false;
+    cluster.activeRetries -= 1;
+  };
   const finish = () => {
     if (finished) return;
     finished = true;
@@ -96,7 +100,7 @@ export function forward(options: ForwardOptions): void {
     clearTimeout(backoffTimer);
     current?.abort();
     cluster.active -= 1;
-    if (isRetry) cluster.activeRetries -= 1;
+    endRetry();
     options.done();
   };
 
@@ -108,7 +112,13 @@ export function forward(options: ForwardOptions): void {
     current = undefined;
     exchange.status = reply.status;
     addFlag(exchange, reply.flag);
-    exchange.bytesSent += sendLocalReply(res, reply, exchange.requestId, options.draining());
+    exchange.bytesSent += sendLocalReply(
+      res,
+      reply,
+      exchange.requestId,
+      options.draining(),
+      options.responseHeaders,
+    );
   };
 
   if (overallMs > 0) {
@@ -131,11 +141,16 @@ export function forward(options: ForwardOptions): void {
   const canRetry = (why: TryFailure | "502" | "503" | "504"): boolean => {
     if (!retryable || tries > policy.maxRetries || responding || replied || finished) return false;
     const on = policy.retryOn;
+    // A malformed response is retried as a reset would be (the connection is closed either way).
+    const reason = why === "protocol" ? "reset" : why;
     const allowed =
-      on.includes("5xx") || (why === "timeout" ? on.includes("504") : on.includes(why));
+      on.includes("5xx") || (reason === "timeout" ? on.includes("504") : on.includes(reason));
     if (!allowed) return false;
     if (overallMs > 0 && performance.now() - started >= overallMs) return false;
-    if (!isRetry && !cluster.retryAllowed(policy.budgetPercent, policy.minRetryConcurrency)) {
+    // Every retry, not only a request's first, must fit the budget (as Envoy's): the retry that
+    // just failed leaves the count first, then the next one is admitted or not.
+    endRetry();
+    if (!cluster.retryAllowed(policy.budgetPercent, policy.minRetryConcurrency)) {
       addFlag(exchange, "URX");
       return false;
     }
@@ -210,7 +225,7 @@ export function forward(options: ForwardOptions): void {
       if (finished || replied) return;
       if (afterHead || responding) {
         // The response was already being streamed: all we can do is reset the client.
-        addFlag(exchange, why === "timeout" ? "SI" : "UC");
+        addFlag(exchange, why === "timeout" ? "SI" : why === "protocol" ? "UPE" : "UC");
         res.destroy();
         return;
       }
@@ -233,7 +248,10 @@ export function forward(options: ForwardOptions): void {
       },
       {
         onContinue() {
-          if (!res.headersSent) res.writeContinue();
+          // Relayed once, and only to a client that asked for it.
+          if (continued || res.headersSent || !expectsContinue) return;
+          continued = true;
+          res.writeContinue();
         },
         onInfo(status, rawHeaders) {
           if (status !== 103 || res.headersSent || over) return;
@@ -242,7 +260,7 @@ export function forward(options: ForwardOptions): void {
             if (rawHeaders[i]!.toLowerCase() === "link") links.push(rawHeaders[i + 1]!);
           if (links.length > 0) res.writeEarlyHints({ link: links });
         },
-        onHead(status, message, rawHeaders) {
+        onHead(status, message, rawHeaders, contentLength) {
           if (over || finished || replied) return false;
           clearTimeout(tryTimer);
           if (status >= 500) cluster.reportFailure(endpoint);
@@ -262,8 +280,14 @@ export function forward(options: ForwardOptions): void {
           clearTimeout(overallTimer);
           exchange.upstreamTime = performance.now() - started;
           exchange.status = status;
-          const headers = downstreamResponseHeaders(rawHeaders);
+          // Framed by the proxy from what it forwards, never by the upstream's Content-Length.
+          const headers = withContentLength(
+            downstreamResponseHeaders(rawHeaders),
+            status,
+            contentLength,
+          );
           if (options.draining()) headers.push("connection", "close");
+          options.responseHeaders?.editResponseHeaders(status, headers);
           res.writeHead(status, message, headers);
           return true;
         },
@@ -273,7 +297,10 @@ export function forward(options: ForwardOptions): void {
         },
         onEnd(rawTrailers) {
           release();
-          if (rawTrailers.length > 0) res.addTrailers(pairs(rawTrailers));
+          if (rawTrailers.length > 0) {
+            const trailers = forwardedTrailers(rawTrailers);
+            if (trailers.length > 0) res.addTrailers(trailers);
+          }
           res.end();
         },
         onBodySent(bytes) {

@@ -5,12 +5,17 @@ import type { Duplex } from "node:stream";
 import { http } from "../runtime/builtins.ts";
 import { type ListenAddress, parseAddress } from "../runtime/config/schema-helpers.ts";
 import { listenOn } from "../runtime/listen.ts";
+import type { Logger } from "../runtime/telemetry/logger.ts";
 import type { AccessLog } from "./access-log.ts";
+import { ClientAddressResolver } from "./client-address.ts";
 import { clientErrorReply } from "./client-error.ts";
 import type { Cluster } from "./cluster/cluster.ts";
 import { ProxyErrorCodes } from "./error-codes.ts";
-import { addFlag, newExchange } from "./exchange.ts";
-import { RateLimiter } from "./filters/rate-limit/rate-limiter.ts";
+import { addFlag, type Exchange, newExchange } from "./exchange.ts";
+import type { FilterBuildContext, FilterComponent } from "./filters/filter.ts";
+import { FilterChain } from "./filters/filter-chain.ts";
+import { buildFilter, type FilterConfig } from "./filters/registry.ts";
+import { RequestFilterContext } from "./filters/request-context.ts";
 import { upstreamRequestHeaders } from "./hop-headers.ts";
 import {
   type ForwardOptions,
@@ -18,9 +23,14 @@ import {
   isReplayable,
   methodHasBodyByDefault,
 } from "./http-forwarder.ts";
-import { type LocalReply, rawLocalReply, sendLocalReply } from "./local-reply.ts";
+import {
+  type LocalReply,
+  type ResponseHeadersEditor,
+  rawLocalReply,
+  sendLocalReply,
+} from "./local-reply.ts";
 import { normalizePath } from "./path-normalizer.ts";
-import type { ListenerConfig } from "./proxy-config.ts";
+import type { ListenerConfig, RouteConfig } from "./proxy-config.ts";
 import type { ProxyMetrics } from "./proxy-metrics.ts";
 import { RequestRecorder } from "./request-recorder.ts";
 import { type CompiledRoute, hostWithoutPort, RouteTable } from "./route-table.ts";
@@ -30,6 +40,9 @@ export interface ProxyListenerOptions {
   clusters: ReadonlyMap<string, Cluster>;
   metrics: ProxyMetrics;
   accessLog: AccessLog | undefined;
+  logger: Logger;
+  /** The filter types `filters:` entries are built from (default: the built-in ones). */
+  filterTypes?: readonly FilterComponent[] | undefined;
 }
 
 /** Where a request goes: its route and cluster, and the target sent upstream. */
@@ -41,9 +54,20 @@ export interface RoutedRequest {
   authority: string | undefined;
 }
 
+/** The listener's filters: the older `rateLimit` keys first (as a rate-limit filter), then `filters`. */
+export function listenerFilterConfigs(config: ListenerConfig): FilterConfig[] {
+  const { rateLimit } = config;
+  if (!rateLimit || (!rateLimit.global && !rateLimit.perClient)) return config.filters;
+  return [{ type: "rate-limit", ...rateLimit, maxClients: 10_000 }, ...config.filters];
+}
+
+type Routed = RoutedRequest | LocalReply;
+type SendLocalReply = (reply: LocalReply, close?: boolean, editor?: ResponseHeadersEditor) => void;
+
 /**
- * One listener: an HTTP/1.1 server whose requests are checked (limits, rate limits), routed and
- * forwarded; Upgrade requests are tunnelled. `drain()` stops accepting and closes keep-alive
+ * One listener: an HTTP/1.1 server whose requests are checked (limits), routed, passed through
+ * the filter chain (the listener's filters, then the route's) and forwarded; Upgrade requests
+ * pass the same chain and are tunnelled. `drain()` stops accepting and closes keep-alive
  * connections after their current response.
  */
 export class ProxyListener {
@@ -51,7 +75,12 @@ export class ProxyListener {
   readonly #server: Server;
   readonly #routes: RouteTable;
   readonly #options: ProxyListenerOptions;
-  readonly #rateLimiter: RateLimiter | undefined;
+  /** undefined when the client is always the socket peer. */
+  readonly #resolver: ClientAddressResolver | undefined;
+  /** The chain of a request no route matched; undefined when empty. */
+  readonly #listenerChain: FilterChain | undefined;
+  /** Each route's chain (listener filters, then the route's); a route without filters has none. */
+  readonly #routeChains = new Map<RouteConfig, FilterChain>();
   readonly #labels: { listener: string };
   readonly #recorder: RequestRecorder;
   readonly #tunnels = new Set<Duplex>();
@@ -70,11 +99,34 @@ export class ProxyListener {
       options.metrics.activeRequests.set(this.#labels, this.#inFlight),
     );
     this.#recorder = new RequestRecorder(config.name, options.metrics, options.accessLog);
-    if (config.rateLimit && (config.rateLimit.global || config.rateLimit.perClient))
-      this.#rateLimiter = new RateLimiter({
-        global: config.rateLimit.global,
-        perClient: config.rateLimit.perClient,
-      });
+    const resolver = new ClientAddressResolver(config.clientAddress);
+    if (!resolver.peerOnly) this.#resolver = resolver;
+    const logger = options.logger.child({ listener: config.name });
+    const buildContext = (route: string | undefined): FilterBuildContext => ({
+      listener: config.name,
+      route,
+      logger,
+      metrics: options.metrics,
+      now: () => performance.now(),
+    });
+    const listenerFilters = listenerFilterConfigs(config).map((c) =>
+      buildFilter(c, buildContext(undefined), options.filterTypes),
+    );
+    if (listenerFilters.length > 0)
+      this.#listenerChain = new FilterChain(listenerFilters, logger.child({ route: "" }));
+    for (const route of this.#routes.routes) {
+      const filters = [
+        ...listenerFilters,
+        ...route.config.filters.map((c) =>
+          buildFilter(c, buildContext(route.name), options.filterTypes),
+        ),
+      ];
+      if (filters.length > 0)
+        this.#routeChains.set(
+          route.config,
+          new FilterChain(filters, logger.child({ route: route.name })),
+        );
+    }
     this.#server = http.createServer({
       maxHeaderSize: config.maxHeaderBytes,
       headersTimeout: config.headersTimeoutSeconds * 1000,
@@ -170,33 +222,32 @@ export class ProxyListener {
     return { route, cluster, path: target, authority };
   }
 
-  /** The checks every request passes before routing: URL length, rate limit. */
-  #admit(req: IncomingMessage, clientAddress: string): LocalReply | undefined {
-    if ((req.url?.length ?? 0) > this.config.maxUrlBytes)
-      return {
-        status: 414,
-        code: ProxyErrorCodes.URL_TOO_LONG,
-        flag: "DPE",
-        message: `Request target is over ${this.config.maxUrlBytes} bytes`,
-      };
-    if (this.#rateLimiter) {
-      const wait = this.#rateLimiter.check(clientAddress);
-      if (wait > 0) {
-        this.#options.metrics.rateLimited.inc(this.#labels);
-        return {
-          status: 429,
-          code: ProxyErrorCodes.RATE_LIMITED,
-          flag: "RL",
-          message: `Rate limit of listener "${this.config.name}" exceeded`,
-          retryAfterSeconds: wait,
-        };
-      }
-    }
-    return undefined;
+  /** The client address: the socket peer, or found in X-Forwarded-For behind trusted proxies. */
+  #clientAddress(req: IncomingMessage, peer: string): string {
+    return this.#resolver === undefined
+      ? peer
+      : this.#resolver.resolve(peer, req.headers["x-forwarded-for"]);
+  }
+
+  #urlTooLong(req: IncomingMessage): LocalReply | undefined {
+    if ((req.url?.length ?? 0) <= this.config.maxUrlBytes) return undefined;
+    return {
+      status: 414,
+      code: ProxyErrorCodes.URL_TOO_LONG,
+      flag: "DPE",
+      message: `Request target is over ${this.config.maxUrlBytes} bytes`,
+    };
+  }
+
+  /** The filters a request passes; undefined when there are none (the common, free case). */
+  #chainFor(routed: Routed): FilterChain | undefined {
+    if (this.#listenerChain === undefined && this.#routeChains.size === 0) return undefined;
+    return "route" in routed ? this.#routeChains.get(routed.route.config) : this.#listenerChain;
   }
 
   #handle(req: IncomingMessage, res: ServerResponse): void {
-    const clientAddress = req.socket.remoteAddress ?? "";
+    const peer = req.socket.remoteAddress ?? "";
+    const clientAddress = this.#clientAddress(req, peer);
     const exchange = newExchange(req.method!, req.url!, `HTTP/${req.httpVersion}`, clientAddress);
     this.#inFlight += 1;
     let completed = false;
@@ -207,22 +258,72 @@ export class ProxyListener {
       this.#recorder.record(req, exchange);
       if (this.#inFlight === 0) for (const wake of this.#idleWaiters.splice(0)) wake();
     };
-    const localReply = (reply: LocalReply, close = false) => {
+    const localReply: SendLocalReply = (reply, close = false, editor) => {
       exchange.requestId ||= validRequestId(req) ?? randomUUID();
       exchange.status = reply.status;
       addFlag(exchange, reply.flag);
       res.once("close", done);
-      exchange.bytesSent += sendLocalReply(res, reply, exchange.requestId, close || this.#draining);
+      exchange.bytesSent += sendLocalReply(
+        res,
+        reply,
+        exchange.requestId,
+        close || this.#draining,
+        editor,
+      );
     };
 
-    const refused = this.#admit(req, clientAddress);
-    if (refused) {
-      localReply(refused, refused.status === 414);
+    const tooLong = this.#urlTooLong(req);
+    if (tooLong) {
+      localReply(tooLong, true);
       return;
     }
     const routed = this.route(req);
+    const chain = this.#chainFor(routed);
+    if (chain === undefined) {
+      this.#dispatch(req, res, exchange, routed, peer, done, localReply, undefined);
+      return;
+    }
+    const filters = new RequestFilterContext(req, chain, {
+      listener: this.config.name,
+      route: "route" in routed ? routed.route.name : "",
+      clientAddress,
+      upgrade: false,
+    });
+    const result = chain.run(filters);
+    if (result === undefined)
+      this.#dispatch(req, res, exchange, routed, peer, done, localReply, filters);
+    else if (!(result instanceof Promise)) localReply(result, false, filters);
+    else {
+      // An async filter: the client may leave meanwhile.
+      let gone = false;
+      const onClose = () => {
+        gone = true;
+      };
+      res.once("close", onClose);
+      void result.then((reply) => {
+        res.off("close", onClose);
+        if (gone) {
+          addFlag(exchange, "DC");
+          done();
+        } else if (reply) localReply(reply, false, filters);
+        else this.#dispatch(req, res, exchange, routed, peer, done, localReply, filters);
+      });
+    }
+  }
+
+  /** Past the filters: checks the body and the cluster's limit, then forwards. */
+  #dispatch(
+    req: IncomingMessage,
+    res: ServerResponse,
+    exchange: Exchange,
+    routed: Routed,
+    peer: string,
+    done: () => void,
+    localReply: SendLocalReply,
+    filters: RequestFilterContext | undefined,
+  ): void {
     if (!("route" in routed)) {
-      localReply(routed);
+      localReply(routed, false, filters);
       return;
     }
     exchange.route = routed.route;
@@ -239,25 +340,30 @@ export class ProxyListener {
           message: `Request body of ${contentLength} bytes is over ${this.config.maxRequestBodyBytes} bytes`,
         },
         true,
+        filters,
       );
       return;
     }
     const cluster = routed.cluster;
     if (cluster.active >= cluster.config.maxRequests) {
       this.#options.metrics.overflows.inc({ cluster: cluster.name });
-      localReply({
-        status: 503,
-        code: ProxyErrorCodes.OVERFLOW,
-        flag: "UO",
-        message: `Cluster "${cluster.name}" is at its limit of ${cluster.config.maxRequests} concurrent requests`,
-        retryAfterSeconds: 1,
-      });
+      localReply(
+        {
+          status: 503,
+          code: ProxyErrorCodes.OVERFLOW,
+          flag: "UO",
+          message: `Cluster "${cluster.name}" is at its limit of ${cluster.config.maxRequests} concurrent requests`,
+          retryAfterSeconds: 1,
+        },
+        false,
+        filters,
+      );
       return;
     }
 
     const hasBody = chunked || (contentLength !== undefined && contentLength !== "0");
     const built = upstreamRequestHeaders(req.rawHeaders, {
-      clientAddress,
+      clientAddress: peer,
       proto: "http",
       upgrade: false,
       chunked,
@@ -267,6 +373,7 @@ export class ProxyListener {
     else if (!built.host) built.headers.push("host", routed.route.config.cluster);
     if (!hasBody && contentLength === undefined && methodHasBodyByDefault(req.method!))
       built.headers.push("content-length", "0");
+    filters?.editRequestHeaders(built.headers);
     const options: ForwardOptions = {
       req,
       res,
@@ -282,6 +389,7 @@ export class ProxyListener {
       metrics: this.#options.metrics,
       draining: () => this.#draining,
       done,
+      responseHeaders: filters,
     };
     const bufferable =
       hasBody &&
@@ -313,40 +421,101 @@ export class ProxyListener {
   }
 
   #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const clientAddress = req.socket.remoteAddress ?? "";
+    const peer = req.socket.remoteAddress ?? "";
     const requestId = validRequestId(req) ?? randomUUID();
-    const refuse = (reply: LocalReply, reason: string) => {
-      socket.end(rawLocalReply(reply, requestId, reason));
-    };
     if (this.#draining) {
-      refuse(
-        {
-          status: 503,
-          code: ProxyErrorCodes.NO_HEALTHY_UPSTREAM,
-          flag: "DR",
-          message: "The proxy is draining",
-        },
-        "Service Unavailable",
+      socket.end(
+        rawLocalReply(
+          {
+            status: 503,
+            code: ProxyErrorCodes.NO_HEALTHY_UPSTREAM,
+            flag: "DR",
+            message: "The proxy is draining",
+          },
+          requestId,
+          "Service Unavailable",
+        ),
       );
       return;
     }
-    const refused = this.#admit(req, clientAddress);
-    if (refused) {
-      refuse(refused, refused.status === 429 ? "Too Many Requests" : "URI Too Long");
+    const tooLong = this.#urlTooLong(req);
+    if (tooLong) {
+      socket.end(rawLocalReply(tooLong, requestId, statusText(tooLong.status)));
+      return;
+    }
+    // node:http hands an Upgrade request over without reading its body: the body's bytes would
+    // go upstream after the 101 as the new protocol's, or be read there as another request.
+    const length = req.headers["content-length"];
+    if (
+      req.headers["transfer-encoding"] !== undefined ||
+      (length !== undefined && length !== "0")
+    ) {
+      socket.end(
+        rawLocalReply(
+          {
+            status: 400,
+            code: ProxyErrorCodes.BAD_REQUEST,
+            flag: "DPE",
+            message: "An Upgrade request cannot carry a body",
+          },
+          requestId,
+          "Bad Request",
+        ),
+      );
       return;
     }
     const routed = this.route(req);
+    const chain = this.#chainFor(routed);
+    if (chain === undefined) {
+      this.#tunnel(req, socket, head, routed, peer, requestId, undefined);
+      return;
+    }
+    const filters = new RequestFilterContext(req, chain, {
+      listener: this.config.name,
+      route: "route" in routed ? routed.route.name : "",
+      clientAddress: this.#clientAddress(req, peer),
+      upgrade: true,
+    });
+    const refuse = (reply: LocalReply) =>
+      socket.end(rawLocalReply(reply, requestId, statusText(reply.status), filters));
+    const result = chain.run(filters);
+    if (result === undefined) this.#tunnel(req, socket, head, routed, peer, requestId, filters);
+    else if (!(result instanceof Promise)) refuse(result);
+    else {
+      // An async filter: a drain meanwhile closes the socket like any tunnel's.
+      socket.on("error", () => socket.destroy());
+      this.#tunnels.add(socket);
+      socket.once("close", () => this.#tunnels.delete(socket));
+      void result.then((reply) => {
+        if (socket.destroyed) return;
+        if (reply) refuse(reply);
+        else this.#tunnel(req, socket, head, routed, peer, requestId, filters);
+      });
+    }
+  }
+
+  /** Past the filters: sends the Upgrade request upstream and joins the sockets on 101. */
+  #tunnel(
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    routed: Routed,
+    peer: string,
+    requestId: string,
+    filters: RequestFilterContext | undefined,
+  ): void {
     if (!("route" in routed)) {
-      refuse(routed, routed.status === 404 ? "Not Found" : "Bad Request");
+      socket.end(rawLocalReply(routed, requestId, statusText(routed.status), filters));
       return;
     }
     const built = upstreamRequestHeaders(req.rawHeaders, {
-      clientAddress,
+      clientAddress: peer,
       proto: "http",
       upgrade: true,
       chunked: false,
     });
     if (routed.authority !== undefined) replaceHost(built.headers, routed.authority);
+    filters?.editRequestHeaders(built.headers);
     this.#tunnels.add(socket);
     socket.once("close", () => this.#tunnels.delete(socket));
     tunnelUpgrade({
@@ -358,6 +527,7 @@ export class ProxyListener {
       cluster: routed.cluster,
       requestId: built.requestId,
       idleMs: this.config.streamIdleTimeoutSeconds * 1000,
+      responseHeaders: filters,
     });
   }
 
@@ -424,6 +594,10 @@ export class ProxyListener {
       }),
     ]);
   }
+}
+
+function statusText(status: number): string {
+  return http.STATUS_CODES[status] ?? "Error";
 }
 
 function validRequestId(req: IncomingMessage): string | undefined {

@@ -12,6 +12,11 @@ export interface LocalReply {
   retryAfterSeconds?: number;
 }
 
+/** Edits a response's raw [name, value, …] headers on their way down (the filters' response side). */
+export interface ResponseHeadersEditor {
+  editResponseHeaders(status: number, headers: string[]): void;
+}
+
 /** The JSON body and headers of a response the sidecar generates instead of the upstream. */
 export function localReplyBody(reply: LocalReply, requestId: string): string {
   return JSON.stringify({ code: reply.code, message: reply.message, requestId });
@@ -23,6 +28,7 @@ export function sendLocalReply(
   reply: LocalReply,
   requestId: string,
   closeConnection = false,
+  editor?: ResponseHeadersEditor,
 ): number {
   if (res.writableEnded) return 0;
   if (res.headersSent) {
@@ -39,20 +45,28 @@ export function sendLocalReply(
   if (reply.retryAfterSeconds !== undefined)
     headers["retry-after"] = Math.max(1, Math.ceil(reply.retryAfterSeconds));
   if (closeConnection) headers.connection = "close";
-  res.writeHead(reply.status, headers);
+  if (editor) {
+    const raw: string[] = [];
+    for (const name in headers) raw.push(name, String(headers[name]));
+    editor.editResponseHeaders(reply.status, raw);
+    res.writeHead(reply.status, raw);
+  } else res.writeHead(reply.status, headers);
   res.end(res.req.method === "HEAD" ? undefined : body);
   return Buffer.byteLength(body);
 }
 
 /** A raw HTTP/1.1 error response for a socket with no parsed request (client errors, upgrades). */
-export function rawLocalReply(reply: LocalReply, requestId: string, reason: string): string {
+export function rawLocalReply(
+  reply: LocalReply,
+  requestId: string,
+  reason: string,
+  editor?: ResponseHeadersEditor,
+): string {
   const body = localReplyBody(reply, requestId);
-  return (
-    `HTTP/1.1 ${reply.status} ${reason}\r\n` +
-    "content-type: application/json\r\n" +
-    `content-length: ${Buffer.byteLength(body)}\r\n` +
-    `${sidecarErrorHeader}: ${reply.flag}\r\n` +
-    "connection: close\r\n\r\n" +
-    body
-  );
+  const headers = ["content-type", "application/json"];
+  headers.push("content-length", String(Buffer.byteLength(body)), sidecarErrorHeader, reply.flag);
+  editor?.editResponseHeaders(reply.status, headers);
+  let head = `HTTP/1.1 ${reply.status} ${reason}\r\n`;
+  for (let i = 0; i < headers.length; i += 2) head += `${headers[i]}: ${headers[i + 1]}\r\n`;
+  return `${head}connection: close\r\n\r\n${body}`;
 }

@@ -1,5 +1,9 @@
 import { z } from "zod";
+import { net } from "../runtime/builtins.ts";
 import { addressSchema, parseAddress, seconds } from "../runtime/config/schema-helpers.ts";
+import { addCidr } from "./client-address.ts";
+import { rateLimitFields } from "./filters/rate-limit/index.ts";
+import { filterConfigSchema } from "./filters/registry.ts";
 import { defaultPathNormalization, pathNormalizationSchema } from "./path-normalizer.ts";
 
 const positiveInt = (defaultValue: number) =>
@@ -105,23 +109,40 @@ export const routeSchema = z.strictObject({
   /** Each try's limit until response headers; 0 = none. */
   perTryTimeoutSeconds: seconds(0),
   retries: retryPolicySchema.default(retryDefaults),
+  /** Run after the listener's filters, in order (docs/proxy.md, "Filters"). */
+  filters: z.array(filterConfigSchema).default([]),
 });
 export type RouteConfig = z.infer<typeof routeSchema>;
 
-const tokenBucketSchema = z.strictObject({
-  requestsPerSecond: z.number().positive({ error: "expected a number > 0" }),
-  /** Bucket size; defaults to one second's worth. */
-  burst: z.number().int().positive().optional(),
+const cidrSchema = z.string().refine(
+  (value) => {
+    try {
+      addCidr(new net.BlockList(), value);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { error: 'expected an IP address or CIDR, e.g. "10.0.0.0/8" or "fd00::/8"' },
+);
+
+/** Who the client is when the listener sits behind other proxies (docs/proxy.md, "Client address"). */
+export const clientAddressSchema = z.strictObject({
+  /** Hops from the right trusted whatever their address, the socket peer first (Envoy's xff_num_trusted_hops). */
+  trustedHops: nonNegativeInt(0),
+  /** Proxies trusted by address. */
+  trustedCidrs: z.array(cidrSchema).default([]),
 });
 
 export const listenerSchema = z.strictObject({
   name: z.string().min(1).default("ingress"),
   address: addressSchema,
   routes: z.array(routeSchema).min(1, { error: "expected at least one route" }),
-  /** Local rate limits; the bucket refills continuously. */
-  rateLimit: z
-    .strictObject({ global: tokenBucketSchema.optional(), perClient: tokenBucketSchema.optional() })
-    .optional(),
+  /** Local rate limits; the bucket refills continuously. Runs as the first filter (`type: rate-limit`). */
+  rateLimit: z.strictObject(rateLimitFields).optional(),
+  /** Run on every request of the listener, in order, before the route's filters. */
+  filters: z.array(filterConfigSchema).default([]),
+  clientAddress: clientAddressSchema.default({ trustedHops: 0, trustedCidrs: [] }),
   /** How paths are normalized before routing; the app receives the normalized path. */
   pathNormalization: pathNormalizationSchema.default(defaultPathNormalization),
   /** Hostile-input limits (each answered before anything reaches the app). */

@@ -2,11 +2,16 @@ import type { ComponentContext } from "../runtime/component.ts";
 import type { Role } from "../runtime/role.ts";
 import { AccessLog } from "./access-log.ts";
 import { Cluster } from "./cluster/cluster.ts";
+import type { FilterComponent } from "./filters/filter.ts";
+import { filterComponents } from "./filters/registry.ts";
 import { ProxyListener } from "./listener.ts";
 import type { ProxyConfig } from "./proxy-config.ts";
 import { ProxyMetrics } from "./proxy-metrics.ts";
 
-export type ProxyRoleContext = Pick<ComponentContext, "logger" | "registry">;
+export type ProxyRoleContext = Pick<ComponentContext, "logger" | "registry"> & {
+  /** Filter types besides the built-in ones (tests, embedders); their configs are not validated here. */
+  filterTypes?: readonly FilterComponent[] | undefined;
+};
 
 /** The proxy role with its listeners exposed (tests read the bound addresses). */
 export interface ProxyRole extends Role {
@@ -36,7 +41,14 @@ export function createProxyRole(config: ProxyConfig, ctx: ProxyRoleContext): Pro
     );
   const accessLog = config.accessLog.enabled ? new AccessLog(config.accessLog) : undefined;
   const listeners = config.listeners.map(
-    (listener) => new ProxyListener(listener, { clusters, metrics, accessLog }),
+    (listener) =>
+      new ProxyListener(listener, {
+        clusters,
+        metrics,
+        accessLog,
+        logger,
+        filterTypes: ctx.filterTypes && [...filterComponents, ...ctx.filterTypes],
+      }),
   );
   let state: "idle" | "running" | "stopping" | "stopped" = "idle";
   let stopping: Promise<void> | undefined;

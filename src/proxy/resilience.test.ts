@@ -320,6 +320,7 @@ describe("upstream connections", () => {
     try {
       const res = await get(proxy.port);
       assert.equal(res.status, 502);
+      assert.equal(header(res, "x-sidecar-error"), "UPE");
       assert.equal(header(res, "x-bad"), undefined);
     } finally {
       await proxy.stop();

@@ -95,6 +95,11 @@ export class RouteTable {
     this.#routes = routes.map(compile);
   }
 
+  /** The routes, in order. */
+  get routes(): readonly CompiledRoute[] {
+    return this.#routes;
+  }
+
   match(request: RouteRequest): CompiledRoute | undefined {
     for (const route of this.#routes) if (route.matches(request)) return route;
     return undefined;

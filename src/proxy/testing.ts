@@ -7,8 +7,10 @@ import { createServer as createHttpServer, type RequestListener, type Server } f
 import { connect, createServer, type Socket } from "node:net";
 import { pino } from "pino";
 import { Registry } from "prom-client";
+import type { Logger } from "../runtime/telemetry/logger.ts";
 import { freePort } from "../runtime/testing.ts";
-import { type ProxyConfigInput, proxyConfigSchema } from "./proxy-config.ts";
+import type { FilterComponent } from "./filters/filter.ts";
+import { type ProxyConfig, type ProxyConfigInput, proxyConfigSchema } from "./proxy-config.ts";
 import { createProxyRole, type ProxyRole } from "./proxy-role.ts";
 
 export interface RawResponse {
@@ -270,12 +272,21 @@ export interface TestProxy {
   stop(): Promise<void>;
 }
 
+export interface StartProxyOptions {
+  /** Filter types besides the built-in ones. */
+  filterTypes?: readonly FilterComponent[];
+  /** Changes the parsed config before the role is made (e.g. adds entries of `filterTypes`). */
+  edit?: (config: ProxyConfig) => void;
+  logger?: Logger;
+}
+
 /**
  * Starts a proxy role on 127.0.0.1:0 from a config fragment; with `upstreamPort` only, one
  * listener routes everything to cluster "app" at that port.
  */
 export async function startProxy(
   config: Partial<ProxyConfigInput> & { upstreamPort?: number },
+  { filterTypes, edit, logger = pino({ level: "silent" }) as Logger }: StartProxyOptions = {},
 ): Promise<TestProxy> {
   const { upstreamPort, ...rest } = config;
   const input: ProxyConfigInput = {
@@ -285,8 +296,9 @@ export async function startProxy(
     ...rest,
   };
   const parsed = proxyConfigSchema.parse(input);
+  edit?.(parsed);
   const registry = new Registry();
-  const role = createProxyRole(parsed, { logger: pino({ level: "silent" }), registry });
+  const role = createProxyRole(parsed, { logger, registry, filterTypes });
   await role.start();
   const ports = role.listeners.map((l) => l.address!.port);
   return {

@@ -4,8 +4,9 @@ import type { Duplex } from "node:stream";
 import { http } from "../runtime/builtins.ts";
 import type { Cluster } from "./cluster/cluster.ts";
 import { ProxyErrorCodes } from "./error-codes.ts";
-import { downstreamResponseHeaders } from "./hop-headers.ts";
-import { rawLocalReply } from "./local-reply.ts";
+import { downstreamResponseHeaders, withContentLength } from "./hop-headers.ts";
+import { type ResponseHeadersEditor, rawLocalReply } from "./local-reply.ts";
+import { nodeResponseFraming } from "./transport/node-response-framing.ts";
 import { classifyError, replyFor } from "./upstream-errors.ts";
 
 export interface TunnelOptions {
@@ -17,6 +18,8 @@ export interface TunnelOptions {
   cluster: Cluster;
   requestId: string;
   idleMs: number;
+  /** The filters' edits to the response head (the 101, a declined upgrade's, a generated one). */
+  responseHeaders?: ResponseHeadersEditor | undefined;
 }
 
 function rawHead(status: number, message: string, headers: readonly string[]): string {
@@ -39,6 +42,7 @@ export function tunnelUpgrade({
   cluster,
   requestId,
   idleMs,
+  responseHeaders,
 }: TunnelOptions): void {
   const endpoint = cluster.pick();
   if (!endpoint) {
@@ -52,6 +56,7 @@ export function tunnelUpgrade({
         },
         requestId,
         "Service Unavailable",
+        responseHeaders,
       ),
     );
     return;
@@ -74,9 +79,11 @@ export function tunnelUpgrade({
   upReq.once("upgrade", (upRes: IncomingMessage, upSocket: Socket, upHead: Buffer) => {
     clearTimeout(connectTimer);
     cluster.reportSuccess(endpoint);
+    const headers = downstreamResponseHeaders(upRes.rawHeaders, true);
+    responseHeaders?.editResponseHeaders(101, headers);
     socket.write(
       rawHead(101, upRes.statusMessage || "Switching Protocols", [
-        ...downstreamResponseHeaders(upRes.rawHeaders, true),
+        ...headers,
         "connection",
         "upgrade",
       ]),
@@ -95,23 +102,43 @@ export function tunnelUpgrade({
     upSocket.pipe(socket);
     socket.pipe(upSocket);
   });
+  let answered = false;
   upReq.once("response", (upRes: IncomingMessage) => {
     clearTimeout(connectTimer);
-    // The upstream declined the upgrade: relay its answer and close.
-    const headers = downstreamResponseHeaders(upRes.rawHeaders);
-    const framed = headers.some((h, i) => i % 2 === 0 && h.toLowerCase() === "content-length");
-    socket.write(
-      rawHead(upRes.statusCode!, upRes.statusMessage ?? "", [...headers, "connection", "close"]),
+    answered = true;
+    // The upstream declined the upgrade: relay its answer, framed by the proxy, and close.
+    const framing = nodeResponseFraming(upRes, method === "HEAD");
+    if (typeof framing === "string") {
+      upRes.destroy();
+      upReq.destroy();
+      cluster.reportFailure(endpoint);
+      const reply = replyFor("protocol", cluster.name, framing);
+      if (socket.writable)
+        socket.end(rawLocalReply(reply, requestId, "Bad Gateway", responseHeaders));
+      else socket.destroy();
+      return;
+    }
+    const status = upRes.statusCode!;
+    const headers = withContentLength(
+      downstreamResponseHeaders(upRes.rawHeaders),
+      status,
+      framing.contentLength,
     );
-    if (!framed && upRes.statusCode !== 204 && upRes.statusCode !== 304) upRes.pipe(socket);
-    else upRes.on("data", (chunk: Buffer) => socket.write(chunk)).once("end", () => socket.end());
+    responseHeaders?.editResponseHeaders(status, headers);
+    socket.write(rawHead(status, upRes.statusMessage ?? "", [...headers, "connection", "close"]));
+    // Without a Content-Length the body is delimited by the close (HTTP/1.1 allows it for responses).
+    upRes.pipe(socket);
   });
-  upReq.once("error", (error: NodeJS.ErrnoException) => {
+  upReq.on("error", (error: NodeJS.ErrnoException) => {
     clearTimeout(connectTimer);
+    // After the answer's head went down, a second response cannot follow: cut the client off.
+    if (answered) return void socket.destroy();
+    answered = true;
     cluster.reportFailure(endpoint);
     const failure = classifyError(error);
     const reply = replyFor(failure, cluster.name, error.code ?? error.message);
-    if (socket.writable) socket.end(rawLocalReply(reply, requestId, "Bad Gateway"));
+    if (socket.writable)
+      socket.end(rawLocalReply(reply, requestId, "Bad Gateway", responseHeaders));
     else socket.destroy();
   });
   upReq.end();

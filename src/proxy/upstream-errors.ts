@@ -1,8 +1,11 @@
 import { ProxyErrorCodes } from "./error-codes.ts";
 import type { LocalReply } from "./local-reply.ts";
 
-/** Why a try failed before the upstream's response headers arrived. */
-export type TryFailure = "connect-failure" | "reset" | "timeout";
+/**
+ * Why a try failed: no connection, the connection closed or reset, no answer in time, or an
+ * answer that breaks HTTP/1.1 (malformed or ambiguously framed; never passed on).
+ */
+export type TryFailure = "connect-failure" | "reset" | "timeout" | "protocol";
 
 const connectCodes = new Set([
   "ECONNREFUSED",
@@ -14,9 +17,11 @@ const connectCodes = new Set([
   "CONNECT_TIMEOUT",
 ]);
 
-/** Classifies a client request error as a connect failure or a reset. */
+/** Classifies a node:http client error: a connect failure, llhttp's parse error, or a reset. */
 export function classifyError(error: NodeJS.ErrnoException): TryFailure {
-  return connectCodes.has(error.code ?? "") ? "connect-failure" : "reset";
+  const code = error.code ?? "";
+  if (connectCodes.has(code)) return "connect-failure";
+  return code.startsWith("HPE_") ? "protocol" : "reset";
 }
 
 export function replyFor(failure: TryFailure, cluster: string, detail: string): LocalReply {
@@ -34,6 +39,13 @@ export function replyFor(failure: TryFailure, cluster: string, detail: string): 
         code: ProxyErrorCodes.UPSTREAM_RESET,
         flag: "UC",
         message: `Upstream of cluster "${cluster}" closed the connection: ${detail}`,
+      };
+    case "protocol":
+      return {
+        status: 502,
+        code: ProxyErrorCodes.UPSTREAM_PROTOCOL,
+        flag: "UPE",
+        message: `Upstream of cluster "${cluster}" sent a malformed response: ${detail}`,
       };
     case "timeout":
       return {

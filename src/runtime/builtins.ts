@@ -13,3 +13,4 @@ export const http: typeof import("node:http") = require("node:http");
 export const https: typeof import("node:https") = require("node:https");
 export const fs: typeof import("node:fs") = require("node:fs");
 export const util: typeof import("node:util") = require("node:util");
+export const net: typeof import("node:net") = require("node:net");

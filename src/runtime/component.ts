@@ -23,14 +23,15 @@ export interface ComponentContext {
  *   build: (config, ctx) => new StdoutSink(config, ctx),
  * });
  */
-export interface Component<Schema extends z.ZodType, Built> {
+export interface Component<Schema extends z.ZodType, Built, Ctx = ComponentContext> {
   readonly type: string;
   readonly schema: Schema;
-  build(config: z.infer<Schema>, ctx: ComponentContext): Built;
+  build(config: z.infer<Schema>, ctx: Ctx): Built;
 }
 
-export function defineComponent<Schema extends z.ZodType, Built>(
-  component: Component<Schema, Built>,
-): Component<Schema, Built> {
+/** `Ctx` is what the family's `build` gets (a family with its own needs, such as the proxy's filters, names its own). */
+export function defineComponent<Schema extends z.ZodType, Built, Ctx = ComponentContext>(
+  component: Component<Schema, Built, Ctx>,
+): Component<Schema, Built, Ctx> {
   return component;
 }

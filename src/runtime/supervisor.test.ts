@@ -70,6 +70,26 @@ test("is ready only when every role is running and ready, and never while draini
   assert.deepEqual([allReady.readiness().ready, allReady.readiness().draining], [false, true]);
 });
 
+test("a role still starting gives its reason when it has one", async () => {
+  let release: (() => void) | undefined;
+  const waiting: Role = {
+    name: "config",
+    start: () =>
+      new Promise<void>((resolve) => {
+        release = resolve;
+      }),
+    ready: () => false,
+    notReadyReason: () => 'waiting for config source "cm"',
+    stop: async () => {},
+  };
+  const supervisor = new Supervisor([waiting], captureLogger());
+  const started = supervisor.start();
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.equal(supervisor.readiness().roles[0]!.reason, 'starting: waiting for config source "cm"');
+  release!();
+  await started;
+});
+
 test("stop is idempotent and a role that throws while stopping does not keep the others running", async () => {
   const journal: string[] = [];
   const broken: Role = {

@@ -102,8 +102,13 @@ export class Supervisor {
       const state = this.#states.get(role.name)!;
       const ready = state === "running" && role.ready();
       const status: RoleStatus = { name: role.name, state, ready };
-      if (!ready)
-        status.reason = state === "running" ? (role.notReadyReason?.() ?? "not ready") : state;
+      if (!ready) {
+        // A role that waits in start() for what it needs (config: its first version) says what.
+        const why =
+          state === "running" || state === "starting" ? role.notReadyReason?.() : undefined;
+        status.reason =
+          state === "running" ? (why ?? "not ready") : why ? `${state}: ${why}` : state;
+      }
       return status;
     });
     return {

@@ -1,7 +1,9 @@
 import type { IncomingMessage } from "node:http";
 import { http } from "../../runtime/builtins.ts";
 import type { Endpoint } from "../cluster/endpoint.ts";
+import { forwardedTrailers } from "../hop-headers.ts";
 import { classifyError } from "../upstream-errors.ts";
+import { nodeResponseFraming } from "./node-response-framing.ts";
 import type { TryCallbacks, TryHandle, TryRequest } from "./upstream-transport.ts";
 
 /**
@@ -53,9 +55,26 @@ export function sendWithNodeHttp(
   upReq.once("response", (res: IncomingMessage) => {
     clearTimeout(connectTimer);
     upRes = res;
-    headSeen = true;
     if (done) return void res.destroy();
-    if (!callbacks.onHead(res.statusCode!, res.statusMessage ?? "", res.rawHeaders)) {
+    const framing = nodeResponseFraming(res, req.method === "HEAD");
+    if (typeof framing === "string") {
+      // Never passed on, and the connection is not reused.
+      done = true;
+      clearTimeout(connectTimer);
+      res.destroy();
+      upReq.destroy();
+      callbacks.onError("protocol", framing, false);
+      return;
+    }
+    headSeen = true;
+    if (
+      !callbacks.onHead(
+        res.statusCode!,
+        res.statusMessage ?? "",
+        res.rawHeaders,
+        framing.contentLength,
+      )
+    ) {
       done = true;
       res.resume();
       return;
@@ -92,12 +111,8 @@ export function sendWithNodeHttp(
     upReq.on("drain", () => body.resume());
     body.once("end", () => {
       if (done) return;
-      const trailers = body.rawTrailers;
-      if (trailers.length > 0) {
-        const pairs: [string, string][] = [];
-        for (let i = 0; i < trailers.length; i += 2) pairs.push([trailers[i]!, trailers[i + 1]!]);
-        upReq.addTrailers(pairs);
-      }
+      const trailers = forwardedTrailers(body.rawTrailers);
+      if (trailers.length > 0) upReq.addTrailers(trailers);
       upReq.end();
     });
   }

@@ -1,12 +1,18 @@
 import { connect, type Socket } from "node:net";
 import { type ResponseHandlers, ResponseParser } from "./response-parser.ts";
 
+/** What the try using a connection hears: its parser's callbacks and the socket's failures. */
+export interface ConnectionHandlers extends ResponseHandlers {
+  /** The socket failed, closed or timed out (not a protocol error). */
+  onSocketError(message: string): void;
+}
+
 /** One keep-alive connection to an endpoint with its response parser. */
 export class RawConnection {
   readonly socket: Socket;
   readonly parser: ResponseParser;
   /** The try using the connection now; undefined while idle in the pool. */
-  handlers: ResponseHandlers | undefined;
+  handlers: ConnectionHandlers | undefined;
   /** A response has been exchanged before (a reused connection may be stale). */
   reused = false;
 
@@ -14,7 +20,7 @@ export class RawConnection {
     this.socket = socket;
     this.parser = new ResponseParser({
       onInfo: (status, raw) => this.handlers?.onInfo?.(status, raw),
-      onHead: (status, message, raw) => this.handlers?.onHead(status, message, raw),
+      onHead: (status, message, raw, length) => this.handlers?.onHead(status, message, raw, length),
       onBody: (chunk) => this.handlers?.onBody(chunk),
       onEnd: (trailers, keepAlive) => this.handlers?.onEnd(trailers, keepAlive),
       onError: (message) => {
@@ -69,16 +75,17 @@ export class RawPool {
       socket.destroy();
     });
     socket.on("error", (error: NodeJS.ErrnoException) => {
-      connection.handlers?.onError(`${error.code ?? error.message}`);
+      connection.handlers?.onSocketError(`${error.code ?? error.message}`);
     });
     socket.on("close", () => {
       this.#open -= 1;
       const i = this.#idle.indexOf(connection);
       if (i !== -1) this.#idle.splice(i, 1);
-      connection.handlers?.onError("connection closed");
+      connection.handlers?.onSocketError("connection closed");
     });
     socket.on("timeout", () => {
-      if (connection.handlers) connection.handlers.onError("timeout: no bytes from the upstream");
+      if (connection.handlers)
+        connection.handlers.onSocketError("timeout: no bytes from the upstream");
       else socket.destroy();
     });
     return connection;

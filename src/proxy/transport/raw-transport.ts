@@ -51,27 +51,27 @@ export function sendRaw(endpoint: Endpoint, req: TryRequest, callbacks: TryCallb
     detachBody(stream);
     socket.destroy();
   };
-  const fail = (message: string) => {
+  const fail = (message: string, failure: TryFailure = classify(message)) => {
     if (done) return;
     done = true;
     clearTimeout(connectTimer);
     close();
-    callbacks.onError(classify(message), message, headSeen);
+    callbacks.onError(failure, message, headSeen);
   };
   connection.handlers = {
     onInfo(status, rawHeaders) {
       if (!done) callbacks.onInfo(status, rawHeaders);
     },
-    onHead(status, message, rawHeaders) {
+    onHead(status, message, rawHeaders, contentLength) {
       if (done) return;
       headSeen = true;
       let accepted: boolean;
       try {
-        accepted = callbacks.onHead(status, message, rawHeaders);
+        accepted = callbacks.onHead(status, message, rawHeaders, contentLength);
       } catch (error) {
         // node:http refused to send the head on (e.g. an invalid header value).
         headSeen = false;
-        fail(`invalid response head: ${(error as Error).message}`);
+        fail(`invalid response head: ${(error as Error).message}`, "protocol");
         return;
       }
       if (!accepted) {
@@ -96,7 +96,8 @@ export function sendRaw(endpoint: Endpoint, req: TryRequest, callbacks: TryCallb
       } else close();
       callbacks.onEnd(trailers);
     },
-    onError: fail,
+    onError: (message) => fail(message, "protocol"),
+    onSocketError: (message) => fail(message),
   };
   if (socket.connecting) {
     connectTimer = setTimeout(() => fail("CONNECT_TIMEOUT"), req.connectTimeoutMs);

@@ -4,6 +4,7 @@ import { ResponseParser } from "./response-parser.ts";
 
 interface Seen {
   status?: number;
+  contentLength?: number | undefined;
   message?: string;
   headers?: string[];
   body: string;
@@ -15,8 +16,8 @@ interface Seen {
 function parse(input: string, { noBody = false, byteByByte = false, eof = false } = {}): Seen {
   const seen: Seen = { body: "" };
   const parser = new ResponseParser({
-    onHead(status, message, headers) {
-      Object.assign(seen, { status, message, headers });
+    onHead(status, message, headers, contentLength) {
+      Object.assign(seen, { status, message, headers, contentLength });
     },
     onBody(chunk) {
       seen.body += chunk.toString("latin1");
@@ -113,8 +114,145 @@ test("malformed responses are errors", () => {
     "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
     "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n",
     "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
-    "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nxy",
   ])
     assert.ok(parse(bad).error, JSON.stringify(bad));
   assert.ok(parse("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhel", { eof: true }).error);
+});
+
+const chunkedHello = "5\r\nhello\r\n0\r\n\r\n";
+
+test("a response framed by both Content-Length and Transfer-Encoding is refused, in either order", () => {
+  for (const head of [
+    "Content-Length: 3\r\nTransfer-Encoding: chunked",
+    "Transfer-Encoding: chunked\r\nContent-Length: 3",
+    "Transfer-Encoding: chunked\r\nContent-Length: 0",
+  ]) {
+    const seen = parse(`HTTP/1.1 200 OK\r\n${head}\r\n\r\n${chunkedHello}`);
+    assert.match(seen.error ?? "", /both Content-Length and Transfer-Encoding/);
+    assert.equal(seen.status, undefined, "no head was passed on");
+  }
+});
+
+test("a Transfer-Encoding other than exactly chunked is refused when a body follows", () => {
+  for (const te of ["gzip, chunked", "chunked, chunked", ",chunked", "chunked;q=1", "identity"])
+    assert.match(
+      parse(`HTTP/1.1 200 OK\r\nTransfer-Encoding: ${te}\r\n\r\n${chunkedHello}`).error ?? "",
+      /Transfer-Encoding/,
+      te,
+    );
+  const twice = parse(
+    `HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n${chunkedHello}`,
+  );
+  assert.ok(twice.error);
+  assert.equal(
+    parse(`HTTP/1.1 200 OK\r\nTransfer-Encoding: CHUNKED\r\n\r\n${chunkedHello}`).body,
+    "hello",
+  );
+  // Without a body the coding frames nothing (as llhttp).
+  assert.equal(
+    parse("HTTP/1.1 204 No Content\r\nTransfer-Encoding: gzip\r\n\r\n").error,
+    undefined,
+  );
+});
+
+test("duplicate, signed, empty or huge Content-Length is refused", () => {
+  for (const cl of [
+    "5\r\nContent-Length: 5",
+    "+5",
+    "",
+    "5, 5",
+    "0x5",
+    "99999999999999999999",
+    "5\r",
+  ])
+    assert.ok(parse(`HTTP/1.1 200 OK\r\nContent-Length: ${cl}\r\n\r\nhello`).error, cl);
+  assert.equal(parse("HTTP/1.1 200 OK\r\nContent-Length: 005 \r\n\r\nhello").body, "hello");
+});
+
+test("bytes after a complete response are never read as another: delivered, connection not reused", () => {
+  for (const [input, noBody] of [
+    ["HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nxy", false],
+    [
+      "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+      false,
+    ],
+    [`HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n${chunkedHello}X`, false],
+    ["HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", true],
+  ] as const) {
+    const seen = parse(input, { noBody });
+    assert.equal(seen.error, undefined, input);
+    assert.equal(seen.keepAlive, false, input);
+  }
+});
+
+test("the head reports the exact body length it enforces, the declared one for HEAD and 304, none for 204", () => {
+  assert.equal(parse("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello").contentLength, 5);
+  assert.equal(
+    parse(`HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n${chunkedHello}`).contentLength,
+    undefined,
+  );
+  assert.equal(
+    parse("HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n", { noBody: true }).contentLength,
+    9,
+  );
+  assert.equal(parse("HTTP/1.1 304 Not Modified\r\nContent-Length: 9\r\n\r\n").contentLength, 9);
+  assert.equal(
+    parse("HTTP/1.1 204 No Content\r\nContent-Length: 9\r\n\r\n").contentLength,
+    undefined,
+  );
+});
+
+test("chunk lines: no whitespace, extensions as llhttp accepts them, no Content-Length in trailers", () => {
+  const chunk = (line: string) =>
+    parse(`HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n${line}\r\nhello\r\n0\r\n\r\n`);
+  for (const good of ["5;a=b", "5;a", "5;a=", '5;a="b c"', "5;a;b=c", "05"])
+    assert.equal(chunk(good).body, "hello", good);
+  for (const bad of [
+    "5 ",
+    " 5",
+    "5 ;a=b",
+    "5;",
+    "5; a=b",
+    "5;a b",
+    "5;a\nb",
+    '5;a="b\u0001"',
+    "fffffffffffffffff",
+  ])
+    assert.ok(chunk(bad).error, bad);
+  const trailer = (line: string) =>
+    parse(
+      `HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n${chunkedHello.slice(0, -2)}${line}\r\n\r\n`,
+    );
+  assert.deepEqual(trailer("X-Sum: 1").trailers, ["X-Sum", "1"]);
+  for (const bad of ["Content-Length: 9", "Bad T: 9", "A: b\u0001", " folded", "A: b\n"])
+    assert.ok(trailer(bad).error, bad);
+});
+
+test("status line: 101 without an Upgrade request, control characters and other versions are refused", () => {
+  for (const bad of [
+    "HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\nConnection: upgrade\r\n\r\n",
+    "HTTP/1.1 101 Switching Protocols\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+    "HTTP/1.1 200 O\u0001K\r\nContent-Length: 0\r\n\r\n",
+    "HTTP/1.1 099 Odd\r\nContent-Length: 0\r\n\r\n",
+    "HTTP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n",
+    "HTTP/1.1  200 OK\r\nContent-Length: 0\r\n\r\n",
+    "HTTP/1.1 200 OK\nContent-Length: 0\r\n\r\n",
+    "HTTP/1.1 200 OK\r\nContent-Length: 0\r\r\n\r\n",
+  ])
+    assert.ok(parse(bad).error, JSON.stringify(bad));
+  assert.equal(parse("HTTP/1.1 200\r\nContent-Length: 0\r\n\r\n").status, 200);
+});
+
+test("CR and LF before a status line are skipped; a 1xx that closes the connection ends it", () => {
+  assert.equal(
+    parse("HTTP/1.1 103 EH\r\n\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx").body,
+    "x",
+  );
+  assert.ok(
+    parse("HTTP/1.0 103 EH\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx").error,
+    "an HTTP/1.0 interim response",
+  );
+  assert.ok(
+    parse("HTTP/1.1 100 Continue\r\nConnection: close\r\n\r\nHTTP/1.1 200 OK\r\n\r\n").error,
+  );
 });

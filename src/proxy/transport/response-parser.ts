@@ -1,16 +1,26 @@
+import { isChunkedOnly, parseChunkSizeLine, parseFieldLine } from "./field-syntax.ts";
+import { parseResponseHead } from "./response-head.ts";
+
 /**
  * An incremental HTTP/1.1 response parser for the upstream side (RFC 9112): status line and
- * headers, then a body framed by Content-Length, chunked coding (with trailers) or the
- * connection's close. Hand-written because the hot path measurably beats a general client.
+ * headers, then a body framed by exactly one rule — Content-Length, chunked coding (with
+ * trailers) or the connection's close. Hand-written because the hot path measurably beats a
+ * general client. Nothing after a complete response is read as part of it or of a later one:
+ * such bytes make the connection not reusable.
  */
 export interface ResponseHandlers {
   /** An interim 1xx response (e.g. 103 Early Hints) before the final one. */
   onInfo?(status: number, rawHeaders: string[]): void;
-  /** Status line and headers of the final (non-1xx) response. */
-  onHead(status: number, message: string, rawHeaders: string[]): void;
+  /**
+   * Status line and headers of the final (non-1xx) response. `contentLength` is the number of
+   * body bytes that will follow, exactly (or, for HEAD and 304, the length the upstream
+   * declared for the representation); undefined for chunked, close-delimited and 204 bodies.
+   */
+  onHead(status: number, message: string, rawHeaders: string[], contentLength?: number): void;
   onBody(chunk: Buffer): void;
   /** The response is complete; `keepAlive` when the connection may carry another request. */
   onEnd(rawTrailers: string[], keepAlive: boolean): void;
+  /** The response is malformed (a protocol error); the connection must be closed. */
   onError(message: string): void;
 }
 
@@ -22,15 +32,14 @@ const S = {
   chunkCrlf: 4,
   trailers: 5,
   untilClose: 6,
-  done: 7,
-  failed: 8,
+  /** The body is complete, onEnd not called yet. */
+  complete: 7,
+  done: 8,
+  failed: 9,
 } as const;
 type State = (typeof S)[keyof typeof S];
 
 const maxHeadBytes = 64 * 1024;
-const tokenPattern = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-// biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
-const badValuePattern = /[\u0000-\u0008\u000a-\u001f\u007f]/;
 
 export class ResponseParser {
   readonly #handlers: ResponseHandlers;
@@ -64,12 +73,19 @@ export class ResponseParser {
   }
 
   feed(chunk: Buffer): void {
+    if (this.#state === S.done) {
+      this.#fail("unexpected bytes after the response");
+      return;
+    }
     const data = this.#pending ? Buffer.concat([this.#pending, chunk]) : chunk;
     this.#pending = undefined;
     let offset = 0;
     while (offset < data.length) {
       switch (this.#state) {
         case S.head: {
+          // CR and LF before a status line are skipped, as llhttp does (e.g. a CRLF after a 1xx).
+          while (data[offset] === 13 || data[offset] === 10) offset += 1;
+          if (offset === data.length) return;
           const end = data.indexOf("\r\n\r\n", offset, "latin1");
           if (end === -1) {
             if (data.length - offset > maxHeadBytes) {
@@ -79,10 +95,9 @@ export class ResponseParser {
             this.#pending = data.subarray(offset);
             return;
           }
-          const next = this.#head(data.toString("latin1", offset, end));
+          const text = data.toString("latin1", offset, end);
           offset = end + 4;
-          if (next === undefined) return;
-          // A 1xx response: wait for the final one.
+          this.#head(text);
           break;
         }
         case S.length: {
@@ -91,7 +106,7 @@ export class ResponseParser {
           const part = data.subarray(offset, offset + n);
           offset += n;
           this.#handlers.onBody(part);
-          if (this.#remaining === 0) this.#finish();
+          if (this.#remaining === 0 && this.#state === S.length) this.#state = S.complete;
           break;
         }
         case S.chunkSize:
@@ -108,29 +123,7 @@ export class ResponseParser {
           }
           const line = data.toString("latin1", offset, eol);
           offset = eol + 2;
-          if (this.#state === S.chunkCrlf) {
-            if (line !== "") {
-              this.#fail("missing CRLF after chunk data");
-              return;
-            }
-            this.#state = S.chunkSize;
-          } else if (this.#state === S.chunkSize) {
-            const sizeText = line.split(";", 1)[0]!.trim();
-            if (!/^[0-9a-fA-F]{1,12}$/.test(sizeText)) {
-              this.#fail("invalid chunk size");
-              return;
-            }
-            this.#remaining = Number.parseInt(sizeText, 16);
-            this.#state = this.#remaining === 0 ? S.trailers : S.chunkData;
-          } else if (line === "") this.#finish();
-          else {
-            const colon = line.indexOf(":");
-            if (colon <= 0) {
-              this.#fail("invalid trailer line");
-              return;
-            }
-            this.#trailers.push(line.slice(0, colon), line.slice(colon + 1).trim());
-          }
+          this.#line(line);
           break;
         }
         case S.chunkData: {
@@ -139,19 +132,24 @@ export class ResponseParser {
           const part = data.subarray(offset, offset + n);
           offset += n;
           this.#handlers.onBody(part);
-          if (this.#remaining === 0) this.#state = S.chunkCrlf;
+          if (this.#remaining === 0 && this.#state === S.chunkData) this.#state = S.chunkCrlf;
           break;
         }
         case S.untilClose:
           this.#handlers.onBody(offset === 0 ? data : data.subarray(offset));
           return;
-        case S.done: {
-          this.#fail("unexpected bytes after the response");
-          return;
-        }
-        case S.failed:
-          return;
+        default:
+          // complete, done or failed: nothing more is read from this buffer.
+          break;
       }
+      // Callbacks may have moved the state (abort()): read it afresh.
+      const state = this.#state as State;
+      if (state === S.complete) {
+        // Bytes after a complete response belong to no request: never reuse the connection.
+        this.#finish(offset < data.length);
+        return;
+      }
+      if (state === S.failed || state === S.done) return;
     }
   }
 
@@ -159,81 +157,82 @@ export class ResponseParser {
   eof(): void {
     if (this.#state === S.untilClose) {
       this.#keepAlive = false;
-      this.#finish();
+      this.#finish(false);
     } else if (this.#state !== S.done && this.#state !== S.failed)
       this.#fail("connection closed before the response was complete");
   }
 
-  /** Parses a head; returns undefined when the parser stopped (error), else the new state. */
-  #head(text: string): State | undefined {
-    const lines = text.split("\r\n");
-    const m = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: (.*))?$/.exec(lines[0]!);
-    if (!m) {
-      this.#fail("invalid status line");
-      return undefined;
-    }
-    const http10 = m[1] === "0";
-    const status = Number(m[2]);
-    const raw: string[] = [];
-    let length: number | undefined;
-    let chunked = false;
-    let connection = "";
-    for (let i = 1; i < lines.length; i++) {
-      const line = lines[i]!;
-      const colon = line.indexOf(":");
-      const name = colon > 0 ? line.slice(0, colon) : "";
-      if (!tokenPattern.test(name)) {
-        this.#fail("invalid header line");
-        return undefined;
+  /** A chunk-size, chunk-CRLF or trailer line. */
+  #line(line: string): void {
+    if (this.#state === S.chunkCrlf) {
+      if (line !== "") this.#fail("missing CRLF after chunk data");
+      else this.#state = S.chunkSize;
+    } else if (this.#state === S.chunkSize) {
+      const size = parseChunkSizeLine(line);
+      if (size === undefined) this.#fail("invalid chunk size line");
+      else {
+        this.#remaining = size;
+        this.#state = size === 0 ? S.trailers : S.chunkData;
       }
-      const value = line.slice(colon + 1).trim();
-      if (badValuePattern.test(value)) {
-        this.#fail("invalid header value");
-        return undefined;
-      }
-      raw.push(name, value);
-      const lower =
-        name.length === 14 || name.length === 17 || name.length === 10 ? name.toLowerCase() : "";
-      if (lower === "content-length") {
-        if (!/^\d{1,15}$/.test(value) || (length !== undefined && length !== Number(value))) {
-          this.#fail("invalid Content-Length");
-          return undefined;
-        }
-        length = Number(value);
-      } else if (lower === "transfer-encoding") {
-        chunked = /(?:^|,)\s*chunked\s*$/i.test(value);
-        if (!chunked) {
-          this.#fail("unsupported Transfer-Encoding");
-          return undefined;
-        }
-      } else if (lower === "connection") connection += `${value.toLowerCase()},`;
+    } else if (line === "") this.#state = S.complete;
+    else {
+      const field = parseFieldLine(line);
+      if (!field) this.#fail("invalid trailer line");
+      // A trailer cannot reframe the message it ends (llhttp refuses it as well).
+      else if (field[0].length === 14 && field[0].toLowerCase() === "content-length")
+        this.#fail("Content-Length in the trailer section");
+      else this.#trailers.push(field[0], field[1]);
     }
+  }
+
+  /** Parses a head: a 1xx stays in S.head, a final response moves to its body's state. */
+  #head(text: string): void {
+    const head = parseResponseHead(text);
+    if (typeof head === "string") {
+      this.#fail(head);
+      return;
+    }
+    const { status } = head;
+    if (status === 101) {
+      // The proxy never asks this connection to switch protocols (Upgrade has its own path).
+      this.#fail("101 Switching Protocols without an Upgrade request");
+      return;
+    }
+    const keepAlive = head.http10
+      ? head.connection.includes("keep-alive")
+      : !head.connection.includes("close");
     if (status < 200) {
-      this.#handlers.onInfo?.(status, raw);
-      return S.head;
+      // An interim response that ends the connection leaves no room for the final one (llhttp).
+      if (!keepAlive) this.#fail("interim response closes the connection");
+      else this.#handlers.onInfo?.(status, head.raw);
+      return;
     }
-    this.#keepAlive = http10 ? connection.includes("keep-alive") : !connection.includes("close");
-    this.#handlers.onHead(status, m[3] ?? "", raw);
-    if (this.#state === S.failed) return undefined;
-    if (this.#noBody || status === 204 || status === 304) {
-      this.#finish();
-      return S.done;
-    }
-    if (chunked) this.#state = S.chunkSize;
-    else if (length !== undefined) {
+    this.#keepAlive = keepAlive;
+    const noBody = this.#noBody || status === 204 || status === 304;
+    let length: number | undefined;
+    if (noBody) {
+      this.#state = S.complete;
+      length = status === 204 ? undefined : head.contentLength;
+    } else if (head.transferEncoding.length > 0) {
+      if (!isChunkedOnly(head.transferEncoding)) {
+        this.#fail(`unsupported Transfer-Encoding "${head.transferEncoding.join(", ")}"`);
+        return;
+      }
+      this.#state = S.chunkSize;
+    } else if (head.contentLength !== undefined) {
+      length = head.contentLength;
       this.#remaining = length;
-      this.#state = S.length;
-      if (length === 0) this.#finish();
+      this.#state = length === 0 ? S.complete : S.length;
     } else {
       this.#state = S.untilClose;
       this.#keepAlive = false;
     }
-    return this.#state;
+    this.#handlers.onHead(status, head.message, head.raw, length);
   }
 
-  #finish(): void {
+  #finish(trailing: boolean): void {
     this.#state = S.done;
-    this.#handlers.onEnd(this.#trailers, this.#keepAlive);
+    this.#handlers.onEnd(this.#trailers, this.#keepAlive && !trailing);
   }
 
   #fail(message: string): void {

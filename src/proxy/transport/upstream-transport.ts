@@ -22,8 +22,18 @@ export interface TryCallbacks {
   onContinue(): void;
   /** The upstream sent another interim response (103 Early Hints is relayed). */
   onInfo(status: number, rawHeaders: string[]): void;
-  /** Response head. Return false to discard the response (its body is dropped, e.g. for a retry). */
-  onHead(status: number, message: string, rawHeaders: string[]): boolean;
+  /**
+   * Response head. `contentLength` is the number of body bytes the transport will deliver,
+   * exactly (for HEAD and 304: the validated length the upstream declared); undefined when the
+   * body is chunked, close-delimited or absent (204). Return false to discard the response (its
+   * body is dropped, e.g. for a retry).
+   */
+  onHead(
+    status: number,
+    message: string,
+    rawHeaders: string[],
+    contentLength: number | undefined,
+  ): boolean;
   /** A body chunk; return false when the client is full (the transport pauses until resume()). */
   onData(chunk: Buffer): boolean;
   onEnd(rawTrailers: string[]): void;

@@ -1,0 +1,17 @@
+import { defineRole } from "../runtime/role-definition.ts";
+import { configCommand } from "./config-command.ts";
+import { createConfigRole } from "./config-role.ts";
+import { configSectionSchema } from "./config-section.ts";
+
+/**
+ * The config role as a plug-in: the `config:` section, `sidecar config`, and a phase before the
+ * app, so `sidecar run` starts the app only once its config is published.
+ */
+export const configRoleDefinition = defineRole({
+  name: "config",
+  description: "fetch, render, validate and atomically publish the app's config, then notify it",
+  schema: configSectionSchema,
+  phase: "before-app",
+  command: configCommand,
+  create: (section, ctx) => createConfigRole(section, ctx),
+});
