@@ -46,6 +46,14 @@ export const ProxyErrorCodes = {
   JWKS_FETCH: "SIDECAR_ERR_PROXY_JWKS_FETCH",
   /** 500 FE: a filter threw or rejected; the request was not forwarded (also logged). */
   FILTER_FAILED: "SIDECAR_ERR_PROXY_FILTER_FAILED",
+  /** 401 UAEX: an authentication filter found no valid credential (WWW-Authenticate says which). */
+  UNAUTHENTICATED: "SIDECAR_ERR_PROXY_UNAUTHENTICATED",
+  /** 403 UAEX: the client is authenticated but the route's rules (or the auth service) refuse it. */
+  FORBIDDEN: "SIDECAR_ERR_PROXY_FORBIDDEN",
+  /** 429 RL: too many failed authentication attempts from this client address. */
+  AUTH_THROTTLED: "SIDECAR_ERR_PROXY_AUTH_THROTTLED",
+  /** 503 UAEX: the forward-auth service could not answer and failureMode is deny. */
+  AUTH_SERVICE_UNAVAILABLE: "SIDECAR_ERR_PROXY_AUTH_SERVICE_UNAVAILABLE",
   /** Logged: resolving a dns cluster's name failed (the last good endpoints are kept). */
   DNS_RESOLVE: "SIDECAR_ERR_PROXY_DNS_RESOLVE",
 } as const;

@@ -23,6 +23,7 @@ import {
   isReplayable,
   methodHasBodyByDefault,
 } from "./http-forwarder.ts";
+import { ListenerSecurity } from "./listener-security.ts";
 import {
   type LocalReply,
   type ResponseHeadersEditor,
@@ -50,6 +51,8 @@ export interface RoutedRequest {
   route: CompiledRoute;
   cluster: Cluster;
   path: string;
+  /** The normalized path without the query: what the route matched and the filters see. */
+  matchedPath: string;
   /** Authority from an absolute-form target (egress), else undefined. */
   authority: string | undefined;
 }
@@ -84,6 +87,7 @@ export class ProxyListener {
   readonly #labels: { listener: string };
   readonly #recorder: RequestRecorder;
   readonly #tunnels = new Set<Duplex>();
+  readonly #security: ListenerSecurity;
   #inFlight = 0;
   #draining = false;
   #idleWaiters: (() => void)[] = [];
@@ -114,20 +118,21 @@ export class ProxyListener {
     );
     if (listenerFilters.length > 0)
       this.#listenerChain = new FilterChain(listenerFilters, logger.child({ route: "" }));
+    const built = [...listenerFilters];
     for (const route of this.#routes.routes) {
-      const filters = [
-        ...listenerFilters,
-        ...route.config.filters.map((c) =>
-          buildFilter(c, buildContext(route.name), options.filterTypes),
-        ),
-      ];
+      const routeFilters = route.config.filters.map((c) =>
+        buildFilter(c, buildContext(route.name), options.filterTypes),
+      );
+      built.push(...routeFilters);
+      const filters = [...listenerFilters, ...routeFilters];
       if (filters.length > 0)
         this.#routeChains.set(
           route.config,
           new FilterChain(filters, logger.child({ route: route.name })),
         );
     }
-    this.#server = http.createServer({
+    this.#security = new ListenerSecurity(config, built, { logger, metrics: options.metrics });
+    this.#server = this.#security.createServer({
       maxHeaderSize: config.maxHeaderBytes,
       headersTimeout: config.headersTimeoutSeconds * 1000,
       requestTimeout: 0,
@@ -166,6 +171,7 @@ export class ProxyListener {
       parseAddress(this.config.address)!,
       `Proxy listener "${this.config.name}"`,
     );
+    await this.#security.startRedirect(this.#address.port);
     return this.#address;
   }
 
@@ -219,7 +225,7 @@ export class ProxyListener {
         message: `No route of listener "${this.config.name}" matches ${req.method} ${target}`,
       };
     const cluster = this.#options.clusters.get(route.config.cluster)!;
-    return { route, cluster, path: target, authority };
+    return { route, cluster, path: target, matchedPath: normalized.path, authority };
   }
 
   /** The client address: the socket peer, or found in X-Forwarded-For behind trusted proxies. */
@@ -277,6 +283,11 @@ export class ProxyListener {
       localReply(tooLong, true);
       return;
     }
+    const certRefused = this.#security.refuse(req);
+    if (certRefused) {
+      localReply(certRefused);
+      return;
+    }
     const routed = this.route(req);
     const chain = this.#chainFor(routed);
     if (chain === undefined) {
@@ -288,7 +299,9 @@ export class ProxyListener {
       route: "route" in routed ? routed.route.name : "",
       clientAddress,
       upgrade: false,
+      path: "route" in routed ? routed.matchedPath : undefined,
     });
+    this.#security.recordPrincipal(req, filters);
     const result = chain.run(filters);
     if (result === undefined)
       this.#dispatch(req, res, exchange, routed, peer, done, localReply, filters);
@@ -364,9 +377,11 @@ export class ProxyListener {
     const hasBody = chunked || (contentLength !== undefined && contentLength !== "0");
     const built = upstreamRequestHeaders(req.rawHeaders, {
       clientAddress: peer,
-      proto: "http",
+      proto: this.#security.proto,
       upgrade: false,
       chunked,
+      identityHeaders: this.#security.identityHeaders,
+      forwardedClientCert: this.#security.forwardedClientCert(req),
     });
     exchange.requestId = built.requestId;
     if (routed.authority !== undefined) replaceHost(built.headers, routed.authority);
@@ -464,6 +479,11 @@ export class ProxyListener {
       );
       return;
     }
+    const certRefused = this.#security.refuse(req);
+    if (certRefused) {
+      socket.end(rawLocalReply(certRefused, requestId, statusText(certRefused.status)));
+      return;
+    }
     const routed = this.route(req);
     const chain = this.#chainFor(routed);
     if (chain === undefined) {
@@ -475,7 +495,9 @@ export class ProxyListener {
       route: "route" in routed ? routed.route.name : "",
       clientAddress: this.#clientAddress(req, peer),
       upgrade: true,
+      path: "route" in routed ? routed.matchedPath : undefined,
     });
+    this.#security.recordPrincipal(req, filters);
     const refuse = (reply: LocalReply) =>
       socket.end(rawLocalReply(reply, requestId, statusText(reply.status), filters));
     const result = chain.run(filters);
@@ -510,9 +532,11 @@ export class ProxyListener {
     }
     const built = upstreamRequestHeaders(req.rawHeaders, {
       clientAddress: peer,
-      proto: "http",
+      proto: this.#security.proto,
       upgrade: true,
       chunked: false,
+      identityHeaders: this.#security.identityHeaders,
+      forwardedClientCert: this.#security.forwardedClientCert(req),
     });
     if (routed.authority !== undefined) replaceHost(built.headers, routed.authority);
     filters?.editRequestHeaders(built.headers);
@@ -586,6 +610,7 @@ export class ProxyListener {
     }
     this.#server.closeAllConnections();
     for (const tunnel of this.#tunnels) tunnel.destroy();
+    this.#security.close();
     await Promise.race([
       closed,
       new Promise<void>((resolve) => {

@@ -5,6 +5,7 @@ import { addCidr } from "./client-address.ts";
 import { rateLimitFields } from "./filters/rate-limit/index.ts";
 import { filterConfigSchema } from "./filters/registry.ts";
 import { defaultPathNormalization, pathNormalizationSchema } from "./path-normalizer.ts";
+import { listenerTlsSchema } from "./tls/tls-config.ts";
 
 const positiveInt = (defaultValue: number) =>
   z
@@ -143,6 +144,8 @@ export const listenerSchema = z.strictObject({
   /** Run on every request of the listener, in order, before the route's filters. */
   filters: z.array(filterConfigSchema).default([]),
   clientAddress: clientAddressSchema.default({ trustedHops: 0, trustedCidrs: [] }),
+  /** Terminate TLS (docs/security.md): certificates, versions, client certificates, redirect. */
+  tls: listenerTlsSchema.optional(),
   /** How paths are normalized before routing; the app receives the normalized path. */
   pathNormalization: pathNormalizationSchema.default(defaultPathNormalization),
   /** Hostile-input limits (each answered before anything reaches the app). */

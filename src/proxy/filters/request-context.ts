@@ -59,14 +59,21 @@ export class RequestFilterContext implements FilterContext, ResponseHeadersEdito
   constructor(
     req: IncomingMessage,
     chain: FilterChain,
-    at: { listener: string; route: string; clientAddress: string; upgrade: boolean },
+    at: {
+      listener: string;
+      route: string;
+      clientAddress: string;
+      upgrade: boolean;
+      /** The normalized path the route matched (what the app receives), when routed. */
+      path?: string | undefined;
+    },
   ) {
     this.listener = at.listener;
     this.route = at.route;
     this.method = req.method!;
     this.url = req.url!;
     const query = this.url.indexOf("?");
-    this.path = query === -1 ? this.url : this.url.slice(0, query);
+    this.path = at.path ?? (query === -1 ? this.url : this.url.slice(0, query));
     this.headers = req.headers;
     this.clientAddress = at.clientAddress;
     this.peerAddress = req.socket.remoteAddress ?? "";

@@ -25,7 +25,7 @@ async function serve(
   config: unknown,
   handler: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => res.end("ok"),
 ): Promise<Served> {
-  const tls = await ServerTls.load(listenerTlsSchema.parse(config), {
+  const tls = new ServerTls(listenerTlsSchema.parse(config), {
     logger: captureLogger().logger,
     watch: { debounceMs: 10, pollIntervalMs: 50 },
   });
@@ -157,7 +157,7 @@ test("rotating the Secret (a ..data swap) serves the new certificate while an op
   // A broken update (a key that does not match) keeps the last good certificate.
   const third = await testLeaf(ca, "localhost", { dns: ["localhost"] });
   await writeKubernetesVolume(dir, { "tls.crt": third.cert, "tls.key": first.key });
-  assert.equal(await served.tls.reload(), false);
+  assert.equal(served.tls.reload(), false);
   const after = await handshake(served.port, { servername: "localhost" });
   assert.equal(fingerprint(after), new X509Certificate(second.cert).fingerprint256);
   after.destroy();
@@ -247,7 +247,7 @@ test("mTLS: required client certificates from the CA; identity, allow-lists by C
 
   // The CA bundle reloads like the certificate: now only the other CA's clients get in.
   await writeFile(join(dir, "ca.crt"), otherCa.cert);
-  assert.equal(await served.tls.reload(), true);
+  assert.equal(served.tls.reload(), true);
   assert.match(await answer(served.port, stranger), /^HTTP\/1.1 200/);
   assert.equal(await answer(served.port, web), "");
 });
@@ -306,15 +306,15 @@ test("a missing or mismatched file fails at load with SIDECAR_ERR_PROXY_TLS_FILE
   const b = await testLeaf(ca, "b");
   await writeFile(join(dir, "a.crt"), a.cert);
   await writeFile(join(dir, "b.key"), b.key);
-  const load = (certFile: string, keyFile: string) =>
-    ServerTls.load(listenerTlsSchema.parse({ certFile, keyFile }), {
+  const load = (certFile: string, keyFile: string) => () =>
+    new ServerTls(listenerTlsSchema.parse({ certFile, keyFile }), {
       logger: captureLogger().logger,
     });
-  await assert.rejects(load(join(dir, "a.crt"), join(dir, "none.key")), {
+  assert.throws(load(join(dir, "a.crt"), join(dir, "none.key")), {
     code: "SIDECAR_ERR_PROXY_TLS_FILE",
     message: /Cannot read TLS key ".*none\.key"/,
   });
-  await assert.rejects(load(join(dir, "a.crt"), join(dir, "b.key")), {
+  assert.throws(load(join(dir, "a.crt"), join(dir, "b.key")), {
     code: "SIDECAR_ERR_PROXY_TLS_FILE",
     message: /Cannot use TLS certificate/,
   });

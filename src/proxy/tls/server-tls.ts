@@ -34,9 +34,9 @@ export interface ServerTlsOptions {
   watch?: { debounceMs?: number; pollIntervalMs?: number };
 }
 
-async function readPem(path: string, what: string): Promise<Buffer> {
+function readPem(path: string, what: string): Buffer {
   try {
-    return await fs.promises.readFile(path);
+    return fs.readFileSync(path);
   } catch (error) {
     throw new SidecarError(
       ProxyErrorCodes.TLS_FILE,
@@ -61,7 +61,7 @@ function matchesName(pattern: string, name: string): boolean {
  * dropped. A reload whose files are unreadable or do not match keeps the previous contexts.
  *
  * @example
- * const tls = await ServerTls.load(config.tls, { logger });
+ * const tls = new ServerTls(config.tls, { logger });
  * const server = https.createServer(tls.serverOptions(), handler);
  * tls.attach(server);
  */
@@ -71,65 +71,54 @@ export class ServerTls {
   #certificates: LoadedCertificate[];
   #watchers: { close(): void }[] = [];
   #server: TlsServer | undefined;
-  #reloading: Promise<void> = Promise.resolve();
 
-  private constructor(
-    config: ListenerTlsConfig,
-    certificates: LoadedCertificate[],
-    options: ServerTlsOptions,
-  ) {
+  /** Reads every file (a few KB, once at start); throws SidecarError SIDECAR_ERR_PROXY_TLS_FILE naming the bad one. */
+  constructor(config: ListenerTlsConfig, options: ServerTlsOptions) {
     this.config = config;
-    this.#certificates = certificates;
+    this.#certificates = ServerTls.#read(config);
     this.#options = options;
   }
 
-  /** Reads every file; throws SidecarError SIDECAR_ERR_PROXY_TLS_FILE naming the bad one. */
-  static async load(config: ListenerTlsConfig, options: ServerTlsOptions): Promise<ServerTls> {
-    return new ServerTls(config, await ServerTls.#read(config), options);
-  }
-
-  static async #read(config: ListenerTlsConfig): Promise<LoadedCertificate[]> {
+  static #read(config: ListenerTlsConfig): LoadedCertificate[] {
     const ca = config.clientAuth
-      ? await readPem(config.clientAuth.caFile, "client CA bundle")
+      ? readPem(config.clientAuth.caFile, "client CA bundle")
       : undefined;
-    return Promise.all(
-      certificatesOf(config).map(async (entry) => {
-        const cert = await readPem(entry.certFile, "certificate");
-        const key = await readPem(entry.keyFile, "key");
-        let leaf: X509Certificate;
-        const options: SecureContextOptions = {
-          cert,
-          key,
-          minVersion: config.minVersion,
-          maxVersion: config.maxVersion,
-          ...(ca ? { ca } : {}),
-          ...(config.ciphers ? { ciphers: config.ciphers } : {}),
-          ...(config.ecdhCurve ? { ecdhCurve: config.ecdhCurve } : {}),
-        };
-        let context: SecureContext;
-        try {
-          leaf = new X509Certificate(cert);
-          context = createSecureContext(options);
-        } catch (error) {
-          throw new SidecarError(
-            ProxyErrorCodes.TLS_FILE,
-            `Cannot use TLS certificate "${entry.certFile}" with key "${entry.keyFile}": ${describeError(error)}`,
-            { cause: error },
-          );
-        }
-        const sans = subjectAltNames(leaf);
-        return {
-          certFile: entry.certFile,
-          names: (
-            entry.serverNames ?? sans.filter((n) => n.type === "DNS").map((n) => n.value)
-          ).map((n) => n.toLowerCase()),
-          context,
-          options,
-          notAfter: leaf.validToDate,
-          uri: sans.find((n) => n.type === "URI")?.value,
-        };
-      }),
-    );
+    return certificatesOf(config).map((entry) => {
+      const cert = readPem(entry.certFile, "certificate");
+      const key = readPem(entry.keyFile, "key");
+      let leaf: X509Certificate;
+      const options: SecureContextOptions = {
+        cert,
+        key,
+        minVersion: config.minVersion,
+        maxVersion: config.maxVersion,
+        ...(ca ? { ca } : {}),
+        ...(config.ciphers ? { ciphers: config.ciphers } : {}),
+        ...(config.ecdhCurve ? { ecdhCurve: config.ecdhCurve } : {}),
+      };
+      let context: SecureContext;
+      try {
+        leaf = new X509Certificate(cert);
+        context = createSecureContext(options);
+      } catch (error) {
+        throw new SidecarError(
+          ProxyErrorCodes.TLS_FILE,
+          `Cannot use TLS certificate "${entry.certFile}" with key "${entry.keyFile}": ${describeError(error)}`,
+          { cause: error },
+        );
+      }
+      const sans = subjectAltNames(leaf);
+      return {
+        certFile: entry.certFile,
+        names: (entry.serverNames ?? sans.filter((n) => n.type === "DNS").map((n) => n.value)).map(
+          (n) => n.toLowerCase(),
+        ),
+        context,
+        options,
+        notAfter: leaf.validToDate,
+        uri: sans.find((n) => n.type === "URI")?.value,
+      };
+    });
   }
 
   /** Options for `https.createServer`: SNI, ALPN http/1.1, versions, client certificates. */
@@ -178,8 +167,8 @@ export class ServerTls {
       this.#watchers.push(
         watchPath(
           file,
-          async () => {
-            await this.reload();
+          () => {
+            this.reload();
           },
           {
             ...this.#options.watch,
@@ -189,30 +178,26 @@ export class ServerTls {
       );
   }
 
-  /** Reads the files again and swaps the contexts in; resolves true when the new ones are in use. */
-  reload(): Promise<boolean> {
-    const attempt = this.#reloading.then(async () => {
-      try {
-        const certificates = await ServerTls.#read(this.config);
-        this.#certificates = certificates;
-        this.#server?.setSecureContext(certificates[0]!.options);
-        this.#options.logger.info(
-          { certificates: certificates.map((c) => c.certFile) },
-          "TLS certificates reloaded",
-        );
-        this.#options.onReload?.(true);
-        return true;
-      } catch (error) {
-        this.#options.logger.error(
-          { error, code: ProxyErrorCodes.TLS_RELOAD },
-          "TLS reload failed; the previous certificates stay in use",
-        );
-        this.#options.onReload?.(false);
-        return false;
-      }
-    });
-    this.#reloading = attempt.then(() => undefined);
-    return attempt;
+  /** Reads the files again and swaps the contexts in; true when the new ones are in use. */
+  reload(): boolean {
+    try {
+      const certificates = ServerTls.#read(this.config);
+      this.#certificates = certificates;
+      this.#server?.setSecureContext(certificates[0]!.options);
+      this.#options.logger.info(
+        { certificates: certificates.map((c) => c.certFile) },
+        "TLS certificates reloaded",
+      );
+      this.#options.onReload?.(true);
+      return true;
+    } catch (error) {
+      this.#options.logger.error(
+        { error, code: ProxyErrorCodes.TLS_RELOAD },
+        "TLS reload failed; the previous certificates stay in use",
+      );
+      this.#options.onReload?.(false);
+      return false;
+    }
   }
 
   close(): void {
