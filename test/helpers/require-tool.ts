@@ -10,6 +10,7 @@ export const toolPackages: Record<string, string> = {
   podman: "podman",
   ip: "iproute2",
   chromium: "chromium",
+  openssl: "openssl",
 };
 
 /**
