@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { net } from "../runtime/builtins.ts";
 import { addressSchema, parseAddress, seconds } from "../runtime/config/schema-helpers.ts";
+import { httpTlsSchema } from "../runtime/http/http-client.ts";
 import { addCidr } from "./client-address.ts";
 import { rateLimitFields } from "./filters/rate-limit/index.ts";
 import { filterConfigSchema } from "./filters/registry.ts";
@@ -171,6 +172,11 @@ export const clusterSchema = z.strictObject({
   type: z.enum(["static", "dns"]).default("static"),
   endpoints: z.array(endpointSchema).min(1, { error: "expected at least one endpoint" }),
   dnsRefreshSeconds: seconds(5, { min: 0.1 }),
+  /**
+   * TLS to the endpoints: `{ caFile?, certFile?, keyFile?, serverName?, insecureSkipVerify? }`;
+   * verification is on (the system CAs when no caFile), SNI is the endpoint's configured name.
+   */
+  tls: httpTlsSchema.optional(),
   lbPolicy: z.enum(["round_robin", "least_request", "random"]).default("least_request"),
   connectTimeoutSeconds: seconds(5, { min: 0.01 }),
   /** Idle keep-alive connections to an endpoint close after this; keep it below the app's keep-alive (Node: 5 s). */
