@@ -12,6 +12,7 @@ import {
 import type { FilterBuildContext, FilterContext, ProxyFilter } from "../filter.ts";
 import { JwksKeys } from "./jwks-keys.ts";
 import { jwtAlgorithms, verifyJwt } from "./jwt-verifier.ts";
+import { VerifiedTokens } from "./verified-tokens.ts";
 
 const oneOrMany = z
   .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
@@ -41,6 +42,8 @@ export const jwtSchema = z
     /** Claims that must be present besides the checked ones. */
     requiredClaims: z.array(z.string().min(1)).default(["exp"]),
     maxTokenBytes: z.number().int().min(64).default(8192),
+    /** Verified tokens remembered (by hash, until they expire) so a repeated one skips the signature check; 0 = off. */
+    cacheTokens: z.number().int().min(0).default(1000),
     /** The header carrying `Bearer <token>`. */
     header: headerNameSchema.default("authorization"),
     /** Pass the token to the app (default: the header is removed). */
@@ -112,6 +115,7 @@ export function jwt(config: JwtConfig, ctx: FilterBuildContext): ProxyFilter {
     subjectHeader: config.subjectHeader,
   });
   const realm = `Bearer realm=${quoted(config.realm)}`;
+  const verified = new VerifiedTokens(config.cacheTokens, config.clockSkewSeconds);
   const claimHeaders = Object.entries(config.claimHeaders);
   return {
     type: "jwt",
@@ -127,14 +131,19 @@ export function jwt(config: JwtConfig, ctx: FilterBuildContext): ProxyFilter {
       const match = typeof value === "string" ? /^Bearer +([^\s,]+)\s*$/i.exec(value) : null;
       // RFC 6750 §3.1: a request without credentials gets the challenge without an error code.
       if (!match) return outcome.unauthenticated(request, "missing", realm);
-      const result = await verifyJwt(match[1]!, keys, rules);
-      if ("failure" in result)
-        return outcome.unauthenticated(
-          request,
-          result.failure.reason,
-          `${realm}, error="invalid_token", error_description=${quoted(result.failure.description)}`,
-        );
-      const { claims } = result;
+      const token = match[1]!;
+      let claims = verified.get(token);
+      if (!claims) {
+        const result = await verifyJwt(token, keys, rules);
+        if ("failure" in result)
+          return outcome.unauthenticated(
+            request,
+            result.failure.reason,
+            `${realm}, error="invalid_token", error_description=${quoted(result.failure.description)}`,
+          );
+        claims = result.claims;
+        verified.remember(token, claims);
+      }
       for (const [header, claim] of claimHeaders) {
         const text = claimText(claims[claim]);
         if (text !== undefined) request.setRequestHeader(header, headerSafe(text));
