@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { once } from "node:events";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer, type IncomingHttpHeaders } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
-import { captureLogger, freePort } from "../runtime/testing.ts";
+import { captureLogger, freePort, until } from "../runtime/testing.ts";
 import { httpUpstream, rawRequest, startProxy, type TestProxy, type Upstream } from "./testing.ts";
 
 const API_KEY = "k3y-for-ci-bot-0123456789";
@@ -61,6 +61,12 @@ describe("authentication and authorization filters through the proxy", () => {
                 filters: [apiKey, { type: "authz", rules: [{ keyIds: ["ci-bot"] }] }],
               },
               { name: "api", match: { prefix: "/api" }, cluster: "app", filters: [apiKey] },
+              {
+                name: "query",
+                match: { prefix: "/q" },
+                cluster: "app",
+                filters: [{ ...apiKey, queryParam: "api_key" }],
+              },
               {
                 name: "orders",
                 match: { prefix: "/orders" },
@@ -117,6 +123,7 @@ describe("authentication and authorization filters through the proxy", () => {
           },
         ],
         clusters: { app: { endpoints: [`127.0.0.1:${app.port}`] } },
+        accessLog: { enabled: true, path: join(dir, "access.log") },
       },
       { logger: log.logger },
     );
@@ -163,6 +170,18 @@ describe("authentication and authorization filters through the proxy", () => {
     const headers = seen.at(-1)!;
     assert.equal(headers["x-auth-subject"], "ci-bot");
     assert.equal(headers["x-api-key"], undefined);
+  });
+
+  test("a key in the query parameter (when enabled) is taken out of the URL the app sees", async () => {
+    const res = await get(`/q/x?a=1&api_key=${API_KEY}&b=2`);
+    assert.equal(res.status, 200);
+    assert.equal(await res.text(), "app /q/x?a=1&b=2");
+    assert.equal((await get("/q/x?api_key=wrong")).status, 401);
+    assert.equal((await get(`/q/x?api_key=${API_KEY}&api_key=${API_KEY}`)).status, 401);
+    assert.equal((await get(`/q/x?api_key=${API_KEY}`, { "x-api-key": API_KEY })).status, 401);
+    // Off unless configured (a key sent there is not taken for one).
+    const reader = await get(`/api/x?api_key=${READER_KEY.replace("k3y", "key")}`);
+    assert.equal(reader.status, 401);
   });
 
   test("authz: a key not in the route's rules is 403; path tricks still reach the protected route", async () => {
@@ -274,11 +293,17 @@ describe("authentication and authorization filters through the proxy", () => {
     assert.match(logs, /"reason":"unknown_key"/);
     assert.match(logs, /"reason":"expired"/);
     const metrics = await proxy.registry.metrics();
+    await until(
+      async () => (await readFile(join(dir, "access.log"), "utf8")).includes("/q/x"),
+      "the access log is written",
+    );
+    const accessLog = await readFile(join(dir, "access.log"), "utf8");
+    assert.match(accessLog, /"\/q\/x\?a=1&b=2"|\/q\/x\?a=1&b=2/);
     assert.match(
       metrics,
       /sidecar_proxy_auth_denied_total\{listener="ingress",filter="api-key",reason="missing"\} \d/,
     );
-    for (const text of [logs, metrics]) {
+    for (const text of [logs, metrics, accessLog]) {
       assert.doesNotMatch(text, new RegExp(API_KEY));
       assert.doesNotMatch(text, new RegExp(READER_KEY));
       assert.doesNotMatch(text, /eyJ[A-Za-z0-9_-]{10}/, "no JWT");

@@ -303,6 +303,7 @@ export class ProxyListener {
     });
     this.#security.recordPrincipal(req, filters);
     const result = chain.run(filters);
+    if (!(result instanceof Promise)) exchange.url = filters.editTarget(exchange.url);
     if (result === undefined)
       this.#dispatch(req, res, exchange, routed, peer, done, localReply, filters);
     else if (!(result instanceof Promise)) localReply(result, false, filters);
@@ -315,6 +316,7 @@ export class ProxyListener {
       res.once("close", onClose);
       void result.then((reply) => {
         res.off("close", onClose);
+        exchange.url = filters.editTarget(exchange.url);
         if (gone) {
           addFlag(exchange, "DC");
           done();
@@ -395,7 +397,7 @@ export class ProxyListener {
       exchange,
       route: routed.route.config,
       cluster,
-      path: routed.path,
+      path: filters ? filters.editTarget(routed.path) : routed.path,
       headers: built.headers,
       hasBody,
       needsNodeHttp: chunked || req.headers.expect !== undefined,
@@ -546,7 +548,7 @@ export class ProxyListener {
       socket,
       head,
       method: req.method!,
-      path: routed.path,
+      path: filters ? filters.editTarget(routed.path) : routed.path,
       headers: built.headers,
       cluster: routed.cluster,
       requestId: built.requestId,

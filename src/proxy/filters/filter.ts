@@ -38,6 +38,11 @@ export interface FilterContext {
   setRequestHeader(name: string, value: string): void;
   /** Removes a header from the request sent upstream (e.g. a credential the app must not see). */
   removeRequestHeader(name: string): void;
+  /**
+   * Removes every `name=…` parameter from the query sent upstream and from the target the
+   * access log shows (a credential in the URL).
+   */
+  removeQueryParameter(name: string): void;
   /** Sets a header on the response sent to the client: the app's, a local reply or a 101. */
   setResponseHeader(name: string, value: string): void;
   removeResponseHeader(name: string): void;

@@ -55,6 +55,7 @@ export class RequestFilterContext implements FilterContext, ResponseHeadersEdito
   /** [op, name, value, …] edits, op "s" (set) or "r" (remove). */
   readonly #up: string[] = [];
   readonly #down: string[] = [];
+  readonly #queryRemovals: string[] = [];
 
   constructor(
     req: IncomingMessage,
@@ -101,6 +102,29 @@ export class RequestFilterContext implements FilterContext, ResponseHeadersEdito
 
   removeResponseHeader(name: string): void {
     this.#down.push("r", checkName(name), "");
+  }
+
+  removeQueryParameter(name: string): void {
+    this.#queryRemovals.push(name);
+  }
+
+  /** The target (path and query) without the query parameters the filters removed. */
+  editTarget(target: string): string {
+    if (this.#queryRemovals.length === 0) return target;
+    const q = target.indexOf("?");
+    if (q === -1) return target;
+    const kept = target
+      .slice(q + 1)
+      .split("&")
+      .filter((part) => {
+        const raw = part.split("=", 1)[0]!;
+        let name = raw;
+        try {
+          name = decodeURIComponent(raw.replaceAll("+", " "));
+        } catch {}
+        return !this.#queryRemovals.includes(name);
+      });
+    return kept.length === 0 ? target.slice(0, q) : `${target.slice(0, q)}?${kept.join("&")}`;
   }
 
   /** Applies the request edits to the raw headers about to go upstream. */

@@ -14,6 +14,11 @@ export const apiKeySchema = z
     type: z.literal("api-key"),
     /** The header carrying the key. */
     header: headerNameSchema.default("x-api-key"),
+    /**
+     * Also accept the key in this query parameter (off by default: URLs end up in logs, browser
+     * history and Referer headers). It is removed from the URL the app and the access log see.
+     */
+    queryParam: z.string().min(1).optional(),
     /** Where the keys come from (docs/security.md, "API keys"). */
     keys: z.strictObject({
       /** YAML/JSON map of key id → key or `sha256:<hex>`; reloaded on change. */
@@ -55,10 +60,19 @@ export function apiKey(config: ApiKeyConfig, ctx: FilterBuildContext): ProxyFilt
     onRequest: function apiKeyRequest(request: FilterContext) {
       const throttled = outcome.throttled(request);
       if (throttled) return throttled;
-      const value = request.headers[header];
+      let value = request.headers[header];
       if (!config.passCredential) request.removeRequestHeader(header);
-      if (value === undefined || value === "")
-        return outcome.unauthenticated(request, "missing", challenge);
+      if (config.queryParam !== undefined) {
+        const q = request.url.indexOf("?");
+        if (q !== -1) {
+          const fromQuery = new URLSearchParams(request.url.slice(q + 1)).getAll(config.queryParam);
+          if (!config.passCredential) request.removeQueryParameter(config.queryParam);
+          // One key, from one place: a second one (header and query, or twice) is refused.
+          if (fromQuery.length > 0)
+            value = value === undefined && fromQuery.length === 1 ? fromQuery[0] : "";
+        }
+      }
+      if (value === undefined) return outcome.unauthenticated(request, "missing", challenge);
       // Node joins repeated headers with ", "; a key never holds one, so two keys fail.
       const keyId = typeof value === "string" ? store.lookup(value.trim()) : undefined;
       if (keyId === undefined) return outcome.unauthenticated(request, "unknown_key", challenge);
