@@ -5,6 +5,8 @@ import { createServer } from "node:http";
 import { dirname } from "node:path";
 
 const port = Number(process.env.PORT ?? 8080);
+// Loopback only by default: in a Pod the sidecar's proxy is the way in.
+const host = process.env.DEMO_HOST ?? "127.0.0.1";
 const logFile = process.env.DEMO_LOG_FILE ?? ".tmp/demo/logs/app.log";
 const configFile = process.env.DEMO_CONFIG_FILE ?? ".tmp/demo/config/app.json";
 
@@ -49,9 +51,9 @@ const server = createServer((req, res) => {
   res.end(`${JSON.stringify(body)}\n`);
 });
 
-server.listen(port, "127.0.0.1", () => {
-  log("info", "listening", { port });
-  console.log(`demo app listening on http://127.0.0.1:${port}`);
+server.listen(port, host, () => {
+  log("info", "listening", { host, port });
+  console.log(`demo app listening on http://${host}:${port}`);
 });
 
 process.on("SIGTERM", () => {

@@ -1,4 +1,5 @@
 import { configRoleDefinition } from "../config-sync/role-definition.ts";
+import { syncRoleDefinition } from "../data-sync/role-definition.ts";
 import { webhookRoleDefinition } from "../injector/webhook/role-definition.ts";
 import { logsRoleDefinition } from "../logs/role-definition.ts";
 import { proxyRoleDefinition } from "../proxy/role-definition.ts";
@@ -14,6 +15,7 @@ export const roleDefinitions: readonly AnyRoleDefinition[] = [
   proxyRoleDefinition,
   configRoleDefinition,
   webhookRoleDefinition,
+  syncRoleDefinition,
 ];
 
 /** The schema of sidecar.yaml: the runtime's sections and one per role. */

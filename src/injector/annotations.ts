@@ -10,6 +10,8 @@ export const Annotations = {
   proxyListenPort: "sidecar.dev/proxy-listen-port",
   /** Log files the app writes, comma-separated globs; their directories become a shared emptyDir. */
   logPaths: "sidecar.dev/log-paths",
+  /** How log lines are parsed: none (default), json, logfmt, cri, docker. */
+  logParser: "sidecar.dev/log-parser",
   /** Where the logs go: stdout (default), file:PATH, http(s)://URL, syslog://HOST:PORT. */
   logSink: "sidecar.dev/log-sink",
   /** A ConfigMap holding a full sidecar.yaml (key sidecar.yaml), used instead of the generated config. */

@@ -98,6 +98,10 @@ export function registerInjectCommands(
       "the app's log files, comma-separated, e.g. /var/log/app/*.log (sidecar.dev/log-paths)",
     )
     .option(
+      "--log-parser <type>",
+      "how log lines are parsed: none (default), json, logfmt, cri, docker (sidecar.dev/log-parser)",
+    )
+    .option(
       "--log-sink <sink>",
       "where logs go: stdout, file:PATH, http(s)://URL, syslog://HOST:PORT (sidecar.dev/log-sink)",
     )

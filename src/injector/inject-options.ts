@@ -12,6 +12,7 @@ export interface InjectOptions {
   proxyListenPort: number;
   logPaths: string[];
   logSink: string;
+  logParser: string;
   configMap: string | undefined;
   image: string;
   /** A classic sidecar (a second entry under `containers`) instead of a native one. */
@@ -25,6 +26,7 @@ export interface InjectFlags {
   proxyListenPort?: string | undefined;
   logPaths?: string | undefined;
   logSink?: string | undefined;
+  logParser?: string | undefined;
   configMap?: string | undefined;
   image?: string | undefined;
   classic?: boolean | undefined;
@@ -83,6 +85,7 @@ export function resolveInjectOptions(
     proxyListenPort: listen ? port(listen.value, listen.from) : 8081,
     logPaths: logPaths ? list(logPaths.value) : [],
     logSink: pick(flags.logSink, Annotations.logSink)?.value ?? "stdout",
+    logParser: pick(flags.logParser, Annotations.logParser)?.value ?? "none",
     configMap: pick(flags.configMap, Annotations.configMap)?.value,
     image: pick(flags.image, Annotations.image)?.value ?? defaultImage,
     classic: flags.classic ?? false,

@@ -62,7 +62,13 @@ function buildConfigYaml(
   if (options.roles.includes("logs"))
     config.logs = {
       stateDir: `${stateDir}/logs`,
-      sources: [{ type: "file", include: options.logPaths }],
+      sources: [
+        {
+          type: "file",
+          include: options.logPaths,
+          ...(options.logParser === "none" ? {} : { parser: { type: options.logParser } }),
+        },
+      ],
       sinks: [sinkOf(options.logSink, where)],
       transforms: [
         {

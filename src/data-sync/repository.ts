@@ -1,0 +1,143 @@
+import { SidecarError } from "../runtime/errors.ts";
+import { SyncErrorCodes } from "./error-codes.ts";
+import {
+  encodeManifest,
+  latestManifestKey,
+  type Manifest,
+  manifestKey,
+  objectKey,
+  parseManifest,
+  parseManifestKey,
+} from "./manifest.ts";
+import type { SyncTarget } from "./targets/target.ts";
+
+/** One version the target holds, as its key names it. */
+export interface VersionRef {
+  key: string;
+  version: number;
+  createdAtMs: number;
+}
+
+/** Which versions to keep: the newest `versions`, plus all younger than `maxAgeHours` (0 = none). */
+export interface RetentionPolicy {
+  versions: number;
+  maxAgeHours: number;
+}
+
+/**
+ * The backup layout at a target: content-addressed objects (`objects/ab/ab12…`, named by their
+ * SHA-256), one immutable manifest per version (`manifests/<version>-<time>.json`) and a copy of
+ * the newest at `manifest.json`, written last. A version is visible only once every object it
+ * names is stored, so a reader always sees a complete version.
+ *
+ * @example
+ * const repo = new Repository(target);
+ * const latest = await repo.latest();
+ */
+export class Repository {
+  readonly target: SyncTarget;
+  /** SHA-256s each version names, by manifest key (manifests never change, so this never goes stale). */
+  readonly #objectsByKey = new Map<string, Set<string>>();
+
+  constructor(target: SyncTarget) {
+    this.target = target;
+  }
+
+  /** The newest version, or undefined when the target holds none. */
+  async latest(): Promise<Manifest | undefined> {
+    const text = await this.target.getText(latestManifestKey);
+    const pointer = text === undefined ? undefined : parseManifest(text, latestManifestKey);
+    // manifest.json is written after manifests/<v>; a crash between the two leaves it one behind.
+    const versions = await this.versions();
+    const newest = versions.at(-1);
+    if (newest && (!pointer || newest.version > pointer.version)) return this.load(newest);
+    return pointer;
+  }
+
+  /** Every version, oldest first. */
+  async versions(): Promise<VersionRef[]> {
+    const refs: VersionRef[] = [];
+    for (const object of await this.target.list("manifests/")) {
+      const parsed = parseManifestKey(object.key);
+      if (parsed) refs.push({ key: object.key, ...parsed });
+    }
+    return refs.sort((a, b) => a.version - b.version);
+  }
+
+  async load(ref: VersionRef): Promise<Manifest> {
+    const text = await this.target.getText(ref.key);
+    if (text === undefined)
+      throw new SidecarError(
+        SyncErrorCodes.MANIFEST,
+        `Manifest "${ref.key}" is missing at the target`,
+      );
+    const manifest = parseManifest(text, ref.key);
+    this.#remember(ref.key, manifest);
+    return manifest;
+  }
+
+  /** The newest version created at or before `time`, or undefined. */
+  async at(time: number): Promise<Manifest | undefined> {
+    const ref = (await this.versions()).filter((v) => v.createdAtMs <= time).at(-1);
+    return ref ? this.load(ref) : undefined;
+  }
+
+  /** A version by number, or undefined. */
+  async byNumber(version: number): Promise<Manifest | undefined> {
+    const ref = (await this.versions()).find((v) => v.version === version);
+    return ref ? this.load(ref) : undefined;
+  }
+
+  /** Writes a new version: its manifest, then the `manifest.json` copy. Objects must be stored and flushed first. */
+  async publish(manifest: Manifest): Promise<void> {
+    const text = encodeManifest(manifest);
+    const key = manifestKey(manifest);
+    await this.target.put(key, text);
+    await this.target.put(latestManifestKey, text);
+    this.#remember(key, manifest);
+  }
+
+  #remember(key: string, manifest: Manifest): void {
+    if (!this.#objectsByKey.has(key))
+      this.#objectsByKey.set(key, new Set(manifest.files.map((entry) => entry.sha256)));
+  }
+
+  /**
+   * Deletes versions the policy does not keep (never the newest), then every object no kept
+   * version names (also objects a failed or interrupted sync left). Returns what it removed.
+   */
+  async prune(
+    policy: RetentionPolicy,
+    now: number,
+    storedObjects: Set<string>,
+  ): Promise<{ versions: number; objects: number }> {
+    const versions = await this.versions();
+    const cutoff = policy.maxAgeHours > 0 ? now - policy.maxAgeHours * 3_600_000 : Infinity;
+    const keep = versions.filter(
+      (ref, index) => index >= versions.length - policy.versions || ref.createdAtMs >= cutoff,
+    );
+    const drop = versions.filter((ref) => !keep.includes(ref));
+    const named = new Set<string>();
+    for (const ref of keep) {
+      if (!this.#objectsByKey.has(ref.key)) await this.load(ref);
+      for (const sha of this.#objectsByKey.get(ref.key)!) named.add(sha);
+    }
+    const unnamed = [...storedObjects].filter((sha) => !named.has(sha));
+    // Versions first: a crash in between leaves objects no version names, collected next time.
+    if (drop.length > 0) await this.target.delete(drop.map((ref) => ref.key));
+    for (const ref of drop) this.#objectsByKey.delete(ref.key);
+    if (unnamed.length > 0) await this.target.delete(unnamed.map(objectKey));
+    for (const sha of unnamed) storedObjects.delete(sha);
+    return { versions: drop.length, objects: unnamed.length };
+  }
+
+  /** The SHA-256s of every object stored at the target. */
+  async storedObjects(): Promise<Set<string>> {
+    const stored = new Set<string>();
+    for (const object of await this.target.list("objects/", { sizes: false })) {
+      const sha = object.key.slice(object.key.lastIndexOf("/") + 1);
+      if (/^[0-9a-f]{64}$/.test(sha)) stored.add(sha);
+    }
+    return stored;
+  }
+}

@@ -1,0 +1,240 @@
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { pipeline, type Readable, Transform } from "node:stream";
+import { test } from "node:test";
+import { objectKey } from "./manifest.ts";
+import {
+  ageFile,
+  readLatest,
+  syncFixture,
+  wrapTarget,
+  writeFiles,
+} from "./testing/sync-fixture.ts";
+
+const sha = (text: string) => createHash("sha256").update(text).digest("hex");
+
+async function objectsAt(targetDir: string): Promise<string[]> {
+  const names: string[] = [];
+  for (const entry of await readdir(join(targetDir, "objects"), {
+    recursive: true,
+    withFileTypes: true,
+  }))
+    if (entry.isFile()) names.push(entry.name);
+  return names.sort();
+}
+
+test("the first pass copies every file and writes version 1 naming each with its SHA-256", async (t) => {
+  const { dataDir, targetDir, syncer } = await syncFixture(t);
+  await writeFiles(dataDir, { "a.txt": "alpha", "db/app.db": "beta", ".hidden": "gamma" });
+  const result = await syncer.run();
+  assert.equal(result.version, 1);
+  assert.equal(result.filesCopied, 3);
+  const manifest = await readLatest(targetDir);
+  assert.deepEqual(
+    manifest.files.map((entry) => [entry.path, entry.size, entry.sha256]),
+    [
+      [".hidden", 5, sha("gamma")],
+      ["a.txt", 5, sha("alpha")],
+      ["db/app.db", 4, sha("beta")],
+    ],
+  );
+  assert.equal(
+    await readFile(join(targetDir, objectKey(sha("beta"))), "utf8"),
+    "beta",
+    "the object holds the content",
+  );
+  assert.equal((await readdir(join(targetDir, "manifests"))).length, 1);
+});
+
+test("a pass with nothing changed copies nothing and writes no version", async (t) => {
+  const { dataDir, syncer } = await syncFixture(t);
+  await writeFiles(dataDir, { "a.txt": "alpha" });
+  await syncer.run();
+  const again = await syncer.run();
+  assert.equal(again.published, false);
+  assert.equal(again.filesCopied, 0);
+  assert.equal(again.version, 1);
+});
+
+test("a changed file is copied again; a renamed one copies nothing (same content)", async (t) => {
+  const { dataDir, targetDir, syncer } = await syncFixture(t);
+  await writeFiles(dataDir, { "a.txt": "alpha", "b.txt": "beta" });
+  await syncer.run();
+  await writeFile(join(dataDir, "a.txt"), "ALPHA, longer");
+  await rename(join(dataDir, "b.txt"), join(dataDir, "c.txt"));
+  const result = await syncer.run();
+  assert.equal(result.version, 2);
+  assert.equal(result.filesCopied, 1, "only the changed content");
+  const files = (await readLatest(targetDir)).files;
+  assert.deepEqual(
+    files.map((entry) => [entry.path, entry.sha256, entry.deletedAt !== undefined]),
+    [
+      ["a.txt", sha("ALPHA, longer"), false],
+      ["b.txt", sha("beta"), true],
+      ["c.txt", sha("beta"), false],
+    ],
+  );
+});
+
+test("a same-size rewrite is found by its mtime", async (t) => {
+  const { dataDir, targetDir, syncer } = await syncFixture(t);
+  await writeFiles(dataDir, { "a.txt": "alpha" });
+  await ageFile(join(dataDir, "a.txt"));
+  await syncer.run();
+  await writeFile(join(dataDir, "a.txt"), "omega");
+  await syncer.run();
+  assert.equal((await readLatest(targetDir)).files[0]!.sha256, sha("omega"));
+});
+
+test("deletes: keep marks a deleted file and keeps its object", async (t) => {
+  const { dataDir, targetDir, syncer } = await syncFixture(t, {
+    retention: { versions: 1, maxAgeHours: 0 },
+  });
+  await writeFiles(dataDir, { "a.txt": "alpha", "b.txt": "beta" });
+  await syncer.run();
+  await rm(join(dataDir, "b.txt"));
+  await syncer.run();
+  const entry = (await readLatest(targetDir)).files.find((e) => e.path === "b.txt");
+  assert.ok(entry?.deletedAt, "kept, marked deleted");
+  assert.deepEqual(await objectsAt(targetDir), [sha("alpha"), sha("beta")].sort());
+  assert.equal((await readdir(join(targetDir, "manifests"))).length, 1, "retention: one version");
+});
+
+test("deletes: mirror drops a deleted file and, past retention, its object", async (t) => {
+  const { dataDir, targetDir, syncer } = await syncFixture(t, {
+    deletes: "mirror",
+    retention: { versions: 2, maxAgeHours: 0 },
+  });
+  await writeFiles(dataDir, { "a.txt": "alpha", "b.txt": "beta" });
+  await syncer.run();
+  await rm(join(dataDir, "b.txt"));
+  await syncer.run();
+  assert.deepEqual(
+    (await readLatest(targetDir)).files.map((e) => e.path),
+    ["a.txt"],
+  );
+  assert.equal((await objectsAt(targetDir)).length, 2, "version 1 still names b.txt's object");
+  await writeFiles(dataDir, { "c.txt": "gamma" });
+  await syncer.run();
+  assert.deepEqual(await objectsAt(targetDir), [sha("alpha"), sha("gamma")].sort());
+  assert.equal((await readdir(join(targetDir, "manifests"))).length, 2);
+});
+
+test("include and exclude globs choose the files; a pattern without / matches at any depth", async (t) => {
+  const { pathFilter } = await import("./path-filter.ts");
+  const { dataDir, targetDir, syncer } = await syncFixture(t, {
+    filter: pathFilter(["**"], ["*.tmp", "cache/**"]),
+  });
+  await writeFiles(dataDir, { "a.txt": "a", "x/y.tmp": "t", "cache/c": "c", "x/keep": "k" });
+  await syncer.run();
+  assert.deepEqual(
+    (await readLatest(targetDir)).files.map((e) => e.path),
+    ["a.txt", "x/keep"],
+  );
+});
+
+test("a file rewritten during its copy is not recorded torn, and is copied again by the next pass", async (t) => {
+  let rewrite: (() => Promise<void>) | undefined;
+  const { dataDir, targetDir, syncer, lines } = await syncFixture(t, {
+    wrapTarget: (target) =>
+      wrapTarget(target, {
+        async putStream(key: string, open: () => Readable, size: number) {
+          const hook = rewrite;
+          rewrite = undefined;
+          return target.putStream(
+            key,
+            () => {
+              // The rewrite lands after the copy has read its first chunk, before the rest.
+              let first = true;
+              return pipeline(
+                open(),
+                new Transform({
+                  transform(chunk, _encoding, callback) {
+                    if (!first) return callback(null, chunk);
+                    first = false;
+                    void Promise.resolve(hook?.()).then(() => callback(null, chunk), callback);
+                  },
+                }),
+                () => {},
+              );
+            },
+            size,
+          );
+        },
+      }),
+  });
+  const big = "x".repeat(1024 * 1024);
+  await writeFiles(dataDir, { "db.bin": big });
+  rewrite = () => writeFile(join(dataDir, "db.bin"), `${"y".repeat(1024 * 1024 - 1)}z`);
+  const first = await syncer.run();
+  assert.deepEqual(first.retry, ["db.bin"]);
+  assert.equal(first.published, false, "no version names a torn copy");
+  assert.deepEqual(await objectsAt(targetDir).catch(() => []), [], "the torn object was not kept");
+  assert.ok(
+    lines().some(
+      (line) => line.msg === "file changed while it was copied; it will be copied again",
+    ),
+  );
+  const second = await syncer.run();
+  assert.deepEqual(second.retry, []);
+  const entry = (await readLatest(targetDir)).files[0]!;
+  assert.equal(entry.sha256, sha(`${"y".repeat(1024 * 1024 - 1)}z`));
+  assert.equal(
+    createHash("sha256")
+      .update(await readFile(join(targetDir, objectKey(entry.sha256))))
+      .digest("hex"),
+    entry.sha256,
+  );
+});
+
+test("a small file rewritten while it is copied is not recorded either: its mtime moved", async (t) => {
+  let rewrite: (() => Promise<void>) | undefined;
+  const { dataDir, targetDir, syncer } = await syncFixture(t, {
+    wrapTarget: (target) =>
+      wrapTarget(target, {
+        async putStream(key: string, open: () => Readable, size: number) {
+          await target.putStream(key, open, size);
+          const hook = rewrite;
+          rewrite = undefined;
+          await hook?.();
+        },
+      }),
+  });
+  await writeFiles(dataDir, { "small.txt": "first" });
+  await ageFile(join(dataDir, "small.txt"));
+  rewrite = () => writeFile(join(dataDir, "small.txt"), "second");
+  const first = await syncer.run();
+  assert.deepEqual(first.retry, ["small.txt"]);
+  assert.equal(first.published, false);
+  await syncer.run();
+  assert.equal((await readLatest(targetDir)).files[0]!.sha256, sha("second"));
+});
+
+test("a data directory gone after a version holds files fails the pass instead of recording everything deleted", async (t) => {
+  const { dataDir, targetDir, syncer } = await syncFixture(t, { deletes: "mirror" });
+  await writeFiles(dataDir, { "a.txt": "alpha", "lost+found/x": "fsck's" });
+  await syncer.run();
+  assert.deepEqual(
+    (await readLatest(targetDir)).files.map((f) => f.path),
+    ["a.txt"],
+    "lost+found is the volume's",
+  );
+  await rm(dataDir, { recursive: true });
+  await assert.rejects(syncer.run(), { code: "SIDECAR_ERR_SYNC_SOURCE" });
+  assert.equal((await readLatest(targetDir)).files.length, 1);
+});
+
+test("a file rewritten with the same bytes makes no new version, and is not hashed again next time", async (t) => {
+  const { dataDir, syncer } = await syncFixture(t);
+  await writeFiles(dataDir, { "snap.db": "same bytes" });
+  await ageFile(join(dataDir, "snap.db"));
+  await syncer.run();
+  await writeFile(join(dataDir, "snap.db"), "same bytes");
+  const touched = await syncer.run();
+  assert.equal(touched.published, false);
+  assert.equal(touched.version, 1);
+  const { stat } = await import("node:fs/promises");
+  assert.equal(syncer.current!.files[0]!.mtimeMs, (await stat(join(dataDir, "snap.db"))).mtimeMs);
+});

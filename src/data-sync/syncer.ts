@@ -1,0 +1,274 @@
+import { join } from "node:path";
+import type { Readable } from "node:stream";
+import { describeError, isSidecarError, SidecarError } from "../runtime/errors.ts";
+import type { Logger } from "../runtime/telemetry/logger.ts";
+import {
+  bufferStream,
+  FileChangedError,
+  FileGoneError,
+  hashFile,
+  readSmallFile,
+  sameIdentity,
+  sha256Of,
+  smallFileBytes,
+  sourceStream,
+  statIdentity,
+} from "./copy.ts";
+import { diffScan } from "./diff.ts";
+import { SyncErrorCodes } from "./error-codes.ts";
+import { type Manifest, type ManifestEntry, manifestTotals, objectKey } from "./manifest.ts";
+import { type PreSyncHook, runPreSyncHook } from "./pre-sync-hook.ts";
+import { Repository, type RetentionPolicy } from "./repository.ts";
+import { type ScannedFile, scanDataDir } from "./scan.ts";
+import type { SyncErrorKind, SyncMetrics } from "./sync-metrics.ts";
+import type { SyncTarget } from "./targets/target.ts";
+import type { Throttle } from "./throttle.ts";
+
+export interface SyncerOptions {
+  dataDir: string;
+  target: SyncTarget;
+  filter: (path: string) => boolean;
+  deletes: "keep" | "mirror";
+  retention: RetentionPolicy;
+  /** Files copied at once (default 4). */
+  concurrency?: number;
+  throttle?: Throttle;
+  preSync?: PreSyncHook;
+  logger: Logger;
+  metrics?: SyncMetrics;
+  now?: () => number;
+}
+
+/** What one sync pass did. */
+export interface SyncResult {
+  /** The version now newest at the target (undefined: the target holds none, the data dir is empty). */
+  version: number | undefined;
+  /** Whether this pass wrote a new version. */
+  published: boolean;
+  filesCopied: number;
+  bytesCopied: number;
+  /** Files not recorded this time (changed while copied, unreadable); the next pass retries them. */
+  retry: string[];
+  /** Versions and objects removed by retention. */
+  pruned: { versions: number; objects: number };
+}
+
+type Outcome =
+  | { kind: "stored"; entry: ManifestEntry; copied: number }
+  | { kind: "gone" }
+  | { kind: "retry"; reason: SyncErrorKind; error: unknown };
+
+/**
+ * One sync pass: scan the data directory, compare with the newest version by size and mtime,
+ * hash what changed, copy content the target does not hold yet (content-addressed, so renames
+ * and duplicates copy nothing), check that each file did not change while it was copied, then
+ * publish a new version. Nothing is recorded that is not stored: the manifest goes last, after
+ * every object it names; a pass that fails leaves the last version as it was.
+ *
+ * @example
+ * const syncer = new Syncer({ dataDir: "/data", target, filter, deletes: "keep", retention, logger });
+ * const result = await syncer.run();
+ */
+export class Syncer {
+  readonly repository: Repository;
+  readonly #options: SyncerOptions;
+  readonly #now: () => number;
+  #current: Manifest | undefined;
+  #stored: Set<string> | undefined;
+
+  constructor(options: SyncerOptions) {
+    this.#options = options;
+    this.#now = options.now ?? Date.now;
+    this.repository = new Repository(options.target);
+  }
+
+  /** The newest version this syncer knows of (after the first pass or `load()`). */
+  get current(): Manifest | undefined {
+    return this.#current;
+  }
+
+  /** Reads the newest version and the stored objects, and clears what an interrupted pass left. */
+  async load(): Promise<void> {
+    await this.#options.target.recover();
+    this.#current = await this.repository.latest();
+    this.#stored = await this.repository.storedObjects();
+    this.#report();
+  }
+
+  async run(signal?: AbortSignal): Promise<SyncResult> {
+    const { dataDir, filter, preSync, logger } = this.#options;
+    if (!this.#stored) await this.load();
+    if (preSync) await runPreSyncHook(preSync, dataDir, signal);
+    // Once a version holds files, a missing data directory is an unmounted volume, not an empty app.
+    const scanned = await scanDataDir(dataDir, filter, {
+      mustExist: (this.#current?.files.length ?? 0) > 0,
+    });
+    const previous = this.#current?.files ?? [];
+    const plan = diffScan(scanned, previous);
+    const outcomes = await this.#copyAll(plan.changed, signal);
+
+    const previousByPath = new Map(previous.map((entry) => [entry.path, entry]));
+    const entries: ManifestEntry[] = [...plan.unchanged];
+    const retry: string[] = [];
+    const gone: ManifestEntry[] = [...plan.deleted];
+    let filesCopied = 0;
+    let bytesCopied = 0;
+    for (const [index, outcome] of outcomes.entries()) {
+      const file = plan.changed[index]!;
+      const before = previousByPath.get(file.path);
+      if (outcome.kind === "stored") {
+        entries.push(outcome.entry);
+        if (outcome.copied > 0) {
+          filesCopied += 1;
+          bytesCopied += outcome.copied;
+        }
+      } else if (outcome.kind === "gone") {
+        if (before) gone.push(before);
+      } else {
+        retry.push(file.path);
+        if (before) entries.push(before);
+        logger.warn(
+          { path: file.path, error: describeError(outcome.error), kind: outcome.reason },
+          outcome.reason === "changed"
+            ? "file changed while it was copied; it will be copied again"
+            : "file not synced this time; it will be tried again",
+        );
+      }
+    }
+    if (this.#options.deletes === "keep") {
+      const deletedAt = new Date(this.#now()).toISOString();
+      for (const entry of gone) entries.push(entry.deletedAt ? entry : { ...entry, deletedAt });
+    }
+    entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+
+    let published = false;
+    if (this.#current && sameContent(entries, previous)) {
+      // Only mtimes moved (a touch, a snapshot rewritten with the same bytes): no new version,
+      // but remember them so the next pass does not hash these files again.
+      this.#current = { ...this.#current, files: entries };
+    } else if (this.#current || entries.length > 0) {
+      const manifest: Manifest = {
+        format: 1,
+        version: (this.#current?.version ?? 0) + 1,
+        createdAt: new Date(this.#now()).toISOString(),
+        files: entries,
+      };
+      await this.#options.target.flush();
+      await this.repository.publish(manifest);
+      this.#current = manifest;
+      published = true;
+    }
+    let pruned = { versions: 0, objects: 0 };
+    if (published)
+      pruned = await this.repository.prune(this.#options.retention, this.#now(), this.#stored!);
+    this.#report();
+    return { version: this.#current?.version, published, filesCopied, bytesCopied, retry, pruned };
+  }
+
+  #report(): void {
+    const metrics = this.#options.metrics;
+    if (!metrics) return;
+    const totals = manifestTotals(this.#current);
+    metrics.manifestFiles.set(totals.files);
+    metrics.manifestBytes.set(totals.bytes);
+    metrics.manifestVersion.set(this.#current?.version ?? 0);
+  }
+
+  /** Copies with `concurrency` workers; the first target failure stops new copies and is thrown. */
+  async #copyAll(files: readonly ScannedFile[], signal?: AbortSignal): Promise<Outcome[]> {
+    const outcomes: Outcome[] = new Array(files.length);
+    let next = 0;
+    let failure: unknown;
+    const worker = async () => {
+      while (failure === undefined && next < files.length) {
+        signal?.throwIfAborted();
+        const index = next++;
+        try {
+          outcomes[index] = await this.#copyOne(files[index]!);
+        } catch (error) {
+          failure ??= error;
+        }
+      }
+    };
+    const workers = Math.min(this.#options.concurrency ?? 4, Math.max(1, files.length));
+    await Promise.all(Array.from({ length: workers }, worker));
+    if (failure !== undefined) throw failure;
+    return outcomes;
+  }
+
+  async #copyOne(file: ScannedFile): Promise<Outcome> {
+    const { dataDir, target, throttle, metrics } = this.#options;
+    const path = join(dataDir, file.path);
+    try {
+      // What the scan saw is the "before": a change since then shows after the copy.
+      const before = { size: file.size, mtimeMs: file.mtimeMs, ino: file.ino };
+      // A small file is read once and copied from memory; a big one is hashed, then streamed
+      // through a check of that hash, so the target never completes an object that is not it.
+      let content: { sha256: string; size: number };
+      let open: () => Readable;
+      if (before.size < smallFileBytes) {
+        const data = await readSmallFile(path, before.size);
+        content = { sha256: sha256Of(data), size: data.length };
+        open = () => bufferStream(data, throttle);
+      } else {
+        content = await hashFile(path);
+        open = () => sourceStream(path, content, throttle);
+      }
+      let copied = 0;
+      if (content.size !== before.size)
+        throw new FileChangedError(path, `size ${before.size} → ${content.size} while read`);
+      if (!this.#stored!.has(content.sha256)) {
+        await target.putStream(objectKey(content.sha256), open, content.size);
+        this.#stored!.add(content.sha256);
+        copied = content.size;
+        metrics?.filesCopied.inc();
+        metrics?.bytesCopied.inc(content.size);
+      }
+      const after = await statIdentity(path);
+      if (!after) return { kind: "gone" };
+      if (!sameIdentity(before, after))
+        throw new FileChangedError(path, "size, mtime or inode differ after the copy");
+      const entry: ManifestEntry = {
+        path: file.path,
+        size: content.size,
+        mtimeMs: before.mtimeMs,
+        sha256: content.sha256,
+        mode: file.mode,
+      };
+      return { kind: "stored", entry, copied };
+    } catch (error) {
+      if (error instanceof FileGoneError) return { kind: "gone" };
+      if (error instanceof FileChangedError) {
+        metrics?.errors.inc({ kind: "changed" });
+        return { kind: "retry", reason: "changed", error };
+      }
+      if (isSidecarError(error) && error.code === SyncErrorCodes.SOURCE) {
+        metrics?.errors.inc({ kind: "source" });
+        return { kind: "retry", reason: "source", error };
+      }
+      if (error instanceof SidecarError) throw error;
+      // An fs error reading the source (EACCES, EIO) is this file's problem, not the pass's.
+      if ((error as NodeJS.ErrnoException).syscall) {
+        metrics?.errors.inc({ kind: "source" });
+        return { kind: "retry", reason: "source", error };
+      }
+      throw error;
+    }
+  }
+}
+
+/** Whether two lists of entries (the first sorted by path) hold the same files with the same content. */
+function sameContent(a: readonly ManifestEntry[], b: readonly ManifestEntry[]): boolean {
+  if (a.length !== b.length) return false;
+  const sorted = [...b].sort((x, y) => (x.path < y.path ? -1 : x.path > y.path ? 1 : 0));
+  return a.every((entry, index) => {
+    const other = sorted[index]!;
+    return (
+      entry.path === other.path &&
+      entry.sha256 === other.sha256 &&
+      entry.size === other.size &&
+      entry.mode === other.mode &&
+      entry.deletedAt === other.deletedAt
+    );
+  });
+}

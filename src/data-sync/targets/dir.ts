@@ -1,0 +1,183 @@
+import { randomBytes } from "node:crypto";
+import { dirname, join, relative, sep } from "node:path";
+import type { Readable } from "node:stream";
+import { fs } from "../../runtime/builtins.ts";
+import { describeError, SidecarError } from "../../runtime/errors.ts";
+import { fsyncDir, writeFileAtomic } from "../../runtime/files/atomic-file.ts";
+import { SyncErrorCodes } from "../error-codes.ts";
+import type { SyncTarget, TargetObject } from "./target.ts";
+
+const tempSuffix = ".partial";
+
+export interface DirTargetOptions {
+  /** fsync objects and their directories before they count as stored (default true). */
+  fsync?: boolean;
+}
+
+/**
+ * A directory (another volume) as a target. Objects are written to a temp file in the same
+ * directory, fsynced and renamed into place, so a reader never sees a partial object; the
+ * directories renamed into are fsynced by `flush()`, before a manifest refers to them.
+ *
+ * @example
+ * const target = new DirTarget("/backup");
+ * await target.put("manifests/000000000001.json", text);
+ */
+export class DirTarget implements SyncTarget {
+  readonly description: string;
+  readonly #root: string;
+  readonly #fsync: boolean;
+  readonly #madeDirs = new Set<string>();
+  readonly #dirtyDirs = new Set<string>();
+
+  constructor(root: string, { fsync = true }: DirTargetOptions = {}) {
+    this.#root = root;
+    this.#fsync = fsync;
+    this.description = root;
+  }
+
+  #path(key: string): string {
+    return join(this.#root, ...key.split("/"));
+  }
+
+  #fail(action: string, key: string, error: unknown): SidecarError {
+    return new SidecarError(
+      SyncErrorCodes.TARGET,
+      `Cannot ${action} "${this.#path(key)}": ${describeError(error)}`,
+      { cause: error },
+    );
+  }
+
+  async #mkdir(dir: string): Promise<void> {
+    if (this.#madeDirs.has(dir)) return;
+    await fs.promises.mkdir(dir, { recursive: true });
+    this.#madeDirs.add(dir);
+  }
+
+  async put(key: string, data: string | Uint8Array): Promise<void> {
+    const path = this.#path(key);
+    try {
+      await this.#mkdir(dirname(path));
+      await writeFileAtomic(path, data, { fsync: this.#fsync });
+    } catch (error) {
+      throw this.#fail("write", key, error);
+    }
+  }
+
+  async putStream(key: string, open: () => Readable, _size: number): Promise<void> {
+    const path = this.#path(key);
+    const temp = `${path}.${randomBytes(6).toString("hex")}${tempSuffix}`;
+    let body: Readable | undefined;
+    try {
+      await this.#mkdir(dirname(path));
+      const handle = await fs.promises.open(temp, "w", 0o644);
+      try {
+        body = open();
+        for await (const chunk of body) await handle.write(chunk as Buffer);
+        // The data and the size; the directory entry is made durable by flush().
+        if (this.#fsync) await handle.datasync();
+      } finally {
+        await handle.close();
+      }
+      await fs.promises.rename(temp, path);
+      this.#dirtyDirs.add(dirname(path));
+    } catch (error) {
+      body?.destroy();
+      await fs.promises.rm(temp, { force: true });
+      if (error instanceof SidecarError) throw error;
+      if ((error as NodeJS.ErrnoException).syscall) throw this.#fail("write", key, error);
+      throw error;
+    }
+  }
+
+  async get(key: string): Promise<Readable> {
+    const path = this.#path(key);
+    try {
+      const handle = await fs.promises.open(path, "r");
+      return handle.createReadStream();
+    } catch (error) {
+      throw this.#fail("read", key, error);
+    }
+  }
+
+  async getText(key: string): Promise<string | undefined> {
+    try {
+      return await fs.promises.readFile(this.#path(key), "utf8");
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      throw this.#fail("read", key, error);
+    }
+  }
+
+  async list(prefix: string, { sizes = true }: { sizes?: boolean } = {}): Promise<TargetObject[]> {
+    // Walk only the directory the prefix names (objects/, manifests/), not the whole target.
+    const dir = prefix.includes("/") ? prefix.slice(0, prefix.lastIndexOf("/")) : "";
+    const base = join(this.#root, ...dir.split("/"));
+    let entries: import("node:fs").Dirent[];
+    try {
+      entries = await fs.promises.readdir(base, { recursive: true, withFileTypes: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
+      throw this.#fail("list", prefix, error);
+    }
+    const keys: string[] = [];
+    for (const entry of entries) {
+      if (!entry.isFile() || entry.name.startsWith(".") || entry.name.endsWith(tempSuffix))
+        continue;
+      const rel = relative(base, join(entry.parentPath, entry.name)).split(sep).join("/");
+      const key = dir ? `${dir}/${rel}` : rel;
+      if (key.startsWith(prefix)) keys.push(key);
+    }
+    keys.sort();
+    if (!sizes) return keys.map((key) => ({ key }));
+    const objects: TargetObject[] = [];
+    for (let i = 0; i < keys.length; i += 64) {
+      const batch = keys.slice(i, i + 64);
+      const stats = await Promise.all(
+        batch.map((key) => fs.promises.stat(this.#path(key)).catch(() => undefined)),
+      );
+      for (const [index, stat] of stats.entries())
+        if (stat) objects.push({ key: batch[index]!, size: stat.size });
+    }
+    return objects;
+  }
+
+  async delete(keys: readonly string[]): Promise<void> {
+    for (const key of keys) {
+      try {
+        await fs.promises.rm(this.#path(key), { force: true });
+      } catch (error) {
+        throw this.#fail("delete", key, error);
+      }
+    }
+  }
+
+  async flush(): Promise<void> {
+    if (!this.#fsync) return this.#dirtyDirs.clear();
+    const dirs = [...this.#dirtyDirs];
+    this.#dirtyDirs.clear();
+    try {
+      for (const dir of dirs) await fsyncDir(dir);
+      if (dirs.length > 0) await fsyncDir(join(this.#root, "objects"));
+    } catch (error) {
+      throw this.#fail("fsync", "objects", error);
+    }
+  }
+
+  async recover(): Promise<void> {
+    let entries: import("node:fs").Dirent[];
+    try {
+      entries = await fs.promises.readdir(this.#root, { recursive: true, withFileTypes: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
+      throw this.#fail("list", "", error);
+    }
+    for (const entry of entries) {
+      const stale =
+        entry.isFile() && (entry.name.endsWith(tempSuffix) || /^\..*\.tmp$/.test(entry.name));
+      if (stale) await fs.promises.rm(join(entry.parentPath, entry.name), { force: true });
+    }
+  }
+
+  close(): void {}
+}

@@ -1,0 +1,40 @@
+import type { Readable } from "node:stream";
+
+/** An object the target holds: its key (`objects/ab/ab12…`, `manifests/…`) and size. */
+export interface TargetObject {
+  key: string;
+  /** Bytes; present when the listing was asked for sizes (or had them for free). */
+  size?: number;
+}
+
+/**
+ * Where backups go: a flat key → bytes store, implemented by a directory and by S3. Every
+ * write is atomic: a reader sees the whole object or none of it. Failures reject with
+ * SidecarError SIDECAR_ERR_SYNC_TARGET whose message never holds a credential.
+ */
+export interface SyncTarget {
+  /** Where, for logs and status: a path or `s3://bucket/prefix` (never a credential). */
+  readonly description: string;
+  /** Writes a small object (a manifest) whole. */
+  put(key: string, data: string | Uint8Array): Promise<void>;
+  /**
+   * Writes an object of `size` bytes from the stream `open()` returns; the target calls it when
+   * it is ready to read (so no error of the stream goes unheard). When the stream errors (e.g.
+   * the file changed while it was read), the object is not created and the promise rejects
+   * with that error.
+   */
+  putStream(key: string, open: () => Readable, size: number): Promise<void>;
+  /** Reads an object; rejects (TARGET) when it is missing. */
+  get(key: string): Promise<Readable>;
+  /** Reads a small object as text, or undefined when it is missing. */
+  getText(key: string): Promise<string | undefined>;
+  /** Every object whose key starts with `prefix`, with sizes when `sizes` (default true). */
+  list(prefix: string, options?: { sizes?: boolean }): Promise<TargetObject[]>;
+  /** Deletes objects; a missing one is not an error. */
+  delete(keys: readonly string[]): Promise<void>;
+  /** Makes every object written so far durable (a directory's fsyncs); before a manifest is written. */
+  flush(): Promise<void>;
+  /** Removes what an interrupted write left (temp files, incomplete multipart uploads). */
+  recover(): Promise<void>;
+  close(): void;
+}

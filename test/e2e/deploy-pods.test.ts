@@ -1,0 +1,223 @@
+/**
+ * The shipped manifests as real Pods: deploy/examples/<use case>/classic rendered with
+ * `kubectl kustomize` and run by `podman kube play` with the image build-test-image.sh makes
+ * (podman runs no native sidecars, see /deploy/README.md). The containers share the Pod's
+ * network namespace and emptyDir volumes as in a cluster. The test reaches the Pod through
+ * ports published on 127.0.0.1, and a log receiver runs inside the Pod on its loopback,
+ * writing what it gets to a host directory. Every Pod is taken down, also when a test fails.
+ * Needs podman, runc, catatonit and kubectl (bash scripts/install-system-deps.sh).
+ */
+import assert from "node:assert/strict";
+import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { freePort, until } from "../../src/runtime/testing.ts";
+import {
+  container,
+  type KubeObject,
+  kustomize,
+  type PlayedPod,
+  playPod,
+  podSpec,
+  publish,
+  setEnv,
+} from "../helpers/kube-pod.ts";
+import { addReceiver as addPodReceiver, receivedEvents } from "../helpers/pod-receiver.ts";
+import { buildTestImages, podman, type TestImages } from "../helpers/podman.ts";
+
+let images: TestImages;
+let dir = "";
+const pods: PlayedPod[] = [];
+const runId = `${process.pid}`;
+
+before(async () => {
+  images = await buildTestImages();
+  dir = await mkdtemp(join(tmpdir(), "sidecar-pods-"));
+  await chmod(dir, 0o777); // the receiver writes here as UID 10001
+});
+
+after(async () => {
+  for (const pod of pods) await pod.down().catch(() => {});
+  await rm(dir, { recursive: true, force: true });
+});
+
+const addReceiver = (spec: KubeObject, port: number) =>
+  addPodReceiver(spec, port, { image: images.demoApp, dir });
+const received = () => receivedEvents(dir);
+
+async function get(url: string): Promise<{ status: number; body: string }> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
+  return { status: res.status, body: await res.text() };
+}
+
+/** Polls `url` until it answers 200 (the Pod's containers take a moment to start). */
+async function waitOk(url: string, pod: PlayedPod, logsOf: string): Promise<void> {
+  await until(
+    async () => (await get(url).catch(() => ({ status: 0 }))).status === 200,
+    `${url} to answer 200`,
+  ).catch(async (error: Error) => {
+    throw new Error(`${error.message}\n--- ${logsOf} ---\n${await pod.logs(logsOf)}`);
+  });
+}
+
+/** The process's resident memory (VmRSS, kB) of PID 1 in a container. */
+async function rssKiB(pod: PlayedPod, name: string): Promise<number> {
+  const status = await pod.nodeEval(
+    name,
+    'process.stdout.write(require("node:fs").readFileSync("/proc/1/status", "utf8"))',
+  );
+  return Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1]);
+}
+
+test("reverse proxy: a request through the sidecar reaches the app; /readyz answers through the Pod; non-root on a read-only root", async (t) => {
+  const objects = await kustomize("deploy/examples/reverse-proxy/classic");
+  const spec = podSpec(objects);
+  const [http, admin] = [await freePort(), await freePort()];
+  publish(container(spec, "sidecar"), 8081, http);
+  publish(container(spec, "sidecar"), 9901, admin);
+  const pod = await playPod(dir, `rp-${runId}`, objects);
+  pods.push(pod);
+
+  await waitOk(`http://127.0.0.1:${admin}/readyz`, pod, "sidecar");
+  assert.deepEqual(JSON.parse((await get(`http://127.0.0.1:${admin}/readyz`)).body), {
+    ready: true,
+  });
+  await waitOk(`http://127.0.0.1:${http}/healthz`, pod, "app");
+  const res = await get(`http://127.0.0.1:${http}/hello`);
+  assert.equal(res.status, 200);
+  const body = JSON.parse(res.body) as { message: string; path: string; requestId?: string };
+  assert.equal(body.message, "hello from the demo app");
+  assert.equal(body.path, "/hello");
+  assert.ok(body.requestId, "the proxy adds X-Request-Id on the way to the app");
+
+  const identity = JSON.parse(
+    await pod.nodeEval(
+      "sidecar",
+      `const fs = require("node:fs");
+       let write = "written";
+       try { fs.writeFileSync("/app/probe", "") } catch (e) { write = e.code }
+       const status = fs.readFileSync("/proc/1/status", "utf8");
+       console.log(JSON.stringify({ uid: process.getuid(), write,
+         capEff: /^CapEff:\\s+(\\S+)/m.exec(status)[1], noNewPrivs: /^NoNewPrivs:\\s+(\\d)/m.exec(status)[1],
+         cmd: fs.readFileSync("/proc/1/cmdline", "utf8").split("\\0").filter(Boolean).slice(-3) }))`,
+    ),
+  );
+  assert.deepEqual(identity, {
+    uid: 10001,
+    write: "EROFS",
+    capEff: "0000000000000000",
+    noNewPrivs: "1",
+    cmd: ["proxy", "-c", "/etc/sidecar/sidecar.yaml"],
+  });
+  t.diagnostic(`sidecar proxy idle RSS in the Pod: ${await rssKiB(pod, "sidecar")} kB`);
+  await pod.down();
+});
+
+test("log collection: a line the app writes arrives at a receiver, with the Pod's name", async (t) => {
+  const objects = await kustomize("deploy/examples/log-collection/classic");
+  const spec = podSpec(objects);
+  const [appPort, admin, receiverPort] = [await freePort(), await freePort(), await freePort()];
+  const sidecar = container(spec, "sidecar");
+  publish(sidecar, 9901, admin);
+  publish(container(spec, "app"), 8080, appPort);
+  setEnv(sidecar, "LOGS_SINK_URL", `http://127.0.0.1:${receiverPort}/ingest`);
+  addReceiver(spec, receiverPort);
+  const pod = await playPod(dir, `logs-${runId}`, objects);
+  pods.push(pod);
+
+  await waitOk(`http://127.0.0.1:${admin}/readyz`, pod, "sidecar");
+  await waitOk(`http://127.0.0.1:${appPort}/healthz`, pod, "app");
+  assert.equal((await get(`http://127.0.0.1:${appPort}/from-the-test`)).status, 200);
+  await until(
+    async () => (await received()).some((e) => e.path === "/from-the-test"),
+    "the app's log line at the receiver",
+  ).catch(async (error: Error) => {
+    throw new Error(`${error.message}\n--- sidecar ---\n${await pod.logs("sidecar")}`);
+  });
+  const event = (await received()).find((e) => e.path === "/from-the-test")!;
+  assert.equal(event.message, "request", JSON.stringify(event));
+  assert.equal(event.pod, `logs-${runId}-pod-0`, "POD_NAME from the Downward API");
+  assert.equal(event.namespace, "default");
+  t.diagnostic(`sidecar logs idle RSS in the Pod: ${await rssKiB(pod, "sidecar")} kB`);
+  await pod.down();
+});
+
+test("all in one: proxy and logs in one process; kube down (SIGTERM) ships the last lines and exits 0 in time", async (t) => {
+  const objects = await kustomize("deploy/examples/all-in-one/classic");
+  const spec = podSpec(objects);
+  const [http, admin, receiverPort] = [await freePort(), await freePort(), await freePort()];
+  const sidecar = container(spec, "sidecar");
+  publish(sidecar, 8081, http);
+  publish(sidecar, 9901, admin);
+  setEnv(sidecar, "LOGS_SINK_URL", `http://127.0.0.1:${receiverPort}/ingest`);
+  addReceiver(spec, receiverPort);
+  const pod = await playPod(dir, `aio-${runId}`, objects);
+  pods.push(pod);
+
+  await waitOk(`http://127.0.0.1:${admin}/readyz`, pod, "sidecar");
+  await waitOk(`http://127.0.0.1:${http}/healthz`, pod, "app");
+  t.diagnostic(`sidecar proxy+logs idle RSS in the Pod: ${await rssKiB(pod, "sidecar")} kB`);
+  const status = JSON.parse((await get(`http://127.0.0.1:${admin}/status`)).body) as {
+    roles: { name: string }[];
+  };
+  assert.deepEqual(status.roles.map((r) => r.name).sort(), ["admin", "logs", "proxy"]);
+
+  // Lines written just before SIGTERM: the logs role must still ship them while stopping.
+  const paths = Array.from({ length: 5 }, (_, i) => `/last-${i}`);
+  for (const path of paths)
+    assert.equal((await get(`http://127.0.0.1:${http}${path}`)).status, 200);
+  await pod.stop(); // SIGTERM, as `podman kube down` and the kubelet send it
+  assert.equal(await pod.exitCode("sidecar"), 0, "exited by itself, not killed at the timeout");
+  const output = await pod.logs("sidecar");
+
+  const events = output
+    .split("\n")
+    .filter((line) => line.startsWith("{"))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+  const stopped = events.find((e) => e.msg === "sidecar stopped");
+  assert.ok(stopped, `the sidecar logged its clean exit:\n${output}`);
+  assert.equal(stopped.exitCode, 0);
+  assert.ok(events.some((e) => e.msg === "shutting down"));
+  const shipped = new Set((await received()).map((e) => e.path));
+  for (const path of paths) assert.ok(shipped.has(path), `${path} shipped before exit`);
+  await pod.down();
+});
+
+test("config management: the init container publishes the ConfigMap's settings before the app starts, and a change reaches the app", async () => {
+  const objects = await kustomize("deploy/examples/config-management/classic");
+  const spec = podSpec(objects);
+  assert.deepEqual(
+    spec.initContainers.map((c: KubeObject) => c.args.slice(0, 2)),
+    [["config", "--once"]],
+  );
+  const [http, admin] = [await freePort(), await freePort()];
+  publish(container(spec, "sidecar"), 8081, http);
+  publish(container(spec, "sidecar"), 9901, admin);
+  const name = `config-${runId}`;
+  const pod = await playPod(dir, name, objects);
+  pods.push(pod);
+
+  await waitOk(`http://127.0.0.1:${admin}/readyz`, pod, "sidecar");
+  await waitOk(`http://127.0.0.1:${http}/healthz`, pod, "app");
+  const greeting = async () =>
+    (JSON.parse((await get(`http://127.0.0.1:${http}/hello`)).body) as { message: string }).message;
+  assert.equal(await greeting(), "hello from the ConfigMap from the demo app");
+
+  // An edit of the ConfigMap: podman keeps its files in a volume on the host.
+  const { stdout } = await podman([
+    "volume",
+    "inspect",
+    "--format",
+    "{{.Mountpoint}}",
+    `${name}-config-management-app-settings`,
+  ]);
+  await writeFile(join(stdout.trim(), "settings.yaml"), "greeting: hello again\n");
+  await until(
+    async () => (await greeting()) === "hello again from the demo app",
+    "the new greeting through the proxy",
+  ).catch(async (error: Error) => {
+    throw new Error(`${error.message}\n--- sidecar ---\n${await pod.logs("sidecar")}`);
+  });
+  await pod.down();
+});
