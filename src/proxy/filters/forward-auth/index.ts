@@ -26,8 +26,11 @@ export const forwardAuthSchema = z.strictObject({
   subjectHeader: z.union([headerNameSchema, z.literal("")]).default("x-auth-subject"),
   /** The auth service down, slow or failing: deny (fail closed, 503) or allow. */
   failureMode: z.enum(["deny", "allow"]).default("deny"),
-  /** Credentials (`requestHeaders` that are `authorization`/`cookie`) pass to the app unless false. */
-  passCredential: z.boolean().default(true),
+  /**
+   * Pass `Authorization` on to the app (default: removed once the auth service has seen it).
+   * Cookies always pass: the app's own cookies travel in the same header.
+   */
+  passCredential: z.boolean().default(false),
   failedAttempts: failedAttemptsSchema,
 });
 export type ForwardAuthConfig = z.infer<typeof forwardAuthSchema>;
@@ -64,9 +67,7 @@ export function forwardAuth(config: ForwardAuthConfig, ctx: FilterBuildContext):
         clientAddress: request.clientAddress,
         headers: request.headers,
       });
-      if (!config.passCredential)
-        for (const name of ["authorization", "cookie"])
-          if (config.requestHeaders.includes(name)) request.removeRequestHeader(name);
+      if (!config.passCredential) request.removeRequestHeader("authorization");
       if ("error" in decision) {
         request.logger.warn(
           { filter: "forward-auth", error: decision.error, failureMode: config.failureMode },
