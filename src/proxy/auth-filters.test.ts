@@ -263,8 +263,10 @@ describe("authentication and authorization filters through the proxy", () => {
   });
 
   test("forward auth: allowed with the service's identity headers; its 401 passes; down → 503 (fail closed)", async () => {
-    const ok = await get("/portal/home", { cookie: "session=good" });
+    const ok = await get("/portal/home", { cookie: "session=good", authorization: "Basic eDp5" });
     assert.equal(ok.status, 200);
+    assert.equal(seen.at(-1)!.authorization, undefined, "the credential stops here");
+    assert.equal(seen.at(-1)!.cookie, "session=good", "cookies pass: the app's own travel with it");
     assert.equal(seen.at(-1)!["x-auth-request-user"], "carol");
     assert.equal(seen.at(-1)!["x-auth-subject"], "carol");
     const denied = await get("/portal/home", { cookie: "session=bad" });
