@@ -9,6 +9,7 @@ import { connect, type TLSSocket } from "node:tls";
 import { https } from "../runtime/builtins.ts";
 import { writeKubernetesVolume } from "../runtime/files/kubernetes-volume.testing.ts";
 import { captureLogger, freePort, until } from "../runtime/testing.ts";
+import { proxyPanel } from "./proxy-panel.ts";
 import {
   header,
   httpUpstream,
@@ -242,8 +243,17 @@ describe("a TLS listener", () => {
     );
   });
 
-  test("no key material in logs or metrics", async () => {
-    const text = JSON.stringify(log.lines()) + (await proxy.registry.metrics());
+  test("the status panel shows the certificate's remaining days; no key material in logs, metrics or panel", async () => {
+    const figures = await proxyPanel(proxy.registry, ["ingress"]).figures();
+    const expires = figures.find((f) => f.label === "ingress: certificate expires in");
+    assert.match(expires?.value ?? "", /^3\d\d d$/, JSON.stringify(figures));
+    assert.equal(expires?.warn, false);
+    assert.ok(
+      figures.some((f) => f.label === "ingress: auth refused"),
+      "the 403s of authz and CC",
+    );
+    const text =
+      JSON.stringify(log.lines()) + (await proxy.registry.metrics()) + JSON.stringify(figures);
     assert.doesNotMatch(text, /PRIVATE KEY|BEGIN CERTIFICATE/);
   });
 });
