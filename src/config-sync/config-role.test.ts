@@ -119,12 +119,14 @@ test("a version that fails its JSON Schema is kept back; the last good stays unt
   assert.equal(await readFile(join(dir, "out", "app.json"), "utf8"), '{"port": 8080}');
   assert.equal(await metric(ctx, 'sidecar_config_failed_versions_total{stage="validate"}'), 1);
   assert.equal(role.ready(), true, "readiness fails only before the first good version");
+  assert.match(role.degradedReason() ?? "", /newest failed \(validate\): .*must be <= 65535/);
   const warned = ctx.logLines().filter((l) => l.msg === "config version kept back");
   assert.equal(warned.length, 1);
   assert.equal(warned[0]!.code, "SIDECAR_ERR_CONFIG_VALIDATE");
   await writeKubernetesVolume(join(dir, "cm"), { port: "9090" });
   await until(() => role.failure === undefined, "the good version");
   assert.equal(await readFile(join(dir, "out", "app.json"), "utf8"), '{"port": 9090}');
+  assert.equal(role.degradedReason(), undefined);
 });
 
 test("a check command that fails keeps the version back; the staged file is what it checks", async () => {

@@ -259,6 +259,12 @@ export class ConfigRole implements Role {
     return "building the first config version";
   };
 
+  /** After the first good version, a failed newer one is served around, and said on /readyz. */
+  readonly degradedReason = (): string | undefined =>
+    this.#published && this.#failure
+      ? `serving the last good config version; the newest failed (${this.#failure.stage}): ${this.#failure.reason}`
+      : undefined;
+
   /** Whether the first version may be built: required sources read, optional ones read or given up. */
   #canBuild(): boolean {
     return this.#sources.every((source, index) => {

@@ -12,6 +12,11 @@ export interface Role {
   ready(): boolean;
   /** Why the role is not ready, for the /readyz body. */
   readonly notReadyReason?: () => string | undefined;
+  /**
+   * A problem worth showing while the role is ready (config: the newest version failed and the
+   * last good one is served); /readyz and the status page show it without failing readiness.
+   */
+  readonly degradedReason?: () => string | undefined;
   /** Where the app's stdout/stderr go besides the terminal (the logs role's stdout source). */
   readonly appOutput?: AppOutputTap | undefined;
   /** Drain, flush, checkpoint; must finish before `deadline` fires. Idempotent. */

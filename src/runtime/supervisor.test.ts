@@ -161,3 +161,23 @@ test("a role that finishes letting go just after the deadline counts as stopped"
   await supervisor.stop(AbortSignal.timeout(20));
   assert.equal(supervisor.readiness().roles[0]!.state, "stopped");
 });
+
+test("a ready role's degraded reason is reported without failing readiness", async () => {
+  const role: Role = {
+    name: "config",
+    async start() {},
+    ready: () => true,
+    degradedReason: () => "the newest version failed",
+    async stop() {},
+  };
+  const supervisor = new Supervisor([role], captureLogger());
+  await supervisor.start();
+  const readiness = supervisor.readiness();
+  assert.equal(readiness.ready, true);
+  assert.deepEqual(readiness.roles[0], {
+    name: "config",
+    state: "running",
+    ready: true,
+    reason: "the newest version failed",
+  });
+});

@@ -108,6 +108,9 @@ export class Supervisor {
           state === "running" || state === "starting" ? role.notReadyReason?.() : undefined;
         status.reason =
           state === "running" ? (why ?? "not ready") : why ? `${state}: ${why}` : state;
+      } else {
+        const degraded = role.degradedReason?.();
+        if (degraded) status.reason = degraded;
       }
       return status;
     });

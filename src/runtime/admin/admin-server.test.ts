@@ -193,3 +193,31 @@ test("roles add endpoints and panels through the router; GET / is the status pag
     assert.match(html, /GET \/toy\/status/);
   });
 });
+
+test("/readyz stays 200 for a ready role that reports a problem, and shows it", async () => {
+  await withAdmin(
+    {
+      readiness: () => ({
+        ready: true,
+        draining: false,
+        roles: [
+          {
+            name: "config",
+            state: "running",
+            ready: true,
+            reason: "serving the last good version",
+          },
+          { name: "proxy", state: "running", ready: true },
+        ],
+      }),
+    },
+    async (base) => {
+      const res = await fetch(`${base}/readyz`);
+      assert.equal(res.status, 200);
+      assert.deepEqual(await res.json(), {
+        ready: true,
+        warnings: [{ name: "config", reason: "serving the last good version" }],
+      });
+    },
+  );
+});

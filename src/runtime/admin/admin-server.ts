@@ -141,8 +141,12 @@ export class AdminServer implements Role {
     const notReady = readiness.roles
       .filter((role) => !role.ready)
       .map(({ name, reason }) => ({ name, reason }));
+    // A ready role may still say something is wrong (a kept-back config version): shown, not failed.
+    const warnings = readiness.roles
+      .filter((role) => role.ready && role.reason)
+      .map(({ name, reason }) => ({ name, reason }));
     const body = readiness.ready
-      ? { ready: true }
+      ? { ready: true, ...(warnings.length ? { warnings } : {}) }
       : { ready: false, draining: readiness.draining, notReady };
     sendJson(res, readiness.ready ? 200 : 503, body);
   }
