@@ -5,6 +5,8 @@ export interface RouteRequest {
   method: string;
   /** The normalized path without the query (path-normalizer.ts). */
   path: string;
+  /** `path` in lower case; RouteTable.match fills it in once for every route. */
+  lowerPath?: string;
   /** Host without port, lower case. */
   host: string;
   headers: IncomingHttpHeaders;
@@ -34,12 +36,15 @@ function compile(route: RouteConfig, index: number): CompiledRoute {
   // Case-insensitive unless the route says otherwise: many apps (Express, ASP.NET) route
   // `/ADMIN` to `/admin`, so a case-sensitive protected route could be walked around.
   const fold = match.caseSensitive ? (p: string) => p : (p: string) => p.toLowerCase();
+  const pathOf = match.caseSensitive
+    ? (r: RouteRequest) => r.path
+    : (r: RouteRequest) => r.lowerPath ?? r.path.toLowerCase();
   if (match.path !== undefined) {
     // With or without one trailing slash, as most frameworks treat them alike.
     const path = fold(match.path.length > 1 ? match.path.replace(/\/$/, "") : match.path);
     const slashed = `${path}/`;
     checks.push((r) => {
-      const p = fold(r.path);
+      const p = pathOf(r);
       return p === path || p === slashed;
     });
   } else if (match.regex !== undefined) {
@@ -47,7 +52,7 @@ function compile(route: RouteConfig, index: number): CompiledRoute {
     checks.push((r) => regex.test(r.path));
   } else if (match.prefix !== undefined && match.prefix !== "/") {
     const prefix = fold(match.prefix);
-    checks.push((r) => fold(r.path).startsWith(prefix));
+    checks.push((r) => pathOf(r).startsWith(prefix));
   }
   if (match.host !== undefined) checks.push(hostPredicate(match.host));
   if (match.methods !== undefined) {
@@ -101,6 +106,7 @@ export class RouteTable {
   }
 
   match(request: RouteRequest): CompiledRoute | undefined {
+    request.lowerPath ??= request.path.toLowerCase();
     for (const route of this.#routes) if (route.matches(request)) return route;
     return undefined;
   }
