@@ -21,6 +21,7 @@ packages=(
   curl            # how that reference script notifies the app
   chromium        # renders the admin status page in test/e2e/status-page.test.ts
   fonts-dejavu-core  # a font for Chromium's screenshot of it
+  openssl         # s_client and test certificates in test/e2e/tls-openssl.test.ts
   rclone          # the reference of bench/sync (rclone sync)
 )
 sudo=""

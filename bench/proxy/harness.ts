@@ -77,11 +77,21 @@ export async function wrk(
   pid: number,
   conns: number,
   duration: number,
+  headers: readonly string[] = [],
 ): Promise<Result> {
   const before = await cpuTicks(pid);
   const { stdout } = await run(
     "wrk",
-    ["-t1", `-c${conns}`, `-d${duration}s`, "--latency", "--timeout", "5s", url],
+    [
+      "-t1",
+      `-c${conns}`,
+      `-d${duration}s`,
+      "--latency",
+      "--timeout",
+      "5s",
+      ...headers.flatMap((h) => ["-H", h]),
+      url,
+    ],
     { timeout: (duration + 30) * 1000 },
   );
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1] ?? Number.NaN);

@@ -361,7 +361,7 @@ test("config: an unknown filter type and a bad trusted CIDR are refused with the
   assert.equal(result.success, false);
   const issues = result.error!.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
   assert.deepEqual(issues, [
-    "listeners.0.routes.0.filters.0.type: expected a filter with a known type: rate-limit",
+    "listeners.0.routes.0.filters.0.type: expected a filter with a known type: rate-limit, api-key, jwt, forward-auth, authz",
     'listeners.0.clientAddress.trustedCidrs.0: expected an IP address or CIDR, e.g. "10.0.0.0/8" or "fd00::/8"',
   ]);
 });

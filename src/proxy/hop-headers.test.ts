@@ -94,6 +94,41 @@ test("response: hop-by-hop and Connection-named headers go, end-to-end ones stay
   );
 });
 
+test("header spoofing: client copies of identity headers and XFCC go, whatever their case or _/- spelling", () => {
+  const { headers } = upstreamRequestHeaders(
+    [
+      "Host",
+      "a",
+      "X-Auth-Subject",
+      "admin",
+      "x_auth_subject",
+      "admin",
+      "X_AUTH-SUBJECT",
+      "admin",
+      "X-Forwarded-Client-Cert",
+      "Hash=evil",
+      "x_forwarded_client_cert",
+      "Hash=evil",
+      "X_Forwarded_For",
+      "6.6.6.6",
+      "x_request_id",
+      "spoofed",
+      "X-Other_Header",
+      "kept",
+    ],
+    {
+      ...options,
+      identityHeaders: new Set(["x-auth-subject"]),
+      forwardedClientCert: 'Hash=abc;Subject="CN=web"',
+    },
+  );
+  const pairs: string[] = [];
+  for (let i = 0; i < headers.length; i += 2) pairs.push(`${headers[i]}: ${headers[i + 1]}`);
+  assert.ok(!pairs.some((p) => /admin|evil|6\.6\.6\.6|spoofed/.test(p)), pairs.join("\n"));
+  assert.ok(pairs.includes("X-Other_Header: kept"));
+  assert.ok(pairs.includes('x-forwarded-client-cert: Hash=abc;Subject="CN=web"'));
+});
+
 test("the upstream's Content-Length never goes down: the proxy adds the length it enforces", () => {
   const headers = downstreamResponseHeaders([
     "Content-Length",

@@ -54,24 +54,57 @@ export interface UpstreamRequestHeaders {
   host: string;
 }
 
+/**
+ * Headers only the proxy sets: a client's copy is always removed, also when spelled with `_`
+ * for `-` (CGI-style apps and some frameworks read `X_Forwarded_Client_Cert` as the same header).
+ */
+const proxyOwned = new Set([
+  "x-forwarded-for",
+  "x-forwarded-proto",
+  "x-forwarded-host",
+  "x-forwarded-client-cert",
+  "x-request-id",
+]);
+
+/** A header name as CGI-style readers see it: lower case, `_` read as `-`. */
+export function canonicalHeaderName(name: string): string {
+  const lower = name.toLowerCase();
+  return lower.includes("_") ? lower.replaceAll("_", "-") : lower;
+}
+
 export interface RequestHeaderOptions {
   clientAddress: string;
-  /** "http" (the listener's scheme). */
+  /** "http" or "https" (the listener's scheme). */
   proto: string;
   /** Keep Upgrade/Connection: upgrade (a tunnelled upgrade request). */
   upgrade: boolean;
   /** The request body is chunked (re-framed upstream as chunked). */
   chunked: boolean;
+  /**
+   * Identity headers the listener's filters set (canonical names, see canonicalHeaderName):
+   * the client's copies are removed whatever their case or `_`/`-` spelling.
+   */
+  identityHeaders?: ReadonlySet<string> | undefined;
+  /** The X-Forwarded-Client-Cert value for a verified client certificate. */
+  forwardedClientCert?: string | undefined;
 }
 
 /**
  * The headers sent upstream: hop-by-hop and Connection-named headers removed, `te: trailers`
  * kept, X-Forwarded-For appended, X-Forwarded-Proto/-Host set, X-Request-Id and W3C traceparent
- * kept when valid and generated otherwise.
+ * kept when valid and generated otherwise; the client's X-Forwarded-Client-Cert and identity
+ * headers removed (any case, `_` for `-`), XFCC set from a verified client certificate.
  */
 export function upstreamRequestHeaders(
   raw: readonly string[],
-  { clientAddress, proto, upgrade, chunked }: RequestHeaderOptions,
+  {
+    clientAddress,
+    proto,
+    upgrade,
+    chunked,
+    identityHeaders,
+    forwardedClientCert,
+  }: RequestHeaderOptions,
 ): UpstreamRequestHeaders {
   const named = connectionNamed(raw);
   const out: string[] = [];
@@ -91,12 +124,17 @@ export function upstreamRequestHeaders(
       continue;
     }
     if (named?.has(lower)) continue;
+    if (lower.includes("_")) {
+      const canonical = lower.replaceAll("_", "-");
+      if (proxyOwned.has(canonical) || identityHeaders?.has(canonical)) continue;
+    } else if (identityHeaders?.has(lower)) continue;
     switch (lower) {
       case "x-forwarded-for":
         forwardedFor = forwardedFor ? `${forwardedFor}, ${value}` : value;
         continue;
       case "x-forwarded-proto":
       case "x-forwarded-host":
+      case "x-forwarded-client-cert":
         continue;
       case "x-request-id":
         if (!requestId && requestIdPattern.test(value)) requestId = value;
@@ -117,6 +155,7 @@ export function upstreamRequestHeaders(
   out.push("x-forwarded-proto", proto);
   if (host) out.push("x-forwarded-host", host);
   out.push("x-request-id", requestId, "traceparent", traceparent);
+  if (forwardedClientCert) out.push("x-forwarded-client-cert", forwardedClientCert);
   if (teTrailers) out.push("te", "trailers");
   if (chunked) out.push("transfer-encoding", "chunked");
   if (upgrade && upgradeValue) out.push("connection", "upgrade", "upgrade", upgradeValue);

@@ -23,12 +23,14 @@ import {
   isReplayable,
   methodHasBodyByDefault,
 } from "./http-forwarder.ts";
+import { ListenerSecurity } from "./listener-security.ts";
 import {
   type LocalReply,
   type ResponseHeadersEditor,
   rawLocalReply,
   sendLocalReply,
 } from "./local-reply.ts";
+import { normalizePath } from "./path-normalizer.ts";
 import type { ListenerConfig, RouteConfig } from "./proxy-config.ts";
 import type { ProxyMetrics } from "./proxy-metrics.ts";
 import { RequestRecorder } from "./request-recorder.ts";
@@ -49,6 +51,8 @@ export interface RoutedRequest {
   route: CompiledRoute;
   cluster: Cluster;
   path: string;
+  /** The normalized path without the query: what the route matched and the filters see. */
+  matchedPath: string;
   /** Authority from an absolute-form target (egress), else undefined. */
   authority: string | undefined;
 }
@@ -83,6 +87,7 @@ export class ProxyListener {
   readonly #labels: { listener: string };
   readonly #recorder: RequestRecorder;
   readonly #tunnels = new Set<Duplex>();
+  readonly #security: ListenerSecurity;
   #inFlight = 0;
   #draining = false;
   #idleWaiters: (() => void)[] = [];
@@ -113,20 +118,21 @@ export class ProxyListener {
     );
     if (listenerFilters.length > 0)
       this.#listenerChain = new FilterChain(listenerFilters, logger.child({ route: "" }));
+    const built = [...listenerFilters];
     for (const route of this.#routes.routes) {
-      const filters = [
-        ...listenerFilters,
-        ...route.config.filters.map((c) =>
-          buildFilter(c, buildContext(route.name), options.filterTypes),
-        ),
-      ];
+      const routeFilters = route.config.filters.map((c) =>
+        buildFilter(c, buildContext(route.name), options.filterTypes),
+      );
+      built.push(...routeFilters);
+      const filters = [...listenerFilters, ...routeFilters];
       if (filters.length > 0)
         this.#routeChains.set(
           route.config,
           new FilterChain(filters, logger.child({ route: route.name })),
         );
     }
-    this.#server = http.createServer({
+    this.#security = new ListenerSecurity(config, built, { logger, metrics: options.metrics });
+    this.#server = this.#security.createServer({
       maxHeaderSize: config.maxHeaderBytes,
       headersTimeout: config.headersTimeoutSeconds * 1000,
       requestTimeout: 0,
@@ -165,6 +171,7 @@ export class ProxyListener {
       parseAddress(this.config.address)!,
       `Proxy listener "${this.config.name}"`,
     );
+    await this.#security.startRedirect(this.#address.port);
     return this.#address;
   }
 
@@ -191,9 +198,22 @@ export class ProxyListener {
       if (target[0] === "?") target = `/${target}`;
     }
     const query = target.indexOf("?");
+    const normalized = normalizePath(
+      query === -1 ? target : target.slice(0, query),
+      this.config.pathNormalization,
+    );
+    if ("refused" in normalized)
+      return {
+        status: 400,
+        code: ProxyErrorCodes.PATH_REFUSED,
+        flag: "DPE",
+        message: `Request path refused: ${normalized.refused}`,
+      };
+    // The app receives the path the route matched.
+    target = query === -1 ? normalized.path : normalized.path + target.slice(query);
     const route = this.#routes.match({
       method: req.method!,
-      path: query === -1 ? target : target.slice(0, query),
+      path: normalized.path,
       host: hostWithoutPort(authority ?? req.headers.host),
       headers: req.headers,
     });
@@ -205,7 +225,7 @@ export class ProxyListener {
         message: `No route of listener "${this.config.name}" matches ${req.method} ${target}`,
       };
     const cluster = this.#options.clusters.get(route.config.cluster)!;
-    return { route, cluster, path: target, authority };
+    return { route, cluster, path: target, matchedPath: normalized.path, authority };
   }
 
   /** The client address: the socket peer, or found in X-Forwarded-For behind trusted proxies. */
@@ -263,6 +283,11 @@ export class ProxyListener {
       localReply(tooLong, true);
       return;
     }
+    const certRefused = this.#security.refuse(req);
+    if (certRefused) {
+      localReply(certRefused);
+      return;
+    }
     const routed = this.route(req);
     const chain = this.#chainFor(routed);
     if (chain === undefined) {
@@ -274,8 +299,11 @@ export class ProxyListener {
       route: "route" in routed ? routed.route.name : "",
       clientAddress,
       upgrade: false,
+      path: "route" in routed ? routed.matchedPath : undefined,
     });
+    this.#security.recordPrincipal(req, filters);
     const result = chain.run(filters);
+    if (!(result instanceof Promise)) exchange.url = filters.editTarget(exchange.url);
     if (result === undefined)
       this.#dispatch(req, res, exchange, routed, peer, done, localReply, filters);
     else if (!(result instanceof Promise)) localReply(result, false, filters);
@@ -288,6 +316,7 @@ export class ProxyListener {
       res.once("close", onClose);
       void result.then((reply) => {
         res.off("close", onClose);
+        exchange.url = filters.editTarget(exchange.url);
         if (gone) {
           addFlag(exchange, "DC");
           done();
@@ -350,9 +379,11 @@ export class ProxyListener {
     const hasBody = chunked || (contentLength !== undefined && contentLength !== "0");
     const built = upstreamRequestHeaders(req.rawHeaders, {
       clientAddress: peer,
-      proto: "http",
+      proto: this.#security.proto,
       upgrade: false,
       chunked,
+      identityHeaders: this.#security.identityHeaders,
+      forwardedClientCert: this.#security.forwardedClientCert(req),
     });
     exchange.requestId = built.requestId;
     if (routed.authority !== undefined) replaceHost(built.headers, routed.authority);
@@ -366,7 +397,7 @@ export class ProxyListener {
       exchange,
       route: routed.route.config,
       cluster,
-      path: routed.path,
+      path: filters ? filters.editTarget(routed.path) : routed.path,
       headers: built.headers,
       hasBody,
       needsNodeHttp: chunked || req.headers.expect !== undefined,
@@ -450,6 +481,11 @@ export class ProxyListener {
       );
       return;
     }
+    const certRefused = this.#security.refuse(req);
+    if (certRefused) {
+      socket.end(rawLocalReply(certRefused, requestId, statusText(certRefused.status)));
+      return;
+    }
     const routed = this.route(req);
     const chain = this.#chainFor(routed);
     if (chain === undefined) {
@@ -461,7 +497,9 @@ export class ProxyListener {
       route: "route" in routed ? routed.route.name : "",
       clientAddress: this.#clientAddress(req, peer),
       upgrade: true,
+      path: "route" in routed ? routed.matchedPath : undefined,
     });
+    this.#security.recordPrincipal(req, filters);
     const refuse = (reply: LocalReply) =>
       socket.end(rawLocalReply(reply, requestId, statusText(reply.status), filters));
     const result = chain.run(filters);
@@ -496,9 +534,11 @@ export class ProxyListener {
     }
     const built = upstreamRequestHeaders(req.rawHeaders, {
       clientAddress: peer,
-      proto: "http",
+      proto: this.#security.proto,
       upgrade: true,
       chunked: false,
+      identityHeaders: this.#security.identityHeaders,
+      forwardedClientCert: this.#security.forwardedClientCert(req),
     });
     if (routed.authority !== undefined) replaceHost(built.headers, routed.authority);
     filters?.editRequestHeaders(built.headers);
@@ -508,7 +548,7 @@ export class ProxyListener {
       socket,
       head,
       method: req.method!,
-      path: routed.path,
+      path: filters ? filters.editTarget(routed.path) : routed.path,
       headers: built.headers,
       cluster: routed.cluster,
       requestId: built.requestId,
@@ -572,6 +612,7 @@ export class ProxyListener {
     }
     this.#server.closeAllConnections();
     for (const tunnel of this.#tunnels) tunnel.destroy();
+    this.#security.close();
     await Promise.race([
       closed,
       new Promise<void>((resolve) => {

@@ -5,21 +5,37 @@ import type { RoleCommand } from "../runtime/role-definition.ts";
 export interface ProxyFlags {
   listen?: string;
   upstream?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  apiKeys?: string;
+  public?: string;
 }
 
-/** The `proxy:` overlay for `--listen`/`--upstream`: one listener, one route, one cluster "app". */
-export function proxyOverlay({
-  listen,
-  upstream,
-}: ProxyFlags): Record<string, unknown> | undefined {
+/**
+ * The `proxy:` overlay for the flags: one listener (TLS with `--tls-cert`/`--tls-key`), one
+ * cluster "app"; with `--api-keys`, every path but the `--public` ones needs an API key.
+ */
+export function proxyOverlay(flags: ProxyFlags): Record<string, unknown> | undefined {
+  const { listen, upstream, tlsCert, tlsKey, apiKeys } = flags;
   if (upstream === undefined) {
-    if (listen !== undefined)
+    const given = (["listen", "tlsCert", "tlsKey", "apiKeys", "public"] as const).find(
+      (name) => flags[name] !== undefined,
+    );
+    if (given !== undefined)
       throw new SidecarError(
         ErrorCodes.USAGE,
-        "--listen needs --upstream (or a proxy: section with -c)",
+        `--${given.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} needs --upstream (or a proxy: section with -c)`,
       );
     return undefined;
   }
+  if ((tlsCert === undefined) !== (tlsKey === undefined))
+    throw new SidecarError(ErrorCodes.USAGE, "--tls-cert and --tls-key go together");
+  if (flags.public !== undefined && apiKeys === undefined)
+    throw new SidecarError(ErrorCodes.USAGE, "--public needs --api-keys");
+  const publicPaths = (flags.public ?? "").split(",").filter(Boolean);
+  for (const path of publicPaths)
+    if (!path.startsWith("/"))
+      throw new SidecarError(ErrorCodes.USAGE, `Invalid --public path "${path}": expected /PATH`);
   const match = /^http:\/\/([^/]+?)\/?$/.exec(upstream);
   const endpoint = match?.[1];
   const address = endpoint && (parseAddress(endpoint) ?? parseAddress(`${endpoint}:80`));
@@ -36,13 +52,19 @@ export function proxyOverlay({
     );
   const host = address.host.includes(":") ? `[${address.host}]` : address.host;
   const isName = !/^[\d.]+$/.test(address.host) && !address.host.includes(":");
+  const guarded =
+    apiKeys === undefined ? {} : { filters: [{ type: "api-key", keys: { file: apiKeys } }] };
   return {
     proxy: {
       listeners: [
         {
           name: "ingress",
           address: listenAddress,
-          routes: [{ match: { prefix: "/" }, cluster: "app" }],
+          ...(tlsCert === undefined ? {} : { tls: { certFile: tlsCert, keyFile: tlsKey } }),
+          routes: [
+            ...publicPaths.map((path) => ({ match: { path }, cluster: "app" })),
+            { match: { prefix: "/" }, cluster: "app", ...guarded },
+          ],
         },
       ],
       clusters: {
@@ -59,8 +81,24 @@ export const proxyCommand: RoleCommand = {
   options: [
     { flags: "--listen <address>", description: "where to listen (default 0.0.0.0:8081)" },
     { flags: "--upstream <url>", description: "the app, e.g. http://127.0.0.1:8080" },
+    {
+      flags: "--tls-cert <file>",
+      description: "serve HTTPS with this PEM certificate (reloaded on change)",
+    },
+    { flags: "--tls-key <file>", description: "the certificate's PEM key" },
+    {
+      flags: "--api-keys <file>",
+      description: "require an x-api-key from this file (id: key per line)",
+    },
+    {
+      flags: "--public <paths>",
+      description: "comma-separated exact paths open without a key, e.g. /healthz",
+    },
   ],
-  examples: ["sidecar proxy --listen 0.0.0.0:8081 --upstream http://127.0.0.1:8080"],
+  examples: [
+    "sidecar proxy --listen 0.0.0.0:8081 --upstream http://127.0.0.1:8080",
+    "sidecar proxy --listen 0.0.0.0:8443 --tls-cert /tls/tls.crt --tls-key /tls/tls.key --api-keys /keys/keys.yaml --public /healthz --upstream http://127.0.0.1:8080",
+  ],
   overlay: (flags) => proxyOverlay(flags as ProxyFlags),
   nothingToDo: "Nothing to proxy: give --upstream http://HOST:PORT, or -c with a proxy: section",
 };

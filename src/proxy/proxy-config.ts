@@ -1,9 +1,12 @@
 import { z } from "zod";
 import { net } from "../runtime/builtins.ts";
 import { addressSchema, parseAddress, seconds } from "../runtime/config/schema-helpers.ts";
+import { httpTlsSchema } from "../runtime/http/http-client.ts";
 import { addCidr } from "./client-address.ts";
 import { rateLimitFields } from "./filters/rate-limit/index.ts";
 import { filterConfigSchema } from "./filters/registry.ts";
+import { defaultPathNormalization, pathNormalizationSchema } from "./path-normalizer.ts";
+import { listenerTlsSchema } from "./tls/tls-config.ts";
 
 const positiveInt = (defaultValue: number) =>
   z
@@ -81,6 +84,11 @@ export const routeMatchSchema = z
     prefix: z.string().startsWith("/", { error: 'expected a path starting with "/"' }).optional(),
     path: z.string().startsWith("/", { error: 'expected a path starting with "/"' }).optional(),
     regex: regexSchema.optional(),
+    /**
+     * Whether path, prefix and regex compare case; off by default, so `/ADMIN` cannot walk
+     * around a route for `/admin` to an app that routes case-insensitively.
+     */
+    caseSensitive: z.boolean().default(false),
     /** Host (authority without port, case-insensitive); "*.example.com" matches subdomains. */
     host: z.string().min(1).optional(),
     methods: z
@@ -95,7 +103,7 @@ export type RouteMatch = z.infer<typeof routeMatchSchema>;
 
 export const routeSchema = z.strictObject({
   name: z.string().min(1).optional(),
-  match: routeMatchSchema.default({ prefix: "/" }),
+  match: routeMatchSchema.default({ prefix: "/", caseSensitive: false }),
   /** The cluster (by name) this route sends to. */
   cluster: z.string().min(1),
   /** Until the upstream's response headers arrive, including every retry (Envoy: 15 s); 0 = none. */
@@ -137,6 +145,10 @@ export const listenerSchema = z.strictObject({
   /** Run on every request of the listener, in order, before the route's filters. */
   filters: z.array(filterConfigSchema).default([]),
   clientAddress: clientAddressSchema.default({ trustedHops: 0, trustedCidrs: [] }),
+  /** Terminate TLS (docs/security.md): certificates, versions, client certificates, redirect. */
+  tls: listenerTlsSchema.optional(),
+  /** How paths are normalized before routing; the app receives the normalized path. */
+  pathNormalization: pathNormalizationSchema.default(defaultPathNormalization),
   /** Hostile-input limits (each answered before anything reaches the app). */
   maxHeaderBytes: positiveInt(32 * 1024),
   maxUrlBytes: positiveInt(8 * 1024),
@@ -160,6 +172,11 @@ export const clusterSchema = z.strictObject({
   type: z.enum(["static", "dns"]).default("static"),
   endpoints: z.array(endpointSchema).min(1, { error: "expected at least one endpoint" }),
   dnsRefreshSeconds: seconds(5, { min: 0.1 }),
+  /**
+   * TLS to the endpoints: `{ caFile?, certFile?, keyFile?, serverName?, insecureSkipVerify? }`;
+   * verification is on (the system CAs when no caFile), SNI is the endpoint's configured name.
+   */
+  tls: httpTlsSchema.optional(),
   lbPolicy: z.enum(["round_robin", "least_request", "random"]).default("least_request"),
   connectTimeoutSeconds: seconds(5, { min: 0.01 }),
   /** Idle keep-alive connections to an endpoint close after this; keep it below the app's keep-alive (Node: 5 s). */

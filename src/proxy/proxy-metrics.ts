@@ -31,6 +31,11 @@ export class ProxyMetrics {
   readonly bytesReceived: Counter<"listener">;
   readonly bytesSent: Counter<"listener">;
   readonly drainClosed: Counter<"listener">;
+  /** Refused authentication/authorization attempts; `reason` is a short fixed word, never a credential. */
+  readonly authDenied: Counter<"listener" | "filter" | "reason">;
+  readonly authAllowed: Counter<"listener" | "filter">;
+  readonly tlsReloads: Counter<"listener" | "result">;
+  readonly tlsCertificateExpiry: Gauge<"listener" | "certificate">;
   readonly #flushers = new Set<() => void>();
 
   /**
@@ -124,6 +129,30 @@ export class ProxyMetrics {
       name: "sidecar_proxy_drain_closed_connections_total",
       help: "Keep-alive connections closed with Connection: close while draining.",
       labelNames: ["listener"],
+      registers,
+    });
+    this.authDenied = new Counter({
+      name: "sidecar_proxy_auth_denied_total",
+      help: "Requests refused by an authentication or authorization filter (401/403/429), by reason.",
+      labelNames: ["listener", "filter", "reason"],
+      registers,
+    });
+    this.authAllowed = new Counter({
+      name: "sidecar_proxy_auth_allowed_total",
+      help: "Requests an authentication or authorization filter let through.",
+      labelNames: ["listener", "filter"],
+      registers,
+    });
+    this.tlsReloads = new Counter({
+      name: "sidecar_proxy_tls_reloads_total",
+      help: "Reloads of a TLS listener's certificates, keys and client CA after a file changed.",
+      labelNames: ["listener", "result"],
+      registers,
+    });
+    this.tlsCertificateExpiry = new Gauge({
+      name: "sidecar_proxy_tls_certificate_expiry_timestamp_seconds",
+      help: "When each served certificate expires (Unix seconds), by listener and certificate file.",
+      labelNames: ["listener", "certificate"],
       registers,
     });
   }

@@ -10,7 +10,9 @@ import type { Registry } from "../runtime/telemetry/metrics-registry.ts";
 
 /**
  * The proxy's status-page panel: per listener, requests per second (since the last render),
- * 5xx responses and the p99 duration, read from the same series as /metrics.
+ * 5xx responses and the p99 duration; refused authentication/authorization attempts and the
+ * days until the soonest TLS certificate expires, where there are any. Read from the same
+ * series as /metrics (counts and dates only, never a credential).
  */
 export function proxyPanel(
   registry: Registry,
@@ -27,6 +29,22 @@ export function proxyPanel(
         requests.filter((s) => s.labels.status_class === "5xx"),
         "listener",
       );
+      const denied = sumBy(
+        await readSamples(registry, "sidecar_proxy_auth_denied_total"),
+        "listener",
+      );
+      const expiry = new Map<string, number>();
+      for (const sample of await readSamples(
+        registry,
+        "sidecar_proxy_tls_certificate_expiry_timestamp_seconds",
+      )) {
+        const listener = String(sample.labels.listener ?? "");
+        expiry.set(
+          listener,
+          Math.min(expiry.get(listener) ?? Number.POSITIVE_INFINITY, sample.value),
+        );
+      }
+      const nowSeconds = Date.now() / 1000;
       const p99 = quantileBy(
         await readSamples(registry, "sidecar_proxy_request_duration_seconds"),
         "listener",
@@ -46,6 +64,21 @@ export function proxyPanel(
             label: `${listener}: p99`,
             value: p99Seconds === undefined ? "–" : formatNumber(p99Seconds * 1000, " ms"),
           },
+          ...(denied.has(listener)
+            ? [{ label: `${listener}: auth refused`, value: formatNumber(denied.get(listener)) }]
+            : []),
+          ...(expiry.has(listener)
+            ? [
+                {
+                  label: `${listener}: certificate expires in`,
+                  value: formatNumber(
+                    Math.floor((expiry.get(listener)! - nowSeconds) / 86_400),
+                    " d",
+                  ),
+                  warn: expiry.get(listener)! - nowSeconds < 14 * 86_400,
+                },
+              ]
+            : []),
         ];
       });
     },

@@ -3,8 +3,10 @@ import type { RouteConfig } from "./proxy-config.ts";
 
 export interface RouteRequest {
   method: string;
-  /** The path without the query. */
+  /** The normalized path without the query (path-normalizer.ts). */
   path: string;
+  /** `path` in lower case; RouteTable.match fills it in once for every route. */
+  lowerPath?: string;
   /** Host without port, lower case. */
   host: string;
   headers: IncomingHttpHeaders;
@@ -31,15 +33,26 @@ function hostPredicate(pattern: string): Predicate {
 function compile(route: RouteConfig, index: number): CompiledRoute {
   const checks: Predicate[] = [];
   const { match } = route;
+  // Case-insensitive unless the route says otherwise: many apps (Express, ASP.NET) route
+  // `/ADMIN` to `/admin`, so a case-sensitive protected route could be walked around.
+  const fold = match.caseSensitive ? (p: string) => p : (p: string) => p.toLowerCase();
+  const pathOf = match.caseSensitive
+    ? (r: RouteRequest) => r.path
+    : (r: RouteRequest) => r.lowerPath ?? r.path.toLowerCase();
   if (match.path !== undefined) {
-    const path = match.path;
-    checks.push((r) => r.path === path);
+    // With or without one trailing slash, as most frameworks treat them alike.
+    const path = fold(match.path.length > 1 ? match.path.replace(/\/$/, "") : match.path);
+    const slashed = `${path}/`;
+    checks.push((r) => {
+      const p = pathOf(r);
+      return p === path || p === slashed;
+    });
   } else if (match.regex !== undefined) {
-    const regex = new RegExp(`^(?:${match.regex})$`);
+    const regex = new RegExp(`^(?:${match.regex})$`, match.caseSensitive ? "" : "i");
     checks.push((r) => regex.test(r.path));
   } else if (match.prefix !== undefined && match.prefix !== "/") {
-    const prefix = match.prefix;
-    checks.push((r) => r.path.startsWith(prefix));
+    const prefix = fold(match.prefix);
+    checks.push((r) => pathOf(r).startsWith(prefix));
   }
   if (match.host !== undefined) checks.push(hostPredicate(match.host));
   if (match.methods !== undefined) {
@@ -93,6 +106,7 @@ export class RouteTable {
   }
 
   match(request: RouteRequest): CompiledRoute | undefined {
+    request.lowerPath ??= request.path.toLowerCase();
     for (const route of this.#routes) if (route.matches(request)) return route;
     return undefined;
   }

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
-import { http } from "../runtime/builtins.ts";
+import { http, https } from "../runtime/builtins.ts";
 import type { Cluster } from "./cluster/cluster.ts";
 import { ProxyErrorCodes } from "./error-codes.ts";
 import { downstreamResponseHeaders, withContentLength } from "./hop-headers.ts";
@@ -62,7 +62,8 @@ export function tunnelUpgrade({
     return;
   }
   socket.on("error", () => socket.destroy());
-  const upReq = http.request({
+  const upReq = (endpoint.tls ? https : http).request({
+    ...endpoint.tls,
     host: endpoint.host,
     port: endpoint.port,
     method,
@@ -74,7 +75,9 @@ export function tunnelUpgrade({
     () => upReq.destroy(Object.assign(new Error("connect timeout"), { code: "CONNECT_TIMEOUT" })),
     cluster.config.connectTimeoutSeconds * 1000,
   );
-  upReq.once("socket", (s: Socket) => s.once("connect", () => clearTimeout(connectTimer)));
+  upReq.once("socket", (s: Socket) =>
+    s.once(endpoint.tls ? "secureConnect" : "connect", () => clearTimeout(connectTimer)),
+  );
   socket.once("close", () => upReq.destroy());
   upReq.once("upgrade", (upRes: IncomingMessage, upSocket: Socket, upHead: Buffer) => {
     clearTimeout(connectTimer);

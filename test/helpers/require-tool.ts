@@ -14,6 +14,7 @@ export const toolPackages: Record<string, string> = {
   runc: "runc",
   catatonit: "catatonit",
   chromium: "chromium",
+  openssl: "openssl",
 };
 
 /** How to get the tools that do not come from a Debian package. */

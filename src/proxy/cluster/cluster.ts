@@ -1,4 +1,5 @@
 import { lookup } from "node:dns/promises";
+import type { ConnectionOptions } from "node:tls";
 import { parseAddress } from "../../runtime/config/schema-helpers.ts";
 import { describeError } from "../../runtime/errors.ts";
 import type { Logger } from "../../runtime/telemetry/logger.ts";
@@ -8,6 +9,7 @@ import { Endpoint } from "./endpoint.ts";
 import { HealthChecker } from "./health-checker.ts";
 import { createLoadBalancer, type LoadBalancer } from "./load-balancer.ts";
 import { OutlierDetector } from "./outlier-detector.ts";
+import { endpointTlsOptions, upstreamTlsOptions } from "./upstream-tls.ts";
 
 export interface ClusterOptions {
   logger: Logger;
@@ -41,6 +43,7 @@ export class Cluster {
   readonly #now: () => number;
   readonly #resolve: (host: string) => Promise<string[]>;
   #dnsTimer: NodeJS.Timeout | undefined;
+  readonly #tls: ConnectionOptions | undefined;
 
   constructor(name: string, config: ClusterConfig, options: ClusterOptions) {
     this.name = name;
@@ -49,6 +52,7 @@ export class Cluster {
     this.#now = options.now ?? (() => performance.now());
     this.#resolve = options.resolve ?? resolveAll;
     this.#lb = createLoadBalancer(config.lbPolicy);
+    if (config.tls) this.#tls = upstreamTlsOptions(name, config.tls);
     if (config.outlierDetection)
       this.#outlier = new OutlierDetector(
         config.outlierDetection,
@@ -66,14 +70,16 @@ export class Cluster {
     if (config.type === "static")
       this.#endpoints = config.endpoints.map((address) => {
         const { host, port } = parseAddress(address)!;
-        return this.#newEndpoint(host, port);
+        return this.#newEndpoint(host, port, host);
       });
   }
 
-  #newEndpoint(host: string, port: number): Endpoint {
+  /** `name` is the endpoint as configured (a DNS name for dns clusters): the TLS server name. */
+  #newEndpoint(host: string, port: number, name: string): Endpoint {
     return new Endpoint(host, port, {
       idleTimeoutMs: this.config.idleTimeoutSeconds * 1000,
       maxConnections: this.config.maxConnectionsPerEndpoint,
+      tls: this.#tls && endpointTlsOptions(this.#tls, name),
     });
   }
 
@@ -95,11 +101,11 @@ export class Cluster {
 
   /** Re-resolves every name; endpoints that stay keep their pools and state. */
   async refreshDns(): Promise<void> {
-    const wanted: { host: string; port: number }[] = [];
+    const wanted: { host: string; port: number; name: string }[] = [];
     for (const address of this.config.endpoints) {
       const { host, port } = parseAddress(address)!;
       try {
-        for (const ip of await this.#resolve(host)) wanted.push({ host: ip, port });
+        for (const ip of await this.#resolve(host)) wanted.push({ host: ip, port, name: host });
       } catch (error) {
         this.#logger.warn(
           {
@@ -115,13 +121,14 @@ export class Cluster {
     }
     const byAddress = new Map(this.#endpoints.map((e) => [e.address, e]));
     const next: Endpoint[] = [];
-    for (const { host, port } of wanted) {
+    for (const { host, port, name } of wanted) {
       const key = host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
       const existing = byAddress.get(key);
       if (existing) {
         byAddress.delete(key);
         if (!next.includes(existing)) next.push(existing);
-      } else if (!next.some((e) => e.address === key)) next.push(this.#newEndpoint(host, port));
+      } else if (!next.some((e) => e.address === key))
+        next.push(this.#newEndpoint(host, port, name));
     }
     for (const gone of byAddress.values()) gone.close();
     this.#endpoints = next;

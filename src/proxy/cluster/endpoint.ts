@@ -1,10 +1,13 @@
 import type { Agent } from "node:http";
-import { http } from "../../runtime/builtins.ts";
+import type { ConnectionOptions } from "node:tls";
+import { http, https } from "../../runtime/builtins.ts";
 import { RawPool } from "../transport/raw-pool.ts";
 
 export interface EndpointOptions {
   idleTimeoutMs: number;
   maxConnections: number;
+  /** TLS to the endpoint (upstream-tls.ts); plain TCP when undefined. */
+  tls?: ConnectionOptions | undefined;
 }
 
 /** One upstream address with its keep-alive connection pool and health state. */
@@ -15,6 +18,8 @@ export class Endpoint {
   readonly address: string;
   /** node:http pool (chunked request bodies, Expect: 100-continue, overflow of the raw pool). */
   readonly agent: Agent;
+  /** TLS options of every connection to it; undefined for plain HTTP. */
+  readonly tls: ConnectionOptions | undefined;
   #rawPool: RawPool | undefined;
   readonly #idleTimeoutMs: number;
   readonly #maxConnections: number;
@@ -29,19 +34,21 @@ export class Endpoint {
   /** Active health checking's verdict (true until a check says otherwise). */
   healthy = true;
 
-  constructor(host: string, port: number, { idleTimeoutMs, maxConnections }: EndpointOptions) {
+  constructor(host: string, port: number, { idleTimeoutMs, maxConnections, tls }: EndpointOptions) {
     this.host = host;
     this.port = port;
     this.address = host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
     this.#idleTimeoutMs = idleTimeoutMs;
     this.#maxConnections = maxConnections;
-    this.agent = new http.Agent({
+    this.tls = tls;
+    const pool = {
       keepAlive: true,
       timeout: idleTimeoutMs,
       maxSockets: maxConnections,
       maxFreeSockets: maxConnections,
       scheduling: "lifo",
-    });
+    } as const;
+    this.agent = tls ? new https.Agent({ ...pool, ...tls }) : new http.Agent(pool);
   }
 
   /** The hand-written keep-alive pool for bodiless requests (created on first use). */
@@ -51,6 +58,7 @@ export class Endpoint {
       port: this.port,
       idleTimeoutMs: this.#idleTimeoutMs,
       maxConnections: this.#maxConnections,
+      tls: this.tls,
     });
     return this.#rawPool;
   }

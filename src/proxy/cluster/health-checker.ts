@@ -1,4 +1,4 @@
-import { http } from "../../runtime/builtins.ts";
+import { http, https } from "../../runtime/builtins.ts";
 import type { Endpoint } from "./endpoint.ts";
 
 export interface HealthCheckOptions {
@@ -16,7 +16,8 @@ export function probeEndpoint(
   timeoutMs: number,
 ): Promise<boolean> {
   return new Promise((resolve) => {
-    const req = http.request({
+    const req = (endpoint.tls ? https : http).request({
+      ...endpoint.tls,
       host: endpoint.host,
       port: endpoint.port,
       path,

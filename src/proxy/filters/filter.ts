@@ -17,7 +17,10 @@ export interface FilterContext {
   readonly method: string;
   /** The request target as the client sent it (path and query, or absolute-form). */
   readonly url: string;
-  /** The target's path, without the query. */
+  /**
+   * The target's path without the query, normalized as routes match it and as the app receives
+   * it (`/public/../admin` is `/admin`); authorize on this, never on `url`.
+   */
   readonly path: string;
   /** The request's headers as received (lower-case names); change them with setRequestHeader. */
   readonly headers: IncomingHttpHeaders;
@@ -35,6 +38,11 @@ export interface FilterContext {
   setRequestHeader(name: string, value: string): void;
   /** Removes a header from the request sent upstream (e.g. a credential the app must not see). */
   removeRequestHeader(name: string): void;
+  /**
+   * Removes every `name=…` parameter from the query sent upstream and from the target the
+   * access log shows (a credential in the URL).
+   */
+  removeQueryParameter(name: string): void;
   /** Sets a header on the response sent to the client: the app's, a local reply or a 101. */
   setResponseHeader(name: string, value: string): void;
   removeResponseHeader(name: string): void;
@@ -53,6 +61,13 @@ export interface ProxyFilter {
   readonly type: string;
   onRequest(ctx: FilterContext): FilterResult | Promise<FilterResult>;
   onResponse?(ctx: FilterContext, status: number): void;
+  /**
+   * Headers this filter sets on the request to the app to say who the client is: the listener
+   * removes the client's own copies of them (any case, `_` for `-`) from every request.
+   */
+  readonly identityHeaders?: readonly string[];
+  /** Releases what the filter holds (file watchers, HTTP pools); called once when the listener stops. */
+  close?(): void;
 }
 
 /** What a filter gets to build itself. */

@@ -55,18 +55,26 @@ export class RequestFilterContext implements FilterContext, ResponseHeadersEdito
   /** [op, name, value, …] edits, op "s" (set) or "r" (remove). */
   readonly #up: string[] = [];
   readonly #down: string[] = [];
+  readonly #queryRemovals: string[] = [];
 
   constructor(
     req: IncomingMessage,
     chain: FilterChain,
-    at: { listener: string; route: string; clientAddress: string; upgrade: boolean },
+    at: {
+      listener: string;
+      route: string;
+      clientAddress: string;
+      upgrade: boolean;
+      /** The normalized path the route matched (what the app receives), when routed. */
+      path?: string | undefined;
+    },
   ) {
     this.listener = at.listener;
     this.route = at.route;
     this.method = req.method!;
     this.url = req.url!;
     const query = this.url.indexOf("?");
-    this.path = query === -1 ? this.url : this.url.slice(0, query);
+    this.path = at.path ?? (query === -1 ? this.url : this.url.slice(0, query));
     this.headers = req.headers;
     this.clientAddress = at.clientAddress;
     this.peerAddress = req.socket.remoteAddress ?? "";
@@ -94,6 +102,29 @@ export class RequestFilterContext implements FilterContext, ResponseHeadersEdito
 
   removeResponseHeader(name: string): void {
     this.#down.push("r", checkName(name), "");
+  }
+
+  removeQueryParameter(name: string): void {
+    this.#queryRemovals.push(name);
+  }
+
+  /** The target (path and query) without the query parameters the filters removed. */
+  editTarget(target: string): string {
+    if (this.#queryRemovals.length === 0) return target;
+    const q = target.indexOf("?");
+    if (q === -1) return target;
+    const kept = target
+      .slice(q + 1)
+      .split("&")
+      .filter((part) => {
+        const raw = part.split("=", 1)[0]!;
+        let name = raw;
+        try {
+          name = decodeURIComponent(raw.replaceAll("+", " "));
+        } catch {}
+        return !this.#queryRemovals.includes(name);
+      });
+    return kept.length === 0 ? target.slice(0, q) : `${target.slice(0, q)}?${kept.join("&")}`;
   }
 
   /** Applies the request edits to the raw headers about to go upstream. */

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from "node:http";
-import { http } from "../../runtime/builtins.ts";
+import { http, https } from "../../runtime/builtins.ts";
 import type { Endpoint } from "../cluster/endpoint.ts";
 import { forwardedTrailers } from "../hop-headers.ts";
 import { classifyError } from "../upstream-errors.ts";
@@ -19,7 +19,8 @@ export function sendWithNodeHttp(
   let done = false;
   let headSeen = false;
   let upRes: IncomingMessage | undefined;
-  const upReq = http.request({
+  const upReq = (endpoint.tls ? https : http).request({
+    ...endpoint.tls,
     host: endpoint.host,
     port: endpoint.port,
     method: req.method,
@@ -43,7 +44,7 @@ export function sendWithNodeHttp(
       error.code = "CONNECT_TIMEOUT";
       upReq.destroy(error);
     }, req.connectTimeoutMs);
-    socket.once("connect", () => clearTimeout(connectTimer));
+    socket.once(endpoint.tls ? "secureConnect" : "connect", () => clearTimeout(connectTimer));
   });
   upReq.on("error", fail);
   upReq.on("continue", () => {

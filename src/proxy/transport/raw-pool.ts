@@ -1,4 +1,5 @@
 import { connect, type Socket } from "node:net";
+import { type ConnectionOptions, connect as connectTls } from "node:tls";
 import { type ResponseHandlers, ResponseParser } from "./response-parser.ts";
 
 /** What the try using a connection hears: its parser's callbacks and the socket's failures. */
@@ -36,6 +37,8 @@ export interface RawPoolOptions {
   port: number;
   idleTimeoutMs: number;
   maxConnections: number;
+  /** TLS to the endpoint; plain TCP when undefined. */
+  tls?: ConnectionOptions | undefined;
 }
 
 /**
@@ -63,7 +66,10 @@ export class RawPool {
       return idle;
     }
     if (this.#open >= this.#options.maxConnections || this.#closed) return undefined;
-    const socket = connect({ host: this.#options.host, port: this.#options.port, noDelay: true });
+    const { host, port, tls } = this.#options;
+    const socket = tls
+      ? connectTls({ ...tls, host, port }).setNoDelay(true)
+      : connect({ host, port, noDelay: true });
     const connection = new RawConnection(socket);
     this.#open += 1;
     socket.on("data", (chunk: Buffer) => {

@@ -101,7 +101,10 @@ export function sendRaw(endpoint: Endpoint, req: TryRequest, callbacks: TryCallb
   };
   if (socket.connecting) {
     connectTimer = setTimeout(() => fail("CONNECT_TIMEOUT"), req.connectTimeoutMs);
-    socket.once("connect", () => clearTimeout(connectTimer));
+    // Over TLS the connection is up once the handshake is done.
+    socket.once("encrypted" in socket ? "secureConnect" : "connect", () =>
+      clearTimeout(connectTimer),
+    );
   }
   let head = `${req.method} ${req.path} HTTP/1.1\r\n`;
   const h = req.headers;

@@ -100,6 +100,57 @@ test("/quitquitquit is POST only, and only from a local client", async () => {
   });
 });
 
+test("state-changing endpoints refuse browser requests: any Origin, Sec-Fetch-Site other than none", async () => {
+  let resets = 0;
+  const toyRoutes = () => {
+    const routes = new AdminRouteTable();
+    routes.route({
+      method: "POST",
+      path: "/toy/reset",
+      description: "resets the toy",
+      handle: (_req, res) => {
+        resets++;
+        res.end("reset");
+      },
+    });
+    return routes;
+  };
+  await withAdmin({ routes: toyRoutes() }, async (base, quits) => {
+    const browserHeaders: Record<string, string>[] = [
+      { origin: "https://attacker.example" },
+      { origin: "null" },
+      { origin: base }, // same-origin is no proof either (DNS rebinding)
+      { "sec-fetch-site": "cross-site" },
+      { "sec-fetch-site": "same-site" },
+    ];
+    for (const headers of browserHeaders) {
+      for (const path of ["/quitquitquit", "/toy/reset"]) {
+        const res = await fetch(`${base}${path}`, { method: "POST", headers });
+        assert.equal(res.status, 403, `${path} with ${JSON.stringify(headers)}`);
+        assert.match(((await res.json()) as { message: string }).message, /browser requests/);
+      }
+    }
+    assert.equal(quits(), 0);
+    assert.equal(resets, 0);
+    // curl, kubelet hooks and a typed-in navigation (Sec-Fetch-Site: none) pass.
+    const typed = await fetch(`${base}/toy/reset`, {
+      method: "POST",
+      headers: { "sec-fetch-site": "none" },
+    });
+    assert.equal(typed.status, 200);
+    assert.equal((await fetch(`${base}/quitquitquit`, { method: "POST" })).status, 202);
+    // GET endpoints stay readable from a browser (the status page, /metrics).
+    const page = await fetch(`${base}/metrics`, { headers: { origin: "https://x.example" } });
+    assert.equal(page.status, 200);
+  });
+  await withAdmin({ routes: toyRoutes(), isLocalClient: () => false }, async (base) => {
+    const res = await fetch(`${base}/toy/reset`, { method: "POST" });
+    assert.equal(res.status, 403);
+    assert.match(((await res.json()) as { message: string }).message, /only from loopback/);
+    assert.equal(resets, 1);
+  });
+});
+
 test("GET endpoints refuse other methods with 405 and an Allow header", async () => {
   await withAdmin({}, async (base) => {
     const res = await fetch(`${base}/metrics`, { method: "DELETE" });

@@ -18,6 +18,7 @@ import {
 } from "../telemetry/exposition/write-exposition.ts";
 import type { Logger } from "../telemetry/logger.ts";
 import { type AdminHandler, type AdminRoute, AdminRouteTable } from "./admin-router.ts";
+import { refuseStateChange } from "./state-change-guard.ts";
 import { renderStatusPage } from "./status-page.ts";
 
 export interface AdminServerOptions {
@@ -29,7 +30,7 @@ export interface AdminServerOptions {
   status: () => Record<string, unknown>;
   /** Called once for an accepted POST /quitquitquit. */
   onQuit: () => void;
-  /** Whether a client may POST /quitquitquit (default: loopback addresses only). */
+  /** Whether a client may call a POST endpoint such as /quitquitquit (default: loopback only). */
   isLocalClient?: (remoteAddress: string | undefined) => boolean;
   /** The roles' endpoints and panels; the server adds its own routes to it. */
   routes?: AdminRouteTable;
@@ -70,12 +71,7 @@ export class AdminServer implements Role {
         "version, config hash and each role's state, as JSON",
         (_req, res) => this.#status(res),
       ],
-      [
-        "POST",
-        "/quitquitquit",
-        "graceful exit (loopback only)",
-        (req, res) => this.#quit(req, res),
-      ],
+      ["POST", "/quitquitquit", "graceful exit", (req, res) => this.#quit(req, res)],
     ];
     for (const [method, path, description, handle] of builtIn)
       this.#routes.route({ method, path, description, handle });
@@ -135,6 +131,18 @@ export class AdminServer implements Role {
         message: `${path} accepts ${allowed.join(", ")}`,
       });
       return;
+    }
+    if (route.method !== "GET") {
+      const refused = refuseStateChange(req, this.#options.isLocalClient ?? isLoopback);
+      if (refused) {
+        this.#options.logger.warn(
+          { client: req.socket.remoteAddress, path, reason: refused.reason },
+          `refused ${path}: ${refused.reason === "cross_site" ? "a browser request" : "a non-loopback client"}`,
+        );
+        req.resume();
+        sendJson(res, 403, { error: "forbidden", message: refused.message });
+        return;
+      }
     }
     Promise.resolve(route.handle(req, res)).catch((error: unknown) => {
       this.#options.logger.error({ error, path }, "admin endpoint failed");
@@ -246,17 +254,6 @@ export class AdminServer implements Role {
   }
 
   #quit(req: IncomingMessage, res: ServerResponse): void {
-    if (!(this.#options.isLocalClient ?? isLoopback)(req.socket.remoteAddress)) {
-      this.#options.logger.warn(
-        { client: req.socket.remoteAddress },
-        "refused /quitquitquit from a non-loopback client",
-      );
-      sendJson(res, 403, {
-        error: "forbidden",
-        message: "/quitquitquit is accepted only from loopback",
-      });
-      return;
-    }
     req.resume();
     sendJson(res, 202, { quitting: true });
     this.#options.logger.info("graceful exit requested through /quitquitquit");
