@@ -1,6 +1,8 @@
 import { createHash } from "node:crypto";
 import type { Clock } from "../../runtime/clock.ts";
+import { describeError, SidecarError } from "../../runtime/errors.ts";
 import type { Logger } from "../../runtime/telemetry/logger.ts";
+import { ConfigErrorCodes } from "../error-codes.ts";
 
 /** What a source read: entry name (a file name, a key below a prefix) → bytes. */
 export interface SourceSnapshot {
@@ -70,6 +72,7 @@ export class SourceState {
   snapshot: SourceSnapshot | undefined;
   #hash: string | undefined;
   #listener: SourceListener | undefined;
+  #lastReported: string | undefined;
   readonly #clock: Clock;
 
   constructor(clock: Clock) {
@@ -83,6 +86,7 @@ export class SourceState {
   /** Records a successful read; calls onSnapshot when its content differs from the last. */
   update(entries: ReadonlyMap<string, Buffer>, version?: string, single = false): void {
     const hash = hashEntries(entries);
+    this.#lastReported = undefined;
     this.status.up = true;
     this.status.lastError = undefined;
     this.status.version = version ?? hash;
@@ -96,9 +100,34 @@ export class SourceState {
 
   /** The source answered that nothing changed (a 304, an empty long-poll). */
   markUp(version?: string): void {
+    this.#lastReported = undefined;
     this.status.up = true;
     this.status.lastError = undefined;
     if (version !== undefined) this.status.version = version;
+  }
+
+  /**
+   * Records a read that failed, as SIDECAR_ERR_CONFIG_SOURCE_READ naming `what` (the source and
+   * where it reads), logged once per distinct error: an outage is one line, not one a poll.
+   */
+  readFailed(
+    what: string,
+    error: unknown,
+    { logger, source }: { logger: Logger; source: string },
+  ): void {
+    const wrapped = new SidecarError(
+      ConfigErrorCodes.SOURCE_READ,
+      `Cannot read config source ${what}: ${describeError(error)}`,
+      { cause: error },
+    );
+    if (wrapped.message !== this.#lastReported) {
+      this.#lastReported = wrapped.message;
+      logger.warn(
+        { source, code: wrapped.code, error: wrapped.message },
+        "config source read failed; the last values stay",
+      );
+    }
+    this.fail(wrapped, describeError(error));
   }
 
   /** Records a failed read; `reason` is the short form for status (default the message). */

@@ -2,8 +2,7 @@ import { basename } from "node:path";
 import type { Etcd3, IKeyValue, IOptions, Watcher } from "etcd3";
 import { Backoff } from "../../../runtime/backoff.ts";
 import { fs } from "../../../runtime/builtins.ts";
-import { describeError, SidecarError } from "../../../runtime/errors.ts";
-import { ConfigErrorCodes } from "../../error-codes.ts";
+import { describeError } from "../../../runtime/errors.ts";
 import {
   type ConfigSource,
   type SourceContext,
@@ -39,7 +38,6 @@ export class EtcdSource implements ConfigSource {
   #closed = false;
   #relisting = false;
   readonly #closing = new AbortController();
-  #lastErrorMessage: string | undefined;
 
   constructor(config: EtcdSourceConfig, ctx: SourceContext) {
     this.name = config.name;
@@ -104,19 +102,10 @@ export class EtcdSource implements ConfigSource {
   }
 
   #fail(error: unknown): void {
-    const wrapped = new SidecarError(
-      ConfigErrorCodes.SOURCE_READ,
-      `Cannot read config source "${this.name}" from etcd ${this.target}: ${describeError(error)}`,
-      { cause: error },
-    );
-    if (wrapped.message !== this.#lastErrorMessage) {
-      this.#lastErrorMessage = wrapped.message;
-      this.#ctx.logger.warn(
-        { source: this.name, code: wrapped.code, error: wrapped.message },
-        "config source read failed; the last values stay",
-      );
-    }
-    this.#state.fail(wrapped, describeError(error));
+    this.#state.readFailed(`"${this.name}" from etcd ${this.target}`, error, {
+      logger: this.#ctx.logger,
+      source: this.name,
+    });
   }
 
   /** Reads every key (retrying with backoff), then watches from the revision after that read. */
@@ -156,7 +145,6 @@ export class EtcdSource implements ConfigSource {
     }
     this.#entries = entries;
     this.#revision = response.header.revision;
-    this.#lastErrorMessage = undefined;
     this.#state.update(
       new Map(entries),
       `revision ${this.#revision}`,

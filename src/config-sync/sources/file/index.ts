@@ -1,7 +1,5 @@
 import { resolve } from "node:path";
-import { describeError, SidecarError } from "../../../runtime/errors.ts";
 import { watchPath } from "../../../runtime/files/path-watcher.ts";
-import { ConfigErrorCodes } from "../../error-codes.ts";
 import {
   type ConfigSource,
   type SourceContext,
@@ -35,7 +33,6 @@ export class FileSource implements ConfigSource {
   #reading: Promise<void> | undefined;
   #again = false;
   #closed = false;
-  #lastErrorMessage: string | undefined;
 
   constructor(config: Pick<FileSourceConfig, "name" | "path" | "pollSeconds">, ctx: SourceContext) {
     this.name = config.name;
@@ -77,21 +74,11 @@ export class FileSource implements ConfigSource {
         try {
           const { entries, single } = await readTree(this.target);
           this.#state.update(entries, undefined, single);
-          this.#lastErrorMessage = undefined;
         } catch (error) {
-          const wrapped = new SidecarError(
-            ConfigErrorCodes.SOURCE_READ,
-            `Cannot read config source "${this.name}" at "${this.target}": ${describeError(error)}`,
-            { cause: error },
-          );
-          if (wrapped.message !== this.#lastErrorMessage) {
-            this.#lastErrorMessage = wrapped.message;
-            this.#ctx.logger.warn(
-              { source: this.name, code: wrapped.code, error: wrapped.message },
-              "config source read failed; the last values stay",
-            );
-          }
-          this.#state.fail(wrapped, describeError(error));
+          this.#state.readFailed(`"${this.name}" at "${this.target}"`, error, {
+            logger: this.#ctx.logger,
+            source: this.name,
+          });
         }
       } while (this.#again && !this.#closed);
     })().finally(() => {

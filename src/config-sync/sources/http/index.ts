@@ -1,12 +1,10 @@
 import { basename } from "node:path";
 import { Backoff } from "../../../runtime/backoff.ts";
-import { describeError, SidecarError } from "../../../runtime/errors.ts";
 import {
   HttpClient,
   type HttpClientResponse,
   redactUrl,
 } from "../../../runtime/http/http-client.ts";
-import { ConfigErrorCodes } from "../../error-codes.ts";
 import {
   type ConfigSource,
   type SourceContext,
@@ -55,7 +53,6 @@ export class HttpSource implements ConfigSource {
   #loop: Promise<void> | undefined;
   #etag: string | undefined;
   #index = 0;
-  #lastErrorMessage: string | undefined;
 
   constructor(config: HttpSourceConfig, ctx: SourceContext) {
     this.name = config.name;
@@ -121,7 +118,6 @@ export class HttpSource implements ConfigSource {
         retryAfterMs = response.retryAfterMs;
         this.#apply(response);
         backoff.reset();
-        this.#lastErrorMessage = undefined;
         const pause = longPoll
           ? longPoll.minIntervalSeconds * 1000 - (this.#ctx.clock.now() - started)
           : this.#config.intervalSeconds * 1000;
@@ -165,19 +161,10 @@ export class HttpSource implements ConfigSource {
   }
 
   #fail(error: unknown): void {
-    const wrapped = new SidecarError(
-      ConfigErrorCodes.SOURCE_READ,
-      `Cannot read config source "${this.name}" from "${this.target}": ${describeError(error)}`,
-      { cause: error },
-    );
-    if (wrapped.message !== this.#lastErrorMessage) {
-      this.#lastErrorMessage = wrapped.message;
-      this.#ctx.logger.warn(
-        { source: this.name, code: wrapped.code, error: wrapped.message },
-        "config source read failed; the last values stay",
-      );
-    }
-    this.#state.fail(wrapped, describeError(error));
+    this.#state.readFailed(`"${this.name}" from "${this.target}"`, error, {
+      logger: this.#ctx.logger,
+      source: this.name,
+    });
   }
 
   async close(): Promise<void> {
