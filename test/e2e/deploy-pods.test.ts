@@ -9,6 +9,7 @@
  */
 import assert from "node:assert/strict";
 import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { request as httpsRequest } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -219,6 +220,74 @@ test("config management: the init container publishes the ConfigMap's settings b
   ).catch(async (error: Error) => {
     throw new Error(`${error.message}\n--- sidecar ---\n${await pod.logs("sidecar")}`);
   });
+  await pod.down();
+});
+
+test("security proxy: TLS on 8443 from the Secret; /healthz is public; every other path needs the API key, which the app never sees", async () => {
+  const objects = await kustomize("deploy/examples/security-proxy/classic");
+  const spec = podSpec(objects);
+  // podman has no Secrets: the two Secret volumes become host folders the test fills.
+  const { generate } = await import("selfsigned");
+  const cert = await generate([{ name: "commonName", value: "security-proxy" }], {
+    keyType: "ec",
+    algorithm: "sha256",
+    extensions: [{ name: "subjectAltName", altNames: [{ type: 7, ip: "127.0.0.1" }] }],
+  });
+  const secrets = { tls: join(dir, "tls"), "api-keys": join(dir, "api-keys") };
+  await mkdir(secrets.tls);
+  await mkdir(secrets["api-keys"]);
+  await writeFile(join(secrets.tls, "tls.crt"), cert.cert, { mode: 0o644 });
+  await writeFile(join(secrets.tls, "tls.key"), cert.private, { mode: 0o644 });
+  await writeFile(join(secrets["api-keys"], "keys.yaml"), "shop: demo-key-for-the-pod-test\n", {
+    mode: 0o644,
+  });
+  for (const volume of spec.volumes)
+    if (volume.name in secrets) {
+      delete volume.secret;
+      volume.hostPath = { path: secrets[volume.name as keyof typeof secrets], type: "Directory" };
+    }
+  const [https, admin] = [await freePort(), await freePort()];
+  publish(container(spec, "sidecar"), 8443, https);
+  publish(container(spec, "sidecar"), 9901, admin);
+  const pod = await playPod(dir, `sec-${runId}`, objects);
+  pods.push(pod);
+
+  await waitOk(`http://127.0.0.1:${admin}/readyz`, pod, "sidecar");
+  const tlsGet = (path: string, headers: Record<string, string> = {}) =>
+    new Promise<{ status: number; body: string; challenge?: string }>((resolve, reject) => {
+      const req = httpsRequest(
+        { host: "127.0.0.1", port: https, path, ca: cert.cert, headers },
+        (res) => {
+          let body = "";
+          res.on("data", (c: Buffer) => (body += c));
+          res.on("end", () =>
+            resolve({
+              status: res.statusCode ?? 0,
+              body,
+              ...(res.headers["www-authenticate"]
+                ? { challenge: String(res.headers["www-authenticate"]) }
+                : {}),
+            }),
+          );
+        },
+      );
+      req.on("error", reject);
+      req.end();
+    });
+  await until(
+    async () => (await tlsGet("/healthz").catch(() => ({ status: 0 }))).status === 200,
+    "/healthz over TLS without a key",
+  ).catch(async (error: Error) => {
+    throw new Error(`${error.message}\n--- sidecar ---\n${await pod.logs("sidecar")}`);
+  });
+  const refused = await tlsGet("/orders");
+  assert.equal(refused.status, 401);
+  assert.ok(refused.challenge, "401 carries WWW-Authenticate");
+  const allowed = await tlsGet("/orders", { "x-api-key": "demo-key-for-the-pod-test" });
+  assert.equal(allowed.status, 200, allowed.body);
+  assert.equal((JSON.parse(allowed.body) as { path: string }).path, "/orders");
+  assert.doesNotMatch(allowed.body, /demo-key-for-the-pod-test/);
+  assert.doesNotMatch(await pod.logs("sidecar"), /demo-key-for-the-pod-test/);
   await pod.down();
 });
 
