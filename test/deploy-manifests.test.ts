@@ -91,7 +91,7 @@ test("each example has a README and its forms; the list above names every exampl
 });
 
 test("the configs of the examples whose roles exist validate against the sidecar's config schema", async () => {
-  const env = { LOGS_SINK_URL: "http://log-receiver.logging:9880/ingest" };
+  const env = { LOGS_SINK_URL: "http://log-receiver.logging:9880/ingest", POD_NAMESPACE: "shop" };
   Object.assign(process.env, env);
   const configs = ["deploy/base/sidecar.yaml"];
   for (const [name, state] of Object.entries(examples))

@@ -8,7 +8,7 @@
  * Needs podman, runc, catatonit and kubectl (bash scripts/install-system-deps.sh).
  */
 import assert from "node:assert/strict";
-import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { request as httpsRequest } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -26,6 +26,7 @@ import {
 } from "../helpers/kube-pod.ts";
 import { addReceiver as addPodReceiver, receivedEvents } from "../helpers/pod-receiver.ts";
 import { buildTestImages, podman, type TestImages } from "../helpers/podman.ts";
+import { runSidecar } from "../helpers/sidecar-process.ts";
 
 let images: TestImages;
 let dir = "";
@@ -288,6 +289,73 @@ test("security proxy: TLS on 8443 from the Secret; /healthz is public; every oth
   assert.equal((JSON.parse(allowed.body) as { path: string }).path, "/orders");
   assert.doesNotMatch(allowed.body, /demo-key-for-the-pod-test/);
   assert.doesNotMatch(await pod.logs("sidecar"), /demo-key-for-the-pod-test/);
+  await pod.down();
+});
+
+test("data sync: the init container restores the backup before the app starts, and the sidecar backs up what the app writes", async () => {
+  const objects = await kustomize("deploy/examples/data-sync/classic");
+  const spec = podSpec(objects);
+  // The example's target is S3; here a directory target on the host stands in for the bucket
+  // (the S3 target itself is tested against s3rver in test/sync.test.ts), and podman has no
+  // Secrets for the credentials it would need.
+  const backup = join(dir, "backup");
+  const seed = join(dir, "seed");
+  await mkdir(seed);
+  await writeFile(join(seed, "notes.txt"), "restored from the backup\n");
+  const seeded = await runSidecar([
+    "sync",
+    "--data-dir",
+    seed,
+    "--target",
+    backup,
+    "--once",
+    "--admin-address",
+    "127.0.0.1:0",
+  ]);
+  assert.equal(seeded.code, 0, seeded.stderr + seeded.stdout);
+  // The sidecar writes the backup as UID 10001: every folder the seeding made is open to it.
+  await chmod(backup, 0o777);
+  for (const entry of await readdir(backup, { recursive: true, withFileTypes: true }))
+    if (entry.isDirectory()) await chmod(join(entry.parentPath, entry.name), 0o777);
+  const configMap = objects.find(
+    (o) => o.kind === "ConfigMap" && /sidecar-config/.test(o.metadata.name),
+  )!;
+  configMap.data["sidecar.yaml"] = configMap.data["sidecar.yaml"].replace(
+    / {2}target:\n( {4}.*\n)+/,
+    "  target: { type: dir, path: /backup }\n  debounceSeconds: 0.2\n",
+  );
+  for (const name of ["restore", "sidecar"]) {
+    const c = container(spec, name);
+    delete c.envFrom;
+    c.volumeMounts.push({ name: "backup", mountPath: "/backup" });
+  }
+  spec.volumes.push({ name: "backup", hostPath: { path: backup, type: "Directory" } });
+  const admin = await freePort();
+  publish(container(spec, "sidecar"), 9901, admin);
+  const pod = await playPod(dir, `sync-${runId}`, objects);
+  pods.push(pod);
+
+  await waitOk(`http://127.0.0.1:${admin}/readyz`, pod, "sidecar");
+  const read = (path: string) =>
+    pod.nodeEval(
+      "app",
+      `process.stdout.write(require("node:fs").readFileSync(${JSON.stringify(path)}, "utf8"))`,
+    );
+  assert.equal(await read("/data/notes.txt"), "restored from the backup\n");
+  await pod.nodeEval(
+    "app",
+    'require("node:fs").writeFileSync("/data/written-in-the-pod.txt", "new data\\n")',
+  );
+  await until(
+    async () =>
+      (await readFile(join(backup, "manifest.json"), "utf8").catch(() => "")).includes(
+        "written-in-the-pod.txt",
+      ),
+    "the new file in the backup's manifest",
+    30_000,
+  ).catch(async (error: Error) => {
+    throw new Error(`${error.message}\n--- sidecar ---\n${await pod.logs("sidecar")}`);
+  });
   await pod.down();
 });
 

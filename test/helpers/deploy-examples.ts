@@ -12,6 +12,6 @@ export const examples: Record<string, { runs: true } | { waitsFor: string }> = {
   "security-proxy": { runs: true },
   "config-management": { runs: true },
   monitoring: { runs: true },
-  "data-sync": { waitsFor: "the sync role (issue 13)" },
+  "data-sync": { runs: true },
   "node-agent": { runs: true },
 };
