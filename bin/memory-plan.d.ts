@@ -1,4 +1,4 @@
-/** See memory-plan.js. */
+/** See memory-plan.js. The runtime reads the plan through these types (src/runtime/memory-plan-env.ts). */
 export interface MemoryLimit {
   bytes: number;
   source: string;

@@ -1,13 +1,6 @@
-/** The memory plan bin/sidecar.js made from the container's limit (bin/memory-plan.js). */
-export interface MemoryPlan {
-  limitBytes: number;
-  source: string;
-  budgetShare: number;
-  budgetBytes: number;
-  maxOldSpaceMiB: number;
-  semiSpaceMiB: number;
-  tooSmall: boolean;
-}
+import type { MemoryPlan } from "../../bin/memory-plan.js";
+
+export type { MemoryPlan };
 
 /**
  * The plan handed over in SIDECAR_MEMORY_PLAN when the process started under a memory limit;
