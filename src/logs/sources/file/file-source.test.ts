@@ -5,6 +5,7 @@ import {
   mkdir,
   mkdtemp,
   open,
+  readFile,
   rename,
   rm,
   truncate,
@@ -393,5 +394,60 @@ test("maxOpenFiles: idle files read to their end are closed and continue from th
       "every line once, none read again",
     );
     await until(() => h.source.files().length <= 2, "closed again once idle");
+  });
+});
+
+test("checkpoints of many files written at once are written at most once per checkpointIntervalMs", async () => {
+  await withDir(async (dir) => {
+    const files = 60;
+    const paths = Array.from({ length: files }, (_, i) => join(dir, `f${i}.log`));
+    for (const path of paths) await writeFile(path, "");
+    const intervalMs = 300;
+    const h = await harness(
+      dir,
+      { include: [join(dir, "*.log")], checkpointIntervalMs: intervalMs },
+      { sink: Object.assign(new MemorySink(), { delayMs: 2 }) },
+    );
+    let writes = 0;
+    const { checkpointer } = h.source;
+    const writeNow = checkpointer.writeNow.bind(checkpointer);
+    const flush = checkpointer.flush.bind(checkpointer);
+    checkpointer.writeNow = () => {
+      writes++;
+      writeNow();
+    };
+    checkpointer.flush = (options) => {
+      writes++;
+      return flush(options);
+    };
+    const started = performance.now();
+    // Every file written at once, round after round: many acknowledged batches per interval.
+    const rounds = 30;
+    for (let r = 0; r < rounds; r++) {
+      await Promise.all(paths.map((path, i) => appendFile(path, `f${i} r${r}\n`)));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await until(() => h.sink.events.length >= files * rounds, "every line");
+    // Every file's acknowledged offset reaches the checkpoint file within about an interval.
+    await until(
+      () => paths.every((_, i) => checkpointer.all().some((c) => c.path.endsWith(`f${i}.log`))),
+      "every file checkpointed",
+    );
+    const elapsed = performance.now() - started;
+    const bound = Math.ceil(elapsed / intervalMs) + 3;
+    assert.ok(
+      writes <= bound,
+      `${writes} checkpoint writes in ${elapsed.toFixed(0)} ms (bound ${bound})`,
+    );
+    const written = JSON.parse(
+      await readFile(join(dir, "state", "checkpoints.fast.json"), "utf8").catch(() => "{}"),
+    ) as { checkpoints?: { offset: number }[] };
+    const main = JSON.parse(
+      await readFile(join(dir, "state", "checkpoints.json"), "utf8").catch(() => "{}"),
+    ) as { checkpoints?: { offset: number }[] };
+    const newest = [written, main]
+      .map((f) => f.checkpoints ?? [])
+      .sort((a, b) => b.length - a.length)[0]!;
+    assert.equal(newest.length, files, "one checkpoint per file, coalesced into one write");
   });
 });

@@ -34,6 +34,14 @@ export interface FileSourceOptions {
    * they grow. Default: no limit.
    */
   maxOpenFiles?: number;
+  /**
+   * At most one checkpoint write per this many ms: every file acknowledged meanwhile is recorded
+   * in that one write. A `kill -9` re-reads at most what was acknowledged in the last interval
+   * (plus a write in flight). 0: a write after each turn of the event loop that acknowledged
+   * something. Rotation, deletion, closing under maxOpenFiles and shutdown write at once.
+   * Default 500.
+   */
+  checkpointIntervalMs?: number;
   /** Where checkpoints.json lives. */
   stateDir: string;
   logger: Logger;
@@ -41,12 +49,16 @@ export interface FileSourceOptions {
   onRead?: (lines: number, bytes: number) => void;
   onLongLine?: () => void;
   onCheckpointError?: () => void;
+  onCheckpointWrite?: () => void;
   /** The `source` of a file's lines; default its path. */
   label?: (path: string) => string;
 }
 
 /** Bytes one file may read before the next file gets its turn. */
 const turnBytes = 8 * 1024 * 1024;
+
+/** How often the checkpoint file is fsynced (the main file) when checkpoints moved. */
+const syncIntervalMs = 1000;
 
 /**
  * Tails the files matched by globs, at least once: lines go to the pipeline with their stream
@@ -62,7 +74,13 @@ export class FileSource implements LogSource {
   readonly #options: Required<
     Omit<
       FileSourceOptions,
-      "exclude" | "onRead" | "onLongLine" | "onCheckpointError" | "label" | "maxOpenFiles"
+      | "exclude"
+      | "onRead"
+      | "onLongLine"
+      | "onCheckpointError"
+      | "onCheckpointWrite"
+      | "label"
+      | "maxOpenFiles"
     >
   > &
     FileSourceOptions;
@@ -78,10 +96,14 @@ export class FileSource implements LogSource {
   #scanDue = true;
   #lastScanAt = 0;
   #wake: (() => void) | undefined;
-  #checkpointTimer: NodeJS.Timeout | undefined;
+  /** The next checkpoint write, when one is due. */
+  #checkpointTimer: NodeJS.Timeout | NodeJS.Immediate | undefined;
+  #checkpointAt = 0;
+  /** An fsynced write of the main file in flight. */
   #checkpointing: Promise<void> | undefined;
-  #checkpointAgain = false;
-  #commitScheduled = false;
+  #lastWriteAt = Number.NEGATIVE_INFINITY;
+  #lastSyncAt = Number.NEGATIVE_INFINITY;
+  #closed = false;
   readonly #committedSince = new Set<FileReader>();
   /** The tracked files by path, so an inotify event costs a lookup, not a pass over every file. */
   #byPath = new Map<string, FileReader>();
@@ -108,6 +130,7 @@ export class FileSource implements LogSource {
       pollIntervalMs: 250,
       globIntervalMs: 5000,
       readChunkBytes: 256 * 1024,
+      checkpointIntervalMs: 500,
       ...options,
       now,
     };
@@ -123,7 +146,11 @@ export class FileSource implements LogSource {
       },
     });
     this.#fingerprinter = new Fingerprinter({ maxBytes: this.#options.fingerprintBytes });
-    this.checkpointer = new Checkpointer(options.stateDir, { now });
+    this.checkpointer = new Checkpointer(options.stateDir, {
+      now,
+      isLive: (streamId) => this.#streams.has(streamId),
+      ...(options.onCheckpointWrite ? { onWrite: options.onCheckpointWrite } : {}),
+    });
     this.#buffer = Buffer.allocUnsafe(this.#options.readChunkBytes);
   }
 
@@ -134,12 +161,6 @@ export class FileSource implements LogSource {
       this.#options.logger.error({ error: problem, code: problem.code }, problem.message);
     await this.#scan();
     this.#loop = this.#run();
-    // Written without fsync after each commit (a crash of the process re-reads little); fsynced
-    // each second (a crash of the machine re-reads at most about a second).
-    this.#checkpointTimer = setInterval(() => {
-      this.#checkpointing ??= this.#checkpointSoon(true);
-    }, 1000);
-    this.#checkpointTimer.unref();
   }
 
   /** The directories watched for new files and appends. */
@@ -152,18 +173,79 @@ export class FileSource implements LogSource {
     if (!reader) return;
     reader.committed = offset;
     this.#committedSince.add(reader);
-    // Written once per turn of the event loop in which something was acknowledged, so a crash of
-    // the process re-reads about one batch; fsynced each second by the timer.
-    if (this.#commitScheduled) return;
-    this.#commitScheduled = true;
-    setImmediate(() => {
-      this.#commitScheduled = false;
-      this.#checkpointNow();
-    });
+    this.#scheduleCheckpoint();
   }
 
-  /** Records the files acknowledged since the last write (not every file) and writes them. */
-  #checkpointNow(): void {
+  /**
+   * Plans the next checkpoint write: checkpointIntervalMs after the last one while files were
+   * acknowledged since, else (written without fsync since) an fsync a second after the last one.
+   * One timer for the whole source, none while nothing moves.
+   */
+  #scheduleCheckpoint(): void {
+    if (this.#closed) return;
+    const interval = this.#options.checkpointIntervalMs;
+    let at: number;
+    if (this.#committedSince.size > 0) at = this.#lastWriteAt + interval;
+    else if (this.checkpointer.unsynced && !this.#checkpointing)
+      at = this.#lastSyncAt + syncIntervalMs;
+    else return;
+    // A write planned already for no later (the usual case) stands; an fsync planned a second
+    // out gives way to the write that files acknowledged since are due.
+    if (this.#checkpointTimer !== undefined) {
+      if (this.#checkpointAt <= at) return;
+      this.#cancelCheckpointTimer();
+    }
+    this.#checkpointAt = at;
+    const delay = Math.max(0, at - this.#options.now());
+    this.#checkpointTimer =
+      delay === 0
+        ? setImmediate(() => this.#writeCheckpoint())
+        : setTimeout(() => this.#writeCheckpoint(), delay);
+  }
+
+  #cancelCheckpointTimer(): void {
+    clearTimeout(this.#checkpointTimer as NodeJS.Timeout);
+    clearImmediate(this.#checkpointTimer as NodeJS.Immediate);
+    this.#checkpointTimer = undefined;
+  }
+
+  /**
+   * One checkpoint write with every file acknowledged since the last: without fsync over
+   * checkpoints.fast.json (survives a crash of the process), or, once a second, fsynced to
+   * checkpoints.json (survives a crash of the machine).
+   */
+  #writeCheckpoint(): void {
+    this.#checkpointTimer = undefined;
+    const now = this.#options.now();
+    this.#recordCommitted();
+    this.#lastWriteAt = now;
+    // A fast write does not wait for an fsynced one in flight (another file; the newer wins).
+    if (now - this.#lastSyncAt < syncIntervalMs || this.#checkpointing) {
+      try {
+        this.checkpointer.writeNow();
+      } catch (error) {
+        this.#checkpointFailed(error);
+      }
+      this.#scheduleCheckpoint();
+      return;
+    }
+    this.#lastSyncAt = now;
+    this.#checkpointing = this.checkpointer
+      .flush({ sync: true })
+      .catch((error: unknown) => this.#checkpointFailed(error))
+      .finally(() => {
+        this.#checkpointing = undefined;
+        this.#scheduleCheckpoint();
+      });
+  }
+
+  #checkpointFailed(error: unknown): void {
+    this.#options.onCheckpointError?.();
+    this.#options.logger.error({ error }, "checkpoint write failed");
+  }
+
+  /** Records the files acknowledged since the last write (not every file). */
+  #recordCommitted(): void {
     const readers = [...this.#committedSince];
     this.#committedSince.clear();
     for (const reader of readers) {
@@ -174,12 +256,6 @@ export class FileSource implements LogSource {
           : readTailSync(reader.handle, reader.committed);
       if (tail === undefined && reader.committed > 0) continue;
       this.#record(reader, tail ?? "");
-    }
-    try {
-      this.checkpointer.writeNow();
-    } catch (error) {
-      this.#options.onCheckpointError?.();
-      this.#options.logger.error({ error }, "checkpoint write failed");
     }
   }
 
@@ -192,20 +268,6 @@ export class FileSource implements LogSource {
       offset: reader.committed,
       tail,
     });
-  }
-
-  async #checkpointSoon(sync = false): Promise<void> {
-    try {
-      do {
-        this.#checkpointAgain = false;
-        await this.checkpoint({ sync }).catch((error: unknown) => {
-          this.#options.onCheckpointError?.();
-          this.#options.logger.error({ error }, "checkpoint write failed");
-        });
-      } while (this.#checkpointAgain);
-    } finally {
-      this.#checkpointing = undefined;
-    }
   }
 
   lagBytes(): number {
@@ -262,7 +324,8 @@ export class FileSource implements LogSource {
 
   /** Closes the files (after stop and the last checkpoint). */
   async close(): Promise<void> {
-    clearInterval(this.#checkpointTimer);
+    this.#closed = true;
+    this.#cancelCheckpointTimer();
     await this.#checkpointing;
     this.checkpointer.close();
     for (const reader of this.#readers.values()) await reader.close();

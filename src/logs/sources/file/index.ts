@@ -36,6 +36,13 @@ export const fileSourceSchema = z.strictObject({
    * and acknowledged are closed, and continue from their checkpoint when they grow. Default: no limit.
    */
   maxOpenFiles: z.number().int().min(1).optional(),
+  /**
+   * At most one checkpoint write per this many ms, with every file acknowledged meanwhile: after
+   * a `kill -9` what is sent again is at most what was acknowledged in the last interval.
+   * Rotation, deletion, closing under maxOpenFiles and shutdown write at once. 0: a write after
+   * every acknowledged batch.
+   */
+  checkpointIntervalMs: z.number().int().min(0).max(60_000).default(500),
   /** Bytes read per read() call. */
   readChunkBytes: z
     .number()
@@ -49,6 +56,7 @@ export interface SourceHooks {
   onRead?: (lines: number, bytes: number) => void;
   onLongLine?: () => void;
   onCheckpointError?: () => void;
+  onCheckpointWrite?: () => void;
 }
 
 /** Builds a file source; its checkpoints live in `<stateDir>/<name>/checkpoints.json`. */
@@ -70,6 +78,7 @@ export function createFileSource(
     pollIntervalMs: config.pollIntervalMs,
     globIntervalMs: config.globIntervalSeconds * 1000,
     readChunkBytes: config.readChunkBytes,
+    checkpointIntervalMs: config.checkpointIntervalMs,
     ...(config.maxOpenFiles === undefined ? {} : { maxOpenFiles: config.maxOpenFiles }),
     stateDir: join(ctx.stateDir, config.name),
     logger: ctx.logger.child({ source: config.name }),
