@@ -57,6 +57,13 @@ export interface FileSourceOptions {
 /** Bytes one file may read before the next file gets its turn. */
 const turnBytes = 8 * 1024 * 1024;
 
+/**
+ * While inotify watches every directory, the globs are rescanned this many times less often
+ * than globIntervalMs: new files and directories are reported by inotify, and the rescan is only
+ * the safety net (Fluent Bit's tail rescans every 60 s).
+ */
+const watchedScanFactor = 12;
+
 /** How often the checkpoint file is fsynced (the main file) when checkpoints moved. */
 const syncIntervalMs = 1000;
 
@@ -109,7 +116,9 @@ export class FileSource implements LogSource {
   #byPath = new Map<string, FileReader>();
   /** Files inotify reported changed (or that read something last round): next round's turns. */
   readonly #due = new Set<FileReader>();
-  /** When every file last had a turn; the safety net for changes inotify did not report. */
+  /** Files a timer waits on (a partial line; renamed, deleted or truncated): a turn every round. */
+  readonly #waiting = new Set<FileReader>();
+  /** When every file's size was last checked; the safety net for changes inotify did not report. */
   #lastSweepAt = 0;
   /** Some directory could not be watched: every file gets a turn every round. */
   #unwatched = true;
@@ -332,6 +341,7 @@ export class FileSource implements LogSource {
     for (const early of this.#early.values()) await early.handle.close().catch(() => {});
     this.#early.clear();
     this.#readers.clear();
+    this.#waiting.clear();
     this.#streams.clear();
   }
 
@@ -397,26 +407,31 @@ export class FileSource implements LogSource {
    * One round: rescan if due, give files a turn, release finished files, idle if nothing moved.
    * While inotify watches every directory, a round's turns go to the files it reported changed,
    * those that read something last round and those a timer waits on (a partial line, a renamed
-   * or deleted file), not to every file: a node's hundreds of idle files cost nothing. Every file
-   * gets a turn every sweep all the same, the safety net for a change inotify did not report.
+   * or deleted file), not to every file, and an idle round costs nothing per file: a node's
+   * hundreds of idle files cost nothing. The safety net for a change inotify did not report:
+   * every 10 × pollIntervalMs one fstat per open file (a file whose size is not what was read
+   * gets a turn), and a rescan every 12 × globIntervalMs.
    */
   async #turn(): Promise<void> {
     const now = this.#options.now();
-    if (this.#scanDue || now - this.#lastScanAt >= this.#options.globIntervalMs) await this.#scan();
-    const sweep = this.#unwatched || now - this.#lastSweepAt >= this.#options.pollIntervalMs * 10;
-    if (sweep) this.#lastSweepAt = now;
-    const turns = [...this.#readers.values()].filter(
-      (r) =>
-        sweep || this.#due.has(r) || r.partialBytes > 0 || r.goneSince !== undefined || r.truncated,
-    );
+    if (this.#scanDue || now - this.#lastScanAt >= this.#scanInterval()) await this.#scan();
+    if (!this.#unwatched && now - this.#lastSweepAt >= this.#sweepInterval()) {
+      this.#lastSweepAt = now;
+      await this.#sweep();
+    }
+    const turns = this.#unwatched
+      ? [...this.#readers.values()]
+      : [...new Set([...this.#due, ...this.#waiting])];
     this.#due.clear();
     let progressed = false;
     for (const reader of turns) {
       if (this.#stopping) break;
+      if (this.#streams.get(reader.streamId) !== reader) continue; // released meanwhile
       if (await this.#pump(reader, turnBytes)) {
         progressed = true;
         this.#due.add(reader);
       }
+      this.#updateWaiting(reader);
     }
     await this.#release();
     await this.#park();
@@ -424,9 +439,49 @@ export class FileSource implements LogSource {
       await this.#idle();
   }
 
+  #scanInterval(): number {
+    return this.#options.globIntervalMs * (this.#unwatched ? 1 : watchedScanFactor);
+  }
+
+  #sweepInterval(): number {
+    return this.#options.pollIntervalMs * 10;
+  }
+
+  #updateWaiting(reader: FileReader): void {
+    if (reader.partialBytes > 0 || reader.goneSince !== undefined || reader.truncated)
+      this.#waiting.add(reader);
+    else this.#waiting.delete(reader);
+  }
+
+  /** The safety net: one fstat per open file; a file not at the size it was read to gets a turn. */
+  async #sweep(): Promise<void> {
+    for (const reader of this.#readers.values()) {
+      if (this.#due.has(reader) || this.#waiting.has(reader)) continue;
+      try {
+        const stat = await reader.handle.stat();
+        if (stat.size !== reader.offset || stat.nlink === 0) this.#due.add(reader);
+      } catch {
+        this.#due.add(reader); // its turn reports it
+      }
+    }
+  }
+
+  /**
+   * Waits for an inotify event, or the next timed work: a turn of the files a timer waits on
+   * (each pollIntervalMs), else the next sweep or rescan. Every pollIntervalMs without inotify.
+   */
   #idle(): Promise<void> {
+    let wait = this.#options.pollIntervalMs;
+    if (!this.#unwatched && this.#waiting.size === 0) {
+      const now = this.#options.now();
+      const next = Math.min(
+        this.#lastSweepAt + this.#sweepInterval(),
+        this.#lastScanAt + this.#scanInterval(),
+      );
+      wait = Math.max(wait, next - now);
+    }
     return new Promise((resolve) => {
-      const timer = setTimeout(done, this.#options.pollIntervalMs);
+      const timer = setTimeout(done, wait);
       function done(): void {
         clearTimeout(timer);
         resolve();
@@ -488,6 +543,7 @@ export class FileSource implements LogSource {
   #truncated(reader: FileReader, message: string): boolean {
     this.#options.logger.info({ path: reader.path, offset: reader.offset }, message);
     reader.truncated = true;
+    this.#waiting.add(reader);
     this.#scanDue = true;
     return true;
   }
@@ -495,7 +551,8 @@ export class FileSource implements LogSource {
   /** Lets go of files that were renamed away, deleted or truncated, once read and acknowledged. */
   async #release(): Promise<void> {
     const now = this.#options.now();
-    for (const [ino, reader] of this.#readers) {
+    for (const reader of [...this.#waiting]) {
+      const ino = reader.ino;
       const finished = reader.truncated
         ? reader.committed >= reader.offset - reader.partialBytes || this.#stopping
         : reader.goneSince !== undefined &&
@@ -513,6 +570,7 @@ export class FileSource implements LogSource {
       this.#streams.delete(reader.streamId);
       if (this.#byPath.get(reader.path) === reader) this.#byPath.delete(reader.path);
       this.#due.delete(reader);
+      this.#waiting.delete(reader);
       await reader.close();
       this.#options.logger.info(
         { path: reader.path, offset: reader.offset, truncated: reader.truncated },
@@ -554,6 +612,7 @@ export class FileSource implements LogSource {
       this.#streams.delete(reader.streamId);
       if (this.#byPath.get(reader.path) === reader) this.#byPath.delete(reader.path);
       this.#due.delete(reader);
+      this.#waiting.delete(reader);
       this.#parked.set(ino, { path: reader.path, size: reader.size, streamId: reader.streamId });
       await reader.close();
     }
@@ -640,7 +699,10 @@ export class FileSource implements LogSource {
     }
     const now = this.#options.now();
     for (const [ino, reader] of this.#readers)
-      if (!seen.has(ino) && reader.goneSince === undefined) reader.goneSince = now;
+      if (!seen.has(ino) && reader.goneSince === undefined) {
+        reader.goneSince = now;
+        this.#waiting.add(reader);
+      }
     for (const ino of this.#parked.keys()) if (!seen.has(ino)) this.#parked.delete(ino);
     this.#byPath = new Map([...this.#readers.values()].map((r) => [r.path, r]));
   }
