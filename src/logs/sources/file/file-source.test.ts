@@ -451,3 +451,66 @@ test("checkpoints of many files written at once are written at most once per che
     assert.equal(newest.length, files, "one checkpoint per file, coalesced into one write");
   });
 });
+
+/** Each file's messages, by file name. */
+function byFile(sink: MemorySink): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const event of sink.events) {
+    const name = event.source.split("/").pop()!;
+    out[name] = [...(out[name] ?? []), event.message];
+  }
+  return out;
+}
+
+test("fingerprint collision: a new file starting like a file read before a restart does not take its checkpoint", async () => {
+  await withDir(async (dir) => {
+    const banner = `{"service":"checkout","msg":"starting"}`;
+    await writeFile(join(dir, "z.log"), `${banner}\n`);
+    const first = await harness(dir, { include: [join(dir, "*.log")] });
+    await until(() => first.sink.events.length === 1, "the first file");
+    await first.stop();
+    // Another file with the same first line (sorted before it), and one more line in the first.
+    await writeFile(join(dir, "a.log"), `${banner}\nb1\n`);
+    await appendFile(join(dir, "z.log"), "z1\n");
+    const second = await harness(dir, { include: [join(dir, "*.log")] });
+    await until(() => second.sink.events.length >= 3, "the new file and the appended line");
+    await second.stop();
+    assert.deepEqual(byFile(second.sink), { "a.log": [banner, "b1"], "z.log": ["z1"] });
+  });
+});
+
+test("fingerprint collision: a new file starting like a file closed under maxOpenFiles does not take its checkpoint", async () => {
+  await withDir(async (dir) => {
+    const banner = `{"service":"checkout","msg":"starting"}`;
+    await writeFile(join(dir, "a.log"), `${banner}\n`);
+    await writeFile(join(dir, "other.log"), "other\n");
+    const h = await harness(dir, { include: [join(dir, "*.log")], maxOpenFiles: 1 });
+    await until(
+      () => h.sink.events.length === 2 && h.source.files().length <= 1,
+      "one file closed",
+    );
+    await writeFile(join(dir, "b.log"), `${banner}\nb1\n`);
+    await until(() => h.sink.events.length >= 4, "the new file");
+    await appendFile(join(dir, "a.log"), "a1\n");
+    await until(() => h.sink.events.length >= 5, "the closed file's new line");
+    await h.stop();
+    const files = byFile(h.sink);
+    assert.deepEqual(files["b.log"], [banner, "b1"]);
+    assert.deepEqual(files["a.log"], [banner, "a1"]);
+  });
+});
+
+test("fingerprint collision: a new file starting like an open file is read from its start, not from that file's offset", async () => {
+  await withDir(async (dir) => {
+    const banner = `{"service":"checkout","msg":"starting"}`;
+    await writeFile(join(dir, "a.log"), `${banner}\n`);
+    const h = await harness(dir, { include: [join(dir, "*.log")] });
+    await until(() => h.sink.events.length === 1, "the first file");
+    await writeFile(join(dir, "b.log"), `${banner}\nb1\n`);
+    await until(() => h.sink.events.length >= 3, "the new file");
+    await appendFile(join(dir, "a.log"), "a1\n");
+    await until(() => h.sink.events.length >= 4, "the open file's new line");
+    await h.stop();
+    assert.deepEqual(byFile(h.sink), { "a.log": [banner, "a1"], "b.log": [banner, "b1"] });
+  });
+});

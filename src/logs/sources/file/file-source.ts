@@ -4,7 +4,7 @@ import { LogsErrorCodes } from "../../error-codes.ts";
 import type { SourceLine } from "../../log-event.ts";
 import type { LongLineMode } from "../line-splitter.ts";
 import type { EmitLines, LogSource } from "../log-source.ts";
-import { Checkpointer } from "./checkpointer.ts";
+import { type Checkpoint, Checkpointer } from "./checkpointer.ts";
 import { FileReader } from "./file-reader.ts";
 import { Fingerprinter } from "./fingerprinter.ts";
 import { PathsProvider } from "./paths-provider.ts";
@@ -123,6 +123,10 @@ export class FileSource implements LogSource {
   /** Some directory could not be watched: every file gets a turn every round. */
   #unwatched = true;
   readonly #early = new Map<string, { handle: FileHandle; path: string; at: number }>();
+  /** The files the last scan found, by device:inode, with their size. */
+  #present = new Map<string, number>();
+  /** New files held back since, by device:inode (see #track). */
+  readonly #deferred = new Map<string, number>();
   /** Files closed under maxOpenFiles, by device:inode, with their size when closed. */
   readonly #parked = new Map<string, { path: string; size: number; streamId: string }>();
 
@@ -414,7 +418,8 @@ export class FileSource implements LogSource {
    */
   async #turn(): Promise<void> {
     const now = this.#options.now();
-    if (this.#scanDue || now - this.#lastScanAt >= this.#scanInterval()) await this.#scan();
+    const scanEvery = this.#deferred.size > 0 ? this.#options.pollIntervalMs : this.#scanInterval();
+    if (this.#scanDue || now - this.#lastScanAt >= scanEvery) await this.#scan();
     if (!this.#unwatched && now - this.#lastSweepAt >= this.#sweepInterval()) {
       this.#lastSweepAt = now;
       await this.#sweep();
@@ -472,7 +477,7 @@ export class FileSource implements LogSource {
    */
   #idle(): Promise<void> {
     let wait = this.#options.pollIntervalMs;
-    if (!this.#unwatched && this.#waiting.size === 0) {
+    if (!this.#unwatched && this.#waiting.size === 0 && this.#deferred.size === 0) {
       const now = this.#options.now();
       const next = Math.min(
         this.#lastSweepAt + this.#sweepInterval(),
@@ -642,17 +647,23 @@ export class FileSource implements LogSource {
       this.#options.logger.warn({ error }, "cannot list files");
       return;
     }
+    // A stat by path tells a tracked or closed file from a new one; only a new one is opened.
+    // Every file is stat'ed first: a checkpoint's own file may come later in the list.
+    const files: { path: string; found: Awaited<ReturnType<typeof stat>> }[] = [];
+    this.#present = new Map();
+    for (const path of paths) {
+      try {
+        const found = await stat(path);
+        if (!found.isFile()) continue;
+        files.push({ path, found });
+        this.#present.set(`${found.dev}:${found.ino}`, found.size);
+      } catch {
+        // gone between glob and stat
+      }
+    }
     await this.#trackEarly();
     const seen = new Set<string>();
-    for (const path of paths) {
-      // A stat by path tells a tracked or closed file from a new one; only a new one is opened.
-      let found: Awaited<ReturnType<typeof stat>>;
-      try {
-        found = await stat(path);
-      } catch {
-        continue; // gone between glob and stat
-      }
-      if (!found.isFile()) continue;
+    for (const { path, found } of files) {
       const ino = `${found.dev}:${found.ino}`;
       seen.add(ino);
       const parked = this.#parked.get(ino);
@@ -704,7 +715,34 @@ export class FileSource implements LogSource {
         this.#waiting.add(reader);
       }
     for (const ino of this.#parked.keys()) if (!seen.has(ino)) this.#parked.delete(ino);
+    for (const ino of this.#deferred.keys())
+      if (!seen.has(ino) && !this.#early.has(ino)) this.#deferred.delete(ino);
     this.#byPath = new Map([...this.#readers.values()].map((r) => [r.path, r]));
+  }
+
+  /** Whether an open file was truncated below what was read (a copy of it may continue it). */
+  async #truncatedSince(reader: FileReader): Promise<boolean> {
+    if (reader.truncated) return true;
+    try {
+      return (await reader.handle.stat()).size < reader.offset;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Holds a new file back (while its twin may still be truncated); false once held long enough. */
+  #defer(ino: string): boolean {
+    const now = this.#options.now();
+    const since = this.#deferred.get(ino) ?? now;
+    this.#deferred.set(ino, since);
+    return now - since < this.#options.rotateWaitMs;
+  }
+
+  /** Whether the file a checkpoint was written for is still there, as long as its offset. */
+  #ownerPresent(c: Checkpoint): boolean {
+    if (this.#readers.has(c.ino)) return true;
+    if (this.#parked.get(c.ino)?.streamId === c.streamId) return true;
+    return (this.#present.get(c.ino) ?? -1) >= c.offset;
   }
 
   /** Decides where a newly found file starts and opens a reader for it; false when not yet. */
@@ -721,22 +759,36 @@ export class FileSource implements LogSource {
     let offset: number | undefined;
     // A live file with the same beginning whose content goes on past what was read (a copy, as
     // by copytruncate) continues from there; anything else is another file.
+    // Content alone cannot tell a copy from another file that starts alike (two replicas' same
+    // banner): a copy continues only once the file it copies was truncated (copytruncate does
+    // that right after copying); until then, for at most rotateWaitMs, it waits.
     const live = [...this.#readers.values()].filter((r) => r.fingerprint === fingerprint);
     for (const reader of live) {
       if (
         offset === undefined &&
         size >= reader.offset &&
         (await readTail(handle, reader.offset)) === reader.tail.digest()
-      )
-        offset = reader.offset - reader.partialBytes; // its partial line is read again from the copy
+      ) {
+        if (await this.#truncatedSince(reader))
+          offset = reader.offset - reader.partialBytes; // its partial line is read again from the copy
+        else if (this.#defer(ino)) return false;
+      }
     }
+    this.#deferred.delete(ino);
     if (live.length > 0 || this.#streams.has(streamId)) streamId = `${fingerprint}@${ino}`;
     if (offset === undefined) {
+      // A checkpoint belongs to its device and inode: another file (same first line, even the
+      // same bytes before the offset) takes it only once that file is gone or truncated.
       const candidates = this.checkpointer
         .withFingerprint(fingerprint)
-        .filter((c) => !this.#streams.has(c.streamId) && c.offset <= size);
-      const exact = candidates.find((c) => c.ino === ino) ?? candidates[0];
-      for (const c of exact ? [exact, ...candidates] : []) {
+        .filter(
+          (c) =>
+            !this.#streams.has(c.streamId) &&
+            c.offset <= size &&
+            (c.ino === ino || !this.#ownerPresent(c)),
+        )
+        .sort((a, b) => Number(b.ino === ino) - Number(a.ino === ino));
+      for (const c of candidates) {
         if (
           c.offset === 0 ||
           (c.tail !== undefined && (await tailMatches(handle, c.offset, c.tail)))
@@ -747,6 +799,8 @@ export class FileSource implements LogSource {
         }
       }
     }
+    // Another file's checkpoint keeps its stream id: this file gets its own.
+    if (offset === undefined && this.checkpointer.get(streamId)) streamId = `${fingerprint}@${ino}`;
     offset ??= first && this.#options.readFrom === "tail" ? size : 0;
     if (this.#streams.has(streamId)) streamId = `${fingerprint}@${ino}`;
     const reader = new FileReader({

@@ -27,9 +27,9 @@ export const fileSourceSchema = z.strictObject({
   partialLineTimeoutSeconds: z.number().min(0).default(5),
   /** A renamed or deleted file is kept open this long after it stopped growing (read to its end first). */
   rotateWaitSeconds: z.number().min(0).default(5),
-  /** Without inotify every file is checked this often; with it, files inotify reports changed, and every file every 10 × this. */
+  /** Without inotify every file is read this often; with it, files inotify reports changed, and one fstat per open file every 10 × this. */
   pollIntervalMs: z.number().int().min(10).default(250),
-  /** The globs are rescanned this often (for filesystems where inotify does not work). */
+  /** The globs are rescanned this often where a directory cannot be watched; every 12 × this while inotify watches every directory. */
   globIntervalSeconds: z.number().min(0.05).default(5),
   /**
    * At most this many files held open; above it the least recently grown files that are read
