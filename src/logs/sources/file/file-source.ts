@@ -570,7 +570,12 @@ export class FileSource implements LogSource {
         await this.#emit!(out);
         continue; // released once that line is acknowledged
       }
-      await this.checkpoint().catch(() => {});
+      // Its last position written at once (with the files acknowledged since the last write),
+      // not every open file's.
+      this.#committedSince.add(reader);
+      this.#recordCommitted();
+      this.#lastWriteAt = now;
+      await this.checkpointer.flush().catch((error: unknown) => this.#checkpointFailed(error));
       this.#readers.delete(ino);
       this.#streams.delete(reader.streamId);
       if (this.#byPath.get(reader.path) === reader) this.#byPath.delete(reader.path);
