@@ -397,7 +397,7 @@ test("maxOpenFiles: idle files read to their end are closed and continue from th
   });
 });
 
-test("checkpoints of many files written at once are written at most once per checkpointIntervalMs", async () => {
+test("checkpoints of many files written at once are written at most once per checkpointIntervalMs, plus one per rotation", async () => {
   await withDir(async (dir) => {
     const files = 60;
     const paths = Array.from({ length: files }, (_, i) => join(dir, `f${i}.log`));
@@ -422,19 +422,24 @@ test("checkpoints of many files written at once are written at most once per che
     };
     const started = performance.now();
     // Every file written at once, round after round: many acknowledged batches per interval.
+    // Ten files rotated by rename halfway: each is released once read (a write each).
     const rounds = 30;
+    const rotations = 10;
     for (let r = 0; r < rounds; r++) {
+      if (r === rounds / 2)
+        for (let i = 0; i < rotations; i++) await rename(paths[i]!, `${paths[i]!}.1`);
       await Promise.all(paths.map((path, i) => appendFile(path, `f${i} r${r}\n`)));
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     await until(() => h.sink.events.length >= files * rounds, "every line");
+    await until(() => h.source.files().length === files, "the rotated files released");
     // Every file's acknowledged offset reaches the checkpoint file within about an interval.
     await until(
       () => paths.every((_, i) => checkpointer.all().some((c) => c.path.endsWith(`f${i}.log`))),
       "every file checkpointed",
     );
     const elapsed = performance.now() - started;
-    const bound = Math.ceil(elapsed / intervalMs) + 3;
+    const bound = Math.ceil(elapsed / intervalMs) + rotations + 3;
     assert.ok(
       writes <= bound,
       `${writes} checkpoint writes in ${elapsed.toFixed(0)} ms (bound ${bound})`,
@@ -448,7 +453,11 @@ test("checkpoints of many files written at once are written at most once per che
     const newest = [written, main]
       .map((f) => f.checkpoints ?? [])
       .sort((a, b) => b.length - a.length)[0]!;
-    assert.equal(newest.length, files, "one checkpoint per file, coalesced into one write");
+    assert.equal(
+      newest.length,
+      files + rotations,
+      "one checkpoint per file, coalesced into one write",
+    );
   });
 });
 
