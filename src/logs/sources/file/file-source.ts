@@ -64,6 +64,13 @@ const turnBytes = 8 * 1024 * 1024;
  */
 const watchedScanFactor = 12;
 
+/**
+ * Rescans for directories inotify reported (Pods coming and going) are at most this often
+ * (or globIntervalMs, when shorter): a rescan lists every directory, and a node starting 100
+ * Pods must not pay 100 of them. New files are opened from their inotify event, no rescan.
+ */
+const eventScanSpacingMs = 1000;
+
 /** How often the checkpoint file is fsynced (the main file) when checkpoints moved. */
 const syncIntervalMs = 1000;
 
@@ -101,6 +108,8 @@ export class FileSource implements LogSource {
   #stopping = false;
   #firstScan = true;
   #scanDue = true;
+  /** A directory came or went (inotify): a rescan, at most one per eventScanSpacingMs. */
+  #dirScanDue = false;
   #lastScanAt = 0;
   #wake: (() => void) | undefined;
   /** The next checkpoint write, when one is due. */
@@ -153,8 +162,12 @@ export class FileSource implements LogSource {
       onChange: (path, event) => {
         const reader = path === undefined ? undefined : this.#byPath.get(path);
         if (reader) this.#due.add(reader);
-        else this.#scanDue = true;
-        if (path !== undefined && event === "rename") this.#openEarly(path);
+        // A file the globs match is opened by path (no rescan); a directory that came or went
+        // (a new Pod) needs one; an excluded file (kubelet's .gz) neither.
+        if (path === undefined) this.#dirScanDue = true;
+        else if (this.#paths.matches(path)) {
+          if (!reader || event === "rename") this.#openEarly(path);
+        } else if (!reader && !this.#paths.excluded(path)) this.#dirScanDue = true;
         this.#wake?.();
       },
     });
@@ -361,11 +374,18 @@ export class FileSource implements LogSource {
         handle = await open(path, "r");
         const stat = await handle.stat();
         const ino = `${stat.dev}:${stat.ino}`;
-        if (!stat.isFile() || this.#readers.has(ino) || this.#early.has(ino) || this.#stopping)
+        const known = this.#readers.get(ino);
+        if (known && !known.truncated) {
+          // A tracked file under a new name (renamed, still matched): known by it from now on.
+          known.path = path;
+          this.#byPath.set(path, known);
+          this.#due.add(known);
+          this.#wake?.();
           return;
+        }
+        if (!stat.isFile() || known || this.#early.has(ino) || this.#stopping) return;
         this.#early.set(ino, { handle, path, at: this.#options.now() });
         handle = undefined;
-        this.#scanDue = true;
         this.#wake?.();
       } catch {
         // gone already
@@ -419,7 +439,14 @@ export class FileSource implements LogSource {
   async #turn(): Promise<void> {
     const now = this.#options.now();
     const scanEvery = this.#deferred.size > 0 ? this.#options.pollIntervalMs : this.#scanInterval();
-    if (this.#scanDue || now - this.#lastScanAt >= scanEvery) await this.#scan();
+    const sinceScan = now - this.#lastScanAt;
+    if (
+      this.#scanDue ||
+      (this.#dirScanDue && sinceScan >= this.#eventScanSpacing()) ||
+      sinceScan >= scanEvery
+    )
+      await this.#scan();
+    else if (this.#early.size > 0) await this.#trackEarly(); // new files, without a rescan
     if (!this.#unwatched && now - this.#lastSweepAt >= this.#sweepInterval()) {
       this.#lastSweepAt = now;
       await this.#sweep();
@@ -442,6 +469,10 @@ export class FileSource implements LogSource {
     await this.#park();
     if (!progressed && !this.#stopping && !this.#scanDue && this.#due.size === 0)
       await this.#idle();
+  }
+
+  #eventScanSpacing(): number {
+    return Math.min(eventScanSpacingMs, this.#options.globIntervalMs);
   }
 
   #scanInterval(): number {
@@ -477,7 +508,12 @@ export class FileSource implements LogSource {
    */
   #idle(): Promise<void> {
     let wait = this.#options.pollIntervalMs;
-    if (!this.#unwatched && this.#waiting.size === 0 && this.#deferred.size === 0) {
+    if (
+      !this.#unwatched &&
+      this.#waiting.size === 0 &&
+      this.#deferred.size === 0 &&
+      this.#early.size === 0
+    ) {
       const now = this.#options.now();
       const next = Math.min(
         this.#lastSweepAt + this.#sweepInterval(),
@@ -485,6 +521,11 @@ export class FileSource implements LogSource {
       );
       wait = Math.max(wait, next - now);
     }
+    if (this.#dirScanDue)
+      wait = Math.min(
+        wait,
+        Math.max(1, this.#lastScanAt + this.#eventScanSpacing() - this.#options.now()),
+      );
     return new Promise((resolve) => {
       const timer = setTimeout(done, wait);
       function done(): void {
@@ -634,6 +675,7 @@ export class FileSource implements LogSource {
 
   async #scan(): Promise<void> {
     this.#scanDue = false;
+    this.#dirScanDue = false;
     this.#lastScanAt = this.#options.now();
     const first = this.#firstScan;
     this.#firstScan = false;
