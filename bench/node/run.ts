@@ -12,7 +12,8 @@
  *    checkpoints bounded in rate (the default checkpointIntervalMs) and, in the same run, written
  *    after every acknowledged batch (checkpointIntervalMs 0), and the ratio of the two.
  * 3. Idle: the same 500 files, all read, none growing: CPU of `sidecar node` over
- *    BENCH_NODE_IDLE_SECONDS (10), as a share of one core.
+ *    BENCH_NODE_IDLE_SECONDS (10), as a share of one core. Then churn: 100 new Pods appear and
+ *    100 files rotate, one of each every 50 ms: CPU until their lines are delivered.
  *
  *   BENCH_NODE_PARTS=logs,idle npm run bench:node   (the parts to run: metrics, logs, idle)
  *   npm run bench:node
@@ -23,7 +24,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { appendFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { appendFile, mkdir, mkdtemp, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "../../src/runtime/testing.ts";
@@ -238,6 +239,21 @@ async function nodeLogs(
       result.idleCoreShare = share / ((performance.now() - idleStarted) / 1000);
       console.log(
         `  idle, ${files} files open: ${(result.idleCoreShare * 100).toFixed(1)} % of a core over ${idleSeconds} s`,
+      );
+      const churnBefore = await cpuSeconds(sidecar.pid!);
+      const churnStarted = performance.now();
+      const churn = Math.min(100, files);
+      for (let i = 0; i < churn; i++) {
+        const dir = join(root, "pods", `new_pod-${i}_uid-new-${i}`, "app");
+        await mkdir(dir, { recursive: true });
+        await writeFile(join(dir, "0.log"), criLines(files + i, 0, 1));
+        await rename(join(dirs[i]!, "0.log"), join(dirs[i]!, "0.log.20261127-100000"));
+        await writeFile(join(dirs[i]!, "0.log"), criLines(i, linesPerFile, 1));
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const churned = await receiver.waitFor(total + 2 * churn, 60_000);
+      console.log(
+        `  churn, ${churn} Pods new and ${churn} files rotated in ${((performance.now() - churnStarted) / 1000).toFixed(1)} s: CPU ${((await cpuSeconds(sidecar.pid!)) - churnBefore).toFixed(2)} s (${churned ? "all delivered" : `only ${receiver.count - total} of ${2 * churn}`})`,
       );
     }
     return result;
