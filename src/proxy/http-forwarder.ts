@@ -131,8 +131,9 @@ export function forward(options: ForwardOptions): void {
     }, overallMs);
   }
 
-  // The client went away (or the response ended): abort the upstream side.
-  res.once("close", () => {
+  // The client went away (or the response ended): abort the upstream side. A response closes
+  // once: `on` spares the per-request wrapper `once` makes.
+  res.on("close", () => {
     if (!res.writableFinished) addFlag(exchange, "DC");
     finish();
   });
@@ -295,13 +296,17 @@ export function forward(options: ForwardOptions): void {
           exchange.bytesSent += chunk.length;
           return res.write(chunk);
         },
-        onEnd(rawTrailers) {
+        onEnd(rawTrailers, lastChunk) {
           release();
           if (rawTrailers.length > 0) {
             const trailers = forwardedTrailers(rawTrailers);
             if (trailers.length > 0) res.addTrailers(trailers);
           }
-          res.end();
+          if (lastChunk === undefined) res.end();
+          else {
+            exchange.bytesSent += lastChunk.length;
+            res.end(lastChunk);
+          }
         },
         onBodySent(bytes) {
           if (buffered) return; // counted once when buffered

@@ -67,6 +67,14 @@ export class ResponseParser {
     return this.#state === S.done;
   }
 
+  /**
+   * True during the onBody call that completes a Content-Length body (onEnd follows at once,
+   * in the same feed).
+   */
+  get lastChunk(): boolean {
+    return this.#state === S.length && this.#remaining === 0;
+  }
+
   /** Whether any byte of the current response has arrived. */
   get started(): boolean {
     return this.#state !== S.head || this.#pending !== undefined;
