@@ -35,6 +35,9 @@ export function isReplayable(req: IncomingMessage): boolean {
 
 const bodyByDefault = new Set(["POST", "PUT", "PATCH"]);
 
+/** A response body up to this size is written with its head as one string (see onEnd). */
+const smallBodyBytes = 2048;
+
 export interface ForwardOptions {
   req: IncomingMessage;
   res: ServerResponse;
@@ -305,7 +308,11 @@ export function forward(options: ForwardOptions): void {
           if (lastChunk === undefined) res.end();
           else {
             exchange.bytesSent += lastChunk.length;
-            res.end(lastChunk);
+            // A small body goes as latin1 text (the same bytes): node:http then joins it to the
+            // head and sends one string with one write, instead of a writev of a string and a
+            // buffer (~2% of the CPU at 13 B).
+            if (lastChunk.length <= smallBodyBytes) res.end(lastChunk.toString("latin1"), "latin1");
+            else res.end(lastChunk);
           }
         },
         onBodySent(bytes) {
