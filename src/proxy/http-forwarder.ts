@@ -9,6 +9,7 @@ import { downstreamResponseHeaders, forwardedTrailers, withContentLength } from 
 import { type LocalReply, type ResponseHeadersEditor, sendLocalReply } from "./local-reply.ts";
 import type { RouteConfig } from "./proxy-config.ts";
 import type { ProxyMetrics } from "./proxy-metrics.ts";
+import type { PendingTimeout, TimeoutList } from "./timeout-list.ts";
 import { sendWithNodeHttp } from "./transport/node-transport.ts";
 import { sendRaw } from "./transport/raw-transport.ts";
 import type { TryHandle } from "./transport/upstream-transport.ts";
@@ -55,6 +56,8 @@ export interface ForwardOptions {
   maxBodyBytes: number;
   streamIdleMs: number;
   metrics: ProxyMetrics;
+  /** The route's timeouts (route.timeoutSeconds); undefined when the route has none. */
+  routeTimeouts: TimeoutList | undefined;
   /** True while the listener drains: responses carry Connection: close. */
   draining: () => boolean;
   /** Called once the exchange is over (response finished or aborted). */
@@ -82,7 +85,7 @@ export function forward(options: ForwardOptions): void {
   let replied = false;
   let responding = false;
   let current: TryHandle | undefined;
-  let overallTimer: NodeJS.Timeout | undefined;
+  let overallTimer: PendingTimeout | undefined;
   let backoffTimer: NodeJS.Timeout | undefined;
   let isRetry = false;
   let lastEndpoint: Endpoint | undefined;
@@ -99,7 +102,7 @@ export function forward(options: ForwardOptions): void {
   const finish = () => {
     if (finished) return;
     finished = true;
-    clearTimeout(overallTimer);
+    overallTimer?.cancel();
     clearTimeout(backoffTimer);
     current?.abort();
     cluster.active -= 1;
@@ -124,14 +127,14 @@ export function forward(options: ForwardOptions): void {
     );
   };
 
-  if (overallMs > 0) {
-    overallTimer = setTimeout(() => {
+  if (options.routeTimeouts !== undefined) {
+    overallTimer = options.routeTimeouts.add(() => {
       if (responding) return;
       metrics.timeouts.inc({ cluster: cluster.name });
       fail(
         replyFor("timeout", cluster.name, `no response headers within ${route.timeoutSeconds} s`),
       );
-    }, overallMs);
+    });
   }
 
   // The client went away (or the response ended): abort the upstream side. A response closes
@@ -281,7 +284,7 @@ export function forward(options: ForwardOptions): void {
           }
           if (tries > 1 && status >= 500) addFlag(exchange, "URX");
           responding = true;
-          clearTimeout(overallTimer);
+          overallTimer?.cancel();
           exchange.upstreamTime = performance.now() - started;
           exchange.status = status;
           // Framed by the proxy from what it forwards, never by the upstream's Content-Length.
