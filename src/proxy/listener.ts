@@ -35,6 +35,7 @@ import type { ListenerConfig, RouteConfig } from "./proxy-config.ts";
 import type { ProxyMetrics } from "./proxy-metrics.ts";
 import { RequestRecorder } from "./request-recorder.ts";
 import { type CompiledRoute, hostWithoutPort, RouteTable } from "./route-table.ts";
+import { TimeoutList } from "./timeout-list.ts";
 import { tunnelUpgrade } from "./upgrade-tunnel.ts";
 
 export interface ProxyListenerOptions {
@@ -84,6 +85,8 @@ export class ProxyListener {
   readonly #listenerChain: FilterChain | undefined;
   /** Each route's chain (listener filters, then the route's); a route without filters has none. */
   readonly #routeChains = new Map<RouteConfig, FilterChain>();
+  /** Each route's timeout list (one timer for all its requests); none when timeoutSeconds is 0. */
+  readonly #routeTimeouts = new Map<RouteConfig, TimeoutList>();
   readonly #labels: { listener: string };
   readonly #recorder: RequestRecorder;
   readonly #tunnels = new Set<Duplex>();
@@ -120,6 +123,8 @@ export class ProxyListener {
       this.#listenerChain = new FilterChain(listenerFilters, logger.child({ route: "" }));
     const built = [...listenerFilters];
     for (const route of this.#routes.routes) {
+      if (route.config.timeoutSeconds > 0)
+        this.#routeTimeouts.set(route.config, new TimeoutList(route.config.timeoutSeconds * 1000));
       const routeFilters = route.config.filters.map((c) =>
         buildFilter(c, buildContext(route.name), options.filterTypes),
       );
@@ -404,6 +409,7 @@ export class ProxyListener {
       maxBodyBytes: this.config.maxRequestBodyBytes,
       streamIdleMs: this.config.streamIdleTimeoutSeconds * 1000,
       metrics: this.#options.metrics,
+      routeTimeouts: this.#routeTimeouts.get(routed.route.config),
       draining: () => this.#draining,
       done,
       responseHeaders: filters,
