@@ -5,6 +5,7 @@ import type { Duplex } from "node:stream";
 import { http } from "../runtime/builtins.ts";
 import { type ListenAddress, parseAddress } from "../runtime/config/schema-helpers.ts";
 import { listenOn } from "../runtime/listen.ts";
+import type { MemoryPressureSignal } from "../runtime/memory-pressure.ts";
 import type { Logger } from "../runtime/telemetry/logger.ts";
 import type { AccessLog } from "./access-log.ts";
 import { ClientAddressResolver } from "./client-address.ts";
@@ -31,6 +32,7 @@ import {
   sendLocalReply,
 } from "./local-reply.ts";
 import { normalizePath } from "./path-normalizer.ts";
+import { PressureGate } from "./pressure-gate.ts";
 import type { ListenerConfig, RouteConfig } from "./proxy-config.ts";
 import type { ProxyMetrics } from "./proxy-metrics.ts";
 import { RequestRecorder } from "./request-recorder.ts";
@@ -44,6 +46,8 @@ export interface ProxyListenerOptions {
   logger: Logger;
   /** The filter types `filters:` entries are built from (default: the built-in ones). */
   filterTypes?: readonly FilterComponent[] | undefined;
+  /** While on, new connections wait unread and bodies are not buffered for retries. */
+  pressure?: MemoryPressureSignal | undefined;
 }
 
 /** Where a request goes: its route and cluster, and the target sent upstream. */
@@ -88,6 +92,7 @@ export class ProxyListener {
   readonly #recorder: RequestRecorder;
   readonly #tunnels = new Set<Duplex>();
   readonly #security: ListenerSecurity;
+  readonly #gate: PressureGate | undefined;
   #inFlight = 0;
   #draining = false;
   #idleWaiters: (() => void)[] = [];
@@ -142,6 +147,8 @@ export class ProxyListener {
       joinDuplicateHeaders: false,
     });
     this.#server.maxConnections = config.maxConnections;
+    if (options.pressure)
+      this.#gate = new PressureGate(options.pressure, this.#server, () => this.#inFlight);
     // A connection with a request in flight and no bytes either way for this long is closed
     // (Envoy's stream_idle_timeout); idle keep-alive connections use keepAliveTimeout.
     this.#server.timeout = config.streamIdleTimeoutSeconds * 1000;
@@ -156,6 +163,7 @@ export class ProxyListener {
       this.#clientError(error, socket),
     );
     this.#server.on("connection", (socket: Socket) => {
+      this.#gate?.admit(socket);
       options.metrics.activeConnections.inc(this.#labels);
       socket.once("close", () => options.metrics.activeConnections.dec(this.#labels));
     });
@@ -262,7 +270,10 @@ export class ProxyListener {
       completed = true;
       this.#inFlight -= 1;
       this.#recorder.record(req, exchange);
-      if (this.#inFlight === 0) for (const wake of this.#idleWaiters.splice(0)) wake();
+      if (this.#inFlight === 0) {
+        for (const wake of this.#idleWaiters.splice(0)) wake();
+        this.#gate?.idle();
+      }
     };
     const localReply: SendLocalReply = (reply, close = false, editor) => {
       exchange.requestId ||= validRequestId(req) ?? randomUUID();
@@ -413,7 +424,8 @@ export class ProxyListener {
       !options.needsNodeHttp &&
       Number(contentLength) <= routed.route.config.retries.bufferBytes &&
       isReplayable(req) &&
-      routed.route.config.retries.maxRetries > 0;
+      routed.route.config.retries.maxRetries > 0 &&
+      this.#options.pressure?.active !== true;
     if (!bufferable) {
       forward(options);
       return;
@@ -602,6 +614,7 @@ export class ProxyListener {
    */
   async drain(deadline: AbortSignal): Promise<void> {
     this.#draining = true;
+    this.#gate?.close();
     const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
     this.#server.closeIdleConnections();
     if (this.#inFlight > 0 && !deadline.aborted) {

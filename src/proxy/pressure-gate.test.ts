@@ -1,0 +1,114 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
+import { deriveMemoryBudget } from "../runtime/memory-budget.ts";
+import type { MemoryPressureSignal } from "../runtime/memory-pressure.ts";
+import { httpUpstream, RawClient, startProxy } from "./testing.ts";
+
+const MiB = 2 ** 20;
+
+function switchablePressure(active = false): MemoryPressureSignal & { set(on: boolean): void } {
+  const listeners = new Set<(active: boolean) => void>();
+  return {
+    get active() {
+      return active;
+    },
+    onChange(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    set(on) {
+      active = on;
+      for (const listener of listeners) listener(on);
+    },
+  };
+}
+
+const plan128 = {
+  limitBytes: 128 * MiB,
+  source: "test",
+  budgetShare: 0.75,
+  budgetBytes: 96 * MiB,
+  maxOldSpaceMiB: 44,
+  semiSpaceMiB: 4,
+  tooSmall: false,
+};
+
+test("under a memory limit the listeners' connections and retry buffers are capped by the budget", async () => {
+  const proxy = await startProxy(
+    {
+      listeners: [
+        {
+          address: "127.0.0.1:0",
+          maxConnections: 100,
+          routes: [{ cluster: "app", retries: { bufferBytes: 1024 * 1024 } }],
+        },
+      ],
+      clusters: { app: { endpoints: ["127.0.0.1:1"] } },
+    },
+    { memory: { budget: deriveMemoryBudget(plan128), pressure: switchablePressure() } },
+  );
+  try {
+    const listener = proxy.role.listeners[0]!.config;
+    assert.equal(listener.maxConnections, 100, "a smaller configured value stays");
+    assert.equal(listener.routes[0]!.retries.bufferBytes, 24 * 1024);
+  } finally {
+    await proxy.stop();
+  }
+});
+
+test("under memory pressure a new connection waits unread, and is served when it ends", async () => {
+  const paths: string[] = [];
+  let release = () => {};
+  const upstream = await httpUpstream((req, res) => {
+    paths.push(req.url!);
+    if (req.url === "/slow") release = () => res.end("slow");
+    else res.end("ok");
+  });
+  const pressure = switchablePressure();
+  const proxy = await startProxy(
+    { upstreamPort: upstream.port },
+    { memory: { budget: deriveMemoryBudget(plan128), pressure } },
+  );
+  const busy = await RawClient.connect(proxy.port);
+  let waiting: RawClient | undefined;
+  try {
+    // A request in flight keeps the listener busy: held connections wait for the pressure to end.
+    busy.write("GET /slow HTTP/1.1\r\nHost: svc\r\n\r\n");
+    while (paths.length === 0) await sleep(10);
+    pressure.set(true);
+    waiting = await RawClient.connect(proxy.port);
+    waiting.write("GET /b HTTP/1.1\r\nHost: svc\r\n\r\n");
+    await sleep(300);
+    assert.deepEqual(paths, ["/slow"], "the new connection's request is not read under pressure");
+    pressure.set(false);
+    assert.equal((await waiting.read()).status, 200);
+    assert.deepEqual(paths, ["/slow", "/b"]);
+    release();
+    assert.equal((await busy.read()).status, 200);
+  } finally {
+    release();
+    busy.socket.destroy();
+    waiting?.socket.destroy();
+    await proxy.stop();
+    await upstream.close();
+  }
+});
+
+test("held connections are let in when pressure stays on but nothing is in flight", async () => {
+  const upstream = await httpUpstream((_req, res) => res.end("ok"));
+  const pressure = switchablePressure(true);
+  const proxy = await startProxy(
+    { upstreamPort: upstream.port },
+    { memory: { budget: deriveMemoryBudget(plan128), pressure } },
+  );
+  const client = await RawClient.connect(proxy.port);
+  try {
+    client.write("GET / HTTP/1.1\r\nHost: svc\r\n\r\n");
+    assert.equal((await client.read()).status, 200);
+  } finally {
+    client.socket.destroy();
+    await proxy.stop();
+    await upstream.close();
+  }
+});
