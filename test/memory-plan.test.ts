@@ -86,7 +86,7 @@ test("under a memory limit the command starts with heap and buffer sizes that fi
           source: string;
           maxOldSpaceMiB: number;
           buffers: { logs: { bufferMaxBytes: number }; proxy: { maxConnections: number } };
-          pressure: { underPressure: boolean; highWaterBytes: number; peakRssBytes: number };
+          pressure: { underPressure: boolean; highWaterBytes: number; peakResidentBytes: number };
         };
       };
       assert.deepEqual(
@@ -96,7 +96,7 @@ test("under a memory limit the command starts with heap and buffer sizes that fi
       assert.equal(status.memory.buffers.logs.bufferMaxBytes, 3 * 2 ** 20);
       assert.equal(status.memory.buffers.proxy.maxConnections, 1024);
       assert.equal(status.memory.pressure.highWaterBytes, Math.floor(96 * 2 ** 20 * 0.95));
-      assert.ok(status.memory.pressure.peakRssBytes > 0);
+      assert.ok(status.memory.pressure.peakResidentBytes > 0);
     } finally {
       await proc.stop("SIGKILL");
     }

@@ -3,7 +3,7 @@ import { test } from "node:test";
 import { Registry } from "prom-client";
 import type { Clock } from "./clock.ts";
 import { deriveMemoryBudget } from "./memory-budget.ts";
-import { MemoryPressure } from "./memory-pressure.ts";
+import { MemoryPressure, residentAnonBytes } from "./memory-pressure.ts";
 import { captureLogger } from "./testing.ts";
 
 const MiB = 2 ** 20;
@@ -69,7 +69,7 @@ test("pressure starts at the high-water mark and ends only under the low-water m
   assert.match(metrics, /^sidecar_memory_pressure 0$/m);
   assert.match(metrics, /^sidecar_memory_pressure_transitions_total\{to="on"\} 1$/m);
   assert.match(metrics, /^sidecar_memory_pressure_transitions_total\{to="off"\} 1$/m);
-  assert.match(metrics, new RegExp(`^sidecar_memory_rss_peak_bytes ${96 * MiB}$`, "m"));
+  assert.match(metrics, new RegExp(`^sidecar_memory_resident_peak_bytes ${96 * MiB}$`, "m"));
   await pressure.stop();
 });
 
@@ -80,15 +80,15 @@ test("under pressure /readyz gets a warning, the gauge is 1 and the change is lo
   assert.equal(pressure.ready(), true, "pressure is a warning, not unreadiness");
   assert.match(
     pressure.degradedReason() ?? "",
-    /^memory pressure: RSS 99\.0 MiB is over 95\.0 MiB/,
+    /^memory pressure: 99\.0 MiB resident is over the budget's high-water mark of 95\.0 MiB/,
   );
   assert.match(await registry.metrics(), /^sidecar_memory_pressure 1$/m);
   assert.ok(
     lines().some((line) => line.level === "warn" && /memory pressure/.test(String(line.msg))),
   );
   assert.deepEqual(pressure.figures, {
-    rssBytes: 99 * MiB,
-    peakRssBytes: 99 * MiB,
+    residentBytes: 99 * MiB,
+    peakResidentBytes: 99 * MiB,
     highWaterBytes: 95 * MiB,
     lowWaterBytes: 85 * MiB,
     underPressure: true,
@@ -147,4 +147,9 @@ test("buffers are today's defaults without a limit and shrink with the budget", 
   const large = deriveMemoryBudget(plan(4096));
   assert.ok(small.logs.bufferMaxBytes < 3 * MiB && small.logs.maxInFlight === 1);
   assert.deepEqual(large.logs, deriveMemoryBudget(undefined).logs, "capped at today's defaults");
+});
+
+test("the sample is the resident memory the process owns, without its file-backed pages", () => {
+  const owned = residentAnonBytes();
+  assert.ok(owned > 0 && owned < process.memoryUsage.rss(), `${owned} bytes`);
 });

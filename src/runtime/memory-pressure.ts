@@ -1,3 +1,4 @@
+import { fs } from "./builtins.ts";
 import type { Clock, TimerHandle } from "./clock.ts";
 import type { Role } from "./role.ts";
 import type { Logger } from "./telemetry/logger.ts";
@@ -29,7 +30,7 @@ export interface MemoryPressureOptions {
   lowWater?: number;
   /** How often RSS is sampled. Default 200 ms. */
   intervalMs?: number;
-  /** The resident set size in bytes. Default process.memoryUsage.rss. */
+  /** The memory the process holds, in bytes. Default residentAnonBytes. */
   sample?: () => number;
   clock: Clock;
   registry: Registry;
@@ -37,8 +38,8 @@ export interface MemoryPressureOptions {
 }
 
 /**
- * Samples the process's RSS on one timer and says when it is over the high-water mark of the
- * memory budget, until it is back under the low-water mark. It runs beside the roles (so
+ * Samples the memory the process holds (residentAnonBytes) on one timer and says when it is
+ * over the high-water mark of the memory budget, until it is back under the low-water mark. It runs beside the roles (so
  * /readyz shows the pressure as a warning without failing readiness) and publishes
  * `sidecar_memory_pressure`, `sidecar_memory_pressure_transitions_total` and the RSS it saw.
  *
@@ -58,8 +59,8 @@ export class MemoryPressure implements Role, MemoryPressureSignal {
   readonly #peakGauge: Gauge;
   #timer: TimerHandle | undefined;
   #active = false;
-  #rssBytes = 0;
-  #peakRssBytes = 0;
+  #residentBytes = 0;
+  #peakResidentBytes = 0;
   #since = 0;
 
   constructor(options: MemoryPressureOptions) {
@@ -71,7 +72,7 @@ export class MemoryPressure implements Role, MemoryPressureSignal {
     this.#options = options;
     this.highWaterBytes = Math.floor(budgetBytes * highWater);
     this.lowWaterBytes = Math.floor(budgetBytes * lowWater);
-    this.#sample = options.sample ?? (() => process.memoryUsage.rss());
+    this.#sample = options.sample ?? residentAnonBytes;
     this.#gauge = new Gauge({
       name: "sidecar_memory_pressure",
       help: "1 while the process is over the high-water mark of its memory budget (reading pauses)",
@@ -84,8 +85,8 @@ export class MemoryPressure implements Role, MemoryPressureSignal {
       registers: [options.registry],
     });
     this.#peakGauge = new Gauge({
-      name: "sidecar_memory_rss_peak_bytes",
-      help: "The highest resident set size sampled since start",
+      name: "sidecar_memory_resident_peak_bytes",
+      help: "The highest resident memory the process owns (RSS less file-backed pages) sampled since start",
       registers: [options.registry],
     });
     this.#gauge.set(0);
@@ -97,15 +98,15 @@ export class MemoryPressure implements Role, MemoryPressureSignal {
 
   /** The last RSS sampled and the highest since start, with the marks. */
   get figures(): {
-    rssBytes: number;
-    peakRssBytes: number;
+    residentBytes: number;
+    peakResidentBytes: number;
     highWaterBytes: number;
     lowWaterBytes: number;
     underPressure: boolean;
   } {
     return {
-      rssBytes: this.#rssBytes,
-      peakRssBytes: this.#peakRssBytes,
+      residentBytes: this.#residentBytes,
+      peakResidentBytes: this.#peakResidentBytes,
       highWaterBytes: this.highWaterBytes,
       lowWaterBytes: this.lowWaterBytes,
       underPressure: this.#active,
@@ -119,14 +120,14 @@ export class MemoryPressure implements Role, MemoryPressureSignal {
 
   /** Takes one sample and changes state when a mark is crossed (the timer calls it). */
   check(): void {
-    const rss = this.#sample();
-    this.#rssBytes = rss;
-    if (rss > this.#peakRssBytes) {
-      this.#peakRssBytes = rss;
-      this.#peakGauge.set(rss);
+    const resident = this.#sample();
+    this.#residentBytes = resident;
+    if (resident > this.#peakResidentBytes) {
+      this.#peakResidentBytes = resident;
+      this.#peakGauge.set(resident);
     }
-    if (!this.#active && rss >= this.highWaterBytes) this.#set(true);
-    else if (this.#active && rss < this.lowWaterBytes) this.#set(false);
+    if (!this.#active && resident >= this.highWaterBytes) this.#set(true);
+    else if (this.#active && resident < this.lowWaterBytes) this.#set(false);
   }
 
   #set(active: boolean): void {
@@ -135,7 +136,7 @@ export class MemoryPressure implements Role, MemoryPressureSignal {
     this.#transitions.inc({ to: active ? "on" : "off" });
     const { logger, clock } = this.#options;
     const fields = {
-      rssBytes: this.#rssBytes,
+      residentBytes: this.#residentBytes,
       highWaterBytes: this.highWaterBytes,
       lowWaterBytes: this.lowWaterBytes,
     };
@@ -143,7 +144,7 @@ export class MemoryPressure implements Role, MemoryPressureSignal {
       this.#since = clock.now();
       logger.warn(
         fields,
-        "memory pressure: near the memory budget, reading pauses until RSS falls",
+        "memory pressure: near the memory budget, reading pauses until memory falls",
       );
     } else
       logger.info(
@@ -167,7 +168,7 @@ export class MemoryPressure implements Role, MemoryPressureSignal {
 
   readonly degradedReason = (): string | undefined =>
     this.#active
-      ? `memory pressure: RSS ${mib(this.#rssBytes)} MiB is over ${mib(this.highWaterBytes)} MiB of the budget; reading is paused`
+      ? `memory pressure: ${mib(this.#residentBytes)} MiB resident is over the budget's high-water mark of ${mib(this.highWaterBytes)} MiB; reading is paused`
       : undefined;
 
   async stop(): Promise<void> {
@@ -180,4 +181,32 @@ export class MemoryPressure implements Role, MemoryPressureSignal {
 
 function mib(bytes: number): string {
   return (bytes / 2 ** 20).toFixed(1);
+}
+
+let pageSize = 0;
+
+/**
+ * The resident memory the process owns: RSS less its file-backed pages (the node binary's
+ * code, ~45 MiB, is shared, reclaimable and charged to whichever cgroup read it first). This
+ * is what a container's memory limit holds against the process. From /proc/self/statm (one
+ * small read); plain RSS where there is no /proc.
+ */
+export function residentAnonBytes(): number {
+  try {
+    const [, resident, shared] = fs
+      .readFileSync("/proc/self/statm", "latin1")
+      .split(" ")
+      .map(Number);
+    if (resident === undefined || shared === undefined) return process.memoryUsage.rss();
+    if (pageSize === 0) pageSize = pageSizeFrom(resident);
+    return (resident - shared) * pageSize;
+  } catch {
+    return process.memoryUsage.rss();
+  }
+}
+
+/** The page size: RSS in bytes over RSS in pages, rounded to a power of two (4096 on x86-64). */
+function pageSizeFrom(residentPages: number): number {
+  const ratio = process.memoryUsage.rss() / residentPages;
+  return 2 ** Math.round(Math.log2(ratio > 0 ? ratio : 4096));
 }
