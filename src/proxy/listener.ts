@@ -147,7 +147,8 @@ export class ProxyListener {
       joinDuplicateHeaders: false,
     });
     this.#server.maxConnections = config.maxConnections;
-    if (options.pressure)
+    // TLS sockets read their raw socket themselves: only plain listeners hold connections.
+    if (options.pressure && !config.tls)
       this.#gate = new PressureGate(options.pressure, this.#server, () => this.#inFlight);
     // A connection with a request in flight and no bytes either way for this long is closed
     // (Envoy's stream_idle_timeout); idle keep-alive connections use keepAliveTimeout.

@@ -1,9 +1,15 @@
 import assert from "node:assert/strict";
+import { once } from "node:events";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
+import { connect } from "node:tls";
 import { deriveMemoryBudget } from "../runtime/memory-budget.ts";
 import type { MemoryPressureSignal } from "../runtime/memory-pressure.ts";
 import { httpUpstream, RawClient, startProxy } from "./testing.ts";
+import { testCa, testLeaf } from "./tls/test-pki.testing.ts";
 
 const MiB = 2 ** 20;
 
@@ -110,5 +116,43 @@ test("held connections are let in when pressure stays on but nothing is in fligh
     client.socket.destroy();
     await proxy.stop();
     await upstream.close();
+  }
+});
+
+test("a TLS listener keeps serving new connections under pressure (only plain listeners hold them)", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "sidecar-pressure-tls-"));
+  const ca = await testCa();
+  const leaf = await testLeaf(ca, "api", { dns: ["localhost"] });
+  await writeFile(join(dir, "tls.crt"), leaf.cert);
+  await writeFile(join(dir, "tls.key"), leaf.key);
+  const upstream = await httpUpstream((_req, res) => res.end("ok"));
+  const proxy = await startProxy(
+    {
+      listeners: [
+        {
+          address: "127.0.0.1:0",
+          tls: { certFile: join(dir, "tls.crt"), keyFile: join(dir, "tls.key") },
+          routes: [{ cluster: "app" }],
+        },
+      ],
+      clusters: { app: { endpoints: [`127.0.0.1:${upstream.port}`] } },
+    },
+    { memory: { budget: deriveMemoryBudget(plan128), pressure: switchablePressure(true) } },
+  );
+  const socket = connect({
+    port: proxy.port,
+    host: "127.0.0.1",
+    servername: "localhost",
+    ca: ca.cert,
+  });
+  try {
+    socket.write("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    const [chunk] = (await once(socket, "data")) as [Buffer];
+    assert.match(chunk.toString(), /^HTTP\/1\.1 200/);
+  } finally {
+    socket.destroy();
+    await proxy.stop();
+    await upstream.close();
+    await rm(dir, { recursive: true, force: true });
   }
 });
