@@ -5,7 +5,6 @@ import type { Duplex } from "node:stream";
 import { http } from "../runtime/builtins.ts";
 import { type ListenAddress, parseAddress } from "../runtime/config/schema-helpers.ts";
 import { listenOn } from "../runtime/listen.ts";
-import type { MemoryPressureSignal } from "../runtime/memory-pressure.ts";
 import type { Logger } from "../runtime/telemetry/logger.ts";
 import type { AccessLog } from "./access-log.ts";
 import { ClientAddressResolver } from "./client-address.ts";
@@ -32,7 +31,7 @@ import {
   sendLocalReply,
 } from "./local-reply.ts";
 import { normalizePath } from "./path-normalizer.ts";
-import { PressureGate } from "./pressure-gate.ts";
+import { PressureGate, type PressureGateOptions } from "./pressure-gate.ts";
 import type { ListenerConfig, RouteConfig } from "./proxy-config.ts";
 import type { ProxyMetrics } from "./proxy-metrics.ts";
 import { RequestRecorder } from "./request-recorder.ts";
@@ -46,8 +45,8 @@ export interface ProxyListenerOptions {
   logger: Logger;
   /** The filter types `filters:` entries are built from (default: the built-in ones). */
   filterTypes?: readonly FilterComponent[] | undefined;
-  /** While on, new connections wait unread and bodies are not buffered for retries. */
-  pressure?: MemoryPressureSignal | undefined;
+  /** Under a memory limit: new connections wait unread past the budget's count or under pressure, when bodies are not buffered for retries either. */
+  memory?: PressureGateOptions | undefined;
 }
 
 /** Where a request goes: its route and cluster, and the target sent upstream. */
@@ -148,8 +147,8 @@ export class ProxyListener {
     });
     this.#server.maxConnections = config.maxConnections;
     // TLS sockets read their raw socket themselves: only plain listeners hold connections.
-    if (options.pressure && !config.tls)
-      this.#gate = new PressureGate(options.pressure, this.#server, () => this.#inFlight);
+    if (options.memory && !config.tls)
+      this.#gate = new PressureGate(options.memory, this.#server, () => this.#inFlight);
     // A connection with a request in flight and no bytes either way for this long is closed
     // (Envoy's stream_idle_timeout); idle keep-alive connections use keepAliveTimeout.
     this.#server.timeout = config.streamIdleTimeoutSeconds * 1000;
@@ -426,7 +425,7 @@ export class ProxyListener {
       Number(contentLength) <= routed.route.config.retries.bufferBytes &&
       isReplayable(req) &&
       routed.route.config.retries.maxRetries > 0 &&
-      this.#options.pressure?.active !== true;
+      this.#options.memory?.pressure.active !== true;
     if (!bufferable) {
       forward(options);
       return;

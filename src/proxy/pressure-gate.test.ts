@@ -40,7 +40,7 @@ const plan128 = {
   tooSmall: false,
 };
 
-test("under a memory limit the listeners' connections and retry buffers are capped by the budget", async () => {
+test("under a memory limit the retry buffers are capped by the budget", async () => {
   const proxy = await startProxy(
     {
       listeners: [
@@ -56,7 +56,7 @@ test("under a memory limit the listeners' connections and retry buffers are capp
   );
   try {
     const listener = proxy.role.listeners[0]!.config;
-    assert.equal(listener.maxConnections, 100, "a smaller configured value stays");
+    assert.equal(listener.maxConnections, 100, "a plain listener keeps its own maxConnections");
     assert.equal(listener.routes[0]!.retries.bufferBytes, 24 * 1024);
   } finally {
     await proxy.stop();
@@ -139,6 +139,7 @@ test("a TLS listener keeps serving new connections under pressure (only plain li
     },
     { memory: { budget: deriveMemoryBudget(plan128), pressure: switchablePressure(true) } },
   );
+  assert.equal(proxy.role.listeners[0]!.config.maxConnections, 1024, "capped instead");
   const socket = connect({
     port: proxy.port,
     host: "127.0.0.1",
@@ -154,5 +155,49 @@ test("a TLS listener keeps serving new connections under pressure (only plain li
     await proxy.stop();
     await upstream.close();
     await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test("past the budget's count of connections a new one waits unread until another closes", async () => {
+  const paths: string[] = [];
+  const releases: (() => void)[] = [];
+  const upstream = await httpUpstream((req, res) => {
+    paths.push(req.url!);
+    if (req.url!.startsWith("/slow")) releases.push(() => res.end("slow"));
+    else res.end("ok");
+  });
+  const budget = deriveMemoryBudget(plan128);
+  const proxy = await startProxy(
+    { upstreamPort: upstream.port },
+    {
+      memory: {
+        budget: { ...budget, proxy: { ...budget.proxy, maxConnections: 2 } },
+        pressure: switchablePressure(),
+      },
+    },
+  );
+  const clients: RawClient[] = [];
+  try {
+    for (const path of ["/slow1", "/slow2"]) {
+      const client = await RawClient.connect(proxy.port);
+      clients.push(client);
+      client.write(`GET ${path} HTTP/1.1\r\nHost: svc\r\n\r\n`);
+    }
+    while (paths.length < 2) await sleep(10);
+    const third = await RawClient.connect(proxy.port);
+    clients.push(third);
+    third.write("GET /third HTTP/1.1\r\nHost: svc\r\n\r\n");
+    await sleep(300);
+    assert.deepEqual(paths.toSorted(), ["/slow1", "/slow2"], "the third waits while two are read");
+    const first = paths[0] === "/slow1" ? 0 : 1;
+    releases[0]!();
+    assert.equal((await clients[first]!.read()).status, 200);
+    clients[first]!.socket.destroy();
+    assert.equal((await third.read()).status, 200, "read once one closed");
+  } finally {
+    for (const release of releases) release();
+    for (const client of clients) client.socket.destroy();
+    await proxy.stop();
+    await upstream.close();
   }
 });

@@ -53,7 +53,12 @@ export function createProxyRole(section: ProxyConfig, ctx: ProxyRoleContext): Pr
         accessLog,
         logger,
         filterTypes: ctx.filterTypes && [...filterComponents, ...ctx.filterTypes],
-        pressure: ctx.memory?.pressure,
+        memory: ctx.memory?.budget.limited
+          ? {
+              pressure: ctx.memory.pressure,
+              connections: ctx.memory.budget.proxy.maxConnections,
+            }
+          : undefined,
       }),
   );
   let state: "idle" | "running" | "stopping" | "stopped" = "idle";
@@ -94,7 +99,12 @@ export function createProxyRole(section: ProxyConfig, ctx: ProxyRoleContext): Pr
   };
 }
 
-/** The section with its per-connection limits capped by the memory budget (a smaller configured value stays). */
+/**
+ * The section with its per-connection limits capped by the memory budget (a smaller
+ * configured value stays). A plain listener reads at most the budget's connections at once and
+ * keeps the rest waiting (PressureGate); a TLS listener cannot hold them, so its
+ * `maxConnections` is capped instead (more are closed, as at any `maxConnections`).
+ */
 function withinBudget(config: ProxyConfig, budget: MemoryBudget): ProxyConfig {
   if (!budget.limited) return config;
   const { maxConnections, retryBufferBytes } = budget.proxy;
@@ -102,7 +112,9 @@ function withinBudget(config: ProxyConfig, budget: MemoryBudget): ProxyConfig {
     ...config,
     listeners: config.listeners.map((listener) => ({
       ...listener,
-      maxConnections: capped(listener.maxConnections, maxConnections, budget),
+      maxConnections: listener.tls
+        ? capped(listener.maxConnections, maxConnections, budget)
+        : listener.maxConnections,
       routes: listener.routes.map((route) => ({
         ...route,
         retries: {

@@ -15,7 +15,7 @@ export interface LogsBufferSizes {
 
 /** The proxy's per-connection limits. */
 export interface ProxyBufferSizes {
-  /** Open client connections per listener (`listeners[].maxConnections`). */
+  /** Client connections a listener reads at once; more wait unread (`listeners[].maxConnections` caps a TLS listener). */
   maxConnections: number;
   /** A request body buffered whole so a failed try can be retried (`routes[].retries.bufferBytes`). */
   retryBufferBytes: number;
