@@ -109,6 +109,7 @@ export function createLogsRole(config: LogsConfig, roleCtx: LogsRoleContext): Lo
       },
       onLongLine: () => metrics.longLines.inc({ source: name }),
       onCheckpointError: () => metrics.checkpointErrors.inc(),
+      onCheckpointWrite: () => metrics.checkpointWrites.inc({ source: name }),
     };
     let source: LogSource;
     if (sourceConfig.type === "file") {
