@@ -116,8 +116,14 @@ export class S3Target implements SyncTarget {
     }
   }
 
-  async putStream(key: string, open: () => Readable, size: number): Promise<void> {
+  async putStream(
+    key: string,
+    open: () => Readable,
+    size: number,
+    data?: Uint8Array,
+  ): Promise<void> {
     const { sdk, client } = await this.#connect();
+    if (data && size < this.#partSize) return this.#putObject(sdk, client, key, data);
     let bodyError: unknown;
     const body = open();
     body.once("error", (error) => {
@@ -128,16 +134,7 @@ export class S3Target implements SyncTarget {
         // One request; the body is read whole first, so a body that fails sends nothing.
         const chunks: Buffer[] = [];
         for await (const chunk of body) chunks.push(chunk as Buffer);
-        await client.send(
-          new sdk.PutObjectCommand({
-            Bucket: this.#bucket,
-            Key: this.#key(key),
-            Body: Buffer.concat(chunks),
-            ContentLength: size,
-            ...this.#encryption,
-          }),
-        );
-        return;
+        return await this.#putObject(sdk, client, key, Buffer.concat(chunks));
       }
       const { Upload } = await import("@aws-sdk/lib-storage");
       const upload = new Upload({
@@ -151,6 +148,28 @@ export class S3Target implements SyncTarget {
     } catch (error) {
       body.destroy();
       if (bodyError !== undefined) throw bodyError;
+      throw this.#fail("write", key, error);
+    }
+  }
+
+  /** One PutObject of a body in memory. */
+  async #putObject(
+    sdk: typeof import("@aws-sdk/client-s3"),
+    client: S3Client,
+    key: string,
+    data: Uint8Array,
+  ): Promise<void> {
+    try {
+      await client.send(
+        new sdk.PutObjectCommand({
+          Bucket: this.#bucket,
+          Key: this.#key(key),
+          Body: data,
+          ContentLength: data.length,
+          ...this.#encryption,
+        }),
+      );
+    } catch (error) {
       throw this.#fail("write", key, error);
     }
   }
