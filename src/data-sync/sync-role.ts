@@ -1,9 +1,10 @@
 import type { FSWatcher } from "node:fs";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { Backoff } from "../runtime/backoff.ts";
 import { fs } from "../runtime/builtins.ts";
 import type { TimerHandle } from "../runtime/clock.ts";
 import { describeError, isSidecarError, type SidecarError } from "../runtime/errors.ts";
+import { CheckpointStore } from "../runtime/files/checkpoint-store.ts";
 import type { Role } from "../runtime/role.ts";
 import type { RoleContext } from "../runtime/role-definition.ts";
 import { SyncErrorCodes } from "./error-codes.ts";
@@ -16,6 +17,7 @@ import { syncStatusPanel, syncStatusRoute } from "./sync-status.ts";
 import { Syncer, type SyncResult } from "./syncer.ts";
 import { createTarget } from "./targets/create-target.ts";
 import type { SyncTarget } from "./targets/target.ts";
+import { UploadJournal, type UploadJournalState } from "./targets/upload-journal.ts";
 import { Throttle } from "./throttle.ts";
 
 /** What /sync/status and the status panel show. */
@@ -91,7 +93,16 @@ export class SyncRole implements Role {
     this.#config = config;
     this.#ctx = ctx;
     this.#dataDir = resolve(config.dataDir);
-    this.#target = deps.target ?? createTarget(config.target);
+    this.#target =
+      deps.target ??
+      createTarget(config.target, {
+        journal: new UploadJournal(
+          new CheckpointStore<UploadJournalState>(
+            join(resolve(config.stateDir), "s3-uploads.json"),
+            { version: 1, logger: ctx.logger, mode: 0o600 },
+          ),
+        ),
+      });
     this.metrics = new SyncMetrics(ctx.registry, { lagSeconds: () => this.#lagSeconds() });
     this.#syncer = new Syncer({
       dataDir: this.#dataDir,
