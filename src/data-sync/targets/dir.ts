@@ -1,4 +1,4 @@
-import { dirname, join, relative, sep } from "node:path";
+import { dirname, join, sep } from "node:path";
 import type { Readable } from "node:stream";
 import { fs } from "../../runtime/builtins.ts";
 import { describeError, SidecarError } from "../../runtime/errors.ts";
@@ -136,7 +136,11 @@ export class DirTarget implements SyncTarget {
     for (const entry of entries) {
       if (!entry.isFile() || entry.name.startsWith(".") || entry.name.endsWith(tempSuffix))
         continue;
-      const rel = relative(base, join(entry.parentPath, entry.name)).split(sep).join("/");
+      // parentPath is base or below it (readdir builds it by joining): no path.relative per entry.
+      const under = entry.parentPath.slice(base.length + 1);
+      const rel = under
+        ? `${sep === "/" ? under : under.split(sep).join("/")}/${entry.name}`
+        : entry.name;
       const key = dir ? `${dir}/${rel}` : rel;
       if (key.startsWith(prefix)) keys.push(key);
     }
