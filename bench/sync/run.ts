@@ -99,7 +99,7 @@ async function sidecarConfig(dir: string, data: string, target: string): Promise
   const path = join(dir, `sidecar-${Math.random().toString(36).slice(2)}.yaml`);
   await writeFile(
     path,
-    `admin: { address: "127.0.0.1:0" }\nlog: { level: warn }\nsync:\n  dataDir: ${data}\n  target: ${target}\n  restore: { onStart: false }\n  concurrency: 4\n  retention: { versions: 2 }\n`,
+    `admin: { address: "127.0.0.1:0" }\nlog: { level: warn }\nsync:\n  dataDir: ${data}\n  target: ${target}\n  restore: { onStart: false }\n  concurrency: 4\n  retention: { versions: 2 }\n  stateDir: ${join(dir, "state")}\n`,
   );
   return path;
 }
