@@ -3,6 +3,7 @@ import { Readable, Transform } from "node:stream";
 import { fs } from "../runtime/builtins.ts";
 import { SidecarError } from "../runtime/errors.ts";
 import { SyncErrorCodes } from "./error-codes.ts";
+import { fdClose, fdOpen, fdRead, pathStat } from "./fd.ts";
 import type { Throttle } from "./throttle.ts";
 
 /** The file changed while it was read: its copy is not recorded, and it is copied again later. */
@@ -30,7 +31,7 @@ export interface FileIdentity {
 
 export async function statIdentity(path: string): Promise<FileIdentity | undefined> {
   try {
-    const stat = await fs.promises.stat(path);
+    const stat = await pathStat(path);
     return { size: stat.size, mtimeMs: stat.mtimeMs, ino: stat.ino };
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
@@ -71,21 +72,21 @@ export const smallFileBytes = 1024 * 1024;
  * grew reads longer, and the caller sees the size differ.
  */
 export async function readSmallFile(path: string, expectedSize: number): Promise<Buffer> {
-  let handle: import("node:fs/promises").FileHandle;
+  let fd: number;
   try {
-    handle = await fs.promises.open(path, "r");
+    fd = await fdOpen(path, "r");
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") throw new FileGoneError(path);
     throw new SidecarError(SyncErrorCodes.SOURCE, `Cannot read "${path}"`, { cause: error });
   }
   try {
     const buffer = Buffer.allocUnsafe(expectedSize + 1);
-    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    const bytesRead = await fdRead(fd, buffer, 0);
     return buffer.subarray(0, bytesRead);
   } catch (error) {
     throw new SidecarError(SyncErrorCodes.SOURCE, `Cannot read "${path}"`, { cause: error });
   } finally {
-    await handle.close();
+    await fdClose(fd);
   }
 }
 

@@ -13,7 +13,7 @@ export interface ScannedFile {
   mode: number;
 }
 
-const statBatch = 64;
+const statWindow = 64;
 
 /** Top-level names that belong to the volume, not the app (ext4's lost+found): never synced, never count as data. */
 export const volumeNames: ReadonlySet<string> = new Set(["lost+found"]);
@@ -60,23 +60,37 @@ export async function scanDataDir(
   };
   await walk("");
   candidates.sort();
+  // A window of lstat calls in flight (callback API: no promise per call), results kept in order.
+  const stats: (import("node:fs").Stats | undefined)[] = new Array(candidates.length);
+  await new Promise<void>((resolve) => {
+    let next = 0;
+    let pending = 0;
+    const launch = () => {
+      while (pending < statWindow && next < candidates.length) {
+        const index = next++;
+        pending += 1;
+        fs.lstat(join(dataDir, candidates[index]!), (error, stat) => {
+          if (!error) stats[index] = stat;
+          pending -= 1;
+          if (next < candidates.length) launch();
+          else if (pending === 0) resolve();
+        });
+      }
+      if (candidates.length === 0) resolve();
+    };
+    launch();
+  });
   const files = new Map<string, ScannedFile>();
-  for (let i = 0; i < candidates.length; i += statBatch) {
-    const batch = candidates.slice(i, i + statBatch);
-    const stats = await Promise.all(
-      batch.map((rel) => fs.promises.lstat(join(dataDir, rel)).catch(() => undefined)),
-    );
-    for (const [index, stat] of stats.entries()) {
-      if (!stat?.isFile()) continue;
-      const rel = batch[index]!;
-      files.set(rel, {
-        path: rel,
-        size: stat.size,
-        mtimeMs: stat.mtimeMs,
-        ino: stat.ino,
-        mode: stat.mode & 0o7777,
-      });
-    }
+  for (const [index, stat] of stats.entries()) {
+    if (!stat?.isFile()) continue;
+    const rel = candidates[index]!;
+    files.set(rel, {
+      path: rel,
+      size: stat.size,
+      mtimeMs: stat.mtimeMs,
+      ino: stat.ino,
+      mode: stat.mode & 0o7777,
+    });
   }
   return files;
 }

@@ -82,6 +82,12 @@ export const syncConfigSchema = z.strictObject({
       onStart: z.boolean().default(true),
     })
     .prefault({}),
+  /**
+   * Where the role keeps state across restarts: the S3 multipart uploads in progress
+   * (`s3-uploads.json`), so a sidecar killed in the middle of a big file resumes it. A volume
+   * that outlives the container (the injector uses `/var/lib/sidecar/sync`).
+   */
+  stateDir: z.string().min(1).default(".sidecar/sync"),
   /** Sync once and exit (`sidecar sync --once`: a CronJob, a manual backup); exit 1 if that pass failed. */
   once: z.boolean().default(false),
   /** Retry a failed sync after min(maxSeconds, initialSeconds·2^n), with jitter. */

@@ -206,10 +206,13 @@ export class Syncer {
       // through a check of that hash, so the target never completes an object that is not it.
       let content: { sha256: string; size: number };
       let open: () => Readable;
+      let inMemory: Buffer | undefined;
       if (before.size < smallFileBytes) {
         const data = await readSmallFile(path, before.size);
         content = { sha256: sha256Of(data), size: data.length };
         open = () => bufferStream(data, throttle);
+        // Unpaced, the target may write the bytes as they are, without a stream.
+        if (!throttle) inMemory = data;
       } else {
         content = await hashFile(path);
         open = () => sourceStream(path, content, throttle);
@@ -218,7 +221,7 @@ export class Syncer {
       if (content.size !== before.size)
         throw new FileChangedError(path, `size ${before.size} → ${content.size} while read`);
       if (!this.#stored!.has(content.sha256)) {
-        await target.putStream(objectKey(content.sha256), open, content.size);
+        await target.putStream(objectKey(content.sha256), open, content.size, inMemory);
         this.#stored!.add(content.sha256);
         copied = content.size;
         metrics?.filesCopied.inc();

@@ -2,11 +2,15 @@ import type { SyncTargetConfig } from "../sync-config.ts";
 import { DirTarget } from "./dir.ts";
 import { S3Target, type S3TargetOptions } from "./s3.ts";
 import type { SyncTarget } from "./target.ts";
+import type { UploadJournal } from "./upload-journal.ts";
 
 /** Builds the target a `sync.target` section describes. */
 export function createTarget(
   config: SyncTargetConfig,
-  { s3ClientConfig }: { s3ClientConfig?: S3TargetOptions["clientConfig"] } = {},
+  {
+    s3ClientConfig,
+    journal,
+  }: { s3ClientConfig?: S3TargetOptions["clientConfig"]; journal?: UploadJournal } = {},
 ): SyncTarget {
   if (config.type === "dir") return new DirTarget(config.path, { fsync: config.fsync });
   return new S3Target({
@@ -20,5 +24,6 @@ export function createTarget(
     partSize: config.partSizeMiB * 1024 * 1024,
     maxAttempts: config.maxAttempts,
     ...(s3ClientConfig ? { clientConfig: s3ClientConfig } : {}),
+    ...(journal ? { journal } : {}),
   });
 }

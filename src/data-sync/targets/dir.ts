@@ -1,13 +1,17 @@
-import { randomBytes } from "node:crypto";
-import { dirname, join, relative, sep } from "node:path";
+import { dirname, join, sep } from "node:path";
 import type { Readable } from "node:stream";
 import { fs } from "../../runtime/builtins.ts";
 import { describeError, SidecarError } from "../../runtime/errors.ts";
 import { fsyncDir, writeFileAtomic } from "../../runtime/files/atomic-file.ts";
 import { SyncErrorCodes } from "../error-codes.ts";
+import { fdClose, fdDatasync, fdOpen, fdWriteAll, pathRename } from "../fd.ts";
 import type { SyncTarget, TargetObject } from "./target.ts";
 
 const tempSuffix = ".partial";
+
+/** Temp names unique per process and write without a random-number call each (pid, then a counter). */
+let tempCounter = 0;
+const tempTag = `${process.pid.toString(36)}-${Date.now().toString(36)}`;
 
 export interface DirTargetOptions {
   /** fsync objects and their directories before they count as stored (default true). */
@@ -64,22 +68,30 @@ export class DirTarget implements SyncTarget {
     }
   }
 
-  async putStream(key: string, open: () => Readable, _size: number): Promise<void> {
+  async putStream(
+    key: string,
+    open: () => Readable,
+    _size: number,
+    data?: Uint8Array,
+  ): Promise<void> {
     const path = this.#path(key);
-    const temp = `${path}.${randomBytes(6).toString("hex")}${tempSuffix}`;
+    const temp = `${path}.${tempTag}-${(tempCounter++).toString(36)}${tempSuffix}`;
     let body: Readable | undefined;
     try {
       await this.#mkdir(dirname(path));
-      const handle = await fs.promises.open(temp, "w", 0o644);
+      const fd = await fdOpen(temp, "w", 0o644);
       try {
-        body = open();
-        for await (const chunk of body) await handle.write(chunk as Buffer);
+        if (data) await fdWriteAll(fd, data);
+        else {
+          body = open();
+          for await (const chunk of body) await fdWriteAll(fd, chunk as Buffer);
+        }
         // The data and the size; the directory entry is made durable by flush().
-        if (this.#fsync) await handle.datasync();
+        if (this.#fsync) await fdDatasync(fd);
       } finally {
-        await handle.close();
+        await fdClose(fd);
       }
-      await fs.promises.rename(temp, path);
+      await pathRename(temp, path);
       this.#dirtyDirs.add(dirname(path));
     } catch (error) {
       body?.destroy();
@@ -124,7 +136,11 @@ export class DirTarget implements SyncTarget {
     for (const entry of entries) {
       if (!entry.isFile() || entry.name.startsWith(".") || entry.name.endsWith(tempSuffix))
         continue;
-      const rel = relative(base, join(entry.parentPath, entry.name)).split(sep).join("/");
+      // parentPath is base or below it (readdir builds it by joining): no path.relative per entry.
+      const under = entry.parentPath.slice(base.length + 1);
+      const rel = under
+        ? `${sep === "/" ? under : under.split(sep).join("/")}/${entry.name}`
+        : entry.name;
       const key = dir ? `${dir}/${rel}` : rel;
       if (key.startsWith(prefix)) keys.push(key);
     }

@@ -2,7 +2,9 @@ import type { Readable } from "node:stream";
 import type { S3Client, S3ClientConfig, ServerSideEncryption } from "@aws-sdk/client-s3";
 import { describeError, SidecarError } from "../../runtime/errors.ts";
 import { SyncErrorCodes } from "../error-codes.ts";
+import { abort, multipartUpload } from "./s3-multipart.ts";
 import type { SyncTarget, TargetObject } from "./target.ts";
+import { UploadJournal } from "./upload-journal.ts";
 
 export interface S3TargetOptions {
   bucket: string;
@@ -15,6 +17,8 @@ export interface S3TargetOptions {
   /** Bytes per part of a multipart upload; bodies above it go up in parts. Default 8 MiB. */
   partSize?: number;
   maxAttempts?: number;
+  /** Multipart uploads in progress, kept so a killed sidecar resumes them (default: in memory). */
+  journal?: UploadJournal;
   /** Extra client settings (tests pass static credentials here; production uses the default chain). */
   clientConfig?: Partial<S3ClientConfig>;
 }
@@ -53,12 +57,18 @@ export class S3Target implements SyncTarget {
   readonly #prefix: string;
   readonly #sse: Record<string, string>;
   readonly #partSize: number;
+  readonly #journal: UploadJournal;
+  /** Keys written since the last flush: a journal upload of another key has no source any more. */
+  readonly #touched = new Set<string>();
+  /** One upload per key at a time (two files with the same content share an object). */
+  readonly #writing = new Map<string, Promise<unknown>>();
 
   constructor(options: S3TargetOptions) {
     const prefix = options.prefix ?? "";
     this.#prefix = prefix === "" || prefix.endsWith("/") ? prefix : `${prefix}/`;
     this.#bucket = options.bucket;
     this.#partSize = options.partSize ?? 8 * 1024 * 1024;
+    this.#journal = options.journal ?? new UploadJournal();
     this.#clientConfig = {
       region:
         options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? "us-east-1",
@@ -116,8 +126,33 @@ export class S3Target implements SyncTarget {
     }
   }
 
-  async putStream(key: string, open: () => Readable, size: number): Promise<void> {
+  async putStream(
+    key: string,
+    open: () => Readable,
+    size: number,
+    data?: Uint8Array,
+  ): Promise<void> {
+    const before = this.#writing.get(key);
+    const writing = (async () => {
+      await before?.catch(() => undefined);
+      return this.#write(key, open, size, data);
+    })();
+    this.#writing.set(key, writing);
+    try {
+      await writing;
+    } finally {
+      if (this.#writing.get(key) === writing) this.#writing.delete(key);
+    }
+  }
+
+  async #write(
+    key: string,
+    open: () => Readable,
+    size: number,
+    data: Uint8Array | undefined,
+  ): Promise<void> {
     const { sdk, client } = await this.#connect();
+    if (data && size < this.#partSize) return this.#putObject(sdk, client, key, data);
     let bodyError: unknown;
     const body = open();
     body.once("error", (error) => {
@@ -128,29 +163,46 @@ export class S3Target implements SyncTarget {
         // One request; the body is read whole first, so a body that fails sends nothing.
         const chunks: Buffer[] = [];
         for await (const chunk of body) chunks.push(chunk as Buffer);
-        await client.send(
-          new sdk.PutObjectCommand({
-            Bucket: this.#bucket,
-            Key: this.#key(key),
-            Body: Buffer.concat(chunks),
-            ContentLength: size,
-            ...this.#encryption,
-          }),
-        );
-        return;
+        return await this.#putObject(sdk, client, key, Buffer.concat(chunks));
       }
-      const { Upload } = await import("@aws-sdk/lib-storage");
-      const upload = new Upload({
+      this.#touched.add(this.#key(key));
+      await multipartUpload(body, {
+        sdk,
         client,
-        params: { Bucket: this.#bucket, Key: this.#key(key), Body: body, ...this.#encryption },
+        bucket: this.#bucket,
+        key: this.#key(key),
+        size,
         partSize: this.#partSize,
-        queueSize: 2,
-        leavePartsOnError: false,
+        createParams: this.#encryption,
+        journal: this.#journal,
+        fail: (action, error) => this.#fail(action, key, error),
       });
-      await upload.done();
     } catch (error) {
       body.destroy();
       if (bodyError !== undefined) throw bodyError;
+      if (error instanceof SidecarError) throw error;
+      throw this.#fail("write", key, error);
+    }
+  }
+
+  /** One PutObject of a body in memory. */
+  async #putObject(
+    sdk: typeof import("@aws-sdk/client-s3"),
+    client: S3Client,
+    key: string,
+    data: Uint8Array,
+  ): Promise<void> {
+    try {
+      await client.send(
+        new sdk.PutObjectCommand({
+          Bucket: this.#bucket,
+          Key: this.#key(key),
+          Body: data,
+          ContentLength: data.length,
+          ...this.#encryption,
+        }),
+      );
+    } catch (error) {
       throw this.#fail("write", key, error);
     }
   }
@@ -224,11 +276,21 @@ export class S3Target implements SyncTarget {
     }
   }
 
-  async flush(): Promise<void> {}
+  /** Aborts the journal's uploads no write of this pass continued: their file changed or is gone. */
+  async flush(): Promise<void> {
+    const stale = (await this.#journal.all()).filter((u) => !this.#touched.has(u.key));
+    this.#touched.clear();
+    if (stale.length === 0) return;
+    const { sdk, client } = await this.#connect();
+    for (const upload of stale)
+      await abort({ sdk, client, bucket: this.#bucket, journal: this.#journal }, upload);
+  }
 
   async recover(): Promise<void> {
     const { sdk, client } = await this.#connect();
-    // Parts of uploads a killed sync left behind are billed until aborted.
+    // Parts of uploads a killed sync left behind are billed until aborted; those in the journal
+    // are resumed by the next write of their object instead.
+    const resumable = new Set((await this.#journal.all()).map((u) => u.uploadId));
     let uploads: { Key?: string; UploadId?: string }[];
     try {
       const result = await client.send(
@@ -239,6 +301,7 @@ export class S3Target implements SyncTarget {
       return; // Not every S3-compatible store lists uploads; a lifecycle rule cleans up there.
     }
     for (const upload of uploads) {
+      if (upload.UploadId && resumable.has(upload.UploadId)) continue;
       await client
         .send(
           new sdk.AbortMultipartUploadCommand({

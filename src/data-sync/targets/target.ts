@@ -21,9 +21,10 @@ export interface SyncTarget {
    * Writes an object of `size` bytes from the stream `open()` returns; the target calls it when
    * it is ready to read (so no error of the stream goes unheard). When the stream errors (e.g.
    * the file changed while it was read), the object is not created and the promise rejects
-   * with that error.
+   * with that error. `data`, when given, is the whole content already in memory (a small file,
+   * read once and hashed): a target may write it as it is and never call `open()`.
    */
-  putStream(key: string, open: () => Readable, size: number): Promise<void>;
+  putStream(key: string, open: () => Readable, size: number, data?: Uint8Array): Promise<void>;
   /** Reads an object; rejects (TARGET) when it is missing. */
   get(key: string): Promise<Readable>;
   /** Reads a small object as text, or undefined when it is missing. */

@@ -68,6 +68,11 @@ export async function startTestS3(t: TestContext, bucket = "sidecar-backups"): P
       },
     );
     upstream.on("error", () => res.destroy());
+    // A client killed in the middle of a body (kill -9 during an upload) must not leave the
+    // server waiting for the rest of it: that request would hold the server's close forever.
+    req.on("close", () => {
+      if (!req.complete) upstream.destroy();
+    });
     req.pipe(upstream);
   });
   front.on("connection", (socket) => {
