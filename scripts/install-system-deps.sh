@@ -9,6 +9,7 @@ packages=(
   syslog-ng-core  # a real syslog receiver for the logs role
   nginx-light     # the reference proxy in bench/proxy
   wrk             # the load generator of bench/proxy
+  hey             # bench/proxy's fixed-rate mode (a set req/s, where wrk runs flat out)
   iproute2        # ip netns: test hosts of the tests' own
   podman          # runs the shipped Kubernetes manifests as real Pods (podman kube play)
   runc            # podman's OCI runtime here (deploy/image/containers.conf)

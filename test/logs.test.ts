@@ -74,14 +74,14 @@ test("sidecar logs --path … --sink file:… tails files and delivers every lin
   }
 });
 
-test("kill -9 mid-stream and restart: every line delivered at least once, few duplicates", async (t) => {
+test("kill -9 mid-stream and restart with a checkpoint after every batch (checkpointIntervalMs 0): every line delivered at least once, about a batch of duplicates", async (t) => {
   const dir = await tempDir();
   try {
     const total = 300_000; // ~27 MB
     const batch = 1000;
     const config = await writeConfig(
       dir.path,
-      `${adminOnPortZero}logs:\n  stateDir: ${join(dir.path, "state")}\n  buffer: { maxBytes: 1048576, batchEvents: ${batch} }\n  sources: [{ type: file, include: ["${join(dir.path, "*.log")}"], readChunkBytes: 65536 }]\n  sinks: [{ type: file, path: "${join(dir.path, "out.jsonl")}", batch: { maxEvents: ${batch} } }]\n`,
+      `${adminOnPortZero}logs:\n  stateDir: ${join(dir.path, "state")}\n  buffer: { maxBytes: 1048576, batchEvents: ${batch} }\n  sources: [{ type: file, include: ["${join(dir.path, "*.log")}"], readChunkBytes: 65536, checkpointIntervalMs: 0 }]\n  sinks: [{ type: file, path: "${join(dir.path, "out.jsonl")}", batch: { maxEvents: ${batch} } }]\n`,
     );
     await writeFile(join(dir.path, "big.log"), block(0, total));
     const out = join(dir.path, "out.jsonl");

@@ -62,7 +62,7 @@ test("the plan keeps the young generation small and the process under 75 % of th
   assert.equal(memoryPlan(mib(64), 8)!.tooSmall, true);
 });
 
-test("under a memory limit the command starts with heap sizes that fit it, and says so in /status", async () => {
+test("under a memory limit the command starts with heap and buffer sizes that fit it, and says so in /status", async () => {
   const dir = await tempDir();
   try {
     const config = await writeConfig(dir.path, "admin:\n  address: 127.0.0.1:0\n");
@@ -75,15 +75,28 @@ test("under a memory limit the command starts with heap sizes that fit it, and s
       const argv = (await readFile(`/proc/${proc.child.pid}/cmdline`, "utf8")).split("\0");
       assert.ok(argv.includes("--max-old-space-size=44"), argv.join(" "));
       assert.ok(argv.includes("--max-semi-space-size=4"), argv.join(" "));
-      assert.match(proc.stdout(), /"msg":"memory plan: heap sized to the container's limit"/);
+      assert.match(
+        proc.stdout(),
+        /"msg":"memory plan: heap and buffers sized to the container's limit"/,
+      );
       const admin = /"address":"http:\/\/(127\.0\.0\.1:\d+)"/.exec(proc.stdout())![1];
       const status = JSON.parse((await httpGet(`http://${admin}/status`)).body) as {
-        memory: { limitBytes: number; source: string; maxOldSpaceMiB: number };
+        memory: {
+          limitBytes: number;
+          source: string;
+          maxOldSpaceMiB: number;
+          buffers: { logs: { bufferMaxBytes: number }; proxy: { maxConnections: number } };
+          pressure: { underPressure: boolean; highWaterBytes: number; peakResidentBytes: number };
+        };
       };
       assert.deepEqual(
         [status.memory.limitBytes, status.memory.source, status.memory.maxOldSpaceMiB],
         [134217728, "SIDECAR_MEMORY_LIMIT", 44],
       );
+      assert.equal(status.memory.buffers.logs.bufferMaxBytes, 3 * 2 ** 20);
+      assert.equal(status.memory.buffers.proxy.maxConnections, 1024);
+      assert.equal(status.memory.pressure.highWaterBytes, Math.floor(96 * 2 ** 20 * 0.95));
+      assert.ok(status.memory.pressure.peakResidentBytes > 0);
     } finally {
       await proc.stop("SIGKILL");
     }

@@ -8,8 +8,14 @@
  *    (target ≤ 1.0).
  * 2. Node logs: BENCH_NODE_FILES (500) pod log files in a /var/log/pods-like tree, half written
  *    before the start and half appended to all files at once while `sidecar node` tails them and
- *    ships to an HTTP NDJSON receiver. Prints lines/s and peak RSS.
+ *    ships to an HTTP NDJSON receiver. Prints lines/s, CPU, checkpoint writes and peak RSS, with
+ *    checkpoints bounded in rate (the default checkpointIntervalMs) and, in the same run, written
+ *    after every acknowledged batch (checkpointIntervalMs 0), and the ratio of the two.
+ * 3. Idle: the same 500 files, all read, none growing: CPU of `sidecar node` over
+ *    BENCH_NODE_IDLE_SECONDS (10), as a share of one core. Then churn: 100 new Pods appear and
+ *    100 files rotate, one of each every 50 ms: CPU until their lines are delivered.
  *
+ *   BENCH_NODE_PARTS=logs,idle npm run bench:node   (the parts to run: metrics, logs, idle)
  *   npm run bench:node
  *   BENCH_NODE_SCRAPES=1000 BENCH_NODE_LINES=4000 npm run bench:node
  *
@@ -18,7 +24,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { appendFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { appendFile, mkdir, mkdtemp, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "../../src/runtime/testing.ts";
@@ -28,6 +34,8 @@ import { sidecarCommand } from "../sidecar-command.ts";
 const scrapes = Number(process.env.BENCH_NODE_SCRAPES ?? 200);
 const files = Number(process.env.BENCH_NODE_FILES ?? 500);
 const linesPerFile = Number(process.env.BENCH_NODE_LINES ?? 1000);
+const idleSeconds = Number(process.env.BENCH_NODE_IDLE_SECONDS ?? 10);
+const parts = new Set((process.env.BENCH_NODE_PARTS ?? "metrics,logs,idle").split(","));
 const { args: sidecarArgs } = await sidecarCommand("node");
 
 async function procStatus(pid: number, field: string): Promise<number | undefined> {
@@ -139,7 +147,25 @@ function criLines(file: number, from: number, count: number): string {
   return out;
 }
 
-async function nodeLogs(): Promise<void> {
+interface LogsResult {
+  linesPerSecond: number;
+  cpuSeconds: number;
+  checkpointWrites: number;
+  idleCoreShare?: number;
+}
+
+async function metricValue(port: number, name: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  let sum = 0;
+  for (const line of text.split("\n"))
+    if (line.startsWith(name)) sum += Number(line.slice(line.lastIndexOf(" ") + 1));
+  return sum;
+}
+
+async function nodeLogs(
+  checkpointIntervalMs: number | undefined,
+  idle: boolean,
+): Promise<LogsResult> {
   const root = await mkdtemp(join(tmpdir(), "bench-node-logs-"));
   const receiver = await httpNdjsonReceiver();
   const adminPort = await freePort();
@@ -154,7 +180,7 @@ async function nodeLogs(): Promise<void> {
   const config = join(root, "sidecar.yaml");
   await writeFile(
     config,
-    `node:\n  collectors: { disableDefaults: true }\n  logs:\n    stateDir: ${join(root, "state")}\n    sources: [{ type: file, include: ["${join(root, "pods/*/*/*.log")}"], parser: { type: cri } }]\n    sinks: [{ type: http, url: "http://127.0.0.1:${receiver.port}/" }]\n`,
+    `node:\n  collectors: { disableDefaults: true }\n  logs:\n    stateDir: ${join(root, "state")}\n    sources: [{ type: file, include: ["${join(root, "pods/*/*/*.log")}"], parser: { type: cri }${checkpointIntervalMs === undefined ? "" : `, checkpointIntervalMs: ${checkpointIntervalMs}`} }]\n    sinks: [{ type: http, url: "http://127.0.0.1:${receiver.port}/" }]\n`,
   );
   const total = files * linesPerFile;
   const started = performance.now();
@@ -184,13 +210,53 @@ async function nodeLogs(): Promise<void> {
     }
     const complete = await receiver.waitFor(total, 300_000);
     const seconds = (performance.now() - started) / 1000;
+    const cpu = await cpuSeconds(sidecar.pid!);
     const hwm = await procStatus(sidecar.pid!, "VmHWM");
+    await waitForMetrics(adminPort);
+    const writes = await metricValue(adminPort, "sidecar_logs_checkpoint_writes_total");
+    const label =
+      checkpointIntervalMs === undefined
+        ? "default checkpointIntervalMs"
+        : `checkpointIntervalMs ${checkpointIntervalMs}`;
     console.log(
-      `\nnode logs: ${files} files, ${total} lines (${complete ? "all delivered" : `only ${receiver.count}`})`,
+      `\nnode logs (${label}): ${files} files, ${total} lines (${complete ? "all delivered" : `only ${receiver.count}`})`,
     );
     console.log(
-      `  sidecar node  ${(receiver.count / seconds).toFixed(0)} lines/s over ${seconds.toFixed(1)} s (start-up included)  peak RSS ${(hwm ?? peak).toFixed(0)} MiB`,
+      `  sidecar node  ${(receiver.count / seconds).toFixed(0)} lines/s over ${seconds.toFixed(1)} s (start-up included)  CPU ${cpu.toFixed(2)} s  ${writes} checkpoint writes  peak RSS ${(hwm ?? peak).toFixed(0)} MiB`,
     );
+    const result: LogsResult = {
+      linesPerSecond: receiver.count / seconds,
+      cpuSeconds: cpu,
+      checkpointWrites: writes,
+    };
+    if (idle) {
+      // Let the last checkpoint writes and released reads settle, then measure doing nothing.
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      const before = await cpuSeconds(sidecar.pid!);
+      const idleStarted = performance.now();
+      await new Promise((resolve) => setTimeout(resolve, idleSeconds * 1000));
+      const share = (await cpuSeconds(sidecar.pid!)) - before;
+      result.idleCoreShare = share / ((performance.now() - idleStarted) / 1000);
+      console.log(
+        `  idle, ${files} files open: ${(result.idleCoreShare * 100).toFixed(1)} % of a core over ${idleSeconds} s`,
+      );
+      const churnBefore = await cpuSeconds(sidecar.pid!);
+      const churnStarted = performance.now();
+      const churn = Math.min(100, files);
+      for (let i = 0; i < churn; i++) {
+        const dir = join(root, "pods", `new_pod-${i}_uid-new-${i}`, "app");
+        await mkdir(dir, { recursive: true });
+        await writeFile(join(dir, "0.log"), criLines(files + i, 0, 1));
+        await rename(join(dirs[i]!, "0.log"), join(dirs[i]!, "0.log.20261127-100000"));
+        await writeFile(join(dirs[i]!, "0.log"), criLines(i, linesPerFile, 1));
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const churned = await receiver.waitFor(total + 2 * churn, 60_000);
+      console.log(
+        `  churn, ${churn} Pods new and ${churn} files rotated in ${((performance.now() - churnStarted) / 1000).toFixed(1)} s: CPU ${((await cpuSeconds(sidecar.pid!)) - churnBefore).toFixed(2)} s (${churned ? "all delivered" : `only ${receiver.count - total} of ${2 * churn}`})`,
+      );
+    }
+    return result;
   } finally {
     clearInterval(sampler);
     await stop(sidecar);
@@ -199,5 +265,11 @@ async function nodeLogs(): Promise<void> {
   }
 }
 
-await nodeMetrics();
-await nodeLogs();
+if (parts.has("metrics")) await nodeMetrics();
+if (parts.has("logs")) {
+  const perBatch = await nodeLogs(0, false);
+  const bounded = await nodeLogs(undefined, parts.has("idle"));
+  console.log(
+    `  ratio bounded / per-batch checkpoints: lines/s ${(bounded.linesPerSecond / perBatch.linesPerSecond).toFixed(2)}, CPU ${(bounded.cpuSeconds / perBatch.cpuSeconds).toFixed(2)}, checkpoint writes ${(bounded.checkpointWrites / perBatch.checkpointWrites).toFixed(3)}`,
+  );
+} else if (parts.has("idle")) await nodeLogs(undefined, true);

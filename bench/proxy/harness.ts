@@ -102,6 +102,44 @@ export async function wrk(
   return { rps, p50: `${toMs(p50).toFixed(2)}ms`, p99: `${toMs(p99).toFixed(2)}ms`, cpuUs };
 }
 
+export interface FixedRateResult {
+  rps: number;
+  /** Latency percentiles in milliseconds. */
+  p50: number;
+  p99: number;
+  /** Requests that failed or got a status other than 200. */
+  errors: number;
+}
+
+/**
+ * A fixed request rate with `hey` (Debian's package): `connections` workers, each sending
+ * `perWorker` requests per second, for `duration` seconds. Latency under a rate the target can
+ * sustain is what an app behind the proxy sees, unlike wrk's closed loop at full speed.
+ */
+export async function hey(
+  url: string,
+  connections: number,
+  perWorker: number,
+  duration: number,
+): Promise<FixedRateResult> {
+  const { stdout } = await run(
+    "hey",
+    ["-z", `${duration}s`, "-c", String(connections), "-q", String(perWorker), url],
+    { timeout: (duration + 30) * 1000 },
+  );
+  const percentile = (p: number) =>
+    Number(new RegExp(`^\\s+${p}% in ([\\d.]+) secs`, "m").exec(stdout)?.[1] ?? Number.NaN) * 1000;
+  const ok = Number(/\[200\]\s+(\d+) responses/.exec(stdout)?.[1] ?? 0);
+  const total = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1] ?? Number.NaN);
+  const seconds = Number(/Total:\s+([\d.]+) secs/.exec(stdout)?.[1] ?? Number.NaN);
+  return {
+    rps: total,
+    p50: percentile(50),
+    p99: percentile(99),
+    errors: Math.max(0, Math.round(total * seconds) - ok),
+  };
+}
+
 export async function peakRssMb(pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, "utf8");
   return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
@@ -109,7 +147,9 @@ export async function peakRssMb(pid: number): Promise<number> {
 
 /**
  * Starts the bench app, `sidecar proxy` in front of it (access log off) and nginx (1 worker,
- * keepalive upstream, access log off) in front of it, with their config files in `dir`.
+ * keepalive upstream, access log off) in front of it, with their config files in `dir`. Like for
+ * like: nginx sets the headers the sidecar sets (X-Forwarded-For/-Proto/-Host, X-Request-Id;
+ * the sidecar's W3C traceparent has no nginx counterpart).
  */
 export async function startAppSidecarNginx(
   dir: string,
@@ -141,7 +181,7 @@ export async function startAppSidecarNginx(
   );
   await writeFile(
     join(dir, "nginx.conf"),
-    `worker_processes 1;\ndaemon off;\npid ${dir}/nginx.pid;\nerror_log ${dir}/nginx-error.log warn;\nevents { worker_connections 4096; }\nhttp {\n  access_log off;\n  keepalive_timeout ${nginxKeepaliveTimeout};\n  client_body_temp_path ${dir}; proxy_temp_path ${dir};\n  fastcgi_temp_path ${dir}; uwsgi_temp_path ${dir}; scgi_temp_path ${dir};\n  upstream app { server 127.0.0.1:${appPort}; keepalive 64; }\n  server {\n    listen 127.0.0.1:${nginxPort};\n    location / { proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection ""; }\n  }\n}\n`,
+    `worker_processes 1;\ndaemon off;\npid ${dir}/nginx.pid;\nerror_log ${dir}/nginx-error.log warn;\nevents { worker_connections 4096; }\nhttp {\n  access_log off;\n  keepalive_timeout ${nginxKeepaliveTimeout};\n  client_body_temp_path ${dir}; proxy_temp_path ${dir};\n  fastcgi_temp_path ${dir}; uwsgi_temp_path ${dir}; scgi_temp_path ${dir};\n  upstream app { server 127.0.0.1:${appPort}; keepalive 64; }\n  server {\n    listen 127.0.0.1:${nginxPort};\n    location / {\n      proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection "";\n      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\n      proxy_set_header X-Forwarded-Proto $scheme;\n      proxy_set_header X-Forwarded-Host $host;\n      proxy_set_header X-Request-Id $request_id;\n    }\n  }\n}\n`,
   );
   const nginx = await start(
     "nginx",

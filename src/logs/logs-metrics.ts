@@ -15,6 +15,7 @@ export class LogsMetrics {
   readonly bufferBytes: Gauge;
   readonly lagBytes: Gauge<"source">;
   readonly checkpointErrors: Counter;
+  readonly checkpointWrites: Counter<"source">;
 
   constructor(registry: Registry, sources: () => Iterable<{ name: string; lagBytes(): number }>) {
     const registers = [registry];
@@ -59,6 +60,12 @@ export class LogsMetrics {
     this.checkpointErrors = new Counter({
       name: "sidecar_logs_checkpoint_errors_total",
       help: "Checkpoint writes that failed.",
+      registers,
+    });
+    this.checkpointWrites = new Counter({
+      name: "sidecar_logs_checkpoint_writes_total",
+      help: "Checkpoint file writes, by source (at most one per checkpointIntervalMs, plus rotations and closes).",
+      labelNames: ["source"],
       registers,
     });
   }

@@ -2,7 +2,9 @@ import { resolve } from "node:path";
 import type { AppOutputTap } from "../runtime/app/app-output.ts";
 import type { ComponentContext } from "../runtime/component.ts";
 import { describeError } from "../runtime/errors.ts";
+import { capped } from "../runtime/memory-budget.ts";
 import type { Role } from "../runtime/role.ts";
+import type { RoleMemory } from "../runtime/role-definition.ts";
 import type { Logger } from "../runtime/telemetry/logger.ts";
 import type { Registry } from "../runtime/telemetry/metrics-registry.ts";
 import type { Parser, Sink, Transform } from "./log-event.ts";
@@ -24,6 +26,8 @@ export interface LogsRoleContext {
   logger: Logger;
   registry: Registry;
   now?: () => number;
+  /** Caps on the buffers under a memory limit, and when to pause reading (default: neither). */
+  memory?: RoleMemory;
 }
 
 export interface LogsRole extends Role {
@@ -70,7 +74,23 @@ export function createLogsRole(config: LogsConfig, roleCtx: LogsRoleContext): Lo
   };
   const built: Built[] = [];
   const metrics = new LogsMetrics(roleCtx.registry, () => built.map((b) => b.source));
-  const sinks: Sink[] = config.sinks.map((sink) => build<Sink>(sinkComponents, sink, ctx));
+  const budget = roleCtx.memory?.budget;
+  const sinks: Sink[] = config.sinks.map((sink) =>
+    build<Sink>(
+      sinkComponents,
+      budget
+        ? {
+            ...sink,
+            maxInFlight: capped(sink.maxInFlight, budget.logs.maxInFlight, budget),
+            batch: {
+              ...sink.batch,
+              maxBytes: capped(sink.batch.maxBytes, budget.logs.batchMaxBytes, budget),
+            },
+          }
+        : sink,
+      ctx,
+    ),
+  );
   const transforms: Transform[] = config.transforms.map((t) =>
     build<Transform>(transformComponents, t, ctx),
   );
@@ -89,6 +109,7 @@ export function createLogsRole(config: LogsConfig, roleCtx: LogsRoleContext): Lo
       },
       onLongLine: () => metrics.longLines.inc({ source: name }),
       onCheckpointError: () => metrics.checkpointErrors.inc(),
+      onCheckpointWrite: () => metrics.checkpointWrites.inc({ source: name }),
     };
     let source: LogSource;
     if (sourceConfig.type === "file") {
@@ -117,7 +138,10 @@ export function createLogsRole(config: LogsConfig, roleCtx: LogsRoleContext): Lo
   const pipeline = new Pipeline({
     sinks,
     transforms,
-    maxBufferBytes: config.buffer.maxBytes,
+    maxBufferBytes: budget
+      ? capped(config.buffer.maxBytes, budget.logs.bufferMaxBytes, budget)
+      : config.buffer.maxBytes,
+    ...(roleCtx.memory ? { pressure: roleCtx.memory.pressure } : {}),
     batchEvents: config.buffer.batchEvents,
     logger,
     metrics,

@@ -31,10 +31,12 @@ import {
   sendLocalReply,
 } from "./local-reply.ts";
 import { normalizePath } from "./path-normalizer.ts";
+import { PressureGate, type PressureGateOptions } from "./pressure-gate.ts";
 import type { ListenerConfig, RouteConfig } from "./proxy-config.ts";
 import type { ProxyMetrics } from "./proxy-metrics.ts";
 import { RequestRecorder } from "./request-recorder.ts";
 import { type CompiledRoute, hostWithoutPort, RouteTable } from "./route-table.ts";
+import { TimeoutList } from "./timeout-list.ts";
 import { tunnelUpgrade } from "./upgrade-tunnel.ts";
 
 export interface ProxyListenerOptions {
@@ -44,6 +46,8 @@ export interface ProxyListenerOptions {
   logger: Logger;
   /** The filter types `filters:` entries are built from (default: the built-in ones). */
   filterTypes?: readonly FilterComponent[] | undefined;
+  /** Under a memory limit: new connections wait unread past the budget's count or under pressure, when bodies are not buffered for retries either. */
+  memory?: PressureGateOptions | undefined;
 }
 
 /** Where a request goes: its route and cluster, and the target sent upstream. */
@@ -84,10 +88,13 @@ export class ProxyListener {
   readonly #listenerChain: FilterChain | undefined;
   /** Each route's chain (listener filters, then the route's); a route without filters has none. */
   readonly #routeChains = new Map<RouteConfig, FilterChain>();
+  /** Each route's timeout list (one timer for all its requests); none when timeoutSeconds is 0. */
+  readonly #routeTimeouts = new Map<RouteConfig, TimeoutList>();
   readonly #labels: { listener: string };
   readonly #recorder: RequestRecorder;
   readonly #tunnels = new Set<Duplex>();
   readonly #security: ListenerSecurity;
+  readonly #gate: PressureGate | undefined;
   #inFlight = 0;
   #draining = false;
   #idleWaiters: (() => void)[] = [];
@@ -120,6 +127,8 @@ export class ProxyListener {
       this.#listenerChain = new FilterChain(listenerFilters, logger.child({ route: "" }));
     const built = [...listenerFilters];
     for (const route of this.#routes.routes) {
+      if (route.config.timeoutSeconds > 0)
+        this.#routeTimeouts.set(route.config, new TimeoutList(route.config.timeoutSeconds * 1000));
       const routeFilters = route.config.filters.map((c) =>
         buildFilter(c, buildContext(route.name), options.filterTypes),
       );
@@ -142,6 +151,9 @@ export class ProxyListener {
       joinDuplicateHeaders: false,
     });
     this.#server.maxConnections = config.maxConnections;
+    // TLS sockets read their raw socket themselves: only plain listeners hold connections.
+    if (options.memory && !config.tls)
+      this.#gate = new PressureGate(options.memory, this.#server, () => this.#inFlight);
     // A connection with a request in flight and no bytes either way for this long is closed
     // (Envoy's stream_idle_timeout); idle keep-alive connections use keepAliveTimeout.
     this.#server.timeout = config.streamIdleTimeoutSeconds * 1000;
@@ -156,6 +168,7 @@ export class ProxyListener {
       this.#clientError(error, socket),
     );
     this.#server.on("connection", (socket: Socket) => {
+      this.#gate?.admit(socket);
       options.metrics.activeConnections.inc(this.#labels);
       socket.once("close", () => options.metrics.activeConnections.dec(this.#labels));
     });
@@ -262,7 +275,10 @@ export class ProxyListener {
       completed = true;
       this.#inFlight -= 1;
       this.#recorder.record(req, exchange);
-      if (this.#inFlight === 0) for (const wake of this.#idleWaiters.splice(0)) wake();
+      if (this.#inFlight === 0) {
+        for (const wake of this.#idleWaiters.splice(0)) wake();
+        this.#gate?.idle();
+      }
     };
     const localReply: SendLocalReply = (reply, close = false, editor) => {
       exchange.requestId ||= validRequestId(req) ?? randomUUID();
@@ -404,6 +420,7 @@ export class ProxyListener {
       maxBodyBytes: this.config.maxRequestBodyBytes,
       streamIdleMs: this.config.streamIdleTimeoutSeconds * 1000,
       metrics: this.#options.metrics,
+      routeTimeouts: this.#routeTimeouts.get(routed.route.config),
       draining: () => this.#draining,
       done,
       responseHeaders: filters,
@@ -413,7 +430,8 @@ export class ProxyListener {
       !options.needsNodeHttp &&
       Number(contentLength) <= routed.route.config.retries.bufferBytes &&
       isReplayable(req) &&
-      routed.route.config.retries.maxRetries > 0;
+      routed.route.config.retries.maxRetries > 0 &&
+      this.#options.memory?.pressure.active !== true;
     if (!bufferable) {
       forward(options);
       return;
@@ -602,6 +620,7 @@ export class ProxyListener {
    */
   async drain(deadline: AbortSignal): Promise<void> {
     this.#draining = true;
+    this.#gate?.close();
     const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
     this.#server.closeIdleConnections();
     if (this.#inFlight > 0 && !deadline.aborted) {

@@ -1,4 +1,5 @@
-import { Counter, Gauge, Histogram, type Registry } from "../runtime/telemetry/metrics-registry.ts";
+import { Counter, Gauge, type Registry } from "../runtime/telemetry/metrics-registry.ts";
+import { BatchedHistogram } from "./batched-histogram.ts";
 
 const knownMethods = new Set([
   "GET",
@@ -20,7 +21,8 @@ export function methodLabel(method: string): string {
 /** The proxy's metrics in the shared registry; every label is bounded by config or a fixed set. */
 export class ProxyMetrics {
   readonly requests: Counter<"listener" | "route" | "cluster" | "method" | "status_class">;
-  readonly duration: Histogram<"listener" | "route" | "cluster">;
+  /** Observed per request through a series resolved once per label set (see BatchedHistogram). */
+  readonly duration: BatchedHistogram<"listener" | "route" | "cluster">;
   readonly retries: Counter<"cluster">;
   readonly timeouts: Counter<"cluster">;
   readonly ejections: Counter<"cluster">;
@@ -61,7 +63,7 @@ export class ProxyMetrics {
       registers,
       collect,
     });
-    this.duration = new Histogram({
+    this.duration = new BatchedHistogram({
       name: "sidecar_proxy_request_duration_seconds",
       help: "Time from the request's first byte to the response's last byte.",
       labelNames: ["listener", "route", "cluster"],

@@ -1,5 +1,7 @@
 import type { ComponentContext } from "../runtime/component.ts";
+import { capped, type MemoryBudget } from "../runtime/memory-budget.ts";
 import type { Role } from "../runtime/role.ts";
+import type { RoleMemory } from "../runtime/role-definition.ts";
 import { AccessLog } from "./access-log.ts";
 import { Cluster } from "./cluster/cluster.ts";
 import type { FilterComponent } from "./filters/filter.ts";
@@ -11,6 +13,8 @@ import { ProxyMetrics } from "./proxy-metrics.ts";
 export type ProxyRoleContext = Pick<ComponentContext, "logger" | "registry"> & {
   /** Filter types besides the built-in ones (tests, embedders); their configs are not validated here. */
   filterTypes?: readonly FilterComponent[] | undefined;
+  /** Caps on per-connection limits under a memory limit, and when to hold back (default: neither). */
+  memory?: RoleMemory | undefined;
 };
 
 /** The proxy role with its listeners exposed (tests read the bound addresses). */
@@ -27,8 +31,9 @@ export interface ProxyRole extends Role {
  * await role.start();
  * await role.stop(AbortSignal.timeout(30_000));
  */
-export function createProxyRole(config: ProxyConfig, ctx: ProxyRoleContext): ProxyRole {
+export function createProxyRole(section: ProxyConfig, ctx: ProxyRoleContext): ProxyRole {
   const { logger } = ctx;
+  const config = ctx.memory ? withinBudget(section, ctx.memory.budget) : section;
   const metrics = new ProxyMetrics(ctx.registry);
   const clusters = new Map<string, Cluster>();
   for (const [name, clusterConfig] of Object.entries(config.clusters))
@@ -48,6 +53,12 @@ export function createProxyRole(config: ProxyConfig, ctx: ProxyRoleContext): Pro
         accessLog,
         logger,
         filterTypes: ctx.filterTypes && [...filterComponents, ...ctx.filterTypes],
+        memory: ctx.memory?.budget.limited
+          ? {
+              pressure: ctx.memory.pressure,
+              connections: ctx.memory.budget.proxy.maxConnections,
+            }
+          : undefined,
       }),
   );
   let state: "idle" | "running" | "stopping" | "stopped" = "idle";
@@ -85,5 +96,32 @@ export function createProxyRole(config: ProxyConfig, ctx: ProxyRoleContext): Pro
       })();
       return stopping;
     },
+  };
+}
+
+/**
+ * The section with its per-connection limits capped by the memory budget (a smaller
+ * configured value stays). A plain listener reads at most the budget's connections at once and
+ * keeps the rest waiting (PressureGate); a TLS listener cannot hold them, so its
+ * `maxConnections` is capped instead (more are closed, as at any `maxConnections`).
+ */
+function withinBudget(config: ProxyConfig, budget: MemoryBudget): ProxyConfig {
+  if (!budget.limited) return config;
+  const { maxConnections, retryBufferBytes } = budget.proxy;
+  return {
+    ...config,
+    listeners: config.listeners.map((listener) => ({
+      ...listener,
+      maxConnections: listener.tls
+        ? capped(listener.maxConnections, maxConnections, budget)
+        : listener.maxConnections,
+      routes: listener.routes.map((route) => ({
+        ...route,
+        retries: {
+          ...route.retries,
+          bufferBytes: capped(route.retries.bufferBytes, retryBufferBytes, budget),
+        },
+      })),
+    })),
   };
 }

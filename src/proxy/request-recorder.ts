@@ -1,13 +1,28 @@
 import type { IncomingMessage } from "node:http";
 import type { AccessLog } from "./access-log.ts";
+import type { HistogramSeries } from "./batched-histogram.ts";
 import type { Exchange } from "./exchange.ts";
 import { methodLabel, type ProxyMetrics } from "./proxy-metrics.ts";
 
 interface Series {
   requests: { inc(value: number): void };
-  duration: { observe(value: number): void };
+  duration: HistogramSeries;
   /** Requests counted since the last flush. */
   pending: number;
+}
+
+/** The methods' slots in a route's series (methodLabel's values). */
+const methodSlots = new Map(
+  ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "TRACE", "OTHER"].map(
+    (m, i) => [m, i],
+  ),
+);
+/** Status classes: "none" (no response), then "1xx" … "9xx" (a status is three digits). */
+const classSlots = 10;
+
+/** The series' status_class label of a status. */
+function statusClass(status: number): string {
+  return status === 0 ? "none" : `${String(status)[0]}xx`;
 }
 
 /** Turns each finished exchange of one listener into metrics and an access log line. */
@@ -30,23 +45,40 @@ export class RequestRecorder {
 
   /** Publishes the counts accumulated since the last flush to prom-client. */
   #flush(): void {
-    for (const series of this.#children.values()) {
-      if (series.pending === 0) continue;
-      series.requests.inc(series.pending);
-      series.pending = 0;
-    }
+    for (const byCluster of this.#children.values())
+      for (const slots of byCluster.values())
+        for (const series of slots) {
+          if (series === undefined || series.pending === 0) continue;
+          series.requests.inc(series.pending);
+          series.pending = 0;
+        }
     if (this.#bytesReceived) this.#metrics.bytesReceived.inc(this.#labels, this.#bytesReceived);
     if (this.#bytesSent) this.#metrics.bytesSent.inc(this.#labels, this.#bytesSent);
     this.#bytesReceived = 0;
     this.#bytesSent = 0;
   }
 
-  readonly #children = new Map<string, Series>();
+  /** The series by route, then cluster, then method and status class slot. */
+  readonly #children = new Map<string, Map<string, (Series | undefined)[]>>();
 
-  /** prom-client children per label set, cached: hashing labels per request is measurable. */
-  #series(route: string, cluster: string, method: string, statusClass: string): Series {
-    const key = `${route}\u0000${cluster}\u0000${method}\u0000${statusClass}`;
-    let series = this.#children.get(key);
+  /**
+   * prom-client children per label set, found without building a key: hashing labels (or a
+   * key string) per request is measurable.
+   */
+  #series(route: string, cluster: string, method: string, status: number): Series {
+    let byCluster = this.#children.get(route);
+    if (!byCluster) {
+      byCluster = new Map();
+      this.#children.set(route, byCluster);
+    }
+    let slots = byCluster.get(cluster);
+    if (!slots) {
+      slots = new Array(methodSlots.size * classSlots).fill(undefined);
+      byCluster.set(cluster, slots);
+    }
+    const label = methodLabel(method);
+    const slot = methodSlots.get(label)! * classSlots + (status === 0 ? 0 : (status / 100) | 0);
+    let series = slots[slot];
     if (!series) {
       const metrics = this.#metrics;
       const listener = this.#listener;
@@ -55,13 +87,13 @@ export class RequestRecorder {
           listener,
           route,
           cluster,
-          method,
-          status_class: statusClass,
+          method: label,
+          status_class: statusClass(status),
         }),
-        duration: metrics.duration.labels({ listener, route, cluster }),
+        duration: metrics.duration.series({ listener, route, cluster }),
         pending: 0,
       };
-      this.#children.set(key, series);
+      slots[slot] = series;
     }
     return series;
   }
@@ -71,12 +103,7 @@ export class RequestRecorder {
     const duration = performance.now() - exchange.startedAt;
     const route = exchange.route?.name ?? "";
     const cluster = exchange.cluster?.name ?? "";
-    const series = this.#series(
-      route,
-      cluster,
-      methodLabel(exchange.method),
-      exchange.status === 0 ? "none" : `${String(exchange.status)[0]}xx`,
-    );
+    const series = this.#series(route, cluster, exchange.method, exchange.status);
     series.pending += 1;
     series.duration.observe(duration / 1000);
     this.#bytesReceived += exchange.bytesReceived;

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { readFile } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -111,6 +111,7 @@ describe("routing and the egress listener through the proxy", () => {
     await proxy.stop();
     await a.close();
     await b.close();
+    await rm(logPath, { force: true });
   });
 
   test("sends each route to its cluster; no match → 404 NR", async () => {

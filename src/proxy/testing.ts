@@ -7,6 +7,7 @@ import { createServer as createHttpServer, type RequestListener, type Server } f
 import { connect, createServer, type Socket } from "node:net";
 import { pino } from "pino";
 import { Registry } from "prom-client";
+import type { RoleMemory } from "../runtime/role-definition.ts";
 import type { Logger } from "../runtime/telemetry/logger.ts";
 import { freePort } from "../runtime/testing.ts";
 import type { FilterComponent } from "./filters/filter.ts";
@@ -278,6 +279,8 @@ export interface StartProxyOptions {
   /** Changes the parsed config before the role is made (e.g. adds entries of `filterTypes`). */
   edit?: (config: ProxyConfig) => void;
   logger?: Logger;
+  /** Buffer caps and the memory-pressure signal (default: none). */
+  memory?: RoleMemory;
 }
 
 /**
@@ -286,7 +289,12 @@ export interface StartProxyOptions {
  */
 export async function startProxy(
   config: Partial<ProxyConfigInput> & { upstreamPort?: number },
-  { filterTypes, edit, logger = pino({ level: "silent" }) as Logger }: StartProxyOptions = {},
+  {
+    filterTypes,
+    edit,
+    logger = pino({ level: "silent" }) as Logger,
+    memory,
+  }: StartProxyOptions = {},
 ): Promise<TestProxy> {
   const { upstreamPort, ...rest } = config;
   const input: ProxyConfigInput = {
@@ -298,7 +306,7 @@ export async function startProxy(
   const parsed = proxyConfigSchema.parse(input);
   edit?.(parsed);
   const registry = new Registry();
-  const role = createProxyRole(parsed, { logger, registry, filterTypes });
+  const role = createProxyRole(parsed, { logger, registry, filterTypes, memory });
   await role.start();
   const ports = role.listeners.map((l) => l.address!.port);
   return {

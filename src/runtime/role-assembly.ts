@@ -3,7 +3,7 @@ import type { AppOutputTap } from "./app/app-output.ts";
 import type { Clock } from "./clock.ts";
 import type { SidecarConfig } from "./config/load-config.ts";
 import type { Role } from "./role.ts";
-import type { AnyRoleDefinition, AppHandle, RoleContext } from "./role-definition.ts";
+import type { AnyRoleDefinition, AppHandle, RoleContext, RoleMemory } from "./role-definition.ts";
 import type { Logger } from "./telemetry/logger.ts";
 import type { Registry } from "./telemetry/metrics-registry.ts";
 
@@ -19,6 +19,7 @@ export interface AssembleRolesOptions {
   shutdown: AbortSignal;
   requestStop(reason: string, exitCode?: number): void;
   app: AppHandle | undefined;
+  memory: RoleMemory;
 }
 
 export interface AssembledRoles {
@@ -49,6 +50,7 @@ export async function assembleRoles(options: AssembleRolesOptions): Promise<Asse
       config: options.config,
       requestStop: options.requestStop,
       app: options.app,
+      memory: options.memory,
     };
     const role = await definition.create(section, ctx);
     if (role.name !== definition.name)

@@ -2,6 +2,8 @@ import type { z } from "zod";
 import type { AdminRouter } from "./admin/admin-router.ts";
 import type { Clock } from "./clock.ts";
 import type { RuntimeConfig } from "./config/schema.ts";
+import type { MemoryBudget } from "./memory-budget.ts";
+import type { MemoryPressureSignal } from "./memory-pressure.ts";
 import type { Role } from "./role.ts";
 import type { Logger } from "./telemetry/logger.ts";
 import type { Registry } from "./telemetry/metrics-registry.ts";
@@ -95,6 +97,14 @@ export interface RoleContext {
   requestStop(reason: string, exitCode?: number): void;
   /** The app in local mode (`sidecar run`), for roles that signal or restart it. */
   app: AppHandle | undefined;
+  /** The buffer sizes the memory plan allows, and when to hold back (docs/operations.md, Memory). */
+  memory: RoleMemory;
+}
+
+/** What a role sizes its buffers from and when it pauses reading. */
+export interface RoleMemory {
+  budget: MemoryBudget;
+  pressure: MemoryPressureSignal;
 }
 
 /** What a role may do to the app that `sidecar run` supervises. */

@@ -4,6 +4,9 @@ import { AppRole } from "./app/app-role.ts";
 import { systemClock } from "./clock.ts";
 import { loadConfigFile, type SidecarConfig } from "./config/load-config.ts";
 import { formatAddress, type ListenAddress } from "./config/schema-helpers.ts";
+import { deriveMemoryBudget } from "./memory-budget.ts";
+import { readMemoryPlan } from "./memory-plan-env.ts";
+import { MemoryPressure, noMemoryPressure } from "./memory-pressure.ts";
 import { assembleRoles } from "./role-assembly.ts";
 import type { AnyRoleDefinition, AppHandle } from "./role-definition.ts";
 import { SidecarRuntime } from "./sidecar-runtime.ts";
@@ -52,6 +55,17 @@ export async function runSidecar({
   const metrics = createSidecarRegistry({ version: sidecarVersion });
   const admin = new AdminRouteTable();
   const shutdown = new AbortController();
+  // Under a container limit the buffers are sized from the plan and reading pauses near it.
+  const plan = readMemoryPlan(env);
+  const pressure =
+    plan &&
+    new MemoryPressure({
+      budgetBytes: plan.budgetBytes,
+      clock: systemClock,
+      registry: metrics.registry,
+      logger: logger.child({ role: "memory" }),
+    });
+  const memory = { budget: deriveMemoryBudget(plan), pressure: pressure ?? noMemoryPressure };
   let runtime: SidecarRuntime | undefined;
   let app: AppRole | undefined;
   const appHandle: AppHandle | undefined = appCommand && {
@@ -70,6 +84,7 @@ export async function runSidecar({
     shutdown: shutdown.signal,
     requestStop: (reason, exitCode) => runtime?.requestStop(reason, exitCode),
     app: appHandle,
+    memory,
   });
   app =
     appCommand &&
@@ -89,6 +104,7 @@ export async function runSidecar({
     metrics,
     roles,
     adminRoutes: admin,
+    memory: { plan, budget: memory.budget, pressure },
     onStopRequested: () => shutdown.abort(),
     ...(app ? { app } : {}),
   });

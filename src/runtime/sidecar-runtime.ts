@@ -4,7 +4,9 @@ import type { AppRole } from "./app/app-role.ts";
 import { fs } from "./builtins.ts";
 import type { LoadedConfig } from "./config/load-config.ts";
 import { ErrorCodes } from "./errors.ts";
-import { type MemoryPlan, readMemoryPlan } from "./memory-plan-env.ts";
+import type { MemoryBudget } from "./memory-budget.ts";
+import type { MemoryPlan } from "./memory-plan-env.ts";
+import type { MemoryPressure } from "./memory-pressure.ts";
 import type { Role } from "./role.ts";
 import { Supervisor } from "./supervisor.ts";
 import type { Logger } from "./telemetry/logger.ts";
@@ -22,6 +24,12 @@ export interface SidecarRuntimeOptions {
   adminRoutes?: AdminRouteTable;
   /** Called once, when a shutdown is first requested (the roles' shutdown signal). */
   onStopRequested?: () => void;
+  /** The memory plan (undefined without a limit), the buffer sizes derived from it, and the pressure service that runs beside the roles. */
+  memory?: {
+    plan: MemoryPlan | undefined;
+    budget: MemoryBudget;
+    pressure: MemoryPressure | undefined;
+  };
   /** Install SIGTERM/SIGINT handlers (default true). */
   handleSignals?: boolean;
 }
@@ -39,11 +47,14 @@ export class SidecarRuntime {
   #stopRequested: ((reason: string) => void) | undefined;
   #stopReason: string | undefined;
   #exitCode: number | undefined;
-  readonly #memory: MemoryPlan | undefined = readMemoryPlan();
+  readonly #memory: MemoryPlan | undefined;
 
   constructor(options: SidecarRuntimeOptions) {
     this.#options = options;
     const { loaded, logger, metrics } = options;
+    this.#memory = options.memory?.plan;
+    const budget = options.memory?.budget;
+    const pressure = options.memory?.pressure;
     this.admin = new AdminServer({
       address: loaded.config.admin.address,
       registry: metrics.registry,
@@ -54,15 +65,22 @@ export class SidecarRuntime {
         uptimeSeconds: (Date.now() - this.#startedAt) / 1000,
         config: { path: loaded.path ?? null, hash: loaded.hash },
         app: options.app ? { exitCode: options.app.exitCode ?? null } : undefined,
-        memory: this.#memory ?? {
-          limitBytes: null,
-          plan: "no container memory limit: Node's defaults",
+        memory: {
+          ...(this.#memory ?? {
+            limitBytes: null,
+            plan: "no container memory limit: Node's defaults",
+          }),
+          ...(budget ? { buffers: { logs: budget.logs, proxy: budget.proxy } } : {}),
+          ...(pressure ? { pressure: pressure.figures } : {}),
         },
       }),
       onQuit: () => this.requestStop("/quitquitquit"),
       ...(options.adminRoutes ? { routes: options.adminRoutes } : {}),
     });
-    this.#supervisor = new Supervisor([this.admin, ...options.roles], { logger });
+    this.#supervisor = new Supervisor(
+      pressure ? [this.admin, pressure, ...options.roles] : [this.admin, ...options.roles],
+      { logger },
+    );
     metrics.setRoleSource(() => this.#supervisor.readiness().roles);
   }
 
@@ -90,11 +108,19 @@ export class SidecarRuntime {
       this.#options.handleSignals === false ? () => {} : this.#installSignalHandlers();
     if (this.#memory) {
       const { limitBytes, source, maxOldSpaceMiB, semiSpaceMiB, budgetBytes } = this.#memory;
+      const budget = this.#options.memory?.budget;
       logger[this.#memory.tooSmall ? "warn" : "info"](
-        { limitBytes, source, budgetBytes, maxOldSpaceMiB, semiSpaceMiB },
+        {
+          limitBytes,
+          source,
+          budgetBytes,
+          maxOldSpaceMiB,
+          semiSpaceMiB,
+          ...(budget ? { buffers: { logs: budget.logs, proxy: budget.proxy } } : {}),
+        },
         this.#memory.tooSmall
           ? "memory limit is below what the sidecar needs (give it at least 96Mi); heap sized to the minimum"
-          : "memory plan: heap sized to the container's limit",
+          : "memory plan: heap and buffers sized to the container's limit",
       );
     }
     const stopWatchingExitFile = this.#watchExitFile();

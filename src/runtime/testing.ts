@@ -5,6 +5,8 @@ import { Registry } from "prom-client";
 import { AdminRouteTable } from "./admin/admin-router.ts";
 import { systemClock } from "./clock.ts";
 import { runtimeConfigSchema } from "./config/schema.ts";
+import { defaultBufferSizes } from "./memory-budget.ts";
+import { noMemoryPressure } from "./memory-pressure.ts";
 import type { RoleContext } from "./role-definition.ts";
 import { createLogger, type Logger } from "./telemetry/logger.ts";
 
@@ -85,6 +87,7 @@ export function testRoleContext(overrides: Partial<RoleContext> = {}): RoleConte
       stopRequests.push({ reason, exitCode });
     },
     app: undefined,
+    memory: { budget: defaultBufferSizes, pressure: noMemoryPressure },
     ...overrides,
     logLines: lines,
     routes,

@@ -71,10 +71,42 @@ function promtoolCheck(promtool: string, body: string): void {
   assert.equal(`${check.stdout}${check.stderr}`.trim(), "");
 }
 
+/**
+ * promtool (2.42) checks the OpenMetrics output too, read as it reads everything, as the text
+ * format: there an OpenMetrics counter `x` (samples `x_total`, `x_created`) looks like families
+ * `x_total` and `x_created` without help. That one finding, which it also makes on the Python client's own OpenMetrics
+ * output (checked first), is the only one allowed.
+ */
+function promtoolCheckOpenMetrics(promtool: string, body: string): void {
+  const findings = (input: string) => {
+    const check = spawnSync(promtool, ["check", "metrics"], { input, encoding: "utf8" });
+    return `${check.stdout}${check.stderr}`.split("\n").filter(Boolean);
+  };
+  const reference = spawnSync(
+    "/usr/bin/python3",
+    [
+      "-c",
+      "import sys\nfrom prometheus_client import CollectorRegistry, Counter\nfrom prometheus_client.openmetrics.exposition import generate_latest\nr = CollectorRegistry()\nCounter('reference_requests', 'Requests.', registry=r).inc()\nsys.stdout.write(generate_latest(r).decode())",
+    ],
+    { encoding: "utf8" },
+  );
+  assert.equal(reference.status, 0, reference.stderr);
+  assert.deepEqual(findings(reference.stdout), [
+    "reference_requests_created no help text",
+    "reference_requests_total no help text",
+  ]);
+  const counters = new Set([...body.matchAll(/^# TYPE (\S+) counter$/gm)].map((m) => m[1]));
+  const other = findings(body).filter((line) => {
+    const name = /^(\S+)_(total|created) no help text$/.exec(line)?.[1];
+    return name === undefined || !counters.has(name);
+  });
+  assert.deepEqual(other, [], "promtool findings on the OpenMetrics output");
+}
+
 const openMetricsAccept =
   "application/openmetrics-text;version=1.0.0;q=0.5,text/plain;version=0.0.4;q=0.3";
 
-test("sidecar metrics merges a real app's metrics: promtool (text) and an OpenMetrics parser accept both outputs; the app down still scrapes", async () => {
+test("sidecar metrics merges a real app's metrics: promtool and an OpenMetrics parser accept both outputs; the app down still scrapes", async () => {
   const promtool = requireTool("promtool");
   const text = appRegistry(Registry.PROMETHEUS_CONTENT_TYPE);
   const om = appRegistry(Registry.OPENMETRICS_CONTENT_TYPE);
@@ -120,6 +152,7 @@ test("sidecar metrics merges a real app's metrics: promtool (text) and an OpenMe
         /^application\/openmetrics-text/,
       );
       checkOpenMetrics(asOpenMetrics.body);
+      promtoolCheckOpenMetrics(promtool, asOpenMetrics.body);
       assert.ok(parseExposition(asOpenMetrics.body).some((f) => f.name === "shop_orders_total"));
     }
     app.closeAllConnections();

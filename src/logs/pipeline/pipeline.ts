@@ -1,3 +1,4 @@
+import type { MemoryPressureSignal } from "../../runtime/memory-pressure.ts";
 import type { Logger } from "../../runtime/telemetry/logger.ts";
 import type { LogEvent, Parser, Sink, SourceLine, Transform } from "../log-event.ts";
 import type { LogsMetrics } from "../logs-metrics.ts";
@@ -13,6 +14,11 @@ export interface PipelineOptions {
   logger: Logger;
   metrics?: LogsMetrics;
   now?: () => number;
+  /**
+   * While active, `accept` resolves only once everything handed off is acknowledged: sources
+   * read one chunk at a time and the rest waits on disk or in the pipe.
+   */
+  pressure?: MemoryPressureSignal;
 }
 
 /** The pipeline's view of a source: a parser for its lines and where commits go. */
@@ -28,7 +34,8 @@ export interface PipelineSource {
  * source lines → parser → transforms → every sink, at least once and in bounded memory. Each
  * hand-off is tracked until every sink resolved its writes; only then does the source's
  * checkpoint move (dropped events count as acknowledged). When the lines in flight reach
- * maxBufferBytes, `accept` does not resolve until some are acknowledged, which pauses reading.
+ * maxBufferBytes, `accept` does not resolve until some are acknowledged, which pauses reading;
+ * under memory pressure it waits until all are.
  */
 export class Pipeline {
   readonly #sinks: readonly Sink[];
@@ -39,6 +46,8 @@ export class Pipeline {
   readonly #metrics: LogsMetrics | undefined;
   readonly #now: () => number;
   readonly #tracker: AckTracker;
+  readonly #pressure: MemoryPressureSignal | undefined;
+  #stopWatchingPressure: (() => void) | undefined;
   /** source path → last time a line came, per pipeline source, for parser flush timeouts. */
   readonly #quiet = new Map<PipelineSource, Map<string, number>>();
   readonly #roomWaiters: (() => void)[] = [];
@@ -56,6 +65,7 @@ export class Pipeline {
     this.#metrics = options.metrics;
     this.#now = options.now ?? Date.now;
     this.#tracker = new AckTracker();
+    this.#pressure = options.pressure;
     if (this.#sinks.length === 0) throw new TypeError("A pipeline needs at least one sink");
   }
 
@@ -73,6 +83,21 @@ export class Pipeline {
   start(): void {
     this.#flushTimer = setInterval(() => this.#flushQuiet(false), 250);
     this.#flushTimer.unref();
+    this.#stopWatchingPressure ??= this.#pressure?.onChange((active) => {
+      if (!active) this.#wakeRoomWaiters();
+    });
+  }
+
+  /** Whether a source may read on: room in the buffer, and under memory pressure an empty one. */
+  #hasRoom(): boolean {
+    return (
+      this.#bufferedBytes < this.#maxBufferBytes &&
+      (this.#bufferedBytes === 0 || this.#pressure?.active !== true)
+    );
+  }
+
+  #wakeRoomWaiters(): void {
+    while (this.#hasRoom() && this.#roomWaiters.length > 0) this.#roomWaiters.shift()!();
   }
 
   /**
@@ -100,13 +125,14 @@ export class Pipeline {
       for (const event of source.parser.push(line)) this.#transform(event, events, positions);
     }
     this.#handOff(source, events, positions, bytes);
-    if (this.#bufferedBytes < this.#maxBufferBytes) return Promise.resolve();
+    if (this.#hasRoom()) return Promise.resolve();
     return new Promise((resolve) => this.#roomWaiters.push(resolve));
   }
 
   /** Flushes every parser's held lines (shutdown), then waits until every hand-off settled or `deadline`. */
   async drain(deadline: AbortSignal): Promise<void> {
     clearInterval(this.#flushTimer);
+    this.#stopWatchingPressure?.();
     this.#flushQuiet(true);
     if (this.#tracker.pending === 0 || deadline.aborted) return;
     await new Promise<void>((resolve) => {
@@ -182,8 +208,7 @@ export class Pipeline {
   #release(batch: Batch): void {
     this.#bufferedBytes -= batch.bytes;
     this.#metrics?.bufferBytes.set(this.#bufferedBytes);
-    while (this.#bufferedBytes < this.#maxBufferBytes && this.#roomWaiters.length > 0)
-      this.#roomWaiters.shift()!();
+    this.#wakeRoomWaiters();
     if (this.#tracker.pending === 0) for (const wake of this.#idleWaiters.splice(0)) wake();
   }
 

@@ -23,6 +23,16 @@ export function trimOws(value: string): string {
   return start === 0 && end === value.length ? value : value.slice(start, end);
 }
 
+/** Whether a field name is a token (RFC 9110 §5.1). */
+export function isToken(name: string): boolean {
+  return tokenPattern.test(name);
+}
+
+/** Whether a field value (OWS trimmed) is free of control characters other than HTAB. */
+export function isValidFieldValue(value: string): boolean {
+  return !badValuePattern.test(value);
+}
+
 /**
  * One field line `name: value` (a header or trailer): the name a token, no whitespace before the
  * colon, the value without control characters other than HTAB. Undefined when malformed.

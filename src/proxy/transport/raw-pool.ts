@@ -6,6 +6,8 @@ import { type ResponseHandlers, ResponseParser } from "./response-parser.ts";
 export interface ConnectionHandlers extends ResponseHandlers {
   /** The socket failed, closed or timed out (not a protocol error). */
   onSocketError(message: string): void;
+  /** The parser has read a chunk of the response (after its callbacks). */
+  afterFeed(): void;
 }
 
 /** One keep-alive connection to an endpoint with its response parser. */
@@ -16,6 +18,12 @@ export class RawConnection {
   handlers: ConnectionHandlers | undefined;
   /** A response has been exchanged before (a reused connection may be stale). */
   reused = false;
+  /**
+   * The socket's timeout is the response body's idle timeout (watchBody), not the pool's idle
+   * one. Otherwise a timeout while in use is ignored: the try waits for the head under its own
+   * timers, and the next byte re-arms the socket's timeout.
+   */
+  watchingBody = false;
 
   constructor(socket: Socket) {
     this.socket = socket;
@@ -30,6 +38,12 @@ export class RawConnection {
       },
     });
   }
+
+  /** From now on, `ms` without a byte from the upstream is an error (0: never). */
+  watchBody(ms: number): void {
+    this.watchingBody = true;
+    this.socket.setTimeout(ms);
+  }
 }
 
 export interface RawPoolOptions {
@@ -43,7 +57,9 @@ export interface RawPoolOptions {
 
 /**
  * Idle keep-alive connections to one endpoint, reused last-in first-out; a connection that
- * stays idle past idleTimeoutMs, or that the server closes, is dropped.
+ * stays idle past idleTimeoutMs, or that the server closes, is dropped. A socket's timeout is
+ * set once, to idleTimeoutMs, and left armed while the connection is in use (each byte re-arms
+ * it): changing it per request would create and cancel timers on the hot path.
  */
 export class RawPool {
   readonly #options: RawPoolOptions;
@@ -61,7 +77,6 @@ export class RawPool {
       const idle = this.#idle.pop();
       if (!idle) break;
       if (idle.socket.destroyed || !idle.socket.writable) continue;
-      idle.socket.setTimeout(0);
       idle.socket.ref();
       return idle;
     }
@@ -72,9 +87,13 @@ export class RawPool {
       : connect({ host, port, noDelay: true });
     const connection = new RawConnection(socket);
     this.#open += 1;
+    socket.setTimeout(this.#options.idleTimeoutMs);
     socket.on("data", (chunk: Buffer) => {
-      if (connection.handlers) connection.parser.feed(chunk);
-      else socket.destroy(); // bytes on an idle connection: it is broken
+      const handlers = connection.handlers;
+      if (handlers) {
+        connection.parser.feed(chunk);
+        handlers.afterFeed();
+      } else socket.destroy(); // bytes on an idle connection: it is broken
     });
     socket.on("end", () => {
       if (connection.handlers) connection.parser.eof();
@@ -90,9 +109,9 @@ export class RawPool {
       connection.handlers?.onSocketError("connection closed");
     });
     socket.on("timeout", () => {
-      if (connection.handlers)
+      if (!connection.handlers) socket.destroy();
+      else if (connection.watchingBody)
         connection.handlers.onSocketError("timeout: no bytes from the upstream");
-      else socket.destroy();
     });
     return connection;
   }
@@ -105,7 +124,10 @@ export class RawPool {
       connection.socket.destroy();
       return;
     }
-    connection.socket.setTimeout(this.#options.idleTimeoutMs);
+    if (connection.watchingBody) {
+      connection.watchingBody = false;
+      connection.socket.setTimeout(this.#options.idleTimeoutMs);
+    }
     connection.socket.unref();
     this.#idle.push(connection);
   }

@@ -24,6 +24,10 @@ export function sendRaw(endpoint: Endpoint, req: TryRequest, callbacks: TryCallb
   const { socket, parser } = connection;
   let done = false;
   let headSeen = false;
+  /** The head is in and its body has not ended with the same chunk: watch the body's idleness. */
+  let watchBody = false;
+  /** The body's last chunk, held back to go out with the end (one write instead of two). */
+  let lastChunk: Buffer | undefined;
   let bodySent = req.body === undefined || Buffer.isBuffer(req.body);
   let connectTimer: NodeJS.Timeout | undefined;
   const stream = Buffer.isBuffer(req.body) ? undefined : req.body;
@@ -79,25 +83,31 @@ export function sendRaw(endpoint: Endpoint, req: TryRequest, callbacks: TryCallb
         close();
         return;
       }
-      socket.setTimeout(req.bodyIdleMs);
+      watchBody = true;
     },
     onBody(chunk) {
-      if (!done && !callbacks.onData(chunk)) socket.pause();
+      if (done) return;
+      if (parser.lastChunk) lastChunk = chunk;
+      else if (!callbacks.onData(chunk)) socket.pause();
     },
     onEnd(trailers, keepAlive) {
       if (done) return;
       done = true;
-      socket.setTimeout(0);
       if (socket.isPaused()) socket.resume();
       // An answer before the whole request body was sent leaves the connection unusable.
       if (keepAlive && bodySent) {
         detachBody(stream);
         pool.release(connection);
       } else close();
-      callbacks.onEnd(trailers);
+      callbacks.onEnd(trailers, lastChunk);
     },
     onError: (message) => fail(message, "protocol"),
     onSocketError: (message) => fail(message),
+    afterFeed() {
+      if (!watchBody || done) return;
+      watchBody = false;
+      connection.watchBody(req.bodyIdleMs);
+    },
   };
   if (socket.connecting) {
     connectTimer = setTimeout(() => fail("CONNECT_TIMEOUT"), req.connectTimeoutMs);

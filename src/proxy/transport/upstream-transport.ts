@@ -36,7 +36,11 @@ export interface TryCallbacks {
   ): boolean;
   /** A body chunk; return false when the client is full (the transport pauses until resume()). */
   onData(chunk: Buffer): boolean;
-  onEnd(rawTrailers: string[]): void;
+  /**
+   * The response is complete. `lastChunk`: the body's last bytes when the transport held them
+   * back from onData to be written with the end (not counted by onData).
+   */
+  onEnd(rawTrailers: string[], lastChunk?: Buffer): void;
   /** Request body bytes sent upstream. */
   onBodySent(bytes: number): void;
   /** The try failed; `afterHead` when the response had already started. */

@@ -32,6 +32,10 @@ export interface CheckpointerOptions {
   now?: () => number;
   /** Checkpoints of files not seen for this long are forgotten. Default 24 h. */
   expireAfterMs?: number;
+  /** Whether a stream's file is open now: its checkpoint never expires, however old. */
+  isLive?: (streamId: string) => boolean;
+  /** Called after each write of either file (for the writes metric). */
+  onWrite?: () => void;
 }
 
 /**
@@ -48,6 +52,8 @@ export class Checkpointer {
   #seq = 0;
   readonly #now: () => number;
   readonly #expireAfterMs: number;
+  readonly #isLive: (streamId: string) => boolean;
+  readonly #onWrite: (() => void) | undefined;
   readonly #entries = new Map<string, Checkpoint>();
   #dirty = false;
   #unsynced = false;
@@ -55,8 +61,15 @@ export class Checkpointer {
 
   constructor(
     dir: string,
-    { now = Date.now, expireAfterMs = 86_400_000 }: CheckpointerOptions = {},
+    {
+      now = Date.now,
+      expireAfterMs = 86_400_000,
+      isLive = () => false,
+      onWrite,
+    }: CheckpointerOptions = {},
   ) {
+    this.#isLive = isLive;
+    this.#onWrite = onWrite;
     this.path = join(dir, "checkpoints.json");
     this.#fastPath = join(dir, "checkpoints.fast.json");
     this.#now = now;
@@ -148,6 +161,11 @@ export class Checkpointer {
     this.#dirty = true;
   }
 
+  /** Whether positions were written without fsync since the last fsynced write. */
+  get unsynced(): boolean {
+    return this.#unsynced;
+  }
+
   /** Every checkpoint, for status and tests. */
   all(): Checkpoint[] {
     return [...this.#entries.values()];
@@ -185,6 +203,7 @@ export class Checkpointer {
       );
       fs.writeSync(this.#fastFd, body, 0, body.length, 0);
       this.#fastLength = body.length;
+      this.#onWrite?.();
     } catch (error) {
       this.#dirty = true;
       throw new SidecarError(
@@ -206,10 +225,11 @@ export class Checkpointer {
     this.#unsynced = !sync;
     const cutoff = this.#now() - this.#expireAfterMs;
     for (const [key, entry] of this.#entries)
-      if (entry.updatedAt < cutoff) this.#entries.delete(key);
+      if (entry.updatedAt < cutoff && !this.#isLive(key)) this.#entries.delete(key);
     const body: CheckpointFile = { version: 1, seq: ++this.#seq, checkpoints: this.all() };
     try {
       await writeFileAtomic(this.path, `${JSON.stringify(body)}\n`, { fsync: sync });
+      this.#onWrite?.();
     } catch (error) {
       this.#dirty = true;
       throw new SidecarError(

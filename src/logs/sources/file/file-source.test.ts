@@ -5,6 +5,7 @@ import {
   mkdir,
   mkdtemp,
   open,
+  readFile,
   rename,
   rm,
   truncate,
@@ -393,5 +394,132 @@ test("maxOpenFiles: idle files read to their end are closed and continue from th
       "every line once, none read again",
     );
     await until(() => h.source.files().length <= 2, "closed again once idle");
+  });
+});
+
+test("checkpoints of many files written at once are written at most once per checkpointIntervalMs, plus one per rotation", async () => {
+  await withDir(async (dir) => {
+    const files = 60;
+    const paths = Array.from({ length: files }, (_, i) => join(dir, `f${i}.log`));
+    for (const path of paths) await writeFile(path, "");
+    const intervalMs = 300;
+    const h = await harness(
+      dir,
+      { include: [join(dir, "*.log")], checkpointIntervalMs: intervalMs },
+      { sink: Object.assign(new MemorySink(), { delayMs: 2 }) },
+    );
+    let writes = 0;
+    const { checkpointer } = h.source;
+    const writeNow = checkpointer.writeNow.bind(checkpointer);
+    const flush = checkpointer.flush.bind(checkpointer);
+    checkpointer.writeNow = () => {
+      writes++;
+      writeNow();
+    };
+    checkpointer.flush = (options) => {
+      writes++;
+      return flush(options);
+    };
+    const started = performance.now();
+    // Every file written at once, round after round: many acknowledged batches per interval.
+    // Ten files rotated by rename halfway: each is released once read (a write each).
+    const rounds = 30;
+    const rotations = 10;
+    for (let r = 0; r < rounds; r++) {
+      if (r === rounds / 2)
+        for (let i = 0; i < rotations; i++) await rename(paths[i]!, `${paths[i]!}.1`);
+      await Promise.all(paths.map((path, i) => appendFile(path, `f${i} r${r}\n`)));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await until(() => h.sink.events.length >= files * rounds, "every line");
+    await until(() => h.source.files().length === files, "the rotated files released");
+    // Every file's acknowledged offset reaches the checkpoint file within about an interval.
+    await until(
+      () => paths.every((_, i) => checkpointer.all().some((c) => c.path.endsWith(`f${i}.log`))),
+      "every file checkpointed",
+    );
+    const elapsed = performance.now() - started;
+    const bound = Math.ceil(elapsed / intervalMs) + rotations + 3;
+    assert.ok(
+      writes <= bound,
+      `${writes} checkpoint writes in ${elapsed.toFixed(0)} ms (bound ${bound})`,
+    );
+    const written = JSON.parse(
+      await readFile(join(dir, "state", "checkpoints.fast.json"), "utf8").catch(() => "{}"),
+    ) as { checkpoints?: { offset: number }[] };
+    const main = JSON.parse(
+      await readFile(join(dir, "state", "checkpoints.json"), "utf8").catch(() => "{}"),
+    ) as { checkpoints?: { offset: number }[] };
+    const newest = [written, main]
+      .map((f) => f.checkpoints ?? [])
+      .sort((a, b) => b.length - a.length)[0]!;
+    assert.equal(
+      newest.length,
+      files + rotations,
+      "one checkpoint per file, coalesced into one write",
+    );
+  });
+});
+
+/** Each file's messages, by file name. */
+function byFile(sink: MemorySink): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const event of sink.events) {
+    const name = event.source.split("/").pop()!;
+    out[name] = [...(out[name] ?? []), event.message];
+  }
+  return out;
+}
+
+test("fingerprint collision: a new file starting like a file read before a restart does not take its checkpoint", async () => {
+  await withDir(async (dir) => {
+    const banner = `{"service":"checkout","msg":"starting"}`;
+    await writeFile(join(dir, "z.log"), `${banner}\n`);
+    const first = await harness(dir, { include: [join(dir, "*.log")] });
+    await until(() => first.sink.events.length === 1, "the first file");
+    await first.stop();
+    // Another file with the same first line (sorted before it), and one more line in the first.
+    await writeFile(join(dir, "a.log"), `${banner}\nb1\n`);
+    await appendFile(join(dir, "z.log"), "z1\n");
+    const second = await harness(dir, { include: [join(dir, "*.log")] });
+    await until(() => second.sink.events.length >= 3, "the new file and the appended line");
+    await second.stop();
+    assert.deepEqual(byFile(second.sink), { "a.log": [banner, "b1"], "z.log": ["z1"] });
+  });
+});
+
+test("fingerprint collision: a new file starting like a file closed under maxOpenFiles does not take its checkpoint", async () => {
+  await withDir(async (dir) => {
+    const banner = `{"service":"checkout","msg":"starting"}`;
+    await writeFile(join(dir, "a.log"), `${banner}\n`);
+    await writeFile(join(dir, "other.log"), "other\n");
+    const h = await harness(dir, { include: [join(dir, "*.log")], maxOpenFiles: 1 });
+    await until(
+      () => h.sink.events.length === 2 && h.source.files().length <= 1,
+      "one file closed",
+    );
+    await writeFile(join(dir, "b.log"), `${banner}\nb1\n`);
+    await until(() => h.sink.events.length >= 4, "the new file");
+    await appendFile(join(dir, "a.log"), "a1\n");
+    await until(() => h.sink.events.length >= 5, "the closed file's new line");
+    await h.stop();
+    const files = byFile(h.sink);
+    assert.deepEqual(files["b.log"], [banner, "b1"]);
+    assert.deepEqual(files["a.log"], [banner, "a1"]);
+  });
+});
+
+test("fingerprint collision: a new file starting like an open file is read from its start, not from that file's offset", async () => {
+  await withDir(async (dir) => {
+    const banner = `{"service":"checkout","msg":"starting"}`;
+    await writeFile(join(dir, "a.log"), `${banner}\n`);
+    const h = await harness(dir, { include: [join(dir, "*.log")] });
+    await until(() => h.sink.events.length === 1, "the first file");
+    await writeFile(join(dir, "b.log"), `${banner}\nb1\n`);
+    await until(() => h.sink.events.length >= 3, "the new file");
+    await appendFile(join(dir, "a.log"), "a1\n");
+    await until(() => h.sink.events.length >= 4, "the open file's new line");
+    await h.stop();
+    assert.deepEqual(byFile(h.sink), { "a.log": [banner, "a1"], "b.log": [banner, "b1"] });
   });
 });

@@ -4,7 +4,7 @@ import { LogsErrorCodes } from "../../error-codes.ts";
 import type { SourceLine } from "../../log-event.ts";
 import type { LongLineMode } from "../line-splitter.ts";
 import type { EmitLines, LogSource } from "../log-source.ts";
-import { Checkpointer } from "./checkpointer.ts";
+import { type Checkpoint, Checkpointer } from "./checkpointer.ts";
 import { FileReader } from "./file-reader.ts";
 import { Fingerprinter } from "./fingerprinter.ts";
 import { PathsProvider } from "./paths-provider.ts";
@@ -34,6 +34,14 @@ export interface FileSourceOptions {
    * they grow. Default: no limit.
    */
   maxOpenFiles?: number;
+  /**
+   * At most one checkpoint write per this many ms: every file acknowledged meanwhile is recorded
+   * in that one write. A `kill -9` re-reads at most what was acknowledged in the last interval
+   * (plus a write in flight). 0: a write after each turn of the event loop that acknowledged
+   * something. Rotation, deletion, closing under maxOpenFiles and shutdown write at once.
+   * Default 500.
+   */
+  checkpointIntervalMs?: number;
   /** Where checkpoints.json lives. */
   stateDir: string;
   logger: Logger;
@@ -41,12 +49,30 @@ export interface FileSourceOptions {
   onRead?: (lines: number, bytes: number) => void;
   onLongLine?: () => void;
   onCheckpointError?: () => void;
+  onCheckpointWrite?: () => void;
   /** The `source` of a file's lines; default its path. */
   label?: (path: string) => string;
 }
 
 /** Bytes one file may read before the next file gets its turn. */
 const turnBytes = 8 * 1024 * 1024;
+
+/**
+ * While inotify watches every directory, the globs are rescanned this many times less often
+ * than globIntervalMs: new files and directories are reported by inotify, and the rescan is only
+ * the safety net (Fluent Bit's tail rescans every 60 s).
+ */
+const watchedScanFactor = 12;
+
+/**
+ * Rescans for directories inotify reported (Pods coming and going) are at most this often
+ * (or globIntervalMs, when shorter): a rescan lists every directory, and a node starting 100
+ * Pods must not pay 100 of them. New files are opened from their inotify event, no rescan.
+ */
+const eventScanSpacingMs = 1000;
+
+/** How often the checkpoint file is fsynced (the main file) when checkpoints moved. */
+const syncIntervalMs = 1000;
 
 /**
  * Tails the files matched by globs, at least once: lines go to the pipeline with their stream
@@ -62,7 +88,13 @@ export class FileSource implements LogSource {
   readonly #options: Required<
     Omit<
       FileSourceOptions,
-      "exclude" | "onRead" | "onLongLine" | "onCheckpointError" | "label" | "maxOpenFiles"
+      | "exclude"
+      | "onRead"
+      | "onLongLine"
+      | "onCheckpointError"
+      | "onCheckpointWrite"
+      | "label"
+      | "maxOpenFiles"
     >
   > &
     FileSourceOptions;
@@ -76,22 +108,34 @@ export class FileSource implements LogSource {
   #stopping = false;
   #firstScan = true;
   #scanDue = true;
+  /** A directory came or went (inotify): a rescan, at most one per eventScanSpacingMs. */
+  #dirScanDue = false;
   #lastScanAt = 0;
   #wake: (() => void) | undefined;
-  #checkpointTimer: NodeJS.Timeout | undefined;
+  /** The next checkpoint write, when one is due. */
+  #checkpointTimer: NodeJS.Timeout | NodeJS.Immediate | undefined;
+  #checkpointAt = 0;
+  /** An fsynced write of the main file in flight. */
   #checkpointing: Promise<void> | undefined;
-  #checkpointAgain = false;
-  #commitScheduled = false;
+  #lastWriteAt = Number.NEGATIVE_INFINITY;
+  #lastSyncAt = Number.NEGATIVE_INFINITY;
+  #closed = false;
   readonly #committedSince = new Set<FileReader>();
   /** The tracked files by path, so an inotify event costs a lookup, not a pass over every file. */
   #byPath = new Map<string, FileReader>();
   /** Files inotify reported changed (or that read something last round): next round's turns. */
   readonly #due = new Set<FileReader>();
-  /** When every file last had a turn; the safety net for changes inotify did not report. */
+  /** Files a timer waits on (a partial line; renamed, deleted or truncated): a turn every round. */
+  readonly #waiting = new Set<FileReader>();
+  /** When every file's size was last checked; the safety net for changes inotify did not report. */
   #lastSweepAt = 0;
   /** Some directory could not be watched: every file gets a turn every round. */
   #unwatched = true;
   readonly #early = new Map<string, { handle: FileHandle; path: string; at: number }>();
+  /** The files the last scan found, by device:inode, with their size. */
+  #present = new Map<string, number>();
+  /** New files held back since, by device:inode (see #track). */
+  readonly #deferred = new Map<string, number>();
   /** Files closed under maxOpenFiles, by device:inode, with their size when closed. */
   readonly #parked = new Map<string, { path: string; size: number; streamId: string }>();
 
@@ -108,6 +152,7 @@ export class FileSource implements LogSource {
       pollIntervalMs: 250,
       globIntervalMs: 5000,
       readChunkBytes: 256 * 1024,
+      checkpointIntervalMs: 500,
       ...options,
       now,
     };
@@ -117,13 +162,21 @@ export class FileSource implements LogSource {
       onChange: (path, event) => {
         const reader = path === undefined ? undefined : this.#byPath.get(path);
         if (reader) this.#due.add(reader);
-        else this.#scanDue = true;
-        if (path !== undefined && event === "rename") this.#openEarly(path);
+        // A file the globs match is opened by path (no rescan); a directory that came or went
+        // (a new Pod) needs one; an excluded file (kubelet's .gz) neither.
+        if (path === undefined) this.#dirScanDue = true;
+        else if (this.#paths.matches(path)) {
+          if (!reader || event === "rename") this.#openEarly(path);
+        } else if (!reader && !this.#paths.excluded(path)) this.#dirScanDue = true;
         this.#wake?.();
       },
     });
     this.#fingerprinter = new Fingerprinter({ maxBytes: this.#options.fingerprintBytes });
-    this.checkpointer = new Checkpointer(options.stateDir, { now });
+    this.checkpointer = new Checkpointer(options.stateDir, {
+      now,
+      isLive: (streamId) => this.#streams.has(streamId),
+      ...(options.onCheckpointWrite ? { onWrite: options.onCheckpointWrite } : {}),
+    });
     this.#buffer = Buffer.allocUnsafe(this.#options.readChunkBytes);
   }
 
@@ -134,12 +187,6 @@ export class FileSource implements LogSource {
       this.#options.logger.error({ error: problem, code: problem.code }, problem.message);
     await this.#scan();
     this.#loop = this.#run();
-    // Written without fsync after each commit (a crash of the process re-reads little); fsynced
-    // each second (a crash of the machine re-reads at most about a second).
-    this.#checkpointTimer = setInterval(() => {
-      this.#checkpointing ??= this.#checkpointSoon(true);
-    }, 1000);
-    this.#checkpointTimer.unref();
   }
 
   /** The directories watched for new files and appends. */
@@ -152,18 +199,79 @@ export class FileSource implements LogSource {
     if (!reader) return;
     reader.committed = offset;
     this.#committedSince.add(reader);
-    // Written once per turn of the event loop in which something was acknowledged, so a crash of
-    // the process re-reads about one batch; fsynced each second by the timer.
-    if (this.#commitScheduled) return;
-    this.#commitScheduled = true;
-    setImmediate(() => {
-      this.#commitScheduled = false;
-      this.#checkpointNow();
-    });
+    this.#scheduleCheckpoint();
   }
 
-  /** Records the files acknowledged since the last write (not every file) and writes them. */
-  #checkpointNow(): void {
+  /**
+   * Plans the next checkpoint write: checkpointIntervalMs after the last one while files were
+   * acknowledged since, else (written without fsync since) an fsync a second after the last one.
+   * One timer for the whole source, none while nothing moves.
+   */
+  #scheduleCheckpoint(): void {
+    if (this.#closed) return;
+    const interval = this.#options.checkpointIntervalMs;
+    let at: number;
+    if (this.#committedSince.size > 0) at = this.#lastWriteAt + interval;
+    else if (this.checkpointer.unsynced && !this.#checkpointing)
+      at = this.#lastSyncAt + syncIntervalMs;
+    else return;
+    // A write planned already for no later (the usual case) stands; an fsync planned a second
+    // out gives way to the write that files acknowledged since are due.
+    if (this.#checkpointTimer !== undefined) {
+      if (this.#checkpointAt <= at) return;
+      this.#cancelCheckpointTimer();
+    }
+    this.#checkpointAt = at;
+    const delay = Math.max(0, at - this.#options.now());
+    this.#checkpointTimer =
+      delay === 0
+        ? setImmediate(() => this.#writeCheckpoint())
+        : setTimeout(() => this.#writeCheckpoint(), delay);
+  }
+
+  #cancelCheckpointTimer(): void {
+    clearTimeout(this.#checkpointTimer as NodeJS.Timeout);
+    clearImmediate(this.#checkpointTimer as NodeJS.Immediate);
+    this.#checkpointTimer = undefined;
+  }
+
+  /**
+   * One checkpoint write with every file acknowledged since the last: without fsync over
+   * checkpoints.fast.json (survives a crash of the process), or, once a second, fsynced to
+   * checkpoints.json (survives a crash of the machine).
+   */
+  #writeCheckpoint(): void {
+    this.#checkpointTimer = undefined;
+    const now = this.#options.now();
+    this.#recordCommitted();
+    this.#lastWriteAt = now;
+    // A fast write does not wait for an fsynced one in flight (another file; the newer wins).
+    if (now - this.#lastSyncAt < syncIntervalMs || this.#checkpointing) {
+      try {
+        this.checkpointer.writeNow();
+      } catch (error) {
+        this.#checkpointFailed(error);
+      }
+      this.#scheduleCheckpoint();
+      return;
+    }
+    this.#lastSyncAt = now;
+    this.#checkpointing = this.checkpointer
+      .flush({ sync: true })
+      .catch((error: unknown) => this.#checkpointFailed(error))
+      .finally(() => {
+        this.#checkpointing = undefined;
+        this.#scheduleCheckpoint();
+      });
+  }
+
+  #checkpointFailed(error: unknown): void {
+    this.#options.onCheckpointError?.();
+    this.#options.logger.error({ error }, "checkpoint write failed");
+  }
+
+  /** Records the files acknowledged since the last write (not every file). */
+  #recordCommitted(): void {
     const readers = [...this.#committedSince];
     this.#committedSince.clear();
     for (const reader of readers) {
@@ -174,12 +282,6 @@ export class FileSource implements LogSource {
           : readTailSync(reader.handle, reader.committed);
       if (tail === undefined && reader.committed > 0) continue;
       this.#record(reader, tail ?? "");
-    }
-    try {
-      this.checkpointer.writeNow();
-    } catch (error) {
-      this.#options.onCheckpointError?.();
-      this.#options.logger.error({ error }, "checkpoint write failed");
     }
   }
 
@@ -192,20 +294,6 @@ export class FileSource implements LogSource {
       offset: reader.committed,
       tail,
     });
-  }
-
-  async #checkpointSoon(sync = false): Promise<void> {
-    try {
-      do {
-        this.#checkpointAgain = false;
-        await this.checkpoint({ sync }).catch((error: unknown) => {
-          this.#options.onCheckpointError?.();
-          this.#options.logger.error({ error }, "checkpoint write failed");
-        });
-      } while (this.#checkpointAgain);
-    } finally {
-      this.#checkpointing = undefined;
-    }
   }
 
   lagBytes(): number {
@@ -262,13 +350,15 @@ export class FileSource implements LogSource {
 
   /** Closes the files (after stop and the last checkpoint). */
   async close(): Promise<void> {
-    clearInterval(this.#checkpointTimer);
+    this.#closed = true;
+    this.#cancelCheckpointTimer();
     await this.#checkpointing;
     this.checkpointer.close();
     for (const reader of this.#readers.values()) await reader.close();
     for (const early of this.#early.values()) await early.handle.close().catch(() => {});
     this.#early.clear();
     this.#readers.clear();
+    this.#waiting.clear();
     this.#streams.clear();
   }
 
@@ -284,11 +374,18 @@ export class FileSource implements LogSource {
         handle = await open(path, "r");
         const stat = await handle.stat();
         const ino = `${stat.dev}:${stat.ino}`;
-        if (!stat.isFile() || this.#readers.has(ino) || this.#early.has(ino) || this.#stopping)
+        const known = this.#readers.get(ino);
+        if (known && !known.truncated) {
+          // A tracked file under a new name (renamed, still matched): known by it from now on.
+          known.path = path;
+          this.#byPath.set(path, known);
+          this.#due.add(known);
+          this.#wake?.();
           return;
+        }
+        if (!stat.isFile() || known || this.#early.has(ino) || this.#stopping) return;
         this.#early.set(ino, { handle, path, at: this.#options.now() });
         handle = undefined;
-        this.#scanDue = true;
         this.#wake?.();
       } catch {
         // gone already
@@ -334,26 +431,39 @@ export class FileSource implements LogSource {
    * One round: rescan if due, give files a turn, release finished files, idle if nothing moved.
    * While inotify watches every directory, a round's turns go to the files it reported changed,
    * those that read something last round and those a timer waits on (a partial line, a renamed
-   * or deleted file), not to every file: a node's hundreds of idle files cost nothing. Every file
-   * gets a turn every sweep all the same, the safety net for a change inotify did not report.
+   * or deleted file), not to every file, and an idle round costs nothing per file: a node's
+   * hundreds of idle files cost nothing. The safety net for a change inotify did not report:
+   * every 10 × pollIntervalMs one fstat per open file (a file whose size is not what was read
+   * gets a turn), and a rescan every 12 × globIntervalMs.
    */
   async #turn(): Promise<void> {
     const now = this.#options.now();
-    if (this.#scanDue || now - this.#lastScanAt >= this.#options.globIntervalMs) await this.#scan();
-    const sweep = this.#unwatched || now - this.#lastSweepAt >= this.#options.pollIntervalMs * 10;
-    if (sweep) this.#lastSweepAt = now;
-    const turns = [...this.#readers.values()].filter(
-      (r) =>
-        sweep || this.#due.has(r) || r.partialBytes > 0 || r.goneSince !== undefined || r.truncated,
-    );
+    const scanEvery = this.#deferred.size > 0 ? this.#options.pollIntervalMs : this.#scanInterval();
+    const sinceScan = now - this.#lastScanAt;
+    if (
+      this.#scanDue ||
+      (this.#dirScanDue && sinceScan >= this.#eventScanSpacing()) ||
+      sinceScan >= scanEvery
+    )
+      await this.#scan();
+    else if (this.#early.size > 0) await this.#trackEarly(); // new files, without a rescan
+    if (!this.#unwatched && now - this.#lastSweepAt >= this.#sweepInterval()) {
+      this.#lastSweepAt = now;
+      await this.#sweep();
+    }
+    const turns = this.#unwatched
+      ? [...this.#readers.values()]
+      : [...new Set([...this.#due, ...this.#waiting])];
     this.#due.clear();
     let progressed = false;
     for (const reader of turns) {
       if (this.#stopping) break;
+      if (this.#streams.get(reader.streamId) !== reader) continue; // released meanwhile
       if (await this.#pump(reader, turnBytes)) {
         progressed = true;
         this.#due.add(reader);
       }
+      this.#updateWaiting(reader);
     }
     await this.#release();
     await this.#park();
@@ -361,9 +471,63 @@ export class FileSource implements LogSource {
       await this.#idle();
   }
 
+  #eventScanSpacing(): number {
+    return Math.min(eventScanSpacingMs, this.#options.globIntervalMs);
+  }
+
+  #scanInterval(): number {
+    return this.#options.globIntervalMs * (this.#unwatched ? 1 : watchedScanFactor);
+  }
+
+  #sweepInterval(): number {
+    return this.#options.pollIntervalMs * 10;
+  }
+
+  #updateWaiting(reader: FileReader): void {
+    if (reader.partialBytes > 0 || reader.goneSince !== undefined || reader.truncated)
+      this.#waiting.add(reader);
+    else this.#waiting.delete(reader);
+  }
+
+  /** The safety net: one fstat per open file; a file not at the size it was read to gets a turn. */
+  async #sweep(): Promise<void> {
+    for (const reader of this.#readers.values()) {
+      if (this.#due.has(reader) || this.#waiting.has(reader)) continue;
+      try {
+        const stat = await reader.handle.stat();
+        if (stat.size !== reader.offset || stat.nlink === 0) this.#due.add(reader);
+      } catch {
+        this.#due.add(reader); // its turn reports it
+      }
+    }
+  }
+
+  /**
+   * Waits for an inotify event, or the next timed work: a turn of the files a timer waits on
+   * (each pollIntervalMs), else the next sweep or rescan. Every pollIntervalMs without inotify.
+   */
   #idle(): Promise<void> {
+    let wait = this.#options.pollIntervalMs;
+    if (
+      !this.#unwatched &&
+      this.#waiting.size === 0 &&
+      this.#deferred.size === 0 &&
+      this.#early.size === 0
+    ) {
+      const now = this.#options.now();
+      const next = Math.min(
+        this.#lastSweepAt + this.#sweepInterval(),
+        this.#lastScanAt + this.#scanInterval(),
+      );
+      wait = Math.max(wait, next - now);
+    }
+    if (this.#dirScanDue)
+      wait = Math.min(
+        wait,
+        Math.max(1, this.#lastScanAt + this.#eventScanSpacing() - this.#options.now()),
+      );
     return new Promise((resolve) => {
-      const timer = setTimeout(done, this.#options.pollIntervalMs);
+      const timer = setTimeout(done, wait);
       function done(): void {
         clearTimeout(timer);
         resolve();
@@ -425,6 +589,7 @@ export class FileSource implements LogSource {
   #truncated(reader: FileReader, message: string): boolean {
     this.#options.logger.info({ path: reader.path, offset: reader.offset }, message);
     reader.truncated = true;
+    this.#waiting.add(reader);
     this.#scanDue = true;
     return true;
   }
@@ -432,7 +597,8 @@ export class FileSource implements LogSource {
   /** Lets go of files that were renamed away, deleted or truncated, once read and acknowledged. */
   async #release(): Promise<void> {
     const now = this.#options.now();
-    for (const [ino, reader] of this.#readers) {
+    for (const reader of [...this.#waiting]) {
+      const ino = reader.ino;
       const finished = reader.truncated
         ? reader.committed >= reader.offset - reader.partialBytes || this.#stopping
         : reader.goneSince !== undefined &&
@@ -445,11 +611,17 @@ export class FileSource implements LogSource {
         await this.#emit!(out);
         continue; // released once that line is acknowledged
       }
-      await this.checkpoint().catch(() => {});
+      // Its last position written at once (with the files acknowledged since the last write),
+      // not every open file's.
+      this.#committedSince.add(reader);
+      this.#recordCommitted();
+      this.#lastWriteAt = now;
+      await this.checkpointer.flush().catch((error: unknown) => this.#checkpointFailed(error));
       this.#readers.delete(ino);
       this.#streams.delete(reader.streamId);
       if (this.#byPath.get(reader.path) === reader) this.#byPath.delete(reader.path);
       this.#due.delete(reader);
+      this.#waiting.delete(reader);
       await reader.close();
       this.#options.logger.info(
         { path: reader.path, offset: reader.offset, truncated: reader.truncated },
@@ -491,6 +663,7 @@ export class FileSource implements LogSource {
       this.#streams.delete(reader.streamId);
       if (this.#byPath.get(reader.path) === reader) this.#byPath.delete(reader.path);
       this.#due.delete(reader);
+      this.#waiting.delete(reader);
       this.#parked.set(ino, { path: reader.path, size: reader.size, streamId: reader.streamId });
       await reader.close();
     }
@@ -502,6 +675,7 @@ export class FileSource implements LogSource {
 
   async #scan(): Promise<void> {
     this.#scanDue = false;
+    this.#dirScanDue = false;
     this.#lastScanAt = this.#options.now();
     const first = this.#firstScan;
     this.#firstScan = false;
@@ -520,17 +694,23 @@ export class FileSource implements LogSource {
       this.#options.logger.warn({ error }, "cannot list files");
       return;
     }
+    // A stat by path tells a tracked or closed file from a new one; only a new one is opened.
+    // Every file is stat'ed first: a checkpoint's own file may come later in the list.
+    const files: { path: string; found: Awaited<ReturnType<typeof stat>> }[] = [];
+    this.#present = new Map();
+    for (const path of paths) {
+      try {
+        const found = await stat(path);
+        if (!found.isFile()) continue;
+        files.push({ path, found });
+        this.#present.set(`${found.dev}:${found.ino}`, found.size);
+      } catch {
+        // gone between glob and stat
+      }
+    }
     await this.#trackEarly();
     const seen = new Set<string>();
-    for (const path of paths) {
-      // A stat by path tells a tracked or closed file from a new one; only a new one is opened.
-      let found: Awaited<ReturnType<typeof stat>>;
-      try {
-        found = await stat(path);
-      } catch {
-        continue; // gone between glob and stat
-      }
-      if (!found.isFile()) continue;
+    for (const { path, found } of files) {
       const ino = `${found.dev}:${found.ino}`;
       seen.add(ino);
       const parked = this.#parked.get(ino);
@@ -577,9 +757,39 @@ export class FileSource implements LogSource {
     }
     const now = this.#options.now();
     for (const [ino, reader] of this.#readers)
-      if (!seen.has(ino) && reader.goneSince === undefined) reader.goneSince = now;
+      if (!seen.has(ino) && reader.goneSince === undefined) {
+        reader.goneSince = now;
+        this.#waiting.add(reader);
+      }
     for (const ino of this.#parked.keys()) if (!seen.has(ino)) this.#parked.delete(ino);
+    for (const ino of this.#deferred.keys())
+      if (!seen.has(ino) && !this.#early.has(ino)) this.#deferred.delete(ino);
     this.#byPath = new Map([...this.#readers.values()].map((r) => [r.path, r]));
+  }
+
+  /** Whether an open file was truncated below what was read (a copy of it may continue it). */
+  async #truncatedSince(reader: FileReader): Promise<boolean> {
+    if (reader.truncated) return true;
+    try {
+      return (await reader.handle.stat()).size < reader.offset;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Holds a new file back (while its twin may still be truncated); false once held long enough. */
+  #defer(ino: string): boolean {
+    const now = this.#options.now();
+    const since = this.#deferred.get(ino) ?? now;
+    this.#deferred.set(ino, since);
+    return now - since < this.#options.rotateWaitMs;
+  }
+
+  /** Whether the file a checkpoint was written for is still there, as long as its offset. */
+  #ownerPresent(c: Checkpoint): boolean {
+    if (this.#readers.has(c.ino)) return true;
+    if (this.#parked.get(c.ino)?.streamId === c.streamId) return true;
+    return (this.#present.get(c.ino) ?? -1) >= c.offset;
   }
 
   /** Decides where a newly found file starts and opens a reader for it; false when not yet. */
@@ -596,22 +806,36 @@ export class FileSource implements LogSource {
     let offset: number | undefined;
     // A live file with the same beginning whose content goes on past what was read (a copy, as
     // by copytruncate) continues from there; anything else is another file.
+    // Content alone cannot tell a copy from another file that starts alike (two replicas' same
+    // banner): a copy continues only once the file it copies was truncated (copytruncate does
+    // that right after copying); until then, for at most rotateWaitMs, it waits.
     const live = [...this.#readers.values()].filter((r) => r.fingerprint === fingerprint);
     for (const reader of live) {
       if (
         offset === undefined &&
         size >= reader.offset &&
         (await readTail(handle, reader.offset)) === reader.tail.digest()
-      )
-        offset = reader.offset - reader.partialBytes; // its partial line is read again from the copy
+      ) {
+        if (await this.#truncatedSince(reader))
+          offset = reader.offset - reader.partialBytes; // its partial line is read again from the copy
+        else if (this.#defer(ino)) return false;
+      }
     }
+    this.#deferred.delete(ino);
     if (live.length > 0 || this.#streams.has(streamId)) streamId = `${fingerprint}@${ino}`;
     if (offset === undefined) {
+      // A checkpoint belongs to its device and inode: another file (same first line, even the
+      // same bytes before the offset) takes it only once that file is gone or truncated.
       const candidates = this.checkpointer
         .withFingerprint(fingerprint)
-        .filter((c) => !this.#streams.has(c.streamId) && c.offset <= size);
-      const exact = candidates.find((c) => c.ino === ino) ?? candidates[0];
-      for (const c of exact ? [exact, ...candidates] : []) {
+        .filter(
+          (c) =>
+            !this.#streams.has(c.streamId) &&
+            c.offset <= size &&
+            (c.ino === ino || !this.#ownerPresent(c)),
+        )
+        .sort((a, b) => Number(b.ino === ino) - Number(a.ino === ino));
+      for (const c of candidates) {
         if (
           c.offset === 0 ||
           (c.tail !== undefined && (await tailMatches(handle, c.offset, c.tail)))
@@ -622,6 +846,8 @@ export class FileSource implements LogSource {
         }
       }
     }
+    // Another file's checkpoint keeps its stream id: this file gets its own.
+    if (offset === undefined && this.checkpointer.get(streamId)) streamId = `${fingerprint}@${ino}`;
     offset ??= first && this.#options.readFrom === "tail" ? size : 0;
     if (this.#streams.has(streamId)) streamId = `${fingerprint}@${ino}`;
     const reader = new FileReader({

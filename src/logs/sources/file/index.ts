@@ -27,15 +27,22 @@ export const fileSourceSchema = z.strictObject({
   partialLineTimeoutSeconds: z.number().min(0).default(5),
   /** A renamed or deleted file is kept open this long after it stopped growing (read to its end first). */
   rotateWaitSeconds: z.number().min(0).default(5),
-  /** Without inotify every file is checked this often; with it, files inotify reports changed, and every file every 10 × this. */
+  /** Without inotify every file is read this often; with it, files inotify reports changed, and one fstat per open file every 10 × this. */
   pollIntervalMs: z.number().int().min(10).default(250),
-  /** The globs are rescanned this often (for filesystems where inotify does not work). */
+  /** The globs are rescanned this often where a directory cannot be watched; every 12 × this while inotify watches every directory. */
   globIntervalSeconds: z.number().min(0.05).default(5),
   /**
    * At most this many files held open; above it the least recently grown files that are read
    * and acknowledged are closed, and continue from their checkpoint when they grow. Default: no limit.
    */
   maxOpenFiles: z.number().int().min(1).optional(),
+  /**
+   * At most one checkpoint write per this many ms, with every file acknowledged meanwhile: after
+   * a `kill -9` what is sent again is at most what was acknowledged in the last interval.
+   * Rotation, deletion, closing under maxOpenFiles and shutdown write at once. 0: a write after
+   * every acknowledged batch.
+   */
+  checkpointIntervalMs: z.number().int().min(0).max(60_000).default(500),
   /** Bytes read per read() call. */
   readChunkBytes: z
     .number()
@@ -49,6 +56,7 @@ export interface SourceHooks {
   onRead?: (lines: number, bytes: number) => void;
   onLongLine?: () => void;
   onCheckpointError?: () => void;
+  onCheckpointWrite?: () => void;
 }
 
 /** Builds a file source; its checkpoints live in `<stateDir>/<name>/checkpoints.json`. */
@@ -70,6 +78,7 @@ export function createFileSource(
     pollIntervalMs: config.pollIntervalMs,
     globIntervalMs: config.globIntervalSeconds * 1000,
     readChunkBytes: config.readChunkBytes,
+    checkpointIntervalMs: config.checkpointIntervalMs,
     ...(config.maxOpenFiles === undefined ? {} : { maxOpenFiles: config.maxOpenFiles }),
     stateDir: join(ctx.stateDir, config.name),
     logger: ctx.logger.child({ source: config.name }),
