@@ -1,7 +1,6 @@
 import { defineRole } from "../runtime/role-definition.ts";
 import { syncCommand } from "./sync-command.ts";
 import { syncConfigSchema } from "./sync-config.ts";
-import { createSyncRole } from "./sync-role.ts";
 
 /**
  * The sync role: back the app's data directory up to a directory or S3, incrementally, and
@@ -15,5 +14,5 @@ export const syncRoleDefinition = defineRole({
   schema: syncConfigSchema,
   phase: "before-app",
   command: syncCommand,
-  create: (section, ctx) => createSyncRole(section, ctx),
+  create: async (section, ctx) => (await import("./sync-role.ts")).createSyncRole(section, ctx),
 });
