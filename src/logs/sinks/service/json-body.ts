@@ -1,5 +1,6 @@
 import type { LogEvent } from "../../log-event.ts";
 import { ByteWriter } from "./byte-writer.ts";
+import type { EncodedBatch } from "./sink-batch.ts";
 import { isoTime } from "./event-json.ts";
 
 /** How a batch of events is laid out around their JSON objects (the texts must be ASCII). */
@@ -56,13 +57,42 @@ export class JsonBodyEncoder {
 
   /** The events laid out as configured, in a Buffer of its own. Throws on a value JSON cannot hold (a BigInt). */
   encode(events: readonly LogEvent[]): Buffer {
+    return this.#encode(events, undefined);
+  }
+
+  /** Like encode, and where each event's object lies in the body (for encodeSome and dead letters). */
+  encodeWithSpans(events: readonly LogEvent[]): EncodedBatch {
+    const spans = new Uint32Array(events.length * 2);
+    return { body: this.#encode(events, spans), spans };
+  }
+
+  /** A body of the events of `batch` at `indexes` only, laid out as configured (copied from its body). */
+  encodeSome(batch: EncodedBatch, indexes: readonly number[]): Buffer {
+    const { body, spans } = batch;
+    let length = this.#open.length + this.#close.length;
+    for (const i of indexes) length += spans[2 * i + 1]! - spans[2 * i]!;
+    length += Math.max(0, indexes.length - 1) * this.#separator.length;
+    const writer = new ByteWriter(length);
+    writer.bytes(this.#open);
+    for (let n = 0; n < indexes.length; n++) {
+      if (n > 0) writer.bytes(this.#separator);
+      const i = indexes[n]!;
+      writer.bytes(body.subarray(spans[2 * i], spans[2 * i + 1]));
+    }
+    writer.bytes(this.#close);
+    return writer.finish();
+  }
+
+  #encode(events: readonly LogEvent[], spans: Uint32Array | undefined): Buffer {
     // Enough for ~100-byte lines with a short source; the writer grows when needed.
     const writer = new ByteWriter(events.length * 256, this.#spare.pop());
     this.#headAt = -1;
     writer.bytes(this.#open);
     for (let i = 0; i < events.length; i++) {
       if (i > 0) writer.bytes(this.#separator);
+      if (spans) spans[2 * i] = writer.offset;
       this.#event(writer, events[i]!);
+      if (spans) spans[2 * i + 1] = writer.offset;
     }
     writer.bytes(this.#close);
     return writer.finish();
