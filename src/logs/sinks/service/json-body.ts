@@ -1,7 +1,7 @@
 import type { LogEvent } from "../../log-event.ts";
 import { ByteWriter } from "./byte-writer.ts";
-import type { EncodedBatch } from "./sink-batch.ts";
 import { isoTime } from "./event-json.ts";
+import type { EncodedBatch } from "./sink-batch.ts";
 
 /** How a batch of events is laid out around their JSON objects (the texts must be ASCII). */
 export interface JsonBodyLayout {
