@@ -48,14 +48,12 @@ export function createHttpSink(config: HttpSinkConfig, ctx: ComponentContext): S
             contentType: encoder.contentType,
             signal,
             now: ctx.now,
-            // The whole batch's body is given back once the batch is settled (release).
             onBodyDone: indexes ? () => encoder.recycle(body) : undefined,
           },
           agents,
         );
         return outcomeOfResponse(response);
       },
-      release: (batch) => encoder.recycle(batch.body),
     },
   });
 }

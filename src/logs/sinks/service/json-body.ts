@@ -60,10 +60,18 @@ export class JsonBodyEncoder {
     return this.#encode(events, undefined);
   }
 
-  /** Like encode, and where each event's object lies in the body (for encodeSome and dead letters). */
+  /**
+   * Like encode, and where each event's object lies in the body (for encodeSome and dead
+   * letters). The body is for keeping (until the batch is delivered): written into reused
+   * memory, then copied to a Buffer of its exact size.
+   */
   encodeWithSpans(events: readonly LogEvent[]): EncodedBatch {
     const spans = new Uint32Array(events.length * 2);
-    return { body: this.#encode(events, spans), spans };
+    const scratch = this.#encode(events, spans);
+    const body = Buffer.allocUnsafeSlow(scratch.length);
+    scratch.copy(body);
+    this.recycle(scratch);
+    return { body, spans };
   }
 
   /** A body of the events of `batch` at `indexes` only, laid out as configured (copied from its body). */
