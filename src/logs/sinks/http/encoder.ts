@@ -17,6 +17,8 @@ export function createHttpEncoder(encoding: HttpEncoding): {
   encode(events: readonly LogEvent[]): { body: Buffer; contentType: string };
   /** The batch's body and where each event lies in it (for partial retries and dead letters). */
   encodeWithSpans(events: readonly LogEvent[]): EncodedBatch;
+  /** Gives back a batch encodeWithSpans made once it is settled (its memory is reused). */
+  release(batch: EncodedBatch): void;
   /** A body of only the events of `batch` at `indexes`. */
   encodeSome(batch: EncodedBatch, indexes: readonly number[]): Buffer;
   /** Gives a body back once its request is over (its memory is reused). */
@@ -31,6 +33,7 @@ export function createHttpEncoder(encoding: HttpEncoding): {
     encode: (events) => ({ body: encoder.encode(events), contentType }),
     encodeWithSpans: (events) => encoder.encodeWithSpans(events),
     encodeSome: (batch, indexes) => encoder.encodeSome(batch, indexes),
+    release: (batch) => encoder.release(batch),
     recycle: (body) => encoder.recycle(body),
   };
 }

@@ -54,6 +54,7 @@ export function createHttpSink(config: HttpSinkConfig, ctx: ComponentContext): S
         );
         return outcomeOfResponse(response);
       },
+      release: (batch) => encoder.release(batch),
     },
   });
 }

@@ -41,6 +41,10 @@ export class JsonBodyEncoder {
   #source: string | undefined;
   /** Bodies given back (see recycle), written into again instead of new memory. */
   readonly #spare: Buffer[] = [];
+  /** Kept bodies given back (see release), and their bytes. */
+  readonly #kept: Buffer[] = [];
+  #keptBytes = 0;
+  static readonly #maxKeptBytes = 32 * 1024 * 1024;
 
   constructor({
     open = "",
@@ -68,10 +72,43 @@ export class JsonBodyEncoder {
   encodeWithSpans(events: readonly LogEvent[]): EncodedBatch {
     const spans = new Uint32Array(events.length * 2);
     const scratch = this.#encode(events, spans);
-    const body = Buffer.allocUnsafeSlow(scratch.length);
+    const body = this.#keep(scratch.length);
     scratch.copy(body);
     this.recycle(scratch);
     return { body, spans };
+  }
+
+  /**
+   * Gives back the body of a batch encodeWithSpans made, once it is settled and no request reads
+   * it: its memory is reused for a later batch. Freeing it is otherwise up to V8's collector,
+   * which frees a promoted Buffer's memory only at its next full collection — long enough for
+   * tens of MB of delivered bodies to pile up.
+   */
+  release(batch: EncodedBatch): void {
+    const whole = batch.body.buffer;
+    if (
+      batch.body.byteOffset !== 0 ||
+      this.#keptBytes + whole.byteLength > JsonBodyEncoder.#maxKeptBytes
+    )
+      return;
+    this.#keptBytes += whole.byteLength;
+    this.#kept.push(Buffer.from(whole, 0, whole.byteLength));
+  }
+
+  /** Memory for a kept body of `length` bytes: a given-back one of about that size, or new. */
+  #keep(length: number): Buffer {
+    const kept = this.#kept;
+    for (let i = kept.length - 1; i >= 0; i--) {
+      const candidate = kept[i]!;
+      if (candidate.length >= length && candidate.length <= length + (length >> 2) + 16384) {
+        kept[i] = kept[kept.length - 1]!;
+        kept.pop();
+        this.#keptBytes -= candidate.length;
+        return candidate.subarray(0, length);
+      }
+    }
+    // Rounded up so bodies of a similar size can take each other's memory.
+    return Buffer.allocUnsafeSlow(Math.ceil(length / 16384) * 16384).subarray(0, length);
   }
 
   /** A body of the events of `batch` at `indexes` only, laid out as configured (copied from its body). */
