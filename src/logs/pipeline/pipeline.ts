@@ -183,14 +183,16 @@ export class Pipeline {
     this.#tracker.add(batch);
     if (batch.remaining === 0) this.#release(batch);
     for (const chunk of chunks) {
+      // Only the count is kept: the events themselves are the sinks' until encoded, so they die young.
+      const count = chunk.length;
       for (const sink of this.#sinks) {
         sink.write(chunk).then(
           () => this.#settle(batch, true),
           (error: unknown) => {
-            this.#failedEvents += chunk.length;
-            this.#metrics?.dropped.inc({ reason: "sink_failed" }, chunk.length);
+            this.#failedEvents += count;
+            this.#metrics?.dropped.inc({ reason: "sink_failed" }, count);
             this.#logger.error(
-              { sink: sink.name, events: chunk.length, error },
+              { sink: sink.name, events: count, error },
               "sink rejected a write; its lines are not checkpointed and will be read again after a restart",
             );
             this.#settle(batch, false);

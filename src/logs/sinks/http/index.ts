@@ -9,7 +9,6 @@ import {
   outcomeOfResponse,
   sendHttp,
 } from "../service/http-request.ts";
-import { encodeBatch } from "../service/send-outcome.ts";
 import { serviceConfigShape } from "../service/service-config.ts";
 import { createHttpEncoder } from "./encoder.ts";
 
@@ -37,20 +36,25 @@ export function createHttpSink(config: HttpSinkConfig, ctx: ComponentContext): S
   return new BatchedSink(config, ctx, {
     type: "http",
     onClose: () => agents.destroy(),
-    send: async (events, signal) => {
-      const { body, contentType } = encodeBatch(() => encoder.encode(events));
-      const response = await sendHttp(
-        {
-          ...config,
-          body,
-          contentType,
-          signal,
-          now: ctx.now,
-          onBodyDone: () => encoder.recycle(body),
-        },
-        agents,
-      );
-      return outcomeOfResponse(response);
+    // Encoded when the batch is cut: only its bytes wait in the queue and through retries.
+    encoding: {
+      encode: (events) => encoder.encodeWithSpans(events),
+      send: async (batch, indexes, signal) => {
+        const body = indexes ? encoder.encodeSome(batch, indexes) : batch.body;
+        const response = await sendHttp(
+          {
+            ...config,
+            body,
+            contentType: encoder.contentType,
+            signal,
+            now: ctx.now,
+            onBodyDone: indexes ? () => encoder.recycle(body) : undefined,
+          },
+          agents,
+        );
+        return outcomeOfResponse(response);
+      },
+      release: (batch) => encoder.release(batch),
     },
   });
 }

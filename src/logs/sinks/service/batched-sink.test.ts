@@ -8,8 +8,10 @@ import type { LogEvent } from "../../log-event.ts";
 import { LogsSinkErrorCodes } from "../error-codes.ts";
 import { testContext, testEvents } from "../testing/test-context.ts";
 import { BatchedSink, type SendBatch } from "./batched-sink.ts";
+import { JsonBodyEncoder } from "./json-body.ts";
 import type { SendOutcome } from "./send-outcome.ts";
 import { type ServiceConfig, serviceConfigShape } from "./service-config.ts";
+import type { EncodedBatch } from "./sink-batch.ts";
 
 const fast = { initialBackoffSeconds: 0.001, maxBackoffSeconds: 0.005 };
 
@@ -153,6 +155,68 @@ test("a partial outcome retries only the failed items and dead-letters the bad o
   ]);
   assert.equal(await ctx.metric("sidecar_logs_sink_events_sent_total", { sink: "test" }), 3);
   assert.equal(await ctx.metric("sidecar_logs_sink_dead_lettered_total", { sink: "test" }), 1);
+});
+
+test("a sink that encodes batches when cut: partial retries and dead letters work from the bytes", async () => {
+  const encoder = new JsonBodyEncoder();
+  const bodies: string[] = [];
+  const released: EncodedBatch[] = [];
+  const ctx = await testContext();
+  const sink = new BatchedSink(config(), ctx, {
+    type: "test",
+    encoding: {
+      encode: (events) => encoder.encodeWithSpans(events),
+      send: async (batch, indexes) => {
+        bodies.push((indexes ? encoder.encodeSome(batch, indexes) : batch.body).toString());
+        if (bodies.length === 1)
+          return { kind: "partial", retry: [1, 3], rejected: [{ index: 2, reason: "mapping" }] };
+        return { kind: "delivered" };
+      },
+      release: (batch) => released.push(batch),
+    },
+  });
+  const events = testEvents(4);
+  await sink.write(events);
+  const messages = (body: string) =>
+    body
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line).message);
+  assert.deepEqual(bodies.map(messages), [
+    ["event 0", "event 1", "event 2", "event 3"],
+    ["event 1", "event 3"],
+  ]);
+  assert.equal(bodies[0], encoder.encode(events).toString(), "the same bytes as encoded at send");
+  const dead = JSON.parse(await readFile(sink.deadLetter.path, "utf8"));
+  assert.equal(dead.reason, "mapping");
+  assert.equal(dead.sink, "test");
+  assert.equal(dead.event.message, "event 2");
+  assert.equal(dead.event.n, 2);
+  assert.equal(await ctx.metric("sidecar_logs_sink_events_sent_total", { sink: "test" }), 3);
+  assert.equal(released.length, 1, "the body is given back once the batch is settled");
+});
+
+test("a sink that encodes batches when cut dead-letters a batch it cannot encode", async () => {
+  const encoder = new JsonBodyEncoder();
+  let sends = 0;
+  const ctx = await testContext();
+  const sink = new BatchedSink(config(), ctx, {
+    type: "test",
+    encoding: {
+      encode: (events) => encoder.encodeWithSpans(events),
+      send: async () => {
+        sends++;
+        return { kind: "delivered" };
+      },
+    },
+  });
+  const [bad] = testEvents(1);
+  bad!.fields.big = 10n;
+  await sink.write([bad!]);
+  assert.equal(sends, 0);
+  const dead = JSON.parse(await readFile(sink.deadLetter.path, "utf8"));
+  assert.match(dead.reason, /Cannot encode the batch/);
+  assert.equal(dead.event.message, "event 0");
 });
 
 test("close at its deadline gives up on an unreachable receiver: unsent counted, writes rejected", async () => {

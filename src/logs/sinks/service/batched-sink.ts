@@ -9,15 +9,35 @@ import { DeadLetterFile } from "./dead-letter-file.ts";
 import { estimateSize } from "./estimate-size.ts";
 import { failureReason, PermanentSendError, type SendOutcome } from "./send-outcome.ts";
 import type { ServiceConfig } from "./service-config.ts";
-import { SinkBatch, type Ticket } from "./sink-batch.ts";
+import { type EncodedBatch, SinkBatch, type Ticket } from "./sink-batch.ts";
 import { type FailReason, SinkMetrics } from "./sink-metrics.ts";
 
 /** Sends one batch; `signal` aborts when close's deadline fires. A throw counts as retryable. */
 export type SendBatch = (events: readonly LogEvent[], signal: AbortSignal) => Promise<SendOutcome>;
 
+/**
+ * A sink that encodes each batch when it is cut, not when it is sent: the batch then keeps only
+ * its bytes through queueing, retries and partial retries, and its event objects die young.
+ */
+export interface BatchEncoding {
+  /** The batch as it is sent. A throw dead-letters the batch (a value JSON cannot hold). */
+  encode(events: readonly LogEvent[]): EncodedBatch;
+  /** Sends the whole batch (`indexes` undefined) or only its events at `indexes`. A throw counts as retryable. */
+  send(
+    batch: EncodedBatch,
+    indexes: readonly number[] | undefined,
+    signal: AbortSignal,
+  ): Promise<SendOutcome>;
+  /** Called once the batch is settled and no request reads it any more: its memory may be reused. */
+  release?(batch: EncodedBatch): void;
+}
+
 export interface BatchedSinkOptions {
   type: string;
-  send: SendBatch;
+  /** How batches are sent, unless `encoding` is given. */
+  send?: SendBatch;
+  /** Batches encoded when cut (see BatchEncoding); `send` is then unused. */
+  encoding?: BatchEncoding;
   /** Bytes an event adds to a batch (for batch.maxBytes); default its JSON length. */
   sizeOf?: (event: LogEvent) => number;
   /** Called once when the sink closes, after the last batch (close sockets, pools). */
@@ -50,6 +70,8 @@ export class BatchedSink implements Sink {
   #unsent = 0;
   #closing: Promise<number> | undefined;
   readonly #idle = new Set<() => void>();
+  /** Batches whose encoding threw, with the error. */
+  readonly #encodeErrors = new WeakMap<SinkBatch, unknown>();
 
   constructor(config: ServiceConfig, ctx: ComponentContext, options: BatchedSinkOptions) {
     this.name = config.name ?? options.type;
@@ -58,6 +80,8 @@ export class BatchedSink implements Sink {
     this.#ctx = ctx;
     this.#metrics = new SinkMetrics(ctx.registry, this.name);
     this.#sizeOf = options.sizeOf ?? estimateSize;
+    if (!options.send && !options.encoding)
+      throw new TypeError("A batched sink needs `send` or `encoding`");
     this.deadLetter = new DeadLetterFile({
       path: config.deadLetter.path ?? join(ctx.stateDir, "dead-letter", `${this.name}.jsonl`),
       sink: this.name,
@@ -127,8 +151,17 @@ export class BatchedSink implements Sink {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     if (this.#pending.length === 0) return;
-    this.#queue.push(this.#pending);
+    const batch = this.#pending;
     this.#pending = new SinkBatch();
+    this.#queue.push(batch);
+    const encoding = this.#options.encoding;
+    if (!encoding) return;
+    try {
+      batch.seal(encoding.encode(batch.events));
+    } catch (error) {
+      // Left unsealed: #run dead-letters its events, as a receiver's rejection would.
+      this.#encodeErrors.set(batch, error);
+    }
   }
 
   #pump(): void {
@@ -146,6 +179,9 @@ export class BatchedSink implements Sink {
           batch.settle(error instanceof Error ? error : new Error(String(error)));
         })
         .finally(() => {
+          // After a close deadline a request may have been cut mid-body: its bytes are not reused.
+          if (batch.encoded && !this.#abort.signal.aborted)
+            this.#options.encoding?.release?.(batch.encoded);
           this.#inFlight--;
           this.#metrics.inFlight(this.#inFlight);
           if (this.#pending.length > 0 && this.#inFlight === 0 && this.#queue.length === 0)
@@ -158,16 +194,34 @@ export class BatchedSink implements Sink {
   }
 
   async #run(batch: SinkBatch): Promise<void> {
-    /** The indexes (into batch.events) of the events left to send; undefined: all of them. */
+    const encoding = this.#options.encoding;
+    if (this.#encodeErrors.has(batch)) {
+      const error = this.#encodeErrors.get(batch);
+      this.#encodeErrors.delete(batch);
+      return this.#deadLetter(
+        batch,
+        undefined,
+        `Cannot encode the batch: ${error instanceof Error ? error.message : String(error)}`,
+        "rejected",
+      );
+    }
+    /** The indexes (into the batch) of the events left to send; undefined: all of them. */
     let active: number[] | undefined;
     let attempt = 0;
     const signal = this.#abort.signal;
     for (;;) {
       if (signal.aborted) return this.#giveUp(batch, active);
-      const items = active ? active.map((i) => batch.events[i]!) : batch.events;
+      const count = active ? active.length : batch.length;
       let outcome: SendOutcome;
       try {
-        outcome = await this.#options.send(items, signal);
+        if (encoding && batch.encoded) outcome = await encoding.send(batch.encoded, active, signal);
+        else {
+          const events = batch.events;
+          outcome = await this.#options.send!(
+            active ? active.map((i) => events[i]!) : events,
+            signal,
+          );
+        }
       } catch (error) {
         outcome =
           error instanceof PermanentSendError
@@ -178,11 +232,11 @@ export class BatchedSink implements Sink {
       let retryAfterMs: number | undefined;
       switch (outcome.kind) {
         case "delivered":
-          this.#metrics.sent(items.length, this.#ctx.now());
+          this.#metrics.sent(count, this.#ctx.now());
           settle(batch, active);
           return;
         case "reject":
-          await this.#deadLetter(batch, active, items, outcome.reason, "rejected");
+          await this.#deadLetter(batch, active, outcome.reason, "rejected");
           return;
         case "partial": {
           const retrySet = new Set(outcome.retry);
@@ -190,15 +244,14 @@ export class BatchedSink implements Sink {
           const at = (i: number) => (active ? active[i]! : i);
           const delivered: number[] = [];
           const retry: number[] = [];
-          for (let i = 0; i < items.length; i++) {
+          for (let i = 0; i < count; i++) {
             if (retrySet.has(i)) retry.push(at(i));
             else if (!rejectedSet.has(i)) delivered.push(at(i));
           }
           this.#metrics.sent(delivered.length, this.#ctx.now());
           batch.settleSome(delivered);
           for (const { index, reason } of outcome.rejected)
-            if (index < items.length)
-              await this.#deadLetter(batch, [at(index)], [items[index]!], reason, "rejected");
+            if (index < count) await this.#deadLetter(batch, [at(index)], reason, "rejected");
           active = retry;
           if (active.length === 0) return;
           retryReason = outcome.retryReason ?? "some items failed";
@@ -217,7 +270,6 @@ export class BatchedSink implements Sink {
         await this.#deadLetter(
           batch,
           active,
-          items,
           `retries exhausted: ${retryReason}`,
           "retries_exhausted",
         );
@@ -237,7 +289,7 @@ export class BatchedSink implements Sink {
         {
           sink: this.name,
           attempt,
-          events: items.length,
+          events: count,
           delayMs: Math.round(delay),
           reason: retryReason,
         },
@@ -247,19 +299,30 @@ export class BatchedSink implements Sink {
     }
   }
 
-  /** Dead-letters `items`, the events of `batch` at `indexes` (all of them when undefined). */
+  /** Dead-letters the events of `batch` at `indexes` (all of them when undefined). */
   async #deadLetter(
     batch: SinkBatch,
     indexes: number[] | undefined,
-    items: readonly LogEvent[],
     reason: string,
     why: FailReason,
   ): Promise<void> {
+    const items = { length: indexes ? indexes.length : batch.length };
     this.#metrics.failed(items.length, why);
     let written = false;
     let error: unknown;
     try {
-      written = await this.deadLetter.append(items.map((event) => ({ event, reason })));
+      const encoded = batch.encoded;
+      if (encoded) {
+        const text = (i: number) =>
+          encoded.body.toString("utf8", encoded.spans[2 * i], encoded.spans[2 * i + 1]);
+        const texts = indexes
+          ? indexes.map(text)
+          : Array.from({ length: batch.length }, (_, i) => text(i));
+        written = await this.deadLetter.appendEncoded(texts, reason);
+      } else {
+        const events = indexes ? indexes.map((i) => batch.events[i]!) : batch.events;
+        written = await this.deadLetter.append(events.map((event) => ({ event, reason })));
+      }
     } catch (caught) {
       error = caught;
     }

@@ -37,13 +37,29 @@ export class DeadLetterFile {
   }
 
   append(events: readonly { event: LogEvent; reason: string }[]): Promise<boolean> {
-    const run = this.#chain.then(() => this.#write(events));
+    return this.#append(events.length, (time) =>
+      events
+        .map(({ event, reason }) => `${record(time, this.#options.sink, reason, event)}\n`)
+        .join(""),
+    );
+  }
+
+  /** Like append, for events kept as the JSON texts their sink encoded them to (the event as sent). */
+  appendEncoded(texts: readonly string[], reason: string): Promise<boolean> {
+    return this.#append(texts.length, (time) => {
+      const head = `{"time":${JSON.stringify(time)},"sink":${JSON.stringify(this.#options.sink)},"reason":${JSON.stringify(reason)},"event":`;
+      return texts.map((text) => `${head}${text}}\n`).join("");
+    });
+  }
+
+  #append(count: number, lines: (time: string) => string): Promise<boolean> {
+    const run = this.#chain.then(() => this.#write(count, lines));
     this.#chain = run.catch(() => {});
     return run;
   }
 
-  async #write(events: readonly { event: LogEvent; reason: string }[]): Promise<boolean> {
-    if (events.length === 0) return true;
+  async #write(count: number, lines: (time: string) => string): Promise<boolean> {
+    if (count === 0) return true;
     if (this.#size === undefined) {
       await mkdir(dirname(this.path), { recursive: true });
       this.#size = await stat(this.path).then(
@@ -52,9 +68,7 @@ export class DeadLetterFile {
       );
     }
     const time = new Date(this.#options.now()).toISOString();
-    const text = events
-      .map(({ event, reason }) => `${record(time, this.#options.sink, reason, event)}\n`)
-      .join("");
+    const text = lines(time);
     const bytes = Buffer.byteLength(text);
     if (this.#size + bytes > this.#options.maxBytes) return false;
     await appendFile(this.path, text);

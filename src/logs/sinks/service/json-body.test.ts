@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { LogEvent } from "../../log-event.ts";
+import { testEvents } from "../testing/test-context.ts";
 import { encodeJsonLines, eventJsonText } from "./event-json.ts";
 import { JsonBodyEncoder } from "./json-body.ts";
 
@@ -114,4 +115,25 @@ test("a body given back is written into again; a Buffer it did not make is not t
   assert.deepEqual(second, Buffer.from(encodeJsonLines(events.slice(0, 3))));
   encoder.recycle(Buffer.from("from Node's shared pool").subarray(5));
   assert.notEqual(encoder.encode(events.slice(0, 1)).buffer, second.buffer);
+});
+
+test("encodeWithSpans: each event's span holds its object; encodeSome lays out a subset as configured", () => {
+  const some4 = testEvents(4);
+  for (const layout of [{}, { open: "[", separator: ",", close: "]" }]) {
+    const encoder = new JsonBodyEncoder(layout);
+    const batch = encoder.encodeWithSpans(some4);
+    assert.deepEqual(batch.body, encoder.encode(some4));
+    for (let i = 0; i < some4.length; i++)
+      assert.equal(
+        JSON.parse(batch.body.toString("utf8", batch.spans[2 * i], batch.spans[2 * i + 1])).message,
+        `event ${i}`,
+      );
+    const some = encoder.encodeSome(batch, [1, 3]).toString();
+    assert.deepEqual(some, encoder.encode([some4[1]!, some4[3]!]).toString());
+    const first = Buffer.from(batch.body);
+    encoder.release(batch);
+    const again = encoder.encodeWithSpans(some4);
+    assert.equal(again.body.buffer, batch.body.buffer, "a released body's memory is reused");
+    assert.deepEqual(again.body, first);
+  }
 });

@@ -1,6 +1,7 @@
 import type { LogEvent } from "../../log-event.ts";
 import { ByteWriter } from "./byte-writer.ts";
 import { isoTime } from "./event-json.ts";
+import type { EncodedBatch } from "./sink-batch.ts";
 
 /** How a batch of events is laid out around their JSON objects (the texts must be ASCII). */
 export interface JsonBodyLayout {
@@ -40,6 +41,10 @@ export class JsonBodyEncoder {
   #source: string | undefined;
   /** Bodies given back (see recycle), written into again instead of new memory. */
   readonly #spare: Buffer[] = [];
+  /** Kept bodies given back (see release), and their bytes. */
+  readonly #kept: Buffer[] = [];
+  #keptBytes = 0;
+  static readonly #maxKeptBytes = 32 * 1024 * 1024;
 
   constructor({
     open = "",
@@ -56,13 +61,83 @@ export class JsonBodyEncoder {
 
   /** The events laid out as configured, in a Buffer of its own. Throws on a value JSON cannot hold (a BigInt). */
   encode(events: readonly LogEvent[]): Buffer {
+    return this.#encode(events, undefined);
+  }
+
+  /**
+   * Like encode, and where each event's object lies in the body (for encodeSome and dead
+   * letters). The body is for keeping (until the batch is delivered): written into reused
+   * memory, then copied to a Buffer of its exact size.
+   */
+  encodeWithSpans(events: readonly LogEvent[]): EncodedBatch {
+    const spans = new Uint32Array(events.length * 2);
+    const scratch = this.#encode(events, spans);
+    const body = this.#keep(scratch.length);
+    scratch.copy(body);
+    this.recycle(scratch);
+    return { body, spans };
+  }
+
+  /**
+   * Gives back the body of a batch encodeWithSpans made, once it is settled and no request reads
+   * it: its memory is reused for a later batch. Freeing it is otherwise up to V8's collector,
+   * which frees a promoted Buffer's memory only at its next full collection — long enough for
+   * tens of MB of delivered bodies to pile up.
+   */
+  release(batch: EncodedBatch): void {
+    const whole = batch.body.buffer;
+    if (
+      batch.body.byteOffset !== 0 ||
+      this.#keptBytes + whole.byteLength > JsonBodyEncoder.#maxKeptBytes
+    )
+      return;
+    this.#keptBytes += whole.byteLength;
+    this.#kept.push(Buffer.from(whole, 0, whole.byteLength));
+  }
+
+  /** Memory for a kept body of `length` bytes: a given-back one of about that size, or new. */
+  #keep(length: number): Buffer {
+    const kept = this.#kept;
+    for (let i = kept.length - 1; i >= 0; i--) {
+      const candidate = kept[i]!;
+      if (candidate.length >= length && candidate.length <= length + (length >> 2) + 16384) {
+        kept[i] = kept[kept.length - 1]!;
+        kept.pop();
+        this.#keptBytes -= candidate.length;
+        return candidate.subarray(0, length);
+      }
+    }
+    // Rounded up so bodies of a similar size can take each other's memory.
+    return Buffer.allocUnsafeSlow(Math.ceil(length / 16384) * 16384).subarray(0, length);
+  }
+
+  /** A body of the events of `batch` at `indexes` only, laid out as configured (copied from its body). */
+  encodeSome(batch: EncodedBatch, indexes: readonly number[]): Buffer {
+    const { body, spans } = batch;
+    let length = this.#open.length + this.#close.length;
+    for (const i of indexes) length += spans[2 * i + 1]! - spans[2 * i]!;
+    length += Math.max(0, indexes.length - 1) * this.#separator.length;
+    const writer = new ByteWriter(length);
+    writer.bytes(this.#open);
+    for (let n = 0; n < indexes.length; n++) {
+      if (n > 0) writer.bytes(this.#separator);
+      const i = indexes[n]!;
+      writer.bytes(body.subarray(spans[2 * i], spans[2 * i + 1]));
+    }
+    writer.bytes(this.#close);
+    return writer.finish();
+  }
+
+  #encode(events: readonly LogEvent[], spans: Uint32Array | undefined): Buffer {
     // Enough for ~100-byte lines with a short source; the writer grows when needed.
     const writer = new ByteWriter(events.length * 256, this.#spare.pop());
     this.#headAt = -1;
     writer.bytes(this.#open);
     for (let i = 0; i < events.length; i++) {
       if (i > 0) writer.bytes(this.#separator);
+      if (spans) spans[2 * i] = writer.offset;
       this.#event(writer, events[i]!);
+      if (spans) spans[2 * i + 1] = writer.offset;
     }
     writer.bytes(this.#close);
     return writer.finish();

@@ -1,5 +1,15 @@
 import type { LogEvent } from "../../log-event.ts";
 
+/**
+ * A batch as a sink encoded it when it was cut: the bytes to send and where each event's own
+ * text lies in them, so partial retries and dead letters need no event objects.
+ */
+export interface EncodedBatch {
+  readonly body: Buffer;
+  /** Event i is `body[spans[2i], spans[2i + 1])`. */
+  readonly spans: Uint32Array;
+}
+
 /** One write() call: it settles once each of its events is delivered or dead-lettered. */
 export interface Ticket {
   remaining: number;
@@ -20,9 +30,13 @@ export interface Ticket {
  * batch.settle(); // the ticket's write resolves once all its events are settled
  */
 export class SinkBatch {
-  readonly events: LogEvent[] = [];
+  /** The events added; emptied by seal() (they are then in `encoded`). */
+  events: LogEvent[] = [];
+  /** Set by seal(): the events as the sink will send them. */
+  encoded: EncodedBatch | undefined;
   /** Sum of the sizes given to add(). */
   bytes = 0;
+  #count = 0;
   readonly #tickets: Ticket[] = [];
   /** The index just past the last event of run i. */
   readonly #ends: number[] = [];
@@ -31,18 +45,28 @@ export class SinkBatch {
   #done = false;
 
   get length(): number {
-    return this.events.length;
+    return this.#count;
   }
 
   add(event: LogEvent, ticket: Ticket, size: number): void {
     this.events.push(event);
+    this.#count++;
     this.bytes += size;
     const last = this.#tickets.length - 1;
-    if (last >= 0 && this.#tickets[last] === ticket) this.#ends[last] = this.events.length;
+    if (last >= 0 && this.#tickets[last] === ticket) this.#ends[last] = this.#count;
     else {
       this.#tickets.push(ticket);
-      this.#ends.push(this.events.length);
+      this.#ends.push(this.#count);
     }
+  }
+
+  /**
+   * Keeps the batch as `encoded` only and lets go of its event objects, so they die young
+   * instead of living (and being promoted to V8's old generation) until the batch is delivered.
+   */
+  seal(encoded: EncodedBatch): void {
+    this.encoded = encoded;
+    this.events = [];
   }
 
   /** Settles every event not settled yet; with `error`, their writes reject with it. */
@@ -63,7 +87,7 @@ export class SinkBatch {
   /** Settles the events at `indexes` (into `events`) not settled yet. */
   settleSome(indexes: readonly number[], error?: Error): void {
     if (this.#done) return;
-    this.#settled ??= new Uint8Array(this.events.length);
+    this.#settled ??= new Uint8Array(this.#count);
     for (const index of indexes) {
       if (this.#settled[index] === 1) continue;
       this.#settled[index] = 1;
