@@ -11,6 +11,7 @@ import type { Role } from "./role.ts";
 import { Supervisor } from "./supervisor.ts";
 import type { Logger } from "./telemetry/logger.ts";
 import type { SidecarRegistry } from "./telemetry/metrics-registry.ts";
+import { releaseStartupMemory } from "./release-startup-memory.ts";
 import { sidecarVersion } from "./version.ts";
 
 export interface SidecarRuntimeOptions {
@@ -138,6 +139,7 @@ export class SidecarRuntime {
           { version: sidecarVersion, roles: this.#options.roles.map((r) => r.name) },
           "sidecar ready to serve",
         );
+        releaseStartupMemory();
       }
       const reason = await stopRequested;
       const graceSeconds = this.#options.loaded.config.shutdown.gracePeriodSeconds;
