@@ -7,11 +7,11 @@ import { ErrorCodes } from "./errors.ts";
 import type { MemoryBudget } from "./memory-budget.ts";
 import type { MemoryPlan } from "./memory-plan-env.ts";
 import type { MemoryPressure } from "./memory-pressure.ts";
+import { releaseStartupMemory } from "./release-startup-memory.ts";
 import type { Role } from "./role.ts";
 import { Supervisor } from "./supervisor.ts";
 import type { Logger } from "./telemetry/logger.ts";
 import type { SidecarRegistry } from "./telemetry/metrics-registry.ts";
-import { releaseStartupMemory } from "./release-startup-memory.ts";
 import { sidecarVersion } from "./version.ts";
 
 export interface SidecarRuntimeOptions {
