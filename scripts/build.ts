@@ -36,7 +36,7 @@ export async function buildBundle(outfile = `${root}dist/sidecar.js`): Promise<v
     // to the bundle (a dependency in package.json); the config role imports it only for an
     // etcd source, so other commands never load it (nor gRPC's memory).
     external: ["etcd3"],
-    plugins: [zodEnglishOnly],
+    plugins: [zodEnglishOnly, promClientWithoutPushgateway],
     // The CommonJS dependencies (pino, prom-client, yaml, commander) call require() for Node's
     // built-ins; an ESM file has no require of its own.
     banner: {
@@ -66,6 +66,27 @@ const zodEnglishOnly: Plugin = {
     build.onLoad({ filter: /.*/, namespace: "zod-locales" }, (args) => ({
       contents: 'export { default as en } from "../locales/en.js";',
       resolveDir: args.path,
+      loader: "js",
+    }));
+  },
+};
+
+/**
+ * prom-client without its Pushgateway client, which the sidecar never uses (Prometheus scrapes
+ * it): prom-client's index requires it, and it requires node:https at once, which loads TLS
+ * (4 MB RSS) into every sidecar, TLS configured or not.
+ */
+const promClientWithoutPushgateway: Plugin = {
+  name: "prom-client-without-pushgateway",
+  setup(build) {
+    build.onResolve({ filter: /^\.\/lib\/pushgateway$/ }, (args) =>
+      /[\\/]node_modules[\\/]prom-client[\\/]/.test(args.importer)
+        ? { path: "pushgateway", namespace: "prom-client-stub" }
+        : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: "prom-client-stub" }, () => ({
+      contents:
+        "module.exports = class Pushgateway { constructor() { throw new Error(\"prom-client's Pushgateway is not in the sidecar's bundle\"); } };",
       loader: "js",
     }));
   },
