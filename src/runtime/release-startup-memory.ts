@@ -18,9 +18,11 @@ export function releaseStartupMemory(): void {
   try {
     v8.setFlagsFromString("--expose-gc");
     gc = vm.runInNewContext("gc");
+  } catch {
+    // A Node that refuses (e.g. code generation disallowed): the memory stays, the start goes on.
   } finally {
     v8.setFlagsFromString("--no-expose-gc");
   }
   // "last-resort": V8's collection for memory pressure, the one that also shrinks new space.
-  gc?.({ type: "major", execution: "sync", flavor: "last-resort" });
+  if (typeof gc === "function") gc({ type: "major", execution: "sync", flavor: "last-resort" });
 }
