@@ -13,7 +13,7 @@
  */
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { basename, dirname } from "node:path";
-import { build } from "esbuild";
+import { build, type Plugin } from "esbuild";
 
 const root = new URL("../", import.meta.url).pathname;
 
@@ -36,6 +36,7 @@ export async function buildBundle(outfile = `${root}dist/sidecar.js`): Promise<v
     // to the bundle (a dependency in package.json); the config role imports it only for an
     // etcd source, so other commands never load it (nor gRPC's memory).
     external: ["etcd3"],
+    plugins: [zodEnglishOnly, promClientWithoutPushgateway],
     // The CommonJS dependencies (pino, prom-client, yaml, commander) call require() for Node's
     // built-ins; an ESM file has no require of its own.
     banner: {
@@ -47,6 +48,49 @@ export async function buildBundle(outfile = `${root}dist/sidecar.js`): Promise<v
     await writeFile(file.path, asciiOnly(file.text));
   }
 }
+
+/**
+ * zod with its English messages only. `import { z } from "zod"` reaches every export of zod,
+ * `z.locales` too: the messages in 40-odd languages, most of zod's source, loaded at every
+ * start. The sidecar reports its config errors in its own words and never selects a locale
+ * (zod's default, English, stays), so `z.locales` holds only `en` in the bundle.
+ */
+const zodEnglishOnly: Plugin = {
+  name: "zod-english-only",
+  setup(build) {
+    build.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      /[\\/]node_modules[\\/]zod[\\/]/.test(args.importer)
+        ? { path: args.resolveDir, namespace: "zod-locales" }
+        : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: "zod-locales" }, (args) => ({
+      contents: 'export { default as en } from "../locales/en.js";',
+      resolveDir: args.path,
+      loader: "js",
+    }));
+  },
+};
+
+/**
+ * prom-client without its Pushgateway client, which the sidecar never uses (Prometheus scrapes
+ * it): prom-client's index requires it, and it requires node:https at once, which loads TLS
+ * (4 MB RSS) into every sidecar, TLS configured or not.
+ */
+const promClientWithoutPushgateway: Plugin = {
+  name: "prom-client-without-pushgateway",
+  setup(build) {
+    build.onResolve({ filter: /^\.\/lib\/pushgateway$/ }, (args) =>
+      /[\\/]node_modules[\\/]prom-client[\\/]/.test(args.importer)
+        ? { path: "pushgateway", namespace: "prom-client-stub" }
+        : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: "prom-client-stub" }, () => ({
+      contents:
+        "module.exports = class Pushgateway { constructor() { throw new Error(\"prom-client's Pushgateway is not in the sidecar's bundle\"); } };",
+      loader: "js",
+    }));
+  },
+};
 
 /**
  * esbuild escapes non-ASCII characters in strings, regular expressions and identifiers, but

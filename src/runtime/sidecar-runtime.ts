@@ -7,6 +7,7 @@ import { ErrorCodes } from "./errors.ts";
 import type { MemoryBudget } from "./memory-budget.ts";
 import type { MemoryPlan } from "./memory-plan-env.ts";
 import type { MemoryPressure } from "./memory-pressure.ts";
+import { releaseStartupMemory } from "./release-startup-memory.ts";
 import type { Role } from "./role.ts";
 import { Supervisor } from "./supervisor.ts";
 import type { Logger } from "./telemetry/logger.ts";
@@ -138,6 +139,7 @@ export class SidecarRuntime {
           { version: sidecarVersion, roles: this.#options.roles.map((r) => r.name) },
           "sidecar ready to serve",
         );
+        releaseStartupMemory();
       }
       const reason = await stopRequested;
       const graceSeconds = this.#options.loaded.config.shutdown.gracePeriodSeconds;

@@ -1,7 +1,7 @@
 import { X509Certificate } from "node:crypto";
 import { isIP } from "node:net";
-import { type ConnectionOptions, createSecureContext } from "node:tls";
-import { fs } from "../../runtime/builtins.ts";
+import type { ConnectionOptions } from "node:tls";
+import { fs, tls as tlsModule } from "../../runtime/builtins.ts";
 import { describeError, SidecarError } from "../../runtime/errors.ts";
 import type { HttpTls } from "../../runtime/http/http-client.ts";
 import { ProxyErrorCodes } from "../error-codes.ts";
@@ -41,7 +41,7 @@ export function upstreamTlsOptions(cluster: string, tls: HttpTls): ConnectionOpt
   };
   try {
     if (ca) new X509Certificate(ca);
-    createSecureContext(options);
+    tlsModule.createSecureContext(options);
   } catch (error) {
     throw new SidecarError(
       ProxyErrorCodes.TLS_FILE,

@@ -1,12 +1,11 @@
 import { X509Certificate } from "node:crypto";
-import {
-  createSecureContext,
-  type SecureContext,
-  type SecureContextOptions,
-  type TlsOptions,
-  type Server as TlsServer,
+import type {
+  SecureContext,
+  SecureContextOptions,
+  TlsOptions,
+  Server as TlsServer,
 } from "node:tls";
-import { fs } from "../../runtime/builtins.ts";
+import { fs, tls as tlsModule } from "../../runtime/builtins.ts";
 import { describeError, SidecarError } from "../../runtime/errors.ts";
 import { watchPath } from "../../runtime/files/path-watcher.ts";
 import type { Logger } from "../../runtime/telemetry/logger.ts";
@@ -99,7 +98,7 @@ export class ServerTls {
       let context: SecureContext;
       try {
         leaf = new X509Certificate(cert);
-        context = createSecureContext(options);
+        context = tlsModule.createSecureContext(options);
       } catch (error) {
         throw new SidecarError(
           ProxyErrorCodes.TLS_FILE,

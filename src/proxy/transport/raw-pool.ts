@@ -1,5 +1,6 @@
 import { connect, type Socket } from "node:net";
-import { type ConnectionOptions, connect as connectTls } from "node:tls";
+import type { ConnectionOptions } from "node:tls";
+import { tls as tlsModule } from "../../runtime/builtins.ts";
 import { type ResponseHandlers, ResponseParser } from "./response-parser.ts";
 
 /** What the try using a connection hears: its parser's callbacks and the socket's failures. */
@@ -83,7 +84,7 @@ export class RawPool {
     if (this.#open >= this.#options.maxConnections || this.#closed) return undefined;
     const { host, port, tls } = this.#options;
     const socket = tls
-      ? connectTls({ ...tls, host, port }).setNoDelay(true)
+      ? tlsModule.connect({ ...tls, host, port }).setNoDelay(true)
       : connect({ host, port, noDelay: true });
     const connection = new RawConnection(socket);
     this.#open += 1;

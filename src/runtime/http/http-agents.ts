@@ -1,9 +1,8 @@
 import { X509Certificate } from "node:crypto";
 import type { Agent as HttpAgent } from "node:http";
 import type { Agent as HttpsAgent } from "node:https";
-import { createSecureContext } from "node:tls";
 import { z } from "zod";
-import { fs, http, https } from "../builtins.ts";
+import { fs, http, https, tls as tlsModule } from "../builtins.ts";
 import { ErrorCodes } from "../error-codes.ts";
 import { describeError, SidecarError } from "../errors.ts";
 
@@ -76,7 +75,7 @@ export function createHttpAgents({
   try {
     // A CA file without a single certificate would be ignored silently and trust nothing extra.
     if (ca) new X509Certificate(ca);
-    createSecureContext(secure);
+    tlsModule.createSecureContext(secure);
   } catch (error) {
     const files = [tls?.caFile, tls?.certFile, tls?.keyFile].filter(Boolean).join('", "');
     throw new SidecarError(
