@@ -7,8 +7,12 @@
 // In a checkout, run the TypeScript sources directly (Node >= 22.18 strips types); in an
 // installed package, where src/ is absent, run the bundle `npm run build` made.
 import { existsSync } from "node:fs";
+import { commandEnvFor } from "./command-env.js";
 import { memoryLimit, memoryPlan } from "./memory-plan.js";
 import { v8FlagsFor } from "./v8-flags.js";
+
+// Nothing has used libuv's thread pool yet (the imports above read synchronously).
+Object.assign(process.env, commandEnvFor(process.argv[2]));
 
 const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? "").split(" ")];
 const userSet = (flag) => given.some((arg) => arg.startsWith(flag));
