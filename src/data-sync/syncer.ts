@@ -89,9 +89,9 @@ export class Syncer {
 
   /** Reads the newest version and the stored objects, and clears what an interrupted pass left. */
   async load(): Promise<void> {
-    await this.#options.target.recover();
-    this.#current = await this.repository.latest();
-    this.#stored = await this.repository.storedObjects();
+    const { latest, stored } = await this.repository.recover();
+    this.#current = latest;
+    this.#stored = stored;
     this.#report();
   }
 

@@ -286,7 +286,12 @@ export class S3Target implements SyncTarget {
       await abort({ sdk, client, bucket: this.#bucket, journal: this.#journal }, upload);
   }
 
-  async recover(): Promise<void> {
+  async recover(): Promise<string[]> {
+    await this.#abortUnknownUploads();
+    return (await this.list("objects/")).map((object) => object.key);
+  }
+
+  async #abortUnknownUploads(): Promise<void> {
     const { sdk, client } = await this.#connect();
     // Parts of uploads a killed sync left behind are billed until aborted; those in the journal
     // are resumed by the next write of their object instead.
