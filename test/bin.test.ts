@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { readFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
 import { commandEnvFor } from "../bin/command-env.js";
 import { v8FlagsFor } from "../bin/v8-flags.js";
-import { startSidecar, tempDir, writeConfig } from "./helpers/sidecar-process.ts";
+import { runSidecar, startSidecar, tempDir, writeConfig } from "./helpers/sidecar-process.ts";
 
 const bin = new URL("../bin/sidecar.js", import.meta.url).pathname;
 
@@ -110,6 +110,30 @@ test("`sidecar sync` starts with its command's UV_THREADPOOL_SIZE, and the user'
     }
     assert.equal(commandEnvFor("sync", {}).UV_THREADPOOL_SIZE, "16");
     assert.deepEqual(commandEnvFor("proxy", {}), {});
+  } finally {
+    await dir.cleanup();
+  }
+});
+
+// V8's compile cache: kept in a directory only this user can write under the temp dir, and no
+// cache at all (nothing else changes) where that directory cannot be made.
+test("the compile cache goes to a private directory under TMPDIR, and its absence is silent", async () => {
+  const dir = await tempDir();
+  try {
+    const tmp = join(dir.path, "tmp");
+    await mkdir(tmp);
+    for (const tmpdir of [tmp, join(dir.path, "missing")]) {
+      const result = await runSidecar(["--version"], {
+        entry: bin,
+        env: { TMPDIR: tmpdir, NODE_COMPILE_CACHE: undefined },
+      });
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stdout, /^\d+\.\d+\.\d+/);
+      assert.equal(result.stderr, "");
+    }
+    const [cache] = await readdir(tmp);
+    assert.match(cache ?? "", /^sidecar-compile-cache-/);
+    assert.equal((await stat(join(tmp, cache!))).mode & 0o777, 0o700);
   } finally {
     await dir.cleanup();
   }
