@@ -96,6 +96,17 @@ export class Syncer {
   }
 
   async run(signal?: AbortSignal): Promise<SyncResult> {
+    try {
+      return await this.#run(signal);
+    } catch (error) {
+      // What this pass stored may not have been made durable (a failed flush deletes what it
+      // could not sync): the next pass starts again from what the target holds.
+      this.#stored = undefined;
+      throw error;
+    }
+  }
+
+  async #run(signal?: AbortSignal): Promise<SyncResult> {
     const { dataDir, filter, preSync, logger } = this.#options;
     if (!this.#stored) await this.load();
     if (preSync) await runPreSyncHook(preSync, dataDir, signal);

@@ -13,6 +13,13 @@ const tempSuffix = ".partial";
 /** fsyncs in flight at once in `flush()`: enough to keep a pool of 16 threads busy, few open fds. */
 const flushConcurrency = 64;
 
+/**
+ * Objects kept open after their write, waiting for their fdatasync: syncing through the fd the
+ * write used costs no open and close again (each a thread-pool round trip); past this many,
+ * the batch is synced and closed there and then, so a pass of 10 000 files holds few fds.
+ */
+const pendingFdLimit = 256;
+
 /** Temp names unique per process and write without a random-number call each (pid, then a counter). */
 let tempCounter = 0;
 const tempTag = `${process.pid.toString(36)}-${Date.now().toString(36)}`;
@@ -43,6 +50,8 @@ export class DirTarget implements SyncTarget {
   readonly #dirtyDirs = new Set<string>();
   /** Objects renamed into place since the last flush, their data not yet fsynced. */
   readonly #unsynced = new Set<string>();
+  /** Objects written and renamed into place, still open, their data not yet fsynced. */
+  #pending: { fd: number; path: string }[] = [];
 
   constructor(root: string, { fsync = true }: DirTargetOptions = {}) {
     this.#root = root;
@@ -90,19 +99,22 @@ export class DirTarget implements SyncTarget {
     try {
       await this.#mkdir(dirname(path));
       const fd = await fdOpen(temp, "w", 0o644);
+      let keepOpen = false;
       try {
         if (data) await fdWriteAll(fd, data);
         else {
           body = open();
           for await (const chunk of body) await fdWriteAll(fd, chunk as Buffer);
         }
+        await pathRename(temp, path);
+        // The data and the directory entry are made durable by flush(), before a manifest.
+        keepOpen = this.#fsync;
       } finally {
-        await fdClose(fd);
+        if (keepOpen) this.#pending.push({ fd, path });
+        else await fdClose(fd);
       }
-      await pathRename(temp, path);
-      // The data and the directory entry are made durable by flush(), before a manifest.
-      if (this.#fsync) this.#unsynced.add(path);
       this.#dirtyDirs.add(dirname(path));
+      if (this.#pending.length >= pendingFdLimit) await this.#syncPending();
     } catch (error) {
       body?.destroy();
       await fs.promises.rm(temp, { force: true });
@@ -183,12 +195,18 @@ export class DirTarget implements SyncTarget {
       this.#dirtyDirs.clear();
       return;
     }
-    // Files first, then the directories that name them, then objects/ (a new subdirectory):
-    // a set is emptied only of what was synced, so a failed flush is redone by the next one.
+    // Files first, then the directories that name them, then objects/ (a new subdirectory). A
+    // directory stays to sync when its fsync fails; a file that fails is deleted.
     try {
+      await this.#syncPending();
       await eachAtOnce([...this.#unsynced], flushConcurrency, async (path) => {
-        await datasyncPath(path);
         this.#unsynced.delete(path);
+        try {
+          await datasyncPath(path);
+        } catch (error) {
+          await fs.promises.rm(path, { force: true }).catch(() => undefined);
+          throw error;
+        }
       });
       const dirs = [...this.#dirtyDirs];
       await eachAtOnce(dirs, flushConcurrency, async (dir) => {
@@ -199,6 +217,28 @@ export class DirTarget implements SyncTarget {
     } catch (error) {
       throw this.#fail("fsync", "objects", error);
     }
+  }
+
+  /**
+   * fdatasyncs and closes the objects still open. One whose sync fails is deleted (its data
+   * may be lost even if a later fsync succeeds), and the error is thrown: the pass fails, and
+   * the next one starts again from what the target holds.
+   */
+  async #syncPending(): Promise<void> {
+    const batch = this.#pending;
+    this.#pending = [];
+    let failure: unknown;
+    await eachAtOnce(batch, flushConcurrency, async ({ fd, path }) => {
+      try {
+        await fdDatasync(fd);
+      } catch (error) {
+        failure ??= error;
+        await fs.promises.rm(path, { force: true }).catch(() => undefined);
+      } finally {
+        await fdClose(fd);
+      }
+    });
+    if (failure !== undefined) throw this.#fail("fsync", "objects", failure);
   }
 
   /**
@@ -263,7 +303,10 @@ export class DirTarget implements SyncTarget {
     return kept.sort();
   }
 
-  close(): void {}
+  close(): void {
+    for (const { fd } of this.#pending) fs.close(fd, () => undefined);
+    this.#pending = [];
+  }
 }
 
 /** fdatasync of a file by its path; one gone since (pruned) needs none. */
