@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { once } from "node:events";
-import { readFile } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import { createServer } from "node:http";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { test } from "node:test";
 import { buildBundle } from "../scripts/build.ts";
 import {
@@ -64,6 +64,54 @@ test("the bundle `npm run build` makes runs the CLI: version, validate, and a pr
     }
   } finally {
     app.close();
+    await dir.cleanup();
+  }
+});
+
+// What `sidecar proxy` holds idle is mostly the code it loads at start (docs/proxy.md, Memory):
+// the entry and the chunks it imports statically must not carry a role's heavy dependencies,
+// which its `create` imports on use, and must be ASCII (V8 keeps any other source at two bytes
+// per character).
+test("the bundle loads at start neither the S3 SDK, ajv, mustache nor selfsigned, and is ASCII", async () => {
+  const dir = await tempDir("sidecar-bundle-split-");
+  try {
+    const entry = join(dir.path, "sidecar.js");
+    await buildBundle(entry);
+    const atStart = new Set<string>();
+    const pending = [entry];
+    while (pending.length > 0) {
+      const file = pending.pop()!;
+      if (atStart.has(file)) continue;
+      atStart.add(file);
+      const text = await readFile(file, "utf8");
+      for (const m of text.matchAll(
+        /^(?:import|export)\s[^;]*?from\s+"(\.[^"]+)"|^import\s+"(\.[^"]+)"/gm,
+      ))
+        pending.push(join(dirname(file), (m[1] ?? m[2])!));
+    }
+    const packages = new Set<string>();
+    for (const file of atStart)
+      for (const m of (await readFile(file, "utf8")).matchAll(
+        /^\/\/ node_modules\/((?:@[^/]+\/)?[^/]+)/gm,
+      ))
+        packages.add(m[1]!);
+    for (const heavy of [
+      "@aws-sdk/client-s3",
+      "@aws-sdk/lib-storage",
+      "ajv",
+      "mustache",
+      "selfsigned",
+    ])
+      assert.equal(packages.has(heavy), false, `${heavy} is loaded at start`);
+    assert.ok(packages.has("zod"), "the walk found the statically imported chunks");
+    const chunks = await readdir(join(dir.path, "chunks"));
+    assert.ok(
+      chunks.some((name) => name.startsWith("proxy-role-")),
+      chunks.join(", "),
+    );
+    for (const file of [entry, ...chunks.map((name) => join(dir.path, "chunks", name))])
+      assert.doesNotMatch(await readFile(file, "latin1"), /[\x80-\xff]/, `${file} is not ASCII`);
+  } finally {
     await dir.cleanup();
   }
 });

@@ -4,8 +4,8 @@
  * req/s and the CPU µs/request (user + system) of each process per round. On a shared machine
  * only same-run figures compare; identical bundles differ by a few % between rounds.
  *
- *   git stash && npm run build && cp dist/sidecar.js /tmp/before.js && git stash pop
- *   BENCH_BASELINE=/tmp/before.js node bench/proxy/compare.ts
+ *   git stash && npm run build && rm -rf /tmp/before && cp -R dist /tmp/before && git stash pop
+ *   BENCH_BASELINE=/tmp/before/sidecar.js node bench/proxy/compare.ts   # with its chunks/ beside it
  *   BENCH_PATH=/64k BENCH_DURATION=4 BENCH_ROUNDS=3 BENCH_BASELINE=… node bench/proxy/compare.ts
  */
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
@@ -17,7 +17,9 @@ import { children, nginxWorker, run, start, startAppSidecarNginx, wrk } from "./
 
 const baseline = process.env.BENCH_BASELINE;
 if (!baseline)
-  throw new Error("Set BENCH_BASELINE to the bundle to compare with (a dist/sidecar.js)");
+  throw new Error(
+    "Set BENCH_BASELINE to the bundle to compare with (a copy of dist/: its sidecar.js)",
+  );
 const duration = Number(process.env.BENCH_DURATION ?? 4);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const path = process.env.BENCH_PATH ?? "/";

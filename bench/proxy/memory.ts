@@ -3,7 +3,9 @@
  * connections that have each made one request, and at its peak under `wrk -c1000`; measured in the
  * same run, the references: nginx's worker, and a bare node:http server answering by itself with
  * the sidecar's Node flags (the floor of any proxy running on Node). Loopback only; bounded
- * duration.
+ * duration. Below the table, each of the sidecar's figures beside its target (issue 16): idle
+ * ≤ 64 MB, 1000 open connections ≤ 1.15× the bare node:http server's in the same run, peak under
+ * `wrk -c1000` ≤ 128 MB (MB as /proc reports them: MiB here, so the targets are in MiB too).
  *
  *   npm run bench:proxy:memory
  *   BENCH_CONNECTIONS=1000 BENCH_DURATION=10 npm run bench:proxy:memory
@@ -76,6 +78,7 @@ try {
   console.log(
     "  target     idle MB   idle-conns MB   under-load peak MB   req/s (wrk)   CPU µs/req",
   );
+  const figures = new Map<string, { idle: number; held: number; peak: number }>();
   for (const [name, port, pid] of targets) {
     await sleep(2000);
     const idle = await memory(pid);
@@ -86,10 +89,17 @@ try {
     await sleep(1000);
     const load = await wrk(`http://127.0.0.1:${port}/`, pid, connections, duration);
     const peak = await memory(pid);
+    figures.set(name, { idle: idle.rss, held: held.rss, peak: peak.peak });
     console.log(
       `  ${name.padEnd(9)} ${idle.rss.toFixed(1).padStart(8)}   ${held.rss.toFixed(1).padStart(13)}   ${peak.peak.toFixed(1).padStart(18)}   ${load.rps.toFixed(0).padStart(11)}   ${load.cpuUs.toFixed(1).padStart(10)}`,
     );
   }
+  const ours = figures.get("sidecar")!;
+  const floor = figures.get("bare node")!;
+  const verdict = (met: boolean) => (met ? "met" : "NOT met");
+  console.log(
+    `\nsidecar against the targets:\n  idle ${ours.idle.toFixed(1)} MB (target ≤ 64: ${verdict(ours.idle <= 64)}; bare node ${floor.idle.toFixed(1)})\n  ${connections} connections ${ours.held.toFixed(1)} MB = ${(ours.held / floor.held).toFixed(2)}× bare node's ${floor.held.toFixed(1)} (target ≤ 1.15×: ${verdict(ours.held <= 1.15 * floor.held)}; ${(((ours.held - ours.idle) * 1024) / connections).toFixed(1)} KB per connection, bare node ${(((floor.held - floor.idle) * 1024) / connections).toFixed(1)})\n  peak under wrk -c${connections} ${ours.peak.toFixed(1)} MB (target ≤ 128: ${verdict(ours.peak <= 128)}; bare node ${floor.peak.toFixed(1)})`,
+  );
 } finally {
   for (const child of children) child.kill("SIGTERM");
   await rm(dir, { recursive: true, force: true });

@@ -1,6 +1,5 @@
 import { defineRole } from "../runtime/role-definition.ts";
 import { configCommand } from "./config-command.ts";
-import { createConfigRole } from "./config-role.ts";
 import { configSectionSchema } from "./config-section.ts";
 
 /**
@@ -13,5 +12,5 @@ export const configRoleDefinition = defineRole({
   schema: configSectionSchema,
   phase: "before-app",
   command: configCommand,
-  create: (section, ctx) => createConfigRole(section, ctx),
+  create: async (section, ctx) => (await import("./config-role.ts")).createConfigRole(section, ctx),
 });

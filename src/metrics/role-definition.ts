@@ -1,7 +1,6 @@
 import { defineRole } from "../runtime/role-definition.ts";
 import { metricsCommand } from "./metrics-command.ts";
 import { metricsConfigSchema } from "./metrics-config.ts";
-import { createMetricsRole } from "./metrics-role.ts";
 
 /**
  * Metrics merge. Before the app: it holds no traffic, and from the first scrape to the last
@@ -15,5 +14,6 @@ export const metricsRoleDefinition = defineRole({
   schema: metricsConfigSchema,
   phase: "before-app",
   command: metricsCommand,
-  create: (section, ctx) => createMetricsRole(section, ctx),
+  create: async (section, ctx) =>
+    (await import("./metrics-role.ts")).createMetricsRole(section, ctx),
 });

@@ -1,7 +1,6 @@
 import { defineRole } from "../runtime/role-definition.ts";
 import { nodeCommand } from "./node-command.ts";
 import { nodeConfigSchema } from "./node-config.ts";
-import { createNodeRole } from "./node-role.ts";
 
 /**
  * The node agent: one per node (a DaemonSet), never part of `sidecar run`. Node metrics keep
@@ -14,5 +13,5 @@ export const nodeRoleDefinition = defineRole({
   schema: nodeConfigSchema,
   phase: "standalone",
   command: nodeCommand,
-  create: (section, ctx) => createNodeRole(section, ctx),
+  create: async (section, ctx) => (await import("./node-role.ts")).createNodeRole(section, ctx),
 });

@@ -2,7 +2,6 @@ import { defineRole } from "../runtime/role-definition.ts";
 import { proxyCommand } from "./proxy-command.ts";
 import { proxyConfigSchema } from "./proxy-config.ts";
 import { proxyPanel } from "./proxy-panel.ts";
-import { createProxyRole } from "./proxy-role.ts";
 
 /**
  * The proxy role: listeners → routes → clusters in front of the app. It starts once the app is
@@ -17,7 +16,8 @@ export const proxyRoleDefinition = defineRole({
   // 8 MB semi-spaces: the proxy's per-request garbage filled Node's default young generation
   // (peak RSS 215 MB at 50 connections; 133–141 MB with 8 MB). docs/proxy.md, Performance.
   v8Flags: ["--max-semi-space-size=8"],
-  create(section, ctx) {
+  async create(section, ctx) {
+    const { createProxyRole } = await import("./proxy-role.ts");
     ctx.admin.panel(
       proxyPanel(
         ctx.registry,

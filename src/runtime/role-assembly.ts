@@ -35,7 +35,7 @@ export interface AssembledRoles {
  * Builds every role whose config section is present, in the order of `definitions`, and splits
  * them by phase. Standalone roles are built only when their own command runs.
  */
-export function assembleRoles(options: AssembleRolesOptions): AssembledRoles {
+export async function assembleRoles(options: AssembleRolesOptions): Promise<AssembledRoles> {
   const assembled: AssembledRoles = { beforeApp: [], afterApp: [] };
   for (const definition of options.definitions) {
     const section = options.config[definition.name];
@@ -52,7 +52,7 @@ export function assembleRoles(options: AssembleRolesOptions): AssembledRoles {
       app: options.app,
       memory: options.memory,
     };
-    const role = definition.create(section, ctx);
+    const role = await definition.create(section, ctx);
     if (role.name !== definition.name)
       throw new TypeError(`Role "${definition.name}" built a role named "${role.name}"`);
     (definition.phase === "after-app" ? assembled.afterApp : assembled.beforeApp).push(role);

@@ -129,7 +129,7 @@ export interface AppHandle {
  *   schema: proxyConfigSchema,
  *   phase: "after-app",
  *   command: { … },
- *   create: (section, ctx) => createProxyRole(section, ctx),
+ *   create: async (section, ctx) => (await import("./proxy-role.ts")).createProxyRole(section, ctx),
  * });
  */
 export interface RoleDefinition<Schema extends z.ZodType = z.ZodType> {
@@ -149,8 +149,12 @@ export interface RoleDefinition<Schema extends z.ZodType = z.ZodType> {
    * UV_THREADPOOL_SIZE (bin/command-env.json is generated from these).
    */
   readonly env?: Readonly<Record<string, string>>;
-  /** Builds the role from its validated section. */
-  create(section: z.infer<Schema>, ctx: RoleContext): Role;
+  /**
+   * Builds the role from its validated section. A role imports its implementation here
+   * (`await import("./x-role.ts")`), not at the top of its definition: the bundle then loads
+   * a role's code, and its dependencies, only when a config uses it (scripts/build.ts).
+   */
+  create(section: z.infer<Schema>, ctx: RoleContext): Role | Promise<Role>;
 }
 
 /** Declares a role; a typed identity function so `create` sees its section's type. */

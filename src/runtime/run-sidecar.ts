@@ -73,7 +73,7 @@ export async function runSidecar({
     restart: async (reason) => app?.restart(reason),
     ready: () => app?.ready() ?? false,
   };
-  const { beforeApp, afterApp, appOutput } = assembleRoles({
+  const { beforeApp, afterApp, appOutput } = await assembleRoles({
     definitions,
     config,
     command,

@@ -5,9 +5,7 @@ import { writeFileAtomic } from "../../runtime/files/atomic-file.ts";
 import { defineRole } from "../../runtime/role-definition.ts";
 import { sidecarVersion } from "../../runtime/version.ts";
 import { defaultTemplate, parseTemplate } from "../injection-template.ts";
-import { generateWebhookCertificates } from "./gen-cert.ts";
 import { type WebhookConfig, webhookConfigSchema } from "./webhook-config.ts";
-import { createWebhookRole } from "./webhook-server.ts";
 
 interface WebhookFlags {
   tlsCert?: string;
@@ -105,6 +103,7 @@ export const webhookRoleDefinition = defineRole({
               `Invalid --days "${String(flags.days)}": expected a whole number of days ≥ 1`,
             );
           const out = String(flags.out ?? ".");
+          const { generateWebhookCertificates } = await import("./gen-cert.ts");
           const certs = await generateWebhookCertificates({ service, namespace, days });
           fs.mkdirSync(out, { recursive: true });
           await writeFileAtomic(join(out, "ca.crt"), certs.caCert);
@@ -119,7 +118,8 @@ export const webhookRoleDefinition = defineRole({
       },
     ],
   },
-  create(section: WebhookConfig, ctx) {
+  async create(section: WebhookConfig, ctx) {
+    const { createWebhookRole } = await import("./webhook-server.ts");
     const template = section.templateFile
       ? parseTemplate(fs.readFileSync(section.templateFile, "utf8"), section.templateFile)
       : defaultTemplate;
