@@ -87,7 +87,13 @@ export class S3Target implements SyncTarget {
   }
 
   #connect(): Promise<{ sdk: typeof import("@aws-sdk/client-s3"); client: S3Client }> {
-    this.#sdk ??= import("@aws-sdk/client-s3").then((sdk) => {
+    this.#sdk ??= import("@aws-sdk/client-s3").then((loaded) => {
+      // The SDK is CommonJS: in the split bundle its chunk has only a default export (the
+      // module.exports object); from the sources, Node gives the named exports too.
+      const sdk: typeof import("@aws-sdk/client-s3") =
+        "S3Client" in loaded
+          ? loaded
+          : (loaded as { default: typeof import("@aws-sdk/client-s3") }).default;
       this.#client = new sdk.S3Client(this.#clientConfig);
       return { sdk, client: this.#client };
     });
