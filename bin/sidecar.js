@@ -6,9 +6,16 @@
 // command line or in NODE_OPTIONS) wins, and so does a Node without process.execve (< 22.15).
 // In a checkout, run the TypeScript sources directly (Node >= 22.18 strips types); in an
 // installed package, where src/ is absent, run the bundle `npm run build` made.
-import { existsSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync } from "node:fs";
+import module from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { commandEnvFor } from "./command-env.js";
 import { memoryLimit, memoryPlan } from "./memory-plan.js";
 import { v8FlagsFor } from "./v8-flags.js";
+
+// Nothing has used libuv's thread pool yet (the imports above read synchronously).
+Object.assign(process.env, commandEnvFor(process.argv[2]));
 
 const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? "").split(" ")];
 const userSet = (flag) => given.some((arg) => arg.startsWith(flag));
@@ -34,6 +41,27 @@ if (!userSet("--max-semi-space-size") && typeof process.execve === "function") {
     );
   } catch {
     // Not replaced (a sandbox that forbids exec): run as we are, with Node's default heap.
+  }
+}
+
+// V8's code cache on disk (Node's compile cache): the bundle starts in less time from the second
+// run on. In NODE_COMPILE_CACHE when set (Node then enabled it already), else in a directory
+// of ours under the temp dir that only we can write. Silently none where it cannot be made
+// (a read-only filesystem), and none when NODE_DISABLE_COMPILE_CACHE is set.
+if (!process.env.NODE_COMPILE_CACHE && typeof module.enableCompileCache === "function") {
+  try {
+    const dir = join(tmpdir(), `sidecar-compile-cache-${process.getuid?.() ?? "user"}`);
+    try {
+      mkdirSync(dir, { mode: 0o700 }); // not recursive: the temp dir exists, or no cache
+    } catch (error) {
+      if (error.code !== "EEXIST") throw error;
+    }
+    const stat = lstatSync(dir);
+    const ours = stat.isDirectory() && (stat.mode & 0o022) === 0;
+    if (ours && (process.getuid === undefined || stat.uid === process.getuid()))
+      module.enableCompileCache(dir);
+  } catch {
+    // No cache: the bundle is compiled as without one.
   }
 }
 

@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
-import { readFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
+import { commandEnvFor } from "../bin/command-env.js";
 import { v8FlagsFor } from "../bin/v8-flags.js";
-import { startSidecar, tempDir, writeConfig } from "./helpers/sidecar-process.ts";
+import { runSidecar, startSidecar, tempDir, writeConfig } from "./helpers/sidecar-process.ts";
 
 const bin = new URL("../bin/sidecar.js", import.meta.url).pathname;
 
@@ -71,6 +72,70 @@ test("a --max-semi-space-size the user sets in NODE_OPTIONS wins", async () => {
     } finally {
       await proc.stop("SIGKILL");
     }
+  } finally {
+    await dir.cleanup();
+  }
+});
+
+async function environment(pid: number): Promise<Map<string, string>> {
+  const text = await readFile(`/proc/${pid}/environ`, "utf8");
+  return new Map(
+    text
+      .split("\0")
+      .filter(Boolean)
+      .map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]),
+  );
+}
+
+// libuv sizes its thread pool at its first use: `sidecar sync` starts with the size its fsyncs
+// want (bin/command-env.json), and a size the user chose wins.
+test("`sidecar sync` starts with its command's UV_THREADPOOL_SIZE, and the user's own wins", async () => {
+  const dir = await tempDir();
+  try {
+    const config = await writeConfig(
+      dir.path,
+      `admin:\n  address: 127.0.0.1:0\nsync:\n  dataDir: ${join(dir.path, "data")}\n  target: { type: dir, path: ${join(dir.path, "target")} }\n  stateDir: ${join(dir.path, "state")}\n  restore: { onStart: false }\n`,
+    );
+    for (const [env, expected] of [
+      [{}, commandEnvFor("sync", {}).UV_THREADPOOL_SIZE],
+      [{ UV_THREADPOOL_SIZE: "5" }, "5"],
+    ] as const) {
+      const proc = startSidecar(["sync", "-c", config], { entry: bin, env });
+      try {
+        await proc.waitFor("admin server listening", 20_000);
+        const seen = await environment(proc.child.pid!);
+        assert.equal(seen.get("UV_THREADPOOL_SIZE"), expected);
+        assert.equal(await proc.stop("SIGTERM"), 0);
+      } finally {
+        await proc.stop("SIGKILL");
+      }
+    }
+    assert.equal(commandEnvFor("sync", {}).UV_THREADPOOL_SIZE, "16");
+    assert.deepEqual(commandEnvFor("proxy", {}), {});
+  } finally {
+    await dir.cleanup();
+  }
+});
+
+// V8's compile cache: kept in a directory only this user can write under the temp dir, and no
+// cache at all (nothing else changes) where that directory cannot be made.
+test("the compile cache goes to a private directory under TMPDIR, and its absence is silent", async () => {
+  const dir = await tempDir();
+  try {
+    const tmp = join(dir.path, "tmp");
+    await mkdir(tmp);
+    for (const tmpdir of [tmp, join(dir.path, "missing")]) {
+      const result = await runSidecar(["--version"], {
+        entry: bin,
+        env: { TMPDIR: tmpdir, NODE_COMPILE_CACHE: undefined },
+      });
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stdout, /^\d+\.\d+\.\d+/);
+      assert.equal(result.stderr, "");
+    }
+    const [cache] = await readdir(tmp);
+    assert.match(cache ?? "", /^sidecar-compile-cache-/);
+    assert.equal((await stat(join(tmp, cache!))).mode & 0o777, 0o700);
   } finally {
     await dir.cleanup();
   }

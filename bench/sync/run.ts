@@ -29,7 +29,7 @@ const s3Files = Number(process.env.BENCH_SYNC_S3_FILES ?? 2_000);
 const largeMiB = Number(process.env.BENCH_SYNC_LARGE_MB ?? 16);
 const largeFiles = 3;
 const fsync = process.env.BENCH_SYNC_FSYNC !== "false";
-const sidecarArgs = (await sidecarCommand("sync")).args;
+const { args: sidecarArgs, env: sidecarEnv } = await sidecarCommand("sync");
 
 interface Run {
   seconds: number;
@@ -133,7 +133,10 @@ try {
     `{ type: dir, path: ${sidecarDir}, fsync: ${fsync} }`,
   );
   const sidecarSync = (config: string, env?: NodeJS.ProcessEnv) =>
-    timed([process.execPath, ...sidecarArgs, "sync", "-c", config, "--once"], env);
+    timed([process.execPath, ...sidecarArgs, "sync", "-c", config, "--once"], {
+      ...sidecarEnv,
+      ...env,
+    });
   const rcloneSync = (to: string, env?: NodeJS.ProcessEnv) =>
     timed(["rclone", "sync", data, to, "--transfers", "4", "--checkers", "8"], env);
   report("dir", "first", await sidecarSync(dirConfig), await rcloneSync(rcloneDir));
@@ -205,7 +208,11 @@ try {
   process.stdout.write(
     `bench:sync — ${smallFiles} small files (S3: ${s3Files}) + ${largeFiles} × ${largeMiB} MiB; sidecar fsync ${fsync}\n${line(header)}\n${rows.map(line).join("\n")}\nratio = sidecar wall time / rclone wall time (target ≤ 1.0); RSS = peak resident set size\n` +
       "rclone: sync --transfers 4 --checkers 8, changes by size and mtime (no --checksum: the sidecar also hashes only what changed), each copy verified by hash, no fsync\n" +
-      `sidecar: sync --once, concurrency 4, SHA-256 of every changed file, ${fsync ? "fsync of every object, its directory and the manifest (BENCH_SYNC_FSYNC=false: none, as rclone)" : "no fsync (as rclone)"}\n`,
+      `sidecar: sync --once, concurrency 4, ${Object.entries(sidecarEnv)
+        .map(([name, value]) => `${name}=${value} `)
+        .join(
+          "",
+        )}SHA-256 of every changed file, ${fsync ? "fsync of every object, its directory and the manifest (BENCH_SYNC_FSYNC=false: none, as rclone)" : "no fsync (as rclone)"}\n`,
   );
 } finally {
   if (s3) {

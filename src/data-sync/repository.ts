@@ -131,13 +131,38 @@ export class Repository {
     return { versions: drop.length, objects: unnamed.length };
   }
 
-  /** The SHA-256s of every object stored at the target. */
-  async storedObjects(): Promise<Set<string>> {
+  /**
+   * At start: clears what an interrupted pass left (`target.recover()`, which also lists the
+   * objects, in one walk of a directory), reads the newest version, and returns it with the
+   * SHA-256s of the objects that can be trusted: those a version names (stored and made
+   * durable before that version was written), and those no version names only once the
+   * target checked them (`checkUnnamed`: a crash may have cut them before their flush).
+   */
+  async recover(): Promise<{ latest: Manifest | undefined; stored: Set<string> }> {
+    const keys = await this.target.recover();
+    const latest = await this.latest();
     const stored = new Set<string>();
-    for (const object of await this.target.list("objects/", { sizes: false })) {
-      const sha = object.key.slice(object.key.lastIndexOf("/") + 1);
+    for (const key of keys) {
+      const sha = key.slice(key.lastIndexOf("/") + 1);
       if (/^[0-9a-f]{64}$/.test(sha)) stored.add(sha);
     }
-    return stored;
+    const checkUnnamed = this.target.checkUnnamed?.bind(this.target);
+    if (!checkUnnamed || stored.size === 0) return { latest, stored };
+    // Unnamed by the newest version; then by older ones, newest first, until none is left
+    // (usually the previous version names them all: the content that changed since).
+    const named = new Set(latest?.files.map((entry) => entry.sha256));
+    let unnamed = [...stored].filter((sha) => !named.has(sha));
+    if (unnamed.length === 0) return { latest, stored };
+    const older = (await this.versions()).filter((ref) => ref.version !== latest?.version);
+    for (const ref of older.reverse()) {
+      if (unnamed.length === 0) break;
+      if (!this.#objectsByKey.has(ref.key)) await this.load(ref);
+      const names = this.#objectsByKey.get(ref.key)!;
+      unnamed = unnamed.filter((sha) => !names.has(sha));
+    }
+    if (unnamed.length === 0) return { latest, stored };
+    const kept = new Set(await checkUnnamed(unnamed.map(objectKey)));
+    for (const sha of unnamed) if (!kept.has(objectKey(sha))) stored.delete(sha);
+    return { latest, stored };
   }
 }

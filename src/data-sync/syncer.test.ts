@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { pipeline, type Readable, Transform } from "node:stream";
 import { test } from "node:test";
 import { objectKey } from "./manifest.ts";
+import { DirTarget } from "./targets/dir.ts";
 import {
   ageFile,
   readLatest,
@@ -237,4 +238,51 @@ test("a file rewritten with the same bytes makes no new version, and is not hash
   assert.equal(touched.version, 1);
   const { stat } = await import("node:fs/promises");
   assert.equal(syncer.current!.files[0]!.mtimeMs, (await stat(join(dataDir, "snap.db"))).mtimeMs);
+});
+
+// A directory target fsyncs objects in batches, before the manifest that names them: a crash of
+// the machine before that flush can leave an object torn under its final name. No version
+// names it, so it is checked before it is trusted.
+test("after a crash, an object no version names is trusted only when its content matches its name", async (t) => {
+  const checked: string[][] = [];
+  const { dataDir, targetDir, syncer } = await syncFixture(t, {
+    wrapTarget: (target) =>
+      wrapTarget(target, {
+        checkUnnamed: (keys) => {
+          checked.push([...keys]);
+          return target.checkUnnamed!(keys);
+        },
+      }),
+  });
+  await writeFiles(dataDir, { "a.txt": "alpha", "b.txt": "bravo", "c.txt": "charlie" });
+  // What a pass cut before its flush may leave: one object whole, one torn, one of a file
+  // that is gone since.
+  await writeFiles(targetDir, {
+    [objectKey(sha("bravo"))]: "bra",
+    [objectKey(sha("charlie"))]: "charlie",
+    [objectKey(sha("delta"))]: "del",
+  });
+  const result = await syncer.run();
+  assert.deepEqual(checked, [[sha("bravo"), sha("charlie"), sha("delta")].sort().map(objectKey)]);
+  assert.equal(result.filesCopied, 2, "alpha, and bravo again; charlie was whole");
+  assert.equal(await readFile(join(targetDir, objectKey(sha("bravo"))), "utf8"), "bravo");
+  assert.deepEqual(await objectsAt(targetDir), [sha("alpha"), sha("bravo"), sha("charlie")].sort());
+
+  // Objects an older version names were durable before it was written: not hashed again.
+  await writeFiles(dataDir, { "a.txt": "alpha two" });
+  await ageFile(join(dataDir, "a.txt"));
+  assert.equal((await syncer.run()).version, 2);
+  checked.length = 0;
+  const restarted = await syncFixture(t, {
+    wrapTarget: () =>
+      wrapTarget(new DirTarget(targetDir), {
+        checkUnnamed: (keys) => {
+          checked.push([...keys]);
+          return Promise.resolve([...keys]);
+        },
+      }),
+  });
+  await syncer.repository.target.close();
+  await restarted.syncer.load();
+  assert.deepEqual(checked, [], "alpha is named by version 1");
 });

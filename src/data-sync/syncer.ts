@@ -89,13 +89,24 @@ export class Syncer {
 
   /** Reads the newest version and the stored objects, and clears what an interrupted pass left. */
   async load(): Promise<void> {
-    await this.#options.target.recover();
-    this.#current = await this.repository.latest();
-    this.#stored = await this.repository.storedObjects();
+    const { latest, stored } = await this.repository.recover();
+    this.#current = latest;
+    this.#stored = stored;
     this.#report();
   }
 
   async run(signal?: AbortSignal): Promise<SyncResult> {
+    try {
+      return await this.#run(signal);
+    } catch (error) {
+      // What this pass stored may not have been made durable (a failed flush deletes what it
+      // could not sync): the next pass starts again from what the target holds.
+      this.#stored = undefined;
+      throw error;
+    }
+  }
+
+  async #run(signal?: AbortSignal): Promise<SyncResult> {
     const { dataDir, filter, preSync, logger } = this.#options;
     if (!this.#stored) await this.load();
     if (preSync) await runPreSyncHook(preSync, dataDir, signal);

@@ -22,7 +22,7 @@ const injectedConfigSchema = composeConfigSchema([
 /** Where the injected sidecar sees the config role's source ConfigMap. */
 export const configSourceDir = "/etc/sidecar/config-source";
 
-/** Where the injected container keeps its state (logs checkpoints): an emptyDir. */
+/** Where the injected containers keep their state (logs checkpoints, sync upload journal): an emptyDir. */
 export const stateDir = "/var/lib/sidecar";
 
 /**
@@ -101,6 +101,7 @@ function buildConfigYaml(options: InjectOptions, where: string, variant: ConfigV
     const target = /^s3:\/\/([^/]+)\/?(.*)$/.exec(options.syncTarget ?? "");
     config.sync = {
       dataDir: options.syncDataDir,
+      stateDir: `${stateDir}/sync`,
       target: { type: "s3", bucket: target?.[1], prefix: target?.[2] ?? "" },
     };
   }

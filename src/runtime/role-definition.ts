@@ -144,6 +144,12 @@ export interface RoleDefinition<Schema extends z.ZodType = z.ZodType> {
   /** V8 flags `sidecar <name>` runs with (bin/v8-flags.json is generated from these). */
   readonly v8Flags?: readonly string[];
   /**
+   * Environment variables `sidecar <name>` starts with, and `run`/`start` (which may run this
+   * role), unless the user set them: what must be fixed before the first use, like libuv's
+   * UV_THREADPOOL_SIZE (bin/command-env.json is generated from these).
+   */
+  readonly env?: Readonly<Record<string, string>>;
+  /**
    * Builds the role from its validated section. A role imports its implementation here
    * (`await import("./x-role.ts")`), not at the top of its definition: the bundle then loads
    * a role's code, and its dependencies, only when a config uses it (scripts/build.ts).

@@ -87,7 +87,13 @@ export class S3Target implements SyncTarget {
   }
 
   #connect(): Promise<{ sdk: typeof import("@aws-sdk/client-s3"); client: S3Client }> {
-    this.#sdk ??= import("@aws-sdk/client-s3").then((sdk) => {
+    this.#sdk ??= import("@aws-sdk/client-s3").then((loaded) => {
+      // The SDK is CommonJS: in the split bundle its chunk has only a default export (the
+      // module.exports object); from the sources, Node gives the named exports too.
+      const sdk: typeof import("@aws-sdk/client-s3") =
+        "S3Client" in loaded
+          ? loaded
+          : (loaded as { default: typeof import("@aws-sdk/client-s3") }).default;
       this.#client = new sdk.S3Client(this.#clientConfig);
       return { sdk, client: this.#client };
     });
@@ -286,7 +292,12 @@ export class S3Target implements SyncTarget {
       await abort({ sdk, client, bucket: this.#bucket, journal: this.#journal }, upload);
   }
 
-  async recover(): Promise<void> {
+  async recover(): Promise<string[]> {
+    await this.#abortUnknownUploads();
+    return (await this.list("objects/")).map((object) => object.key);
+  }
+
+  async #abortUnknownUploads(): Promise<void> {
     const { sdk, client } = await this.#connect();
     // Parts of uploads a killed sync left behind are billed until aborted; those in the journal
     // are resumed by the next write of their object instead.

@@ -35,7 +35,17 @@ export interface SyncTarget {
   delete(keys: readonly string[]): Promise<void>;
   /** Makes every object written so far durable (a directory's fsyncs); before a manifest is written. */
   flush(): Promise<void>;
-  /** Removes what an interrupted write left (temp files, incomplete multipart uploads). */
-  recover(): Promise<void>;
+  /**
+   * At start: removes what an interrupted write left (temp files, incomplete multipart uploads)
+   * and returns the keys of the objects under `objects/` (with a directory, in the same walk).
+   */
+  recover(): Promise<string[]>;
+  /**
+   * For a target whose objects are durable only after `flush()` (a directory): checks objects
+   * no version names, which a crash before a flush may have left torn. Keeps (and flushes with
+   * the next flush) those whose content matches their name, deletes the others, returns the
+   * keys kept. Absent where an object exists only whole and durable (S3).
+   */
+  checkUnnamed?(keys: readonly string[]): Promise<string[]>;
   close(): void;
 }

@@ -72,6 +72,9 @@ export function wrapTarget(target: SyncTarget, overrides: Partial<SyncTarget>): 
     delete: (keys) => target.delete(keys),
     flush: () => target.flush(),
     recover: () => target.recover(),
+    ...(target.checkUnnamed
+      ? { checkUnnamed: (keys: readonly string[]) => target.checkUnnamed!(keys) }
+      : {}),
     close: () => target.close(),
     ...overrides,
   };
