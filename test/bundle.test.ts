@@ -34,6 +34,13 @@ test("the bundle `npm run build` makes runs the CLI: version, validate, and a pr
     assert.equal(invalid.code, 2);
     assert.match(invalid.stderr, /proxy\.listeners/);
 
+    // A CommonJS package a role loads on use (selfsigned, like the S3 SDK) works from its chunk.
+    const certs = await runSidecar(["webhook", "gen-cert", "--out", join(dir.path, "certs")], {
+      entry,
+    });
+    assert.equal(certs.code, 0, certs.stderr);
+    assert.match(await readFile(join(dir.path, "certs", "tls.crt"), "utf8"), /BEGIN CERTIFICATE/);
+
     app.listen(0, "127.0.0.1");
     await once(app, "listening");
     const appPort = (app.address() as { port: number }).port;

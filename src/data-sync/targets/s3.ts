@@ -1,5 +1,6 @@
 import type { Readable } from "node:stream";
 import type { S3Client, S3ClientConfig, ServerSideEncryption } from "@aws-sdk/client-s3";
+import { commonJsExports } from "../../runtime/commonjs-exports.ts";
 import { describeError, SidecarError } from "../../runtime/errors.ts";
 import { SyncErrorCodes } from "../error-codes.ts";
 import { abort, multipartUpload } from "./s3-multipart.ts";
@@ -88,12 +89,7 @@ export class S3Target implements SyncTarget {
 
   #connect(): Promise<{ sdk: typeof import("@aws-sdk/client-s3"); client: S3Client }> {
     this.#sdk ??= import("@aws-sdk/client-s3").then((loaded) => {
-      // The SDK is CommonJS: in the split bundle its chunk has only a default export (the
-      // module.exports object); from the sources, Node gives the named exports too.
-      const sdk: typeof import("@aws-sdk/client-s3") =
-        "S3Client" in loaded
-          ? loaded
-          : (loaded as { default: typeof import("@aws-sdk/client-s3") }).default;
+      const sdk = commonJsExports(loaded, "S3Client");
       this.#client = new sdk.S3Client(this.#clientConfig);
       return { sdk, client: this.#client };
     });

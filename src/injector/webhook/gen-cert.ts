@@ -1,3 +1,5 @@
+import { commonJsExports } from "../../runtime/commonjs-exports.ts";
+
 export interface GeneratedCertificates {
   caCert: string;
   serverCert: string;
@@ -24,7 +26,7 @@ export async function generateWebhookCertificates({
   days = 365,
 }: GenCertOptions): Promise<GeneratedCertificates> {
   // Loaded only here: a running sidecar never needs the certificate generator.
-  const { generate } = await import("selfsigned");
+  const { generate } = commonJsExports(await import("selfsigned"), "generate");
   const notAfterDate = new Date(Date.now() + days * 86_400_000);
   const ca = await generate(
     [{ name: "commonName", value: `sidecar webhook CA (${namespace}/${service})` }],

@@ -2,6 +2,7 @@ import { basename } from "node:path";
 import type { Etcd3, IKeyValue, IOptions, Watcher } from "etcd3";
 import { Backoff } from "../../../runtime/backoff.ts";
 import { fs } from "../../../runtime/builtins.ts";
+import { commonJsExports } from "../../../runtime/commonjs-exports.ts";
 import { describeError } from "../../../runtime/errors.ts";
 import {
   type ConfigSource,
@@ -65,7 +66,7 @@ export class EtcdSource implements ConfigSource {
     this.#state.listen(listener);
     void (async () => {
       // Loaded here, not at the top: gRPC and protobufjs cost memory every other command would pay.
-      const { Etcd3: Client } = await import("etcd3");
+      const { Etcd3: Client } = commonJsExports(await import("etcd3"), "Etcd3");
       if (this.#closed) return;
       try {
         this.#client = new Client(this.#options());
