@@ -183,7 +183,7 @@ export const clusterSchema = z.strictObject({
   idleTimeoutSeconds: seconds(4, { min: 0.1 }),
   /** Concurrent requests to the cluster; overflow → 503 UO with Retry-After (Envoy: 1024). */
   maxRequests: positiveInt(1024),
-  /** Connections per endpoint. */
+  /** Open connections per endpoint; more requests wait for one (within the route timeout). */
   maxConnectionsPerEndpoint: positiveInt(1024),
   outlierDetection: z
     .strictObject({

@@ -16,7 +16,7 @@ export class Endpoint {
   readonly port: number;
   /** "host:port", the access log's upstream endpoint and the bounded-by-config identity. */
   readonly address: string;
-  /** node:http pool (chunked request bodies, Expect: 100-continue, overflow of the raw pool). */
+  /** node:http pool (chunked request bodies, Expect: 100-continue). */
   readonly agent: Agent;
   /** TLS options of every connection to it; undefined for plain HTTP. */
   readonly tls: ConnectionOptions | undefined;

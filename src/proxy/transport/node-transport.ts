@@ -7,9 +7,8 @@ import { nodeResponseFraming } from "./node-response-framing.ts";
 import type { TryCallbacks, TryHandle, TryRequest } from "./upstream-transport.ts";
 
 /**
- * The node:http transport: used for chunked request bodies (so their trailers pass),
- * `Expect: 100-continue` (so the upstream's 100 is relayed), and when the raw pool of an
- * endpoint is at its connection limit (node:http's agent queues).
+ * The node:http transport: used for chunked request bodies (so their trailers pass) and
+ * `Expect: 100-continue` (so the upstream's 100 is relayed).
  */
 export function sendWithNodeHttp(
   endpoint: Endpoint,

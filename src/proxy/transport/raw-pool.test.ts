@@ -143,3 +143,58 @@ test("an upstream that stalls in the body fails the try after bodyIdleMs, also p
     assert.equal(outcome.failure?.[0], "timeout");
   }
 });
+
+test("at maxConnections, tries wait and each released connection goes to the next of them", async () => {
+  const app = await upstream((s) => s.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
+  cleanups.push(() => app.close());
+  const pool = new RawPool({
+    host: "127.0.0.1",
+    port: app.port,
+    idleTimeoutMs: 5000,
+    maxConnections: 2,
+  });
+  cleanups.push(() => pool.close());
+  const tries = Array.from({ length: 20 }, () => get(pool, 5000));
+  assert.equal(pool.open, 2);
+  assert.equal(pool.waiting, 18);
+  for (const outcome of await Promise.all(tries)) {
+    assert.equal(outcome.failure, undefined);
+    assert.equal(Buffer.concat(outcome.body).toString(), "ok");
+  }
+  assert.equal(app.sockets.size, 2, "no connection beyond maxConnections was opened");
+  assert.equal(pool.waiting, 0);
+});
+
+test("a waiting try gets a new connection when one closes (Connection: close)", async () => {
+  const app = await upstream((s) =>
+    s.end("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"),
+  );
+  cleanups.push(() => app.close());
+  const pool = new RawPool({
+    host: "127.0.0.1",
+    port: app.port,
+    idleTimeoutMs: 5000,
+    maxConnections: 1,
+  });
+  cleanups.push(() => pool.close());
+  const outcomes = await Promise.all(Array.from({ length: 5 }, () => get(pool, 5000)));
+  for (const outcome of outcomes) assert.equal(Buffer.concat(outcome.body).toString(), "ok");
+});
+
+test("closing the pool fails the tries still waiting", async () => {
+  const app = await upstream(() => {});
+  cleanups.push(() => app.close());
+  const pool = new RawPool({
+    host: "127.0.0.1",
+    port: app.port,
+    idleTimeoutMs: 5000,
+    maxConnections: 1,
+  });
+  const first = get(pool, 5000);
+  const second = get(pool, 5000);
+  assert.equal(pool.waiting, 1);
+  pool.close();
+  assert.deepEqual((await second).failure, ["reset", "connection pool closed"]);
+  await app.close();
+  assert.ok((await first).failure, "the try in flight ends when the upstream goes");
+});

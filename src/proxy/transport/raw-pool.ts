@@ -56,20 +56,69 @@ export interface RawPoolOptions {
   tls?: ConnectionOptions | undefined;
 }
 
+/** A request waiting for a connection: given one, or undefined when the pool closes. */
+export type ConnectionWaiter = (connection: RawConnection | undefined) => void;
+
 /**
  * Idle keep-alive connections to one endpoint, reused last-in first-out; a connection that
  * stays idle past idleTimeoutMs, or that the server closes, is dropped. A socket's timeout is
  * set once, to idleTimeoutMs, and left armed while the connection is in use (each byte re-arms
  * it): changing it per request would create and cancel timers on the hot path.
+ *
+ * At most maxConnections are open (Envoy's max_connections); more requests wait in order
+ * (its pending requests) and a released connection goes straight to the first of them, so a
+ * burst of requests does not open a connection each beyond the limit: each open connection
+ * costs memory on both sides.
  */
 export class RawPool {
   readonly #options: RawPoolOptions;
   readonly #idle: RawConnection[] = [];
+  /** Requests waiting for a connection, first come first served (a Set keeps insertion order). */
+  readonly #waiting = new Set<ConnectionWaiter>();
   #open = 0;
   #closed = false;
 
   constructor(options: RawPoolOptions) {
     this.#options = options;
+  }
+
+  /** Connections open (idle, in use or connecting). */
+  get open(): number {
+    return this.#open;
+  }
+
+  /** Requests waiting for a connection. */
+  get waiting(): number {
+    return this.#waiting.size;
+  }
+
+  /**
+   * Queues `waiter` for the next connection released or opened (use it when acquire() returned
+   * undefined); the function returned withdraws it.
+   */
+  wait(waiter: ConnectionWaiter): () => void {
+    if (this.#closed) {
+      waiter(undefined);
+      return () => {};
+    }
+    this.#waiting.add(waiter);
+    return () => this.#waiting.delete(waiter);
+  }
+
+  /** The first waiter, removed from the queue. */
+  #nextWaiter(): ConnectionWaiter | undefined {
+    for (const waiter of this.#waiting) {
+      this.#waiting.delete(waiter);
+      return waiter;
+    }
+    return undefined;
+  }
+
+  /** A connection closed: the first waiter gets a new one in its place. */
+  #replaceClosed(): void {
+    if (this.#waiting.size === 0 || this.#closed) return;
+    const connection = this.acquire();
+    if (connection) this.#nextWaiter()!(connection);
   }
 
   /** An idle connection, or a new one (connecting), or undefined when at maxConnections. */
@@ -108,6 +157,7 @@ export class RawPool {
       const i = this.#idle.indexOf(connection);
       if (i !== -1) this.#idle.splice(i, 1);
       connection.handlers?.onSocketError("connection closed");
+      this.#replaceClosed();
     });
     socket.on("timeout", () => {
       if (!connection.handlers) socket.destroy();
@@ -129,12 +179,34 @@ export class RawPool {
       connection.watchingBody = false;
       connection.socket.setTimeout(this.#options.idleTimeoutMs);
     }
+    if (this.#waiting.size > 0) {
+      // Handed over on the next tick: release() runs inside the parser's onEnd, which must
+      // return before the connection's parser starts on the next response.
+      process.nextTick(() => this.#handOver(connection));
+      return;
+    }
     connection.socket.unref();
     this.#idle.push(connection);
+  }
+
+  /** Gives a released connection to the first waiter, or back to the idle ones. */
+  #handOver(connection: RawConnection): void {
+    if (connection.socket.destroyed || !connection.socket.writable) {
+      connection.socket.destroy();
+      return; // its close event opens a connection for a waiter
+    }
+    const waiter = this.#nextWaiter();
+    if (waiter) waiter(connection);
+    else if (this.#closed) connection.socket.destroy();
+    else {
+      connection.socket.unref();
+      this.#idle.push(connection);
+    }
   }
 
   close(): void {
     this.#closed = true;
     for (const c of this.#idle.splice(0)) c.socket.destroy();
+    for (let waiter = this.#nextWaiter(); waiter; waiter = this.#nextWaiter()) waiter(undefined);
   }
 }

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import type { Endpoint } from "../cluster/endpoint.ts";
 import type { TryFailure } from "../upstream-errors.ts";
-import { sendWithNodeHttp } from "./node-transport.ts";
+import type { RawConnection, RawPool } from "./raw-pool.ts";
 import type { TryCallbacks, TryHandle, TryRequest } from "./upstream-transport.ts";
 
 const connectFailures =
@@ -15,12 +15,42 @@ function classify(message: string): TryFailure {
 /**
  * The hot path: the request head written as one string on a pooled keep-alive socket, a
  * Content-Length body (buffered, or streamed with backpressure) after it, and the response
- * parsed by ResponseParser. When the pool is at maxConnections, node:http's agent queues it.
+ * parsed by ResponseParser. When the pool is at maxConnections, the try waits for a connection.
  */
 export function sendRaw(endpoint: Endpoint, req: TryRequest, callbacks: TryCallbacks): TryHandle {
   const pool = endpoint.rawPool();
   const connection = pool.acquire();
-  if (!connection) return sendWithNodeHttp(endpoint, req, callbacks);
+  if (connection) return sendOn(pool, connection, req, callbacks);
+  // At the pool's limit: wait for a connection released (or one opened when another closes).
+  let handle: TryHandle | undefined;
+  let aborted = false;
+  const withdraw = pool.wait((given) => {
+    if (aborted) {
+      if (given) pool.release(given);
+      return;
+    }
+    if (given) handle = sendOn(pool, given, req, callbacks);
+    else callbacks.onError("reset", "connection pool closed", false);
+  });
+  return {
+    abort() {
+      aborted = true;
+      withdraw();
+      handle?.abort();
+    },
+    resume() {
+      handle?.resume();
+    },
+  };
+}
+
+/** Sends the try on `connection`, which the pool gave it. */
+function sendOn(
+  pool: RawPool,
+  connection: RawConnection,
+  req: TryRequest,
+  callbacks: TryCallbacks,
+): TryHandle {
   const { socket, parser } = connection;
   let done = false;
   let headSeen = false;
