@@ -7,11 +7,7 @@ import { readFileSync } from "node:fs";
 
 const byCommand = JSON.parse(readFileSync(new URL("./v8-flags.json", import.meta.url), "utf8"));
 
-/**
- * The V8 flags `sidecar <command>` runs with. `--expose-gc` lets the runtime run one collection
- * that shrinks the young generation once the roles have started, then take `gc` away
- * (src/runtime/release-startup-memory.ts).
- */
+/** The V8 flags `sidecar <command>` runs with. */
 export function v8FlagsFor(command) {
-  return [...(byCommand[command] ?? ["--max-semi-space-size=8"]), "--expose-gc"];
+  return byCommand[command] ?? ["--max-semi-space-size=8"];
 }

@@ -5,9 +5,9 @@
  * allocation afterwards, its memory reducer never runs to shrink it again. One full collection
  * that reduces memory, once the roles have started, shrinks it back to 1 MB: the idle proxy
  * 80 → 72 MB (`npm run bench:proxy:memory`). V8 offers that collection only through `gc()`,
- * which `sidecar` exposes with `--expose-gc` at start (bin/v8-flags.js); it is emptied on the
- * global object here, once taken. Turning the flag on and off at run time instead (v8
- * setFlagsFromString) made every later request cost 2.5× the CPU at 64 KiB.
+ * which a command whose role asks for it (the proxy's `v8Flags`) exposes with `--expose-gc` at
+ * start; it is emptied on the global object here, once taken. Turning the flag on and off at
+ * run time instead (v8 setFlagsFromString) made every later request cost 2.5× the CPU at 64 KiB.
  */
 export function releaseStartupMemory(): void {
   const global = globalThis as { gc?: (options: object) => void };
