@@ -7,28 +7,11 @@ import { test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { connect } from "node:tls";
 import { deriveMemoryBudget } from "../runtime/memory-budget.ts";
-import type { MemoryPressureSignal } from "../runtime/memory-pressure.ts";
+import { switchablePressure } from "../runtime/testing.ts";
 import { httpUpstream, RawClient, startProxy } from "./testing.ts";
 import { testCa, testLeaf } from "./tls/test-pki.testing.ts";
 
 const MiB = 2 ** 20;
-
-function switchablePressure(active = false): MemoryPressureSignal & { set(on: boolean): void } {
-  const listeners = new Set<(active: boolean) => void>();
-  return {
-    get active() {
-      return active;
-    },
-    onChange(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
-    set(on) {
-      active = on;
-      for (const listener of listeners) listener(on);
-    },
-  };
-}
 
 const plan128 = {
   limitBytes: 128 * MiB,

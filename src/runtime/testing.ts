@@ -6,7 +6,7 @@ import { AdminRouteTable } from "./admin/admin-router.ts";
 import { systemClock } from "./clock.ts";
 import { runtimeConfigSchema } from "./config/schema.ts";
 import { defaultBufferSizes } from "./memory-budget.ts";
-import { noMemoryPressure } from "./memory-pressure.ts";
+import { type MemoryPressureSignal, noMemoryPressure } from "./memory-pressure.ts";
 import type { RoleContext } from "./role-definition.ts";
 import { createLogger, type Logger } from "./telemetry/logger.ts";
 
@@ -93,5 +93,25 @@ export function testRoleContext(overrides: Partial<RoleContext> = {}): RoleConte
     routes,
     stopRequests,
     fireShutdown: () => shutdown.abort(),
+  };
+}
+
+/** A memory-pressure signal a test turns on and off, for the roles that hold back under it. */
+export function switchablePressure(
+  active = false,
+): MemoryPressureSignal & { set(active: boolean): void } {
+  const listeners = new Set<(active: boolean) => void>();
+  return {
+    get active() {
+      return active;
+    },
+    onChange(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    set(value) {
+      active = value;
+      for (const listener of listeners) listener(value);
+    },
   };
 }

@@ -4,30 +4,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { MemoryPressureSignal } from "../../runtime/memory-pressure.ts";
+import { switchablePressure } from "../../runtime/testing.ts";
 import { createNoneParser } from "../parsers/none/index.ts";
 import { FileSource } from "../sources/file/file-source.ts";
 import { Pipeline, type PipelineSource } from "./pipeline.ts";
 import { MemorySink, memoryLogger, until } from "./testing/memory-sink.ts";
-
-/** A pressure signal the test turns on and off. */
-function switchablePressure(): MemoryPressureSignal & { set(active: boolean): void } {
-  const listeners = new Set<(active: boolean) => void>();
-  let active = false;
-  return {
-    get active() {
-      return active;
-    },
-    onChange(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
-    set(value) {
-      active = value;
-      for (const listener of listeners) listener(value);
-    },
-  };
-}
 
 test("under memory pressure a file source reads no further than one unacknowledged chunk, and loses nothing", async () => {
   const dir = await mkdtemp(join(tmpdir(), "sidecar-pressure-"));
