@@ -313,7 +313,10 @@ class Attempt implements TryCallbacks {
       return;
     }
     cluster.reportFailure(this.#endpoint);
-    if (f.canRetry(why)) return f.retry();
+    if (f.canRetry(why)) {
+      f.retry();
+      return;
+    }
     if (f.tries > 1) addFlag(exchange, "URX");
     if (why === "timeout") metrics.timeouts.inc({ cluster: cluster.name });
     f.fail(replyFor(why, cluster.name, detail));
