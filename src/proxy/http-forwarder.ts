@@ -394,7 +394,9 @@ class Attempt implements TryCallbacks {
       // head and sends one string with one write, instead of a writev of a string and a
       // buffer (~2% of the CPU at 13 B).
       if (lastChunk.length <= smallBodyBytes) res.end(lastChunk.toString("latin1"), "latin1");
-      else res.end(lastChunk);
+      // A copy: lastChunk may be a view of the transport's read buffer, and the socket may
+      // keep what it is given (corked, or a partial write).
+      else res.end(Buffer.from(lastChunk));
     }
   }
 

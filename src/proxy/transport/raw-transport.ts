@@ -181,8 +181,11 @@ class RawTry implements ConnectionHandlers, TryHandle {
   onBody(chunk: Buffer): void {
     if (this.#done) return;
     const { parser, socket } = this.#connection;
+    // The last chunk is passed to onEnd within the same read; any other is kept by the
+    // client's socket, so it is copied out of a shared read buffer.
     if (parser.lastChunk) this.#lastChunk = chunk;
-    else if (!this.#callbacks.onData(chunk)) socket.pause();
+    else if (!this.#callbacks.onData(this.#connection.sharedReads ? Buffer.from(chunk) : chunk))
+      socket.pause();
   }
 
   onEnd(trailers: string[], keepAlive: boolean): void {
