@@ -10,6 +10,7 @@ import { type LocalReply, type ResponseHeadersEditor, sendLocalReply } from "./l
 import type { RouteConfig } from "./proxy-config.ts";
 import type { ProxyMetrics } from "./proxy-metrics.ts";
 import type { PendingTimeout, TimeoutList } from "./timeout-list.ts";
+import { copyOf } from "./transport/copy-of.ts";
 import { sendWithNodeHttp } from "./transport/node-transport.ts";
 import { sendRaw } from "./transport/raw-transport.ts";
 import type { TryCallbacks, TryHandle } from "./transport/upstream-transport.ts";
@@ -396,7 +397,7 @@ class Attempt implements TryCallbacks {
       if (lastChunk.length <= smallBodyBytes) res.end(lastChunk.toString("latin1"), "latin1");
       // A copy: lastChunk may be a view of the transport's read buffer, and the socket may
       // keep what it is given (corked, or a partial write).
-      else res.end(Buffer.from(lastChunk));
+      else res.end(copyOf(lastChunk));
     }
   }
 

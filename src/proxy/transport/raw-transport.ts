@@ -1,6 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import type { Endpoint } from "../cluster/endpoint.ts";
 import type { TryFailure } from "../upstream-errors.ts";
+import { copyOf } from "./copy-of.ts";
 import type { ConnectionHandlers, RawConnection, RawPool } from "./raw-pool.ts";
 import type { TryCallbacks, TryHandle, TryRequest } from "./upstream-transport.ts";
 
@@ -184,7 +185,7 @@ class RawTry implements ConnectionHandlers, TryHandle {
     // The last chunk is passed to onEnd within the same read; any other is kept by the
     // client's socket, so it is copied out of a shared read buffer.
     if (parser.lastChunk) this.#lastChunk = chunk;
-    else if (!this.#callbacks.onData(this.#connection.sharedReads ? Buffer.from(chunk) : chunk))
+    else if (!this.#callbacks.onData(this.#connection.sharedReads ? copyOf(chunk) : chunk))
       socket.pause();
   }
 

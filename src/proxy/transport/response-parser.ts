@@ -1,3 +1,4 @@
+import { copyOf } from "./copy-of.ts";
 import { isChunkedOnly, parseChunkSizeLine, parseFieldLine } from "./field-syntax.ts";
 import { parseResponseHead } from "./response-head.ts";
 
@@ -123,7 +124,7 @@ export class ResponseParser {
               return;
             }
             // A copy: `chunk` may be a read buffer its caller reuses (see feed).
-            this.#pending = Buffer.from(data.subarray(offset));
+            this.#pending = copyOf(data.subarray(offset));
             this.#searched = this.#pending.length;
             return;
           }
@@ -151,7 +152,7 @@ export class ResponseParser {
               this.#fail("chunk line too long");
               return;
             }
-            this.#pending = Buffer.from(data.subarray(offset));
+            this.#pending = copyOf(data.subarray(offset));
             return;
           }
           const line = data.toString("latin1", offset, eol);
