@@ -160,3 +160,17 @@ test("trailers lose framing, hop-by-hop, routing and content fields", () => {
     [["X-Sum", "42"]],
   );
 });
+
+test("response without a Connection header: every hop-by-hop header and Content-Length go, any case", () => {
+  const raw = [
+    ...["Keep-Alive", "timeout=5", "TRANSFER-ENCODING", "chunked", "Te", "trailers"],
+    ...["Proxy-Connection", "x", "Content-LENGTH", "13", "UPGRADE", "h2c"],
+    ...["Content-Type", "text/plain", "Date", "today", "X-Hop", "kept"],
+  ];
+  assert.deepEqual(downstreamResponseHeaders(raw), [
+    ...["Content-Type", "text/plain", "Date", "today", "X-Hop", "kept"],
+  ]);
+  assert.deepEqual(downstreamResponseHeaders(["Upgrade", "websocket", "Date", "d"], true), [
+    ...["Upgrade", "websocket", "Date", "d"],
+  ]);
+});

@@ -147,6 +147,9 @@ export function upstreamRequestHeaders(
   return { headers: out, requestId, host };
 }
 
+/** The lengths of the names downstreamResponseHeaders drops (hop-by-hop, Content-Length). */
+const droppableLengths = new Set([...hopByHop, "content-length"].map((name) => name.length));
+
 /**
  * The upstream response's headers without hop-by-hop and Connection-named ones, and without
  * Content-Length: the proxy frames what it sends itself, from the length its parser enforces
@@ -156,6 +159,12 @@ export function downstreamResponseHeaders(raw: readonly string[], keepUpgrade = 
   const named = connectionNamed(raw);
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
+    // Without Connection-named headers, only names of a hop-by-hop header's or Content-Length's
+    // length can be dropped: the others are passed on without a lower-cased copy.
+    if (named === undefined && !droppableLengths.has(raw[i]!.length)) {
+      out.push(raw[i]!, raw[i + 1]!);
+      continue;
+    }
     const lower = raw[i]!.toLowerCase();
     if (keepUpgrade && lower === "upgrade") {
       out.push(raw[i]!, raw[i + 1]!);
