@@ -99,6 +99,7 @@ class Forwarding {
   isRetry = false;
   lastEndpoint: Endpoint | undefined;
   continued = false;
+  drainAwaited = false;
 
   constructor(options: ForwardOptions) {
     const { req, res, exchange, route, cluster, metrics } = options;
@@ -128,7 +129,16 @@ class Forwarding {
       if (!res.writableFinished) addFlag(exchange, "DC");
       this.finish();
     });
-    res.on("drain", () => this.current?.resume());
+  }
+
+  /** The client is full: the paused response resumes at the next drain (listened to only then). */
+  awaitDrain(): void {
+    if (this.drainAwaited) return;
+    this.drainAwaited = true;
+    this.options.res.once("drain", () => {
+      this.drainAwaited = false;
+      this.current?.resume();
+    });
   }
 
   /** This request's retry is no longer in flight (its try ended, or the request is over). */
@@ -378,7 +388,9 @@ class Attempt implements TryCallbacks {
   onData(chunk: Buffer): boolean {
     const { exchange, res } = this.#f.options;
     exchange.bytesSent += chunk.length;
-    return res.write(chunk);
+    if (res.write(chunk)) return true;
+    this.#f.awaitDrain();
+    return false;
   }
 
   onEnd(rawTrailers: string[], lastChunk?: Buffer): void {
