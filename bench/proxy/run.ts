@@ -7,7 +7,7 @@
  * sidecar: p50/p99 and what each proxy adds over direct. Issue 16's targets are printed beside
  * the figures, and the floor where one is missed: the bench app is a bare node:http server, so
  * its own CPU per request (the "direct" row) is what any node:http server pays before proxying.
- * "node floor" is bench/proxy/floor-proxy.js, node:http with a raw upstream and no features: what
+ * "node proxy" is bench/proxy/node-proxy.js, node:http with a raw upstream and no features: what
  * any Node proxy of this design pays, so what the sidecar adds beyond Node shows.
  * Loopback only; bounded duration.
  *
@@ -64,12 +64,12 @@ try {
     fastifyPort,
   );
 
-  const floorPort = await freePort();
-  const floor = await start(
+  const nodeProxyPort = await freePort();
+  const nodeProxy = await start(
     node,
-    ["bench/proxy/floor-proxy.js", String(floorPort), String(appPort)],
+    ["bench/proxy/node-proxy.js", String(nodeProxyPort), String(appPort)],
     /ready/,
-    floorPort,
+    nodeProxyPort,
   );
 
   const targets = [
@@ -77,7 +77,7 @@ try {
     ["sidecar", sidecarPort, sidecar.pid!],
     ["nginx", nginxPort, await nginxWorker(nginx.pid!)],
     ["fastify", fastifyPort, fastify.pid!],
-    ["node floor", floorPort, floor.pid!],
+    ["node proxy", nodeProxyPort, nodeProxy.pid!],
   ] as const;
   if (mode !== "fixed-rate") await throughput(targets);
   if (mode !== "throughput")
@@ -85,7 +85,7 @@ try {
       ["direct", appPort],
       ["nginx", nginxPort],
       ["sidecar", sidecarPort],
-      ["node floor", floorPort],
+      ["node proxy", nodeProxyPort],
     ]);
 
   console.log(`sidecar peak RSS: ${(await peakRssMb(sidecar.pid!)).toFixed(1)} MB`);
@@ -140,12 +140,12 @@ async function throughput(targets: readonly Target[]): Promise<void> {
     console.log(
       `  CPU per request: sidecar = ${cpuRatio.toFixed(2)}× nginx's (target ≤ 1.50×, i.e. ≤ ${(1.5 * nginxResult.cpuUs).toFixed(1)} µs: ${mark(cpuRatio <= 1.5)})   fastify = ${(fastifyResult.cpuUs / nginxResult.cpuUs).toFixed(2)}× nginx's`,
     );
-    const nodeFloor = results.get("node floor")!;
+    const nodeFloor = results.get("node proxy")!;
     console.log(
       `  floor: the bare node:http server answering itself (direct) costs ${floor.cpuUs.toFixed(1)} µs/req, ${(floor.cpuUs / nginxResult.cpuUs).toFixed(2)}× nginx's proxying; the sidecar's proxying adds ${(s.cpuUs - floor.cpuUs).toFixed(1)} µs on top`,
     );
     console.log(
-      `  node floor (bench/proxy/floor-proxy.js: node:http + raw upstream, no features): ${nodeFloor.cpuUs.toFixed(1)} µs/req = ${(nodeFloor.cpuUs / nginxResult.cpuUs).toFixed(2)}× nginx's, ${(nodeFloor.rps / nginxResult.rps).toFixed(2)}× its req/s; the sidecar = ${(s.cpuUs / nodeFloor.cpuUs).toFixed(2)}× the node floor's CPU\n`,
+      `  node proxy (bench/proxy/node-proxy.js: node:http + raw upstream, no features): ${nodeFloor.cpuUs.toFixed(1)} µs/req = ${(nodeFloor.cpuUs / nginxResult.cpuUs).toFixed(2)}× nginx's, ${(nodeFloor.rps / nginxResult.rps).toFixed(2)}× its req/s; the sidecar = ${(s.cpuUs / nodeFloor.cpuUs).toFixed(2)}× its CPU\n`,
     );
   }
 }
@@ -182,10 +182,10 @@ async function fixedRate(targets: readonly (readonly [name: string, port: number
   }
   const s = results.get("sidecar")!;
   const n = results.get("nginx")!;
-  const f = results.get("node floor")!;
+  const f = results.get("node proxy")!;
   const added = s.p99 - direct.p99;
   console.log(
-    `  added p99: sidecar ${signed(added)} ms, nginx ${signed(n.p99 - direct.p99)} ms, node floor ${signed(f.p99 - direct.p99)} ms (target: sidecar ≤ +1 ms: ${mark(added <= 1)})\n` +
-      "  (hey's workers tick together: 50 requests arrive at once every 10 ms, and one event loop reads them all before it answers the first; the node floor is that cost without the sidecar's features)\n",
+    `  added p99: sidecar ${signed(added)} ms, nginx ${signed(n.p99 - direct.p99)} ms, node proxy ${signed(f.p99 - direct.p99)} ms (target: sidecar ≤ +1 ms: ${mark(added <= 1)})\n` +
+      "  (hey's workers tick together: 50 requests arrive at once every 10 ms, and one event loop reads them all before it answers the first; the node proxy row is that cost without the sidecar's features)\n",
   );
 }

@@ -1,4 +1,4 @@
-// The floor of a Node proxy, for the benchmark only: node:http in front, raw keep-alive upstream
+// A bare Node proxy, for the benchmark only: node:http in front, raw keep-alive upstream
 // connections, the forwarding headers nginx and the sidecar set, Content-Length responses only
 // (the bench app's), no routing, filters, timeouts, retries, metrics or validation. Whatever the
 // sidecar costs beyond it is its own; what this costs is Node's (node:http and the event loop).
