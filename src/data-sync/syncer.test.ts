@@ -286,3 +286,87 @@ test("after a crash, an object no version names is trusted only when its content
   await restarted.syncer.load();
   assert.deepEqual(checked, [], "alpha is named by version 1");
 });
+
+// A directory target copies small files on its copy threads (putFile), one message per file.
+test("a small file changed after the scan, copied by a copy thread, is not recorded: its mtime moved", async (t) => {
+  let rewrite: (() => Promise<void>) | undefined;
+  const { dataDir, targetDir, syncer } = await syncFixture(t, {
+    wrapTarget: (target) =>
+      wrapTarget(target, {
+        async putFile(path: string, size: number) {
+          const hook = rewrite;
+          rewrite = undefined;
+          await hook?.();
+          return target.putFile!(path, size);
+        },
+      }),
+  });
+  await writeFiles(dataDir, { "small.txt": "first" });
+  await ageFile(join(dataDir, "small.txt"));
+  rewrite = () => writeFile(join(dataDir, "small.txt"), "secnd");
+  const first = await syncer.run();
+  assert.deepEqual(first.retry, ["small.txt"]);
+  assert.equal(first.published, false, "no version names it");
+  await syncer.run();
+  assert.equal((await readLatest(targetDir)).files[0]!.sha256, sha("secnd"));
+});
+
+test("a small file that grew after the scan is not recorded by a copy thread either", async (t) => {
+  let rewrite: (() => Promise<void>) | undefined;
+  const { dataDir, syncer, lines } = await syncFixture(t, {
+    wrapTarget: (target) =>
+      wrapTarget(target, {
+        async putFile(path: string, size: number) {
+          await rewrite?.();
+          rewrite = undefined;
+          return target.putFile!(path, size);
+        },
+      }),
+  });
+  await writeFiles(dataDir, { "log.txt": "one line\n" });
+  rewrite = () => writeFile(join(dataDir, "log.txt"), "one line\ntwo lines\n");
+  const first = await syncer.run();
+  assert.deepEqual(first.retry, ["log.txt"]);
+  assert.ok(lines().some((line) => /more than 9 bytes while read/.test(String(line.error))));
+});
+
+test("a source a copy thread cannot read is retried by the next pass; the others are recorded", async (t) => {
+  let replace: (() => Promise<void>) | undefined;
+  const { dataDir, targetDir, syncer } = await syncFixture(t, {
+    wrapTarget: (target) =>
+      wrapTarget(target, {
+        async putFile(path: string, size: number) {
+          if (path.endsWith("b.txt")) {
+            await replace?.();
+            replace = undefined;
+          }
+          return target.putFile!(path, size);
+        },
+      }),
+  });
+  await writeFiles(dataDir, { "a.txt": "alpha", "b.txt": "bravo" });
+  // Between the scan and the copy, b.txt becomes a directory: reading it fails (EISDIR).
+  replace = async () => {
+    await rm(join(dataDir, "b.txt"));
+    await writeFiles(dataDir, { "b.txt/inside": "x" });
+  };
+  const first = await syncer.run();
+  assert.deepEqual(first.retry, ["b.txt"]);
+  assert.deepEqual(
+    (await readLatest(targetDir)).files.map((f) => f.path),
+    ["a.txt"],
+  );
+});
+
+test("a copy a copy thread cannot write fails the pass: no version, no temp file", async (t) => {
+  const { dataDir, targetDir, syncer } = await syncFixture(t);
+  await writeFiles(dataDir, { "a.txt": "alpha" });
+  // objects/<first two digits of alpha's SHA-256> is a file: the object cannot be written.
+  await writeFiles(targetDir, { [`objects/${sha("alpha").slice(0, 2)}`]: "in the way" });
+  await assert.rejects(syncer.run(), { code: "SIDECAR_ERR_SYNC_TARGET" });
+  await assert.rejects(readFile(join(targetDir, "manifest.json")), { code: "ENOENT" });
+  assert.deepEqual(await objectsAt(targetDir), [sha("alpha").slice(0, 2)]);
+  await rm(join(targetDir, "objects", sha("alpha").slice(0, 2)));
+  assert.equal((await syncer.run()).version, 1, "the next pass stores it");
+  assert.equal(await readFile(join(targetDir, objectKey(sha("alpha"))), "utf8"), "alpha");
+});

@@ -1,10 +1,20 @@
 import type { Readable } from "node:stream";
+import type { FileIdentity } from "../copy.ts";
 
 /** An object the target holds: its key (`objects/ab/ab12…`, `manifests/…`) and size. */
 export interface TargetObject {
   key: string;
   /** Bytes; present when the listing was asked for sizes (or had them for free). */
   size?: number;
+}
+
+/** A file `putFile` stored. */
+export interface StoredFile {
+  sha256: string;
+  size: number;
+  /** Bytes written to the target: 0 when it held the object already. */
+  copied: number;
+  after: FileIdentity | undefined;
 }
 
 /**
@@ -25,6 +35,15 @@ export interface SyncTarget {
    * read once and hashed): a target may write it as it is and never call `open()`.
    */
   putStream(key: string, open: () => Readable, size: number, data?: Uint8Array): Promise<void>;
+  /**
+   * Stores a small local file (under 1 MiB, read whole) as the object named by its SHA-256
+   * (`objectKey`), unless the target holds that object already, in one step: read, hash,
+   * write, and the file's size, mtime and inode after. Rejects with FileGoneError,
+   * FileChangedError (the size differs from `size`, what the scan saw) or SIDECAR_ERR_SYNC_SOURCE
+   * for the source, SIDECAR_ERR_SYNC_TARGET for the target. `after` is undefined when the file
+   * is gone since. Absent where putStream is the only way (S3).
+   */
+  putFile?(path: string, size: number): Promise<StoredFile>;
   /** Reads an object; rejects (TARGET) when it is missing. */
   get(key: string): Promise<Readable>;
   /** Reads a small object as text, or undefined when it is missing. */

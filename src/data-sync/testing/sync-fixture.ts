@@ -60,7 +60,11 @@ export async function syncFixture(
   return { dataDir, targetDir, target, syncer, logger, lines };
 }
 
-/** A target that forwards to `target` except for the methods `overrides` replaces (fault injection). */
+/**
+ * A target that forwards to `target` except for the methods `overrides` replaces (fault
+ * injection). `putFile` is forwarded only when overridden: a wrapped directory target copies
+ * small files through `putStream`, where the stream can be faulted.
+ */
 export function wrapTarget(target: SyncTarget, overrides: Partial<SyncTarget>): SyncTarget {
   return {
     description: target.description,

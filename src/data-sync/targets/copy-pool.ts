@@ -1,0 +1,169 @@
+import { Worker } from "node:worker_threads";
+import type { FileIdentity } from "../copy.ts";
+
+export type { FileIdentity };
+
+/** One small file to copy into the content-addressed objects/ of the directory `root`. */
+export interface CopyRequest {
+  id: number;
+  source: string;
+  /** The size the scan saw: the file must still have it. */
+  size: number;
+  root: string;
+  /** Leave the written object's fd open for the batched fdatasync (the fd is the process's). */
+  keepOpen: boolean;
+}
+
+/** What a copy thread answers, as plain data. */
+export type CopyReply =
+  | {
+      kind: "stored";
+      sha256: string;
+      size: number;
+      /** False when the target held the object already. */
+      written: boolean;
+      /** The object's path at the target. */
+      path: string;
+      fd: number | undefined;
+      /** The source's size, mtime and inode after the copy; undefined when it is gone since. */
+      after: FileIdentity | undefined;
+    }
+  | { kind: "gone" }
+  | { kind: "changed"; detail: string }
+  | {
+      kind: "source" | "target";
+      message: string;
+      code: string | undefined;
+      syscall: string | undefined;
+    };
+
+export interface CopyPoolOptions {
+  /** Threads at most, started on demand (default 4). */
+  threads?: number;
+  /** The worker's module; copy-worker.ts beside this file, or the bundle's own entry for it. */
+  workerUrl?: URL;
+}
+
+/**
+ * Where the copy thread's code is: beside this module when running from the sources; in the
+ * bundle, `sync-copy-worker.js` next to `sidecar.js`, this code being in it or in `chunks/`.
+ */
+export function copyWorkerUrl(here = import.meta.url): URL {
+  if (here.endsWith(".ts")) return new URL("./copy-worker.ts", here);
+  return new URL(
+    /\/chunks\/[^/]*$/.test(here) ? "../sync-copy-worker.js" : "./sync-copy-worker.js",
+    here,
+  );
+}
+
+interface Thread {
+  worker: Worker;
+  busy: boolean;
+  /** The request it is copying, while busy. */
+  id: number | undefined;
+}
+
+/**
+ * A few threads that copy small files with synchronous fs calls, one message per file (see
+ * copy-worker.ts). Threads start when all are busy and fewer than `threads` run; an idle one
+ * does not keep the process alive. Requests beyond the threads wait in order.
+ *
+ * @example
+ * const pool = new CopyPool({ threads: 4 });
+ * const reply = await pool.copy({ source: "/data/a.txt", size: 5, root: "/backup", keepOpen: false });
+ * await pool.close();
+ */
+export class CopyPool {
+  readonly #threads: Thread[] = [];
+  readonly #max: number;
+  readonly #url: URL;
+  readonly #waiting: { request: CopyRequest; settle: Settle }[] = [];
+  readonly #inFlight = new Map<number, Settle>();
+  #nextId = 0;
+  #closed = false;
+
+  constructor({ threads = 4, workerUrl = copyWorkerUrl() }: CopyPoolOptions = {}) {
+    if (!(threads >= 1)) throw new RangeError("threads must be ≥ 1");
+    this.#max = threads;
+    this.#url = workerUrl;
+  }
+
+  copy(request: Omit<CopyRequest, "id">): Promise<CopyReply> {
+    if (this.#closed) return Promise.reject(new Error("The copy pool is closed"));
+    return new Promise<CopyReply>((resolve, reject) => {
+      const job = { request: { ...request, id: this.#nextId++ }, settle: { resolve, reject } };
+      const idle = this.#threads.find((thread) => !thread.busy) ?? this.#start();
+      if (idle) this.#send(idle, job);
+      else this.#waiting.push(job);
+    });
+  }
+
+  #start(): Thread | undefined {
+    if (this.#threads.length >= this.#max) return undefined;
+    // The fd of an object written stays open for the main thread's fdatasync, which closes it:
+    // a Worker that tracked its fds would close them again when it exits, by then maybe
+    // another file's, or the event loop's own.
+    const worker = new Worker(this.#url, { trackUnmanagedFds: false });
+    const thread: Thread = { worker, busy: false, id: undefined };
+    worker.on("message", ({ id, reply }: { id: number; reply: CopyReply }) => {
+      this.#inFlight.get(id)?.resolve(reply);
+      this.#inFlight.delete(id);
+      this.#done(thread);
+    });
+    worker.on("error", (error) => this.#lost(thread, error));
+    worker.on("exit", (code) => {
+      if (!this.#closed) this.#lost(thread, new Error(`A copy thread exited with code ${code}`));
+    });
+    this.#threads.push(thread);
+    return thread;
+  }
+
+  #send(thread: Thread, job: { request: CopyRequest; settle: Settle }): void {
+    thread.busy = true;
+    thread.id = job.request.id;
+    thread.worker.ref();
+    this.#inFlight.set(job.request.id, job.settle);
+    thread.worker.postMessage(job.request);
+  }
+
+  #done(thread: Thread): void {
+    thread.busy = false;
+    const next = this.#waiting.shift();
+    if (next) this.#send(thread, next);
+    else thread.worker.unref();
+  }
+
+  /** A thread that failed or exited: its request fails, the others go on (a new thread starts on demand). */
+  #lost(thread: Thread, error: Error): void {
+    const index = this.#threads.indexOf(thread);
+    if (index < 0) return;
+    this.#threads.splice(index, 1);
+    if (thread.busy && thread.id !== undefined) {
+      this.#inFlight.get(thread.id)?.reject(error);
+      this.#inFlight.delete(thread.id);
+    }
+    void thread.worker.terminate();
+    const next = this.#waiting.shift();
+    if (next) {
+      const replacement = this.#start();
+      if (replacement) this.#send(replacement, next);
+      else this.#waiting.unshift(next);
+    }
+  }
+
+  /** Stops the threads; copies still waiting or in flight reject. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const closed = new Error("The copy pool is closed");
+    for (const { settle } of this.#waiting.splice(0)) settle.reject(closed);
+    for (const settle of this.#inFlight.values()) settle.reject(closed);
+    this.#inFlight.clear();
+    await Promise.all(this.#threads.splice(0).map(({ worker }) => worker.terminate()));
+  }
+}
+
+interface Settle {
+  resolve: (reply: CopyReply) => void;
+  reject: (error: Error) => void;
+}
