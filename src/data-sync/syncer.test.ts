@@ -287,10 +287,40 @@ test("after a crash, an object no version names is trusted only when its content
   assert.deepEqual(checked, [], "alpha is named by version 1");
 });
 
-// A directory target copies small files on its copy threads (putFile), one message per file.
+// A directory target copies small files on its copy threads (putFile), one message per file,
+// when a pass has many to copy (copyThreadsFrom; 1 in the tests below).
+test("a pass of many small files copies them on copy threads, each object whole, none twice", async (t) => {
+  const viaThreads: string[] = [];
+  const { dataDir, targetDir, syncer } = await syncFixture(t, {
+    wrapTarget: (target) =>
+      wrapTarget(target, {
+        putFile(path: string, size: number) {
+          viaThreads.push(path);
+          return target.putFile!(path, size);
+        },
+      }),
+  });
+  const files: Record<string, string> = {};
+  // 300 files, 150 contents: every content is stored once.
+  for (let i = 0; i < 300; i++) files[`d${i % 7}/f${i}.txt`] = `content ${i % 150}`;
+  await writeFiles(dataDir, files);
+  const result = await syncer.run();
+  assert.equal(viaThreads.length, 300);
+  assert.equal(result.filesCopied, 150);
+  const manifest = await readLatest(targetDir);
+  assert.equal(manifest.files.length, 300);
+  for (const entry of manifest.files)
+    assert.equal(
+      await readFile(join(targetDir, objectKey(entry.sha256)), "utf8"),
+      files[entry.path],
+    );
+  assert.equal((await objectsAt(targetDir)).length, 150);
+});
+
 test("a small file changed after the scan, copied by a copy thread, is not recorded: its mtime moved", async (t) => {
   let rewrite: (() => Promise<void>) | undefined;
   const { dataDir, targetDir, syncer } = await syncFixture(t, {
+    copyThreadsFrom: 1,
     wrapTarget: (target) =>
       wrapTarget(target, {
         async putFile(path: string, size: number) {
@@ -314,6 +344,7 @@ test("a small file changed after the scan, copied by a copy thread, is not recor
 test("a small file that grew after the scan is not recorded by a copy thread either", async (t) => {
   let rewrite: (() => Promise<void>) | undefined;
   const { dataDir, syncer, lines } = await syncFixture(t, {
+    copyThreadsFrom: 1,
     wrapTarget: (target) =>
       wrapTarget(target, {
         async putFile(path: string, size: number) {
@@ -333,6 +364,7 @@ test("a small file that grew after the scan is not recorded by a copy thread eit
 test("a source a copy thread cannot read is retried by the next pass; the others are recorded", async (t) => {
   let replace: (() => Promise<void>) | undefined;
   const { dataDir, targetDir, syncer } = await syncFixture(t, {
+    copyThreadsFrom: 1,
     wrapTarget: (target) =>
       wrapTarget(target, {
         async putFile(path: string, size: number) {
@@ -359,7 +391,7 @@ test("a source a copy thread cannot read is retried by the next pass; the others
 });
 
 test("a copy a copy thread cannot write fails the pass: no version, no temp file", async (t) => {
-  const { dataDir, targetDir, syncer } = await syncFixture(t);
+  const { dataDir, targetDir, syncer } = await syncFixture(t, { copyThreadsFrom: 1 });
   await writeFiles(dataDir, { "a.txt": "alpha" });
   // objects/<first two digits of alpha's SHA-256> is a file: the object cannot be written.
   await writeFiles(targetDir, { [`objects/${sha("alpha").slice(0, 2)}`]: "in the way" });

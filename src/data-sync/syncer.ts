@@ -34,6 +34,8 @@ export interface SyncerOptions {
   /** Files copied at once (default 4). */
   concurrency?: number;
   throttle?: Throttle;
+  /** Small files to copy from which a pass uses the target's copy threads (default `copyThreadsFrom`). */
+  copyThreadsFrom?: number;
   preSync?: PreSyncHook;
   logger: Logger;
   metrics?: SyncMetrics;
@@ -53,6 +55,12 @@ export interface SyncResult {
   /** Versions and objects removed by retention. */
   pruned: { versions: number; objects: number };
 }
+
+/**
+ * Small files to copy from which a pass uses the target's copy threads (`putFile`). Starting a
+ * thread costs ~20 ms of CPU and ~18 MB of RSS; the round trips it saves, ~0.1 ms per file.
+ */
+export const copyThreadsFrom = 256;
 
 type Outcome =
   | { kind: "stored"; entry: ManifestEntry; copied: number }
@@ -189,6 +197,12 @@ export class Syncer {
   /** Copies with `concurrency` workers; the first target failure stops new copies and is thrown. */
   async #copyAll(files: readonly ScannedFile[], signal?: AbortSignal): Promise<Outcome[]> {
     const outcomes: Outcome[] = new Array(files.length);
+    // Copy threads pay off for many small files; for a few, starting them costs more than the
+    // thread-pool round trips they save. Paced by the throttle, every copy is a stream.
+    const viaThreads =
+      !this.#options.throttle &&
+      files.filter((file) => file.size < smallFileBytes).length >=
+        (this.#options.copyThreadsFrom ?? copyThreadsFrom);
     let next = 0;
     let failure: unknown;
     const worker = async () => {
@@ -196,7 +210,7 @@ export class Syncer {
         signal?.throwIfAborted();
         const index = next++;
         try {
-          outcomes[index] = await this.#copyOne(files[index]!);
+          outcomes[index] = await this.#copyOne(files[index]!, viaThreads);
         } catch (error) {
           failure ??= error;
         }
@@ -232,7 +246,7 @@ export class Syncer {
     return { kind: "stored", entry, copied };
   }
 
-  async #copyOne(file: ScannedFile): Promise<Outcome> {
+  async #copyOne(file: ScannedFile, viaThreads: boolean): Promise<Outcome> {
     const { dataDir, target, throttle, metrics } = this.#options;
     const path = join(dataDir, file.path);
     try {
@@ -243,9 +257,9 @@ export class Syncer {
       let content: { sha256: string; size: number };
       let open: () => Readable;
       let inMemory: Buffer | undefined;
-      // Unpaced, a small file goes to a target that can copy it in one step (a directory's
-      // copy threads); paced by the throttle, or to S3, it goes through putStream below.
-      if (before.size < smallFileBytes && !throttle && target.putFile) {
+      // Among many, a small file goes to a target that can copy it in one step (a directory's
+      // copy threads); otherwise (a few files, the throttle, S3) through putStream below.
+      if (before.size < smallFileBytes && viaThreads && target.putFile) {
         const stored = await target.putFile(path, before.size);
         this.#stored!.add(stored.sha256);
         if (stored.copied > 0) {

@@ -38,7 +38,7 @@ export type CopyReply =
     };
 
 export interface CopyPoolOptions {
-  /** Threads at most, started on demand (default 4). */
+  /** Threads at most, started on demand (default 2). */
   threads?: number;
   /** The worker's module; copy-worker.ts beside this file, or the bundle's own entry for it. */
   workerUrl?: URL;
@@ -69,7 +69,7 @@ interface Thread {
  * does not keep the process alive. Requests beyond the threads wait in order.
  *
  * @example
- * const pool = new CopyPool({ threads: 4 });
+ * const pool = new CopyPool({ threads: 2 });
  * const reply = await pool.copy({ source: "/data/a.txt", size: 5, root: "/backup", keepOpen: false });
  * await pool.close();
  */
@@ -82,7 +82,7 @@ export class CopyPool {
   #nextId = 0;
   #closed = false;
 
-  constructor({ threads = 4, workerUrl = copyWorkerUrl() }: CopyPoolOptions = {}) {
+  constructor({ threads = 2, workerUrl = copyWorkerUrl() }: CopyPoolOptions = {}) {
     if (!(threads >= 1)) throw new RangeError("threads must be ≥ 1");
     this.#max = threads;
     this.#url = workerUrl;

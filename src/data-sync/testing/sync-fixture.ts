@@ -47,6 +47,7 @@ export async function syncFixture(
   const targetDir = await tempDir(t, "target");
   const { logger, lines } = captureLogger();
   const base = new DirTarget(targetDir);
+  t.after(() => base.close()); // its copy threads, when a pass started them
   const target = options.wrapTarget ? options.wrapTarget(base) : base;
   const syncer = new Syncer({
     dataDir,
