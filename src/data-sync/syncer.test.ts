@@ -4,6 +4,7 @@ import { readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { pipeline, type Readable, Transform } from "node:stream";
 import { test } from "node:test";
+import { fdDatasync } from "./fd.ts";
 import { objectKey } from "./manifest.ts";
 import { DirTarget } from "./targets/dir.ts";
 import {
@@ -402,3 +403,41 @@ test("a copy a copy thread cannot write fails the pass: no version, no temp file
   assert.equal((await syncer.run()).version, 1, "the next pass stores it");
   assert.equal(await readFile(join(targetDir, objectKey(sha("alpha"))), "utf8"), "alpha");
 });
+
+// A failed fdatasync may have lost the object's data even if the page cache still shows it
+// whole: the object is deleted, the pass fails, and the next pass copies it again.
+for (const [how, copyThreadsFrom] of [
+  ["on the main thread", undefined],
+  ["by a copy thread", 1],
+] as const) {
+  test(`an object whose fdatasync fails (copied ${how}) is deleted; the pass fails and the next copies it again`, async (t) => {
+    let calls = 0;
+    const { dataDir, targetDir, syncer } = await syncFixture(t, {
+      ...(copyThreadsFrom ? { copyThreadsFrom } : {}),
+      targetOptions: {
+        datasync: (fd) =>
+          ++calls === 1
+            ? Promise.reject(
+                Object.assign(new Error("EIO: i/o error, fdatasync"), {
+                  code: "EIO",
+                  syscall: "fdatasync",
+                }),
+              )
+            : fdDatasync(fd),
+      },
+    });
+    await writeFiles(dataDir, { "a.txt": "alpha", "b.txt": "bravo" });
+    await assert.rejects(syncer.run(), { code: "SIDECAR_ERR_SYNC_TARGET", message: /EIO/ });
+    await assert.rejects(readFile(join(targetDir, "manifest.json")), { code: "ENOENT" });
+    assert.equal((await objectsAt(targetDir)).length, 1, "the object not synced is gone");
+
+    const second = await syncer.run();
+    assert.equal(second.version, 1);
+    assert.equal(second.filesCopied, 1, "only the deleted one; the other was checked and kept");
+    for (const entry of (await readLatest(targetDir)).files)
+      assert.equal(
+        sha(await readFile(join(targetDir, objectKey(entry.sha256)), "utf8")),
+        entry.sha256,
+      );
+  });
+}

@@ -7,6 +7,7 @@ import { FileChangedError, FileGoneError, hashFile } from "../copy.ts";
 import { SyncErrorCodes } from "../error-codes.ts";
 import { fdClose, fdDatasync, fdOpen, fdWriteAll, pathRename } from "../fd.ts";
 import { CopyPool } from "./copy-pool.ts";
+import { DatasyncQueue } from "./datasync-queue.ts";
 import type { StoredFile, SyncTarget, TargetObject } from "./target.ts";
 
 const tempSuffix = ".partial";
@@ -15,11 +16,10 @@ const tempSuffix = ".partial";
 const flushConcurrency = 64;
 
 /**
- * Objects kept open after their write, waiting for their fdatasync: syncing through the fd the
- * write used costs no open and close again (each a thread-pool round trip); past this many,
- * the batch is synced and closed there and then, so a pass of 10 000 files holds few fds.
+ * fdatasyncs of written objects in flight while the pass copies: most of libuv's 16 threads
+ * (`sidecar sync` sets UV_THREADPOOL_SIZE), some left for the copies that stream.
  */
-const pendingFdLimit = 256;
+const datasyncConcurrency = 12;
 
 /** Temp names unique per process and write without a random-number call each (pid, then a counter). */
 let tempCounter = 0;
@@ -33,6 +33,8 @@ export interface DirTargetOptions {
    * the bench machine; 4 were no faster on its 2 cores, and each costs ~18 MB of RSS).
    */
   copyThreads?: number;
+  /** The fdatasync of a written object (default fd.ts's): a test injects a failure here. */
+  datasync?: (fd: number) => Promise<void>;
 }
 
 /**
@@ -56,14 +58,22 @@ export class DirTarget implements SyncTarget {
   readonly #dirtyDirs = new Set<string>();
   /** Objects renamed into place since the last flush, their data not yet fsynced. */
   readonly #unsynced = new Set<string>();
-  /** Objects written and renamed into place, still open, their data not yet fsynced. */
-  #pending: { fd: number; path: string }[] = [];
+  /** Objects written and renamed into place, still open, their fdatasync queued or running. */
+  readonly #datasyncs: DatasyncQueue;
   readonly #copyThreads: number;
   #pool: CopyPool | undefined;
 
-  constructor(root: string, { fsync = true, copyThreads = 2 }: DirTargetOptions = {}) {
+  constructor(
+    root: string,
+    { fsync = true, copyThreads = 2, datasync = fdDatasync }: DirTargetOptions = {},
+  ) {
     this.#root = root;
     this.#fsync = fsync;
+    this.#datasyncs = new DatasyncQueue({
+      concurrency: datasyncConcurrency,
+      datasync,
+      onFailed: (path) => fs.promises.rm(path, { force: true }),
+    });
     this.#copyThreads = copyThreads;
     this.description = root;
   }
@@ -119,11 +129,10 @@ export class DirTarget implements SyncTarget {
         // The data and the directory entry are made durable by flush(), before a manifest.
         keepOpen = this.#fsync;
       } finally {
-        if (keepOpen) this.#pending.push({ fd, path });
-        else await fdClose(fd);
+        if (!keepOpen) await fdClose(fd);
       }
       this.#dirtyDirs.add(dirname(path));
-      if (this.#pending.length >= pendingFdLimit) await this.#syncPending();
+      if (keepOpen) await this.#datasyncs.add(fd, path);
     } catch (error) {
       body?.destroy();
       await fs.promises.rm(temp, { force: true });
@@ -150,8 +159,7 @@ export class DirTarget implements SyncTarget {
       case "stored": {
         if (reply.written) {
           this.#dirtyDirs.add(dirname(reply.path));
-          if (reply.fd !== undefined) this.#pending.push({ fd: reply.fd, path: reply.path });
-          if (this.#pending.length >= pendingFdLimit) await this.#syncPending();
+          if (reply.fd !== undefined) await this.#datasyncs.add(reply.fd, reply.path);
         }
         return {
           sha256: reply.sha256,
@@ -256,7 +264,7 @@ export class DirTarget implements SyncTarget {
     // Files first, then the directories that name them, then objects/ (a new subdirectory). A
     // directory stays to sync when its fsync fails; a file that fails is deleted.
     try {
-      await this.#syncPending();
+      await this.#datasyncs.drain();
       await eachAtOnce([...this.#unsynced], flushConcurrency, async (path) => {
         this.#unsynced.delete(path);
         try {
@@ -275,29 +283,6 @@ export class DirTarget implements SyncTarget {
     } catch (error) {
       throw this.#fail("fsync", "objects", error);
     }
-  }
-
-  /**
-   * fdatasyncs and closes the objects still open. One whose sync fails is deleted (its data
-   * may be lost even if a later fsync succeeds), and the error is thrown: the pass fails, and
-   * the next one starts again from what the target holds.
-   */
-  async #syncPending(): Promise<void> {
-    const batch = this.#pending;
-    this.#pending = [];
-    let failure: unknown;
-    await eachAtOnce(batch, flushConcurrency, async ({ fd, path }) => {
-      try {
-        await fdDatasync(fd);
-      } catch (error) {
-        failure ??= error;
-        await fs.promises.rm(path, { force: true }).catch(() => undefined);
-      } finally {
-        // close(2) of a file whose data is on disk returns at once: no thread-pool round trip.
-        fs.closeSync(fd);
-      }
-    });
-    if (failure !== undefined) throw this.#fail("fsync", "objects", failure);
   }
 
   /**
@@ -363,8 +348,7 @@ export class DirTarget implements SyncTarget {
   }
 
   close(): void {
-    for (const { fd } of this.#pending) fs.close(fd, () => undefined);
-    this.#pending = [];
+    this.#datasyncs.close();
     void this.#pool?.close();
     this.#pool = undefined;
   }
