@@ -15,12 +15,6 @@ const tempSuffix = ".partial";
 /** fsyncs in flight at once in `flush()`: enough to keep a pool of 16 threads busy, few open fds. */
 const flushConcurrency = 64;
 
-/**
- * fdatasyncs of written objects in flight while the pass copies: most of libuv's 16 threads
- * (`sidecar sync` sets UV_THREADPOOL_SIZE), some left for the copies that stream.
- */
-const datasyncConcurrency = 12;
-
 /** Temp names unique per process and write without a random-number call each (pid, then a counter). */
 let tempCounter = 0;
 const tempTag = `${process.pid.toString(36)}-${Date.now().toString(36)}`;
@@ -58,7 +52,7 @@ export class DirTarget implements SyncTarget {
   readonly #dirtyDirs = new Set<string>();
   /** Objects renamed into place since the last flush, their data not yet fsynced. */
   readonly #unsynced = new Set<string>();
-  /** Objects written and renamed into place, still open, their fdatasync queued or running. */
+  /** Objects written and renamed into place, still open, their data not yet fsynced. */
   readonly #datasyncs: DatasyncQueue;
   readonly #copyThreads: number;
   #pool: CopyPool | undefined;
@@ -70,7 +64,7 @@ export class DirTarget implements SyncTarget {
     this.#root = root;
     this.#fsync = fsync;
     this.#datasyncs = new DatasyncQueue({
-      concurrency: datasyncConcurrency,
+      concurrency: flushConcurrency,
       datasync,
       onFailed: (path) => fs.promises.rm(path, { force: true }),
     });
