@@ -415,6 +415,7 @@ for (const [how, copyThreadsFrom] of [
     const { dataDir, targetDir, syncer } = await syncFixture(t, {
       ...(copyThreadsFrom ? { copyThreadsFrom } : {}),
       targetOptions: {
+        syncFilesystem: false,
         datasync: (fd) =>
           ++calls === 1
             ? Promise.reject(
@@ -441,3 +442,31 @@ for (const [how, copyThreadsFrom] of [
       );
   });
 }
+
+// With a `sync` command (the default where there is one), a flush is one syncfs(2) of the
+// target's filesystem: when it fails, which object was lost is unknown, so all the pass wrote go.
+test("a failed syncfs deletes every object the pass wrote; the pass fails and the next copies them again", async (t) => {
+  const synced: string[] = [];
+  let fail = true;
+  const { dataDir, targetDir, syncer } = await syncFixture(t, {
+    targetOptions: {
+      syncFilesystem: async (path) => {
+        synced.push(path);
+        if (fail) {
+          fail = false;
+          throw new Error("sync -f: Input/output error");
+        }
+      },
+    },
+  });
+  await writeFiles(dataDir, { "a.txt": "alpha", "b.txt": "bravo" });
+  await assert.rejects(syncer.run(), { code: "SIDECAR_ERR_SYNC_TARGET", message: /Input\/output/ });
+  await assert.rejects(readFile(join(targetDir, "manifest.json")), { code: "ENOENT" });
+  assert.deepEqual(await objectsAt(targetDir), [], "none of them is trusted");
+
+  const second = await syncer.run();
+  assert.equal(second.version, 1);
+  assert.equal(second.filesCopied, 2);
+  assert.deepEqual(synced, [targetDir, targetDir], "one syncfs per pass, of the target");
+  assert.deepEqual(await objectsAt(targetDir), [sha("alpha"), sha("bravo")].sort());
+});

@@ -8,6 +8,7 @@ import { SyncErrorCodes } from "../error-codes.ts";
 import { fdClose, fdDatasync, fdOpen, fdWriteAll, pathRename } from "../fd.ts";
 import { CopyPool } from "./copy-pool.ts";
 import { DatasyncQueue } from "./datasync-queue.ts";
+import { syncCommand, syncFilesystem } from "./syncfs.ts";
 import type { StoredFile, SyncTarget, TargetObject } from "./target.ts";
 
 const tempSuffix = ".partial";
@@ -29,6 +30,12 @@ export interface DirTargetOptions {
   copyThreads?: number;
   /** The fdatasync of a written object (default fd.ts's): a test injects a failure here. */
   datasync?: (fd: number) => Promise<void>;
+  /**
+   * How `flush()` makes the objects durable: one syncfs(2) of the target's filesystem (default:
+   * `sync -f`, when a `sync` command is on PATH), or, when false, an fdatasync of each object
+   * and of each directory renamed into.
+   */
+  syncFilesystem?: ((path: string) => Promise<void>) | false;
 }
 
 /**
@@ -54,15 +61,22 @@ export class DirTarget implements SyncTarget {
   readonly #unsynced = new Set<string>();
   /** Objects written and renamed into place, still open, their data not yet fsynced. */
   readonly #datasyncs: DatasyncQueue;
+  readonly #syncfs: ((path: string) => Promise<void>) | undefined;
   readonly #copyThreads: number;
   #pool: CopyPool | undefined;
 
   constructor(
     root: string,
-    { fsync = true, copyThreads = 2, datasync = fdDatasync }: DirTargetOptions = {},
+    {
+      fsync = true,
+      copyThreads = 2,
+      datasync = fdDatasync,
+      syncFilesystem: syncfs = syncCommand() ? (path) => syncFilesystem(path) : false,
+    }: DirTargetOptions = {},
   ) {
     this.#root = root;
     this.#fsync = fsync;
+    this.#syncfs = fsync && syncfs ? syncfs : undefined;
     this.#datasyncs = new DatasyncQueue({
       concurrency: flushConcurrency,
       datasync,
@@ -121,11 +135,11 @@ export class DirTarget implements SyncTarget {
         }
         await pathRename(temp, path);
         // The data and the directory entry are made durable by flush(), before a manifest.
-        keepOpen = this.#fsync;
+        keepOpen = this.#fsync && !this.#syncfs;
       } finally {
         if (!keepOpen) await fdClose(fd);
       }
-      this.#dirtyDirs.add(dirname(path));
+      this.#written(path);
       if (keepOpen) await this.#datasyncs.add(fd, path);
     } catch (error) {
       body?.destroy();
@@ -147,12 +161,12 @@ export class DirTarget implements SyncTarget {
       source: path,
       size,
       root: this.#root,
-      keepOpen: this.#fsync,
+      keepOpen: this.#fsync && !this.#syncfs,
     });
     switch (reply.kind) {
       case "stored": {
         if (reply.written) {
-          this.#dirtyDirs.add(dirname(reply.path));
+          this.#written(reply.path);
           if (reply.fd !== undefined) await this.#datasyncs.add(reply.fd, reply.path);
         }
         return {
@@ -182,6 +196,12 @@ export class DirTarget implements SyncTarget {
           { cause: Object.assign(new Error(reply.message), { code: reply.code }) },
         );
     }
+  }
+
+  /** An object renamed into place, to be made durable by the next flush. */
+  #written(path: string): void {
+    this.#dirtyDirs.add(dirname(path));
+    if (this.#syncfs) this.#unsynced.add(path);
   }
 
   async get(key: string): Promise<Readable> {
@@ -255,6 +275,7 @@ export class DirTarget implements SyncTarget {
       this.#dirtyDirs.clear();
       return;
     }
+    if (this.#syncfs) return this.#flushFilesystem(this.#syncfs);
     // Files first, then the directories that name them, then objects/ (a new subdirectory). A
     // directory stays to sync when its fsync fails; a file that fails is deleted.
     try {
@@ -277,6 +298,28 @@ export class DirTarget implements SyncTarget {
     } catch (error) {
       throw this.#fail("fsync", "objects", error);
     }
+  }
+
+  /**
+   * One syncfs(2) for every object written since the last flush, data and directory entries
+   * (10 000 small files: ~0.1 s, where 10 000 fdatasyncs took ~0.7 s). When it fails, which
+   * object's data was lost is unknown: every one written since the last flush is deleted, and
+   * the pass fails; the next one copies them again.
+   */
+  async #flushFilesystem(syncfs: (path: string) => Promise<void>): Promise<void> {
+    if (this.#unsynced.size === 0 && this.#dirtyDirs.size === 0) return;
+    const written = [...this.#unsynced];
+    try {
+      await syncfs(this.#root);
+    } catch (error) {
+      await eachAtOnce(written, flushConcurrency, (path) =>
+        fs.promises.rm(path, { force: true }).catch(() => undefined),
+      );
+      for (const path of written) this.#unsynced.delete(path);
+      throw this.#fail("fsync", "objects", error);
+    }
+    for (const path of written) this.#unsynced.delete(path);
+    this.#dirtyDirs.clear();
   }
 
   /**
