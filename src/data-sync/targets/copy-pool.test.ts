@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { objectKey } from "../manifest.ts";
 import { tempDir } from "../testing/sync-fixture.ts";
-import { CopyPool, copyWorkerUrl } from "./copy-pool.ts";
+import { CopyPool, type CopyReply, copyWorkerUrl } from "./copy-pool.ts";
 
 const sha = (text: string) => createHash("sha256").update(text).digest("hex");
 
@@ -13,6 +13,20 @@ async function pool(t: import("node:test").TestContext) {
   const copies = new CopyPool({ threads: 2 });
   t.after(() => copies.close());
   return { copies, source: await tempDir(t, "copy-source"), root: await tempDir(t, "copy-target") };
+}
+
+/** One file's copy, as a batch of one. */
+async function copyOne(
+  copies: CopyPool,
+  file: { source: string; size: number; root: string; keepOpen: boolean },
+): Promise<CopyReply> {
+  const replies = await copies.copy({
+    files: [{ source: file.source, size: file.size }],
+    root: file.root,
+    keepOpen: file.keepOpen,
+  });
+  assert.equal(replies.length, 1);
+  return replies[0]!;
 }
 
 async function filesUnder(dir: string): Promise<string[]> {
@@ -23,7 +37,7 @@ async function filesUnder(dir: string): Promise<string[]> {
 test("a copy thread stores a file under its SHA-256 once, and reports the file as it is after", async (t) => {
   const { copies, source, root } = await pool(t);
   await writeFile(join(source, "a.txt"), "alpha");
-  const first = await copies.copy({
+  const first = await copyOne(copies, {
     source: join(source, "a.txt"),
     size: 5,
     root,
@@ -38,7 +52,12 @@ test("a copy thread stores a file under its SHA-256 once, and reports the file a
   assert.equal(first.after?.size, 5);
   assert.equal(await readFile(first.path, "utf8"), "alpha");
 
-  const again = await copies.copy({ source: join(source, "a.txt"), size: 5, root, keepOpen: true });
+  const again = await copyOne(copies, {
+    source: join(source, "a.txt"),
+    size: 5,
+    root,
+    keepOpen: true,
+  });
   assert.ok(again.kind === "stored");
   assert.equal(again.written, false, "the target holds it already");
   assert.deepEqual(await filesUnder(root), [sha("alpha")]);
@@ -47,7 +66,12 @@ test("a copy thread stores a file under its SHA-256 once, and reports the file a
 test("an object written for the batched fdatasync comes back with its fd open", async (t) => {
   const { copies, source, root } = await pool(t);
   await writeFile(join(source, "b.txt"), "bravo");
-  const reply = await copies.copy({ source: join(source, "b.txt"), size: 5, root, keepOpen: true });
+  const reply = await copyOne(copies, {
+    source: join(source, "b.txt"),
+    size: 5,
+    root,
+    keepOpen: true,
+  });
   assert.ok(reply.kind === "stored" && reply.fd !== undefined);
   const { fstatSync, closeSync } = await import("node:fs");
   assert.equal(fstatSync(reply.fd).size, 5);
@@ -57,7 +81,7 @@ test("an object written for the batched fdatasync comes back with its fd open", 
 test("a file whose size is not what the scan saw is reported changed, and nothing is written", async (t) => {
   const { copies, source, root } = await pool(t);
   await writeFile(join(source, "grew.txt"), "longer now");
-  const reply = await copies.copy({
+  const reply = await copyOne(copies, {
     source: join(source, "grew.txt"),
     size: 4,
     root,
@@ -69,14 +93,19 @@ test("a file whose size is not what the scan saw is reported changed, and nothin
 
 test("a file gone since the scan is reported gone", async (t) => {
   const { copies, source, root } = await pool(t);
-  const reply = await copies.copy({ source: join(source, "nope"), size: 1, root, keepOpen: false });
+  const reply = await copyOne(copies, {
+    source: join(source, "nope"),
+    size: 1,
+    root,
+    keepOpen: false,
+  });
   assert.deepEqual(reply, { kind: "gone" });
 });
 
 test("a source that cannot be read is a source failure", async (t) => {
   const { copies, source, root } = await pool(t);
   await mkdir(join(source, "now-a-dir"));
-  const reply = await copies.copy({
+  const reply = await copyOne(copies, {
     source: join(source, "now-a-dir"),
     size: 3,
     root,
@@ -93,7 +122,7 @@ test("a target that cannot be written is a target failure and leaves no temp fil
   // objects/<first two digits> is a file: the object's directory cannot be made.
   await mkdir(join(root, "objects"));
   await writeFile(join(root, "objects", sha("charlie").slice(0, 2)), "in the way");
-  const reply = await copies.copy({
+  const reply = await copyOne(copies, {
     source: join(source, "c.txt"),
     size: 7,
     root,
@@ -111,7 +140,7 @@ test("copies beyond the threads wait their turn, and all complete", async (t) =>
   for (const name of names) await writeFile(join(source, name), `content ${name}`);
   const replies = await Promise.all(
     names.map((name) =>
-      copies.copy({
+      copyOne(copies, {
         source: join(source, name),
         size: `content ${name}`.length,
         root,
@@ -126,7 +155,10 @@ test("copies beyond the threads wait their turn, and all complete", async (t) =>
 test("a closed pool refuses copies", async (t) => {
   const { copies, source, root } = await pool(t);
   await copies.close();
-  await assert.rejects(copies.copy({ source, size: 1, root, keepOpen: false }), /closed/);
+  await assert.rejects(
+    copies.copy({ files: [{ source, size: 1 }], root, keepOpen: false }),
+    /closed/,
+  );
 });
 
 test("the copy thread's module: the .ts beside this one, or the bundle's sync-copy-worker.js", () => {
@@ -141,5 +173,22 @@ test("the copy thread's module: the .ts beside this one, or the bundle's sync-co
   assert.equal(
     copyWorkerUrl("file:///app/dist/sidecar.js").href,
     "file:///app/dist/sync-copy-worker.js",
+  );
+});
+
+test("a batch is copied in order and stops at the first file the target fails", async (t) => {
+  const { copies, source, root } = await pool(t);
+  for (const name of ["a", "b", "c"]) await writeFile(join(source, name), `file ${name}`);
+  await mkdir(join(root, "objects"), { recursive: true });
+  await writeFile(join(root, "objects", sha("file b").slice(0, 2)), "in the way");
+  const replies = await copies.copy({
+    files: ["a", "nope", "b", "c"].map((name) => ({ source: join(source, name), size: 6 })),
+    root,
+    keepOpen: false,
+  });
+  assert.deepEqual(
+    replies.map((reply) => reply.kind),
+    ["stored", "gone", "target"],
+    "c is not tried after the target failed",
   );
 });

@@ -3,18 +3,16 @@ import type { FileIdentity } from "../copy.ts";
 
 export type { FileIdentity };
 
-/** One small file to copy into the content-addressed objects/ of the directory `root`. */
-export interface CopyRequest {
-  id: number;
-  source: string;
-  /** The size the scan saw: the file must still have it. */
-  size: number;
+/** Small files to copy, one after the other, into the content-addressed objects/ of the directory `root`. */
+export interface CopyBatch {
+  /** Each file's path and the size the scan saw: the file must still have it. */
+  files: { source: string; size: number }[];
   root: string;
-  /** Leave the written object's fd open for the batched fdatasync (the fd is the process's). */
+  /** Leave each written object's fd open for the batched fdatasync (the fd is the process's). */
   keepOpen: boolean;
 }
 
-/** What a copy thread answers, as plain data. */
+/** What a copy thread answers for one file, as plain data. */
 export type CopyReply =
   | {
       kind: "stored";
@@ -64,20 +62,20 @@ interface Thread {
 }
 
 /**
- * A few threads that copy small files with synchronous fs calls, one message per file (see
- * copy-worker.ts). Threads start when all are busy and fewer than `threads` run; an idle one
+ * A few threads that copy small files with synchronous fs calls, one message per batch of
+ * files (see copy-worker.ts). Threads start when all are busy and fewer than `threads` run; an idle one
  * does not keep the process alive. Requests beyond the threads wait in order.
  *
  * @example
  * const pool = new CopyPool({ threads: 2 });
- * const reply = await pool.copy({ source: "/data/a.txt", size: 5, root: "/backup", keepOpen: false });
+ * const [reply] = await pool.copy({ files: [{ source: "/data/a.txt", size: 5 }], root: "/backup", keepOpen: false });
  * await pool.close();
  */
 export class CopyPool {
   readonly #threads: Thread[] = [];
   readonly #max: number;
   readonly #url: URL;
-  readonly #waiting: { request: CopyRequest; settle: Settle }[] = [];
+  readonly #waiting: Job[] = [];
   readonly #inFlight = new Map<number, Settle>();
   #nextId = 0;
   #closed = false;
@@ -88,10 +86,11 @@ export class CopyPool {
     this.#url = workerUrl;
   }
 
-  copy(request: Omit<CopyRequest, "id">): Promise<CopyReply> {
+  /** Copies a batch on one thread; its replies in order, up to the first target failure. */
+  copy(batch: CopyBatch): Promise<CopyReply[]> {
     if (this.#closed) return Promise.reject(new Error("The copy pool is closed"));
-    return new Promise<CopyReply>((resolve, reject) => {
-      const job = { request: { ...request, id: this.#nextId++ }, settle: { resolve, reject } };
+    return new Promise<CopyReply[]>((resolve, reject) => {
+      const job: Job = { id: this.#nextId++, batch, settle: { resolve, reject } };
       const idle = this.#threads.find((thread) => !thread.busy) ?? this.#start();
       if (idle) this.#send(idle, job);
       else this.#waiting.push(job);
@@ -105,8 +104,8 @@ export class CopyPool {
     // another file's, or the event loop's own.
     const worker = new Worker(this.#url, { trackUnmanagedFds: false });
     const thread: Thread = { worker, busy: false, id: undefined };
-    worker.on("message", ({ id, reply }: { id: number; reply: CopyReply }) => {
-      this.#inFlight.get(id)?.resolve(reply);
+    worker.on("message", ({ id, replies }: { id: number; replies: CopyReply[] }) => {
+      this.#inFlight.get(id)?.resolve(replies);
       this.#inFlight.delete(id);
       this.#done(thread);
     });
@@ -118,12 +117,12 @@ export class CopyPool {
     return thread;
   }
 
-  #send(thread: Thread, job: { request: CopyRequest; settle: Settle }): void {
+  #send(thread: Thread, job: Job): void {
     thread.busy = true;
-    thread.id = job.request.id;
+    thread.id = job.id;
     thread.worker.ref();
-    this.#inFlight.set(job.request.id, job.settle);
-    thread.worker.postMessage(job.request);
+    this.#inFlight.set(job.id, job.settle);
+    thread.worker.postMessage({ id: job.id, batch: job.batch });
   }
 
   #done(thread: Thread): void {
@@ -164,6 +163,12 @@ export class CopyPool {
 }
 
 interface Settle {
-  resolve: (reply: CopyReply) => void;
+  resolve: (replies: CopyReply[]) => void;
   reject: (error: Error) => void;
+}
+
+interface Job {
+  id: number;
+  batch: CopyBatch;
+  settle: Settle;
 }

@@ -1,9 +1,10 @@
 /**
  * The thread that copies small files into a directory target (see copy-pool.ts): one message
- * per file, answered once the whole copy is done with synchronous fs calls: open, read, close
+ * per batch of files, answered once their copies are done with synchronous fs calls: open, read, close
  * and SHA-256 of the source; lstat of the object; unless present, mkdir, open, write, rename;
  * stat of the source again. Through libuv's thread pool each of those was a round trip between
- * threads (~10 per file, 420 000 futex calls for 10 000 files); here a file costs two messages.
+ * threads (~10 per file, 420 000 futex calls for 10 000 files); here a batch of files costs
+ * two messages.
  * Imports only Node built-ins: it is its own entry of the bundle (scripts/build.ts).
  */
 import { createHash } from "node:crypto";
@@ -20,7 +21,7 @@ import {
 } from "node:fs";
 import { dirname, join } from "node:path";
 import { parentPort, threadId } from "node:worker_threads";
-import type { CopyReply, CopyRequest, FileIdentity } from "./copy-pool.ts";
+import type { CopyBatch, CopyReply, FileIdentity } from "./copy-pool.ts";
 
 const madeDirs = new Set<string>();
 const tempTag = `${process.pid.toString(36)}-w${threadId}-${Date.now().toString(36)}`;
@@ -80,7 +81,11 @@ function writeObject(path: string, data: Buffer, keepOpen: boolean): number | un
   return undefined;
 }
 
-export function copyFile(request: CopyRequest): CopyReply {
+export function copyFile(
+  request: { source: string; size: number },
+  root: string,
+  keepOpen: boolean,
+): CopyReply {
   const data = readSource(request.source, request.size);
   if (data === "gone") return { kind: "gone" };
   if (!Buffer.isBuffer(data)) return data;
@@ -90,7 +95,7 @@ export function copyFile(request: CopyRequest): CopyReply {
     return { kind: "changed", detail: `size ${request.size} → ${data.length} while read` };
   const sha256 = createHash("sha256").update(data).digest("hex");
   // objectKey() of manifest.ts: objects/<first two hex digits>/<sha256>.
-  const path = join(request.root, "objects", sha256.slice(0, 2), sha256);
+  const path = join(root, "objects", sha256.slice(0, 2), sha256);
   let written = false;
   let fd: number | undefined;
   try {
@@ -98,7 +103,7 @@ export function copyFile(request: CopyRequest): CopyReply {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") return failure("target", error);
     try {
-      fd = writeObject(path, data, request.keepOpen);
+      fd = writeObject(path, data, keepOpen);
       written = true;
     } catch (writeError) {
       return failure("target", writeError);
@@ -117,6 +122,17 @@ export function copyFile(request: CopyRequest): CopyReply {
   return { kind: "stored", sha256, size: data.length, written, path, fd, after };
 }
 
-parentPort?.on("message", (request: CopyRequest) => {
-  parentPort!.postMessage({ id: request.id, reply: copyFile(request) });
+/** The files of a batch in order, up to the first the target failed (the pass fails with it). */
+export function copyBatch(batch: CopyBatch): CopyReply[] {
+  const replies: CopyReply[] = [];
+  for (const file of batch.files) {
+    const reply = copyFile(file, batch.root, batch.keepOpen);
+    replies.push(reply);
+    if (reply.kind === "target") break;
+  }
+  return replies;
+}
+
+parentPort?.on("message", ({ id, batch }: { id: number; batch: CopyBatch }) => {
+  parentPort!.postMessage({ id, replies: copyBatch(batch) });
 });

@@ -9,7 +9,7 @@ import { fdClose, fdDatasync, fdOpen, fdWriteAll, pathRename } from "../fd.ts";
 import { CopyPool } from "./copy-pool.ts";
 import { DatasyncQueue } from "./datasync-queue.ts";
 import { syncCommand, syncFilesystem } from "./syncfs.ts";
-import type { StoredFile, SyncTarget, TargetObject } from "./target.ts";
+import type { LocalFile, StoredFile, SyncTarget, TargetObject } from "./target.ts";
 
 const tempSuffix = ".partial";
 
@@ -24,7 +24,7 @@ export interface DirTargetOptions {
   /** fsync objects and their directories before they count as stored (default true). */
   fsync?: boolean;
   /**
-   * Threads that copy small files (`putFile`), started on demand (default 2: one per core of
+   * Threads that copy small files (`putFiles`), started on demand (default 2: one per core of
    * the bench machine; 4 were no faster on its 2 cores, and each costs ~18 MB of RSS).
    */
   copyThreads?: number;
@@ -151,51 +151,61 @@ export class DirTarget implements SyncTarget {
   }
 
   /**
-   * A small file copied by a thread of the pool with synchronous calls (see copy-worker.ts):
-   * one message instead of a thread-pool round trip per open, read, write, rename and close.
-   * The written object stays open for the batched fdatasync like a putStream's.
+   * Small files copied by a thread of the pool with synchronous calls (see copy-worker.ts):
+   * one message per batch instead of a thread-pool round trip per open, read, write, rename
+   * and close of each file. A written object is made durable by the next flush, like a
+   * putStream's.
    */
-  async putFile(path: string, size: number): Promise<StoredFile> {
+  async putFiles(files: readonly LocalFile[]): Promise<(StoredFile | Error)[]> {
     this.#pool ??= new CopyPool({ threads: this.#copyThreads });
-    const reply = await this.#pool.copy({
-      source: path,
-      size,
+    const replies = await this.#pool.copy({
+      files: files.map(({ path, size }) => ({ source: path, size })),
       root: this.#root,
       keepOpen: this.#fsync && !this.#syncfs,
     });
-    switch (reply.kind) {
-      case "stored": {
-        if (reply.written) {
-          this.#written(reply.path);
-          if (reply.fd !== undefined) await this.#datasyncs.add(reply.fd, reply.path);
-        }
-        return {
-          sha256: reply.sha256,
-          size: reply.size,
-          copied: reply.written ? reply.size : 0,
-          after: reply.after,
-        };
+    const results: (StoredFile | Error)[] = [];
+    let failure: SidecarError | undefined;
+    for (const [index, reply] of replies.entries()) {
+      const path = files[index]!.path;
+      switch (reply.kind) {
+        case "stored":
+          if (reply.written) {
+            this.#written(reply.path);
+            if (reply.fd !== undefined) await this.#datasyncs.add(reply.fd, reply.path);
+          }
+          results.push({
+            sha256: reply.sha256,
+            size: reply.size,
+            copied: reply.written ? reply.size : 0,
+            after: reply.after,
+          });
+          break;
+        case "gone":
+          results.push(new FileGoneError(path));
+          break;
+        case "changed":
+          results.push(new FileChangedError(path, reply.detail));
+          break;
+        case "source":
+          results.push(
+            new SidecarError(SyncErrorCodes.SOURCE, `Cannot read "${path}": ${reply.message}`, {
+              cause: Object.assign(new Error(reply.message), {
+                code: reply.code,
+                syscall: reply.syscall,
+              }),
+            }),
+          );
+          break;
+        default:
+          failure = new SidecarError(
+            SyncErrorCodes.TARGET,
+            `Cannot write the object of "${path}" under "${this.#root}": ${reply.message}`,
+            { cause: Object.assign(new Error(reply.message), { code: reply.code }) },
+          );
       }
-      case "gone":
-        throw new FileGoneError(path);
-      case "changed":
-        throw new FileChangedError(path, reply.detail);
-      case "source": {
-        const cause = Object.assign(new Error(reply.message), {
-          code: reply.code,
-          syscall: reply.syscall,
-        });
-        throw new SidecarError(SyncErrorCodes.SOURCE, `Cannot read "${path}": ${reply.message}`, {
-          cause,
-        });
-      }
-      default:
-        throw new SidecarError(
-          SyncErrorCodes.TARGET,
-          `Cannot write "${path}" to "${this.#root}": ${reply.message}`,
-          { cause: Object.assign(new Error(reply.message), { code: reply.code }) },
-        );
     }
+    if (failure) throw failure;
+    return results;
   }
 
   /** An object renamed into place, to be made durable by the next flush. */

@@ -8,7 +8,13 @@ export interface TargetObject {
   size?: number;
 }
 
-/** A file `putFile` stored. */
+/** A file for `putFiles`: its path and the size the scan saw. */
+export interface LocalFile {
+  path: string;
+  size: number;
+}
+
+/** A file `putFiles` stored. */
 export interface StoredFile {
   sha256: string;
   size: number;
@@ -36,14 +42,15 @@ export interface SyncTarget {
    */
   putStream(key: string, open: () => Readable, size: number, data?: Uint8Array): Promise<void>;
   /**
-   * Stores a small local file (under 1 MiB, read whole) as the object named by its SHA-256
-   * (`objectKey`), unless the target holds that object already, in one step: read, hash,
-   * write, and the file's size, mtime and inode after. Rejects with FileGoneError,
-   * FileChangedError (the size differs from `size`, what the scan saw) or SIDECAR_ERR_SYNC_SOURCE
-   * for the source, SIDECAR_ERR_SYNC_TARGET for the target. `after` is undefined when the file
-   * is gone since. Absent where putStream is the only way (S3).
+   * Stores small local files (under 1 MiB, each read whole) as the objects named by their
+   * SHA-256 (`objectKey`), unless the target holds them already, one after the other in one
+   * step each: read, hash, write, and the file's size, mtime and inode after. One result per
+   * file, in order: a StoredFile, or the file's error — FileGoneError, FileChangedError (its
+   * size is not `size`, what the scan saw), SIDECAR_ERR_SYNC_SOURCE. Rejects with
+   * SIDECAR_ERR_SYNC_TARGET when the target fails. `after` is undefined when the file is gone
+   * since. Absent where putStream is the only way (S3).
    */
-  putFile?(path: string, size: number): Promise<StoredFile>;
+  putFiles?(files: readonly LocalFile[]): Promise<(StoredFile | Error)[]>;
   /** Reads an object; rejects (TARGET) when it is missing. */
   get(key: string): Promise<Readable>;
   /** Reads a small object as text, or undefined when it is missing. */

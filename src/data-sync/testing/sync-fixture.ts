@@ -66,7 +66,7 @@ export async function syncFixture(
 
 /**
  * A target that forwards to `target` except for the methods `overrides` replaces (fault
- * injection). `putFile` is forwarded only when overridden: a wrapped directory target copies
+ * injection). `putFiles` is forwarded only when overridden: a wrapped directory target copies
  * small files through `putStream`, where the stream can be faulted.
  */
 export function wrapTarget(target: SyncTarget, overrides: Partial<SyncTarget>): SyncTarget {
