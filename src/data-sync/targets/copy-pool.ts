@@ -1,5 +1,10 @@
-import { Worker } from "node:worker_threads";
+import { createRequire } from "node:module";
+import type { Worker } from "node:worker_threads";
 import type { FileIdentity } from "../copy.ts";
+
+// node:worker_threads is loaded when the first copy thread starts: this module is in the
+// chunks every command loads, and most never start a thread.
+const require = createRequire(import.meta.url);
 
 export type { FileIdentity };
 
@@ -102,7 +107,8 @@ export class CopyPool {
     // The fd of an object written stays open for the main thread's fdatasync, which closes it:
     // a Worker that tracked its fds would close them again when it exits, by then maybe
     // another file's, or the event loop's own.
-    const worker = new Worker(this.#url, { trackUnmanagedFds: false });
+    const threads = require("node:worker_threads") as typeof import("node:worker_threads");
+    const worker = new threads.Worker(this.#url, { trackUnmanagedFds: false });
     const thread: Thread = { worker, busy: false, id: undefined };
     worker.on("message", ({ id, replies }: { id: number; replies: CopyReply[] }) => {
       this.#inFlight.get(id)?.resolve(replies);

@@ -5,22 +5,13 @@
  * stat of the source again. Through libuv's thread pool each of those was a round trip between
  * threads (~10 per file, 420 000 futex calls for 10 000 files); here a batch of files costs
  * two messages.
- * Imports only Node built-ins: it is its own entry of the bundle (scripts/build.ts).
+ * Imports only Node built-ins (node:fs through runtime/builtins.ts, which keeps its lazy parts
+ * unloaded): it is its own entry of the bundle (scripts/build.ts).
  */
 import { createHash } from "node:crypto";
-import {
-  closeSync,
-  lstatSync,
-  mkdirSync,
-  openSync,
-  readSync,
-  renameSync,
-  statSync,
-  unlinkSync,
-  writeSync,
-} from "node:fs";
 import { dirname, join } from "node:path";
 import { parentPort, threadId } from "node:worker_threads";
+import { fs } from "../../runtime/builtins.ts";
 import type { CopyBatch, CopyReply, FileIdentity } from "./copy-pool.ts";
 
 const madeDirs = new Set<string>();
@@ -37,7 +28,7 @@ function failure(kind: "source" | "target", error: unknown): CopyReply {
 function readSource(path: string, size: number): Buffer | "gone" | CopyReply {
   let fd: number;
   try {
-    fd = openSync(path, "r");
+    fd = fs.openSync(path, "r");
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return "gone";
     return failure("source", error);
@@ -46,11 +37,11 @@ function readSource(path: string, size: number): Buffer | "gone" | CopyReply {
     // One read: a regular file gives all it has up to the length asked, so a file that grew
     // fills the extra byte and one that shrank reads short.
     const buffer = Buffer.allocUnsafe(size + 1);
-    return buffer.subarray(0, readSync(fd, buffer, 0, buffer.length, 0));
+    return buffer.subarray(0, fs.readSync(fd, buffer, 0, buffer.length, 0));
   } catch (error) {
     return failure("source", error);
   } finally {
-    closeSync(fd);
+    fs.closeSync(fd);
   }
 }
 
@@ -58,26 +49,26 @@ function readSource(path: string, size: number): Buffer | "gone" | CopyReply {
 function writeObject(path: string, data: Buffer, keepOpen: boolean): number | undefined {
   const dir = dirname(path);
   if (!madeDirs.has(dir)) {
-    mkdirSync(dir, { recursive: true });
+    fs.mkdirSync(dir, { recursive: true });
     madeDirs.add(dir);
   }
   const temp = `${path}.${tempTag}-${(tempCounter++).toString(36)}.partial`;
-  const fd = openSync(temp, "w", 0o644);
+  const fd = fs.openSync(temp, "w", 0o644);
   try {
     for (let offset = 0; offset < data.length; )
-      offset += writeSync(fd, data, offset, data.length - offset);
-    renameSync(temp, path);
+      offset += fs.writeSync(fd, data, offset, data.length - offset);
+    fs.renameSync(temp, path);
   } catch (error) {
-    closeSync(fd);
+    fs.closeSync(fd);
     try {
-      unlinkSync(temp);
+      fs.unlinkSync(temp);
     } catch {
       // Already gone, or the directory is the problem: recover() removes *.partial at start.
     }
     throw error;
   }
   if (keepOpen) return fd;
-  closeSync(fd);
+  fs.closeSync(fd);
   return undefined;
 }
 
@@ -99,7 +90,7 @@ export function copyFile(
   let written = false;
   let fd: number | undefined;
   try {
-    lstatSync(path);
+    fs.lstatSync(path);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") return failure("target", error);
     try {
@@ -111,11 +102,11 @@ export function copyFile(
   }
   let after: FileIdentity | undefined;
   try {
-    const stat = statSync(request.source);
+    const stat = fs.statSync(request.source);
     after = { size: stat.size, mtimeMs: stat.mtimeMs, ino: stat.ino };
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") {
-      if (fd !== undefined) closeSync(fd);
+      if (fd !== undefined) fs.closeSync(fd);
       return failure("source", error);
     }
   }
