@@ -446,17 +446,18 @@ for (const [how, copyThreadsFrom] of [
 
 // With a `sync` command (the default where there is one), a flush is one syncfs(2) of the
 // target's filesystem: when it fails, which object was lost is unknown, so all the pass wrote go.
-test("a failed syncfs deletes every object the pass wrote; the pass fails and the next copies them again", async (t) => {
+test("a failed syncfs deletes every object the pass wrote; the pass fails and the next copies them again, with fdatasync", async (t) => {
   const synced: string[] = [];
-  let fail = true;
+  const datasynced: number[] = [];
   const { dataDir, targetDir, syncer } = await syncFixture(t, {
     targetOptions: {
       syncFilesystem: async (path) => {
         synced.push(path);
-        if (fail) {
-          fail = false;
-          throw new Error("sync -f: Input/output error");
-        }
+        throw new Error("sync -f: Input/output error");
+      },
+      datasync: (fd) => {
+        datasynced.push(fd);
+        return fdDatasync(fd);
       },
     },
   });
@@ -468,6 +469,7 @@ test("a failed syncfs deletes every object the pass wrote; the pass fails and th
   const second = await syncer.run();
   assert.equal(second.version, 1);
   assert.equal(second.filesCopied, 2);
-  assert.deepEqual(synced, [targetDir, targetDir], "one syncfs per pass, of the target");
+  assert.deepEqual(synced, [targetDir], "one syncfs, of the target; none after it failed");
+  assert.equal(datasynced.length, 2, "each object fdatasynced");
   assert.deepEqual(await objectsAt(targetDir), [sha("alpha"), sha("bravo")].sort());
 });

@@ -61,7 +61,8 @@ export class DirTarget implements SyncTarget {
   readonly #unsynced = new Set<string>();
   /** Objects written and renamed into place, still open, their data not yet fsynced. */
   readonly #datasyncs: DatasyncQueue;
-  readonly #syncfs: ((path: string) => Promise<void>) | undefined;
+  /** Unset after a failed syncfs: from then on, an fdatasync per object. */
+  #syncfs: ((path: string) => Promise<void>) | undefined;
   readonly #copyThreads: number;
   #pool: CopyPool | undefined;
 
@@ -314,7 +315,8 @@ export class DirTarget implements SyncTarget {
    * One syncfs(2) for every object written since the last flush, data and directory entries
    * (10 000 small files: ~0.1 s, where 10 000 fdatasyncs took ~0.7 s). When it fails, which
    * object's data was lost is unknown: every one written since the last flush is deleted, and
-   * the pass fails; the next one copies them again.
+   * the pass fails; the next one copies them again, fdatasyncing each: a `sync` without `-f`
+   * (an old busybox) or a filesystem that refuses syncfs must not fail every pass.
    */
   async #flushFilesystem(syncfs: (path: string) => Promise<void>): Promise<void> {
     if (this.#unsynced.size === 0 && this.#dirtyDirs.size === 0) return;
@@ -322,6 +324,7 @@ export class DirTarget implements SyncTarget {
     try {
       await syncfs(this.#root);
     } catch (error) {
+      this.#syncfs = undefined;
       await eachAtOnce(written, flushConcurrency, (path) =>
         fs.promises.rm(path, { force: true }).catch(() => undefined),
       );
