@@ -192,3 +192,18 @@ test("a batch is copied in order and stops at the first file the target fails", 
     "c is not tried after the target failed",
   );
 });
+
+test("a thread that cannot start fails its batch, and so does the next one's", async () => {
+  const copies = new CopyPool({ workerUrl: new URL("file:///nonexistent/sync-copy-worker.js") });
+  try {
+    const batch = {
+      files: [{ source: "/nonexistent/a", size: 1 }],
+      root: "/nonexistent",
+      keepOpen: false,
+    };
+    await assert.rejects(copies.copy(batch), /Cannot find module|ERR_MODULE_NOT_FOUND|exited/);
+    await assert.rejects(copies.copy(batch), /Cannot find module|ERR_MODULE_NOT_FOUND|exited/);
+  } finally {
+    await copies.close();
+  }
+});

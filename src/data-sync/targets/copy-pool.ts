@@ -68,8 +68,9 @@ interface Thread {
 
 /**
  * A few threads that copy small files with synchronous fs calls, one message per batch of
- * files (see copy-worker.ts). Threads start when all are busy and fewer than `threads` run; an idle one
- * does not keep the process alive. Requests beyond the threads wait in order.
+ * files (see copy-worker.ts). Threads start when all are busy and fewer than `threads` run;
+ * an idle one does not keep the process alive. Batches beyond the threads wait in order. A
+ * thread that fails (or cannot start) fails its batch; the next batch gets a new thread.
  *
  * @example
  * const pool = new CopyPool({ threads: 2 });
@@ -104,10 +105,10 @@ export class CopyPool {
 
   #start(): Thread | undefined {
     if (this.#threads.length >= this.#max) return undefined;
+    const threads = require("node:worker_threads") as typeof import("node:worker_threads");
     // The fd of an object written stays open for the main thread's fdatasync, which closes it:
     // a Worker that tracked its fds would close them again when it exits, by then maybe
     // another file's, or the event loop's own.
-    const threads = require("node:worker_threads") as typeof import("node:worker_threads");
     const worker = new threads.Worker(this.#url, { trackUnmanagedFds: false });
     const thread: Thread = { worker, busy: false, id: undefined };
     worker.on("message", ({ id, replies }: { id: number; replies: CopyReply[] }) => {
