@@ -207,3 +207,30 @@ test("a thread that cannot start fails its batch, and so does the next one's", a
     await copies.close();
   }
 });
+
+test("an idle thread exits after idleMs, and the next batch starts a new one", async (t) => {
+  const copies = new CopyPool({ threads: 1, idleMs: 50 });
+  t.after(() => copies.close());
+  const source = await tempDir(t, "copy-source");
+  const root = await tempDir(t, "copy-target");
+  await writeFile(join(source, "a.txt"), "alpha");
+  await writeFile(join(source, "b.txt"), "beta");
+  const a = await copyOne(copies, {
+    source: join(source, "a.txt"),
+    size: 5,
+    root,
+    keepOpen: false,
+  });
+  assert.equal(a.kind, "stored");
+  assert.equal(copies.threads, 1);
+  for (let i = 0; i < 100 && copies.threads > 0; i++) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(copies.threads, 0, "the idle thread was not stopped");
+  const b = await copyOne(copies, {
+    source: join(source, "b.txt"),
+    size: 4,
+    root,
+    keepOpen: false,
+  });
+  assert.equal(b.kind, "stored");
+  assert.equal(copies.threads, 1);
+});

@@ -45,6 +45,11 @@ export interface CopyPoolOptions {
   threads?: number;
   /** The worker's module; copy-worker.ts beside this file, or the bundle's own entry for it. */
   workerUrl?: URL;
+  /**
+   * How long a thread with nothing to copy is kept before it exits (default 5 s): a thread holds
+   * ~18 MB, which the sidecar container would otherwise keep between passes for good.
+   */
+  idleMs?: number;
 }
 
 /**
@@ -64,6 +69,8 @@ interface Thread {
   busy: boolean;
   /** The request it is copying, while busy. */
   id: number | undefined;
+  /** Stops the thread once it has been idle for `idleMs`. */
+  idleTimer: NodeJS.Timeout | undefined;
 }
 
 /**
@@ -83,13 +90,20 @@ export class CopyPool {
   readonly #url: URL;
   readonly #waiting: Job[] = [];
   readonly #inFlight = new Map<number, Settle>();
+  readonly #idleMs: number;
   #nextId = 0;
   #closed = false;
 
-  constructor({ threads = 2, workerUrl = copyWorkerUrl() }: CopyPoolOptions = {}) {
+  constructor({ threads = 2, workerUrl = copyWorkerUrl(), idleMs = 5000 }: CopyPoolOptions = {}) {
     if (!(threads >= 1)) throw new RangeError("threads must be ≥ 1");
     this.#max = threads;
     this.#url = workerUrl;
+    this.#idleMs = idleMs;
+  }
+
+  /** Threads running now (idle ones included). */
+  get threads(): number {
+    return this.#threads.length;
   }
 
   /** Copies a batch on one thread; its replies in order, up to the first target failure. */
@@ -110,7 +124,7 @@ export class CopyPool {
     // a Worker that tracked its fds would close them again when it exits, by then maybe
     // another file's, or the event loop's own.
     const worker = new threads.Worker(this.#url, { trackUnmanagedFds: false });
-    const thread: Thread = { worker, busy: false, id: undefined };
+    const thread: Thread = { worker, busy: false, id: undefined, idleTimer: undefined };
     worker.on("message", ({ id, replies }: { id: number; replies: CopyReply[] }) => {
       this.#inFlight.get(id)?.resolve(replies);
       this.#inFlight.delete(id);
@@ -125,6 +139,8 @@ export class CopyPool {
   }
 
   #send(thread: Thread, job: Job): void {
+    clearTimeout(thread.idleTimer);
+    thread.idleTimer = undefined;
     thread.busy = true;
     thread.id = job.id;
     thread.worker.ref();
@@ -135,8 +151,17 @@ export class CopyPool {
   #done(thread: Thread): void {
     thread.busy = false;
     const next = this.#waiting.shift();
-    if (next) this.#send(thread, next);
-    else thread.worker.unref();
+    if (next) return this.#send(thread, next);
+    thread.worker.unref();
+    thread.idleTimer = setTimeout(() => this.#retire(thread), this.#idleMs).unref();
+  }
+
+  /** An idle thread exits: out of the list first, so its exit is not taken for a failure. */
+  #retire(thread: Thread): void {
+    const index = this.#threads.indexOf(thread);
+    if (index < 0 || thread.busy) return;
+    this.#threads.splice(index, 1);
+    void thread.worker.terminate();
   }
 
   /** A thread that failed or exited: its request fails, the others go on (a new thread starts on demand). */
@@ -144,6 +169,7 @@ export class CopyPool {
     const index = this.#threads.indexOf(thread);
     if (index < 0) return;
     this.#threads.splice(index, 1);
+    clearTimeout(thread.idleTimer);
     if (thread.busy && thread.id !== undefined) {
       this.#inFlight.get(thread.id)?.reject(error);
       this.#inFlight.delete(thread.id);
@@ -165,6 +191,7 @@ export class CopyPool {
     for (const { settle } of this.#waiting.splice(0)) settle.reject(closed);
     for (const settle of this.#inFlight.values()) settle.reject(closed);
     this.#inFlight.clear();
+    for (const { idleTimer } of this.#threads) clearTimeout(idleTimer);
     await Promise.all(this.#threads.splice(0).map(({ worker }) => worker.terminate()));
   }
 }
