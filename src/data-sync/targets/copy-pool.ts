@@ -151,7 +151,10 @@ export class CopyPool {
   #done(thread: Thread): void {
     thread.busy = false;
     const next = this.#waiting.shift();
-    if (next) return this.#send(thread, next);
+    if (next) {
+      this.#send(thread, next);
+      return;
+    }
     thread.worker.unref();
     thread.idleTimer = setTimeout(() => this.#retire(thread), this.#idleMs).unref();
   }
