@@ -22,7 +22,12 @@ export async function buildBundle(outfile = `${root}dist/sidecar.js`): Promise<v
   const outdir = dirname(outfile);
   await rm(`${outdir}/chunks`, { recursive: true, force: true });
   const result = await build({
-    entryPoints: { [basename(outfile, ".js")]: `${root}src/cli/entry.ts` },
+    entryPoints: {
+      [basename(outfile, ".js")]: `${root}src/cli/entry.ts`,
+      // A thread's module must be a file of its own: the sync's copy threads (copy-pool.ts
+      // finds it beside the entry).
+      "sync-copy-worker": `${root}src/data-sync/targets/copy-worker.ts`,
+    },
     outdir,
     bundle: true,
     splitting: true,

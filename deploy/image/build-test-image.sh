@@ -35,7 +35,7 @@ node_major=$("$node_bin" -p 'process.versions.node.split(".")[0]')
 
 node_modules/.bin/node scripts/build.ts
 
-inputs=$( { "$node_bin" --version; sha256sum dist/sidecar.js dist/chunks/* bin/* package.json examples/demo/app.js deploy/image/build-test-image.sh; } | sha256sum | cut -c1-32)
+inputs=$( { "$node_bin" --version; sha256sum dist/*.js dist/chunks/* bin/* package.json examples/demo/app.js deploy/image/build-test-image.sh; } | sha256sum | cut -c1-32)
 current=$(podman image inspect --format '{{index .Labels "dev.sidecar.inputs"}}' "$sidecar_image" "$demo_image" 2>/dev/null || true)
 if [ "$current" = "$inputs"$'\n'"$inputs" ]; then
   echo "$sidecar_image"

@@ -13,7 +13,14 @@ export interface ScannedFile {
   mode: number;
 }
 
-const statWindow = 64;
+/**
+ * lstat calls made at once, synchronously, before the scan yields to the event loop (~1 ms on a
+ * local volume). Synchronous calls cost a quarter of the CPU of the same calls through libuv's
+ * thread pool (10 000 files: 33–48 ms vs 165–200 ms, same load), the round trips between
+ * threads being most of their cost. A stalled network volume would stall the event loop too;
+ * the admin server's /healthz then fails, as it should for a sidecar whose data is stuck.
+ */
+const statChunk = 256;
 
 /** Top-level names that belong to the volume, not the app (ext4's lost+found): never synced, never count as data. */
 export const volumeNames: ReadonlySet<string> = new Set(["lost+found"]);
@@ -60,26 +67,19 @@ export async function scanDataDir(
   };
   await walk("");
   candidates.sort();
-  // A window of lstat calls in flight (callback API: no promise per call), results kept in order.
   const stats: (import("node:fs").Stats | undefined)[] = new Array(candidates.length);
-  await new Promise<void>((resolve) => {
-    let next = 0;
-    let pending = 0;
-    const launch = () => {
-      while (pending < statWindow && next < candidates.length) {
-        const index = next++;
-        pending += 1;
-        fs.lstat(join(dataDir, candidates[index]!), (error, stat) => {
-          if (!error) stats[index] = stat;
-          pending -= 1;
-          if (next < candidates.length) launch();
-          else if (pending === 0) resolve();
-        });
+  for (let start = 0; start < candidates.length; start += statChunk) {
+    if (start > 0) await new Promise((resolve) => setImmediate(resolve));
+    const end = Math.min(candidates.length, start + statChunk);
+    for (let index = start; index < end; index++) {
+      try {
+        // A file that vanished since the listing is left out (undefined).
+        stats[index] = fs.lstatSync(join(dataDir, candidates[index]!), { throwIfNoEntry: false });
+      } catch {
+        // Unreadable since the listing (EACCES on a path component): left out like a vanished one.
       }
-      if (candidates.length === 0) resolve();
-    };
-    launch();
-  });
+    }
+  }
   const files = new Map<string, ScannedFile>();
   for (const [index, stat] of stats.entries()) {
     if (!stat?.isFile()) continue;

@@ -8,6 +8,11 @@ export const dirTargetSchema = z.strictObject({
   path: z.string().min(1),
   /** fsync every object and manifest before it is recorded (default true). */
   fsync: z.boolean().default(true),
+  /**
+   * With fsync: make a pass's objects durable with one syncfs(2) of the target's filesystem
+   * (`sync -f`, when a `sync` command is on PATH) instead of an fdatasync per object (default true).
+   */
+  syncfs: z.boolean().default(true),
 });
 
 /** An S3 bucket or an S3-compatible store; credentials come from the AWS SDK's default chain. */

@@ -4,6 +4,7 @@ import { readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { pipeline, type Readable, Transform } from "node:stream";
 import { test } from "node:test";
+import { fdDatasync } from "./fd.ts";
 import { objectKey } from "./manifest.ts";
 import { DirTarget } from "./targets/dir.ts";
 import {
@@ -285,4 +286,190 @@ test("after a crash, an object no version names is trusted only when its content
   await syncer.repository.target.close();
   await restarted.syncer.load();
   assert.deepEqual(checked, [], "alpha is named by version 1");
+});
+
+// A directory target copies small files on its copy threads (putFiles), one message per batch,
+// when a pass has many to copy (copyThreadsFrom; 1 in the tests below).
+test("a pass of many small files copies them on copy threads, each object whole, each content once", async (t) => {
+  const viaThreads: string[] = [];
+  const { dataDir, targetDir, syncer } = await syncFixture(t, {
+    wrapTarget: (target) =>
+      wrapTarget(target, {
+        putFiles(files) {
+          viaThreads.push(...files.map((file) => file.path));
+          return target.putFiles!(files);
+        },
+      }),
+  });
+  const files: Record<string, string> = {};
+  // 300 files, 150 contents: every content is stored once.
+  for (let i = 0; i < 300; i++) files[`d${i % 7}/f${i}.txt`] = `content ${i % 150}`;
+  await writeFiles(dataDir, files);
+  const result = await syncer.run();
+  assert.equal(viaThreads.length, 300);
+  // Two threads may both copy a content they meet at once (each renames a whole object).
+  assert.ok(result.filesCopied >= 150 && result.filesCopied < 300, String(result.filesCopied));
+  const manifest = await readLatest(targetDir);
+  assert.equal(manifest.files.length, 300);
+  for (const entry of manifest.files)
+    assert.equal(
+      await readFile(join(targetDir, objectKey(entry.sha256)), "utf8"),
+      files[entry.path],
+    );
+  assert.equal((await objectsAt(targetDir)).length, 150);
+});
+
+test("a small file changed after the scan, copied by a copy thread, is not recorded: its mtime moved", async (t) => {
+  let rewrite: (() => Promise<void>) | undefined;
+  const { dataDir, targetDir, syncer } = await syncFixture(t, {
+    copyThreadsFrom: 1,
+    wrapTarget: (target) =>
+      wrapTarget(target, {
+        async putFiles(files) {
+          const hook = rewrite;
+          rewrite = undefined;
+          await hook?.();
+          return target.putFiles!(files);
+        },
+      }),
+  });
+  await writeFiles(dataDir, { "small.txt": "first" });
+  await ageFile(join(dataDir, "small.txt"));
+  rewrite = () => writeFile(join(dataDir, "small.txt"), "secnd");
+  const first = await syncer.run();
+  assert.deepEqual(first.retry, ["small.txt"]);
+  assert.equal(first.published, false, "no version names it");
+  await syncer.run();
+  assert.equal((await readLatest(targetDir)).files[0]!.sha256, sha("secnd"));
+});
+
+test("a small file that grew after the scan is not recorded by a copy thread either", async (t) => {
+  let rewrite: (() => Promise<void>) | undefined;
+  const { dataDir, syncer, lines } = await syncFixture(t, {
+    copyThreadsFrom: 1,
+    wrapTarget: (target) =>
+      wrapTarget(target, {
+        async putFiles(files) {
+          await rewrite?.();
+          rewrite = undefined;
+          return target.putFiles!(files);
+        },
+      }),
+  });
+  await writeFiles(dataDir, { "log.txt": "one line\n" });
+  rewrite = () => writeFile(join(dataDir, "log.txt"), "one line\ntwo lines\n");
+  const first = await syncer.run();
+  assert.deepEqual(first.retry, ["log.txt"]);
+  assert.ok(lines().some((line) => /more than 9 bytes while read/.test(String(line.error))));
+});
+
+test("a source a copy thread cannot read is retried by the next pass; the others are recorded", async (t) => {
+  let replace: (() => Promise<void>) | undefined;
+  const { dataDir, targetDir, syncer } = await syncFixture(t, {
+    copyThreadsFrom: 1,
+    wrapTarget: (target) =>
+      wrapTarget(target, {
+        async putFiles(files) {
+          if (files.some((file) => file.path.endsWith("b.txt"))) {
+            await replace?.();
+            replace = undefined;
+          }
+          return target.putFiles!(files);
+        },
+      }),
+  });
+  await writeFiles(dataDir, { "a.txt": "alpha", "b.txt": "bravo" });
+  // Between the scan and the copy, b.txt becomes a directory: reading it fails (EISDIR).
+  replace = async () => {
+    await rm(join(dataDir, "b.txt"));
+    await writeFiles(dataDir, { "b.txt/inside": "x" });
+  };
+  const first = await syncer.run();
+  assert.deepEqual(first.retry, ["b.txt"]);
+  assert.deepEqual(
+    (await readLatest(targetDir)).files.map((f) => f.path),
+    ["a.txt"],
+  );
+});
+
+test("a copy a copy thread cannot write fails the pass: no version, no temp file", async (t) => {
+  const { dataDir, targetDir, syncer } = await syncFixture(t, { copyThreadsFrom: 1 });
+  await writeFiles(dataDir, { "a.txt": "alpha" });
+  // objects/<first two digits of alpha's SHA-256> is a file: the object cannot be written.
+  await writeFiles(targetDir, { [`objects/${sha("alpha").slice(0, 2)}`]: "in the way" });
+  await assert.rejects(syncer.run(), { code: "SIDECAR_ERR_SYNC_TARGET" });
+  await assert.rejects(readFile(join(targetDir, "manifest.json")), { code: "ENOENT" });
+  assert.deepEqual(await objectsAt(targetDir), [sha("alpha").slice(0, 2)]);
+  await rm(join(targetDir, "objects", sha("alpha").slice(0, 2)));
+  assert.equal((await syncer.run()).version, 1, "the next pass stores it");
+  assert.equal(await readFile(join(targetDir, objectKey(sha("alpha"))), "utf8"), "alpha");
+});
+
+// A failed fdatasync may have lost the object's data even if the page cache still shows it
+// whole: the object is deleted, the pass fails, and the next pass copies it again.
+for (const [how, copyThreadsFrom] of [
+  ["on the main thread", undefined],
+  ["by a copy thread", 1],
+] as const) {
+  test(`an object whose fdatasync fails (copied ${how}) is deleted; the pass fails and the next copies it again`, async (t) => {
+    let calls = 0;
+    const { dataDir, targetDir, syncer } = await syncFixture(t, {
+      ...(copyThreadsFrom ? { copyThreadsFrom } : {}),
+      targetOptions: {
+        syncFilesystem: false,
+        datasync: (fd) =>
+          ++calls === 1
+            ? Promise.reject(
+                Object.assign(new Error("EIO: i/o error, fdatasync"), {
+                  code: "EIO",
+                  syscall: "fdatasync",
+                }),
+              )
+            : fdDatasync(fd),
+      },
+    });
+    await writeFiles(dataDir, { "a.txt": "alpha", "b.txt": "bravo" });
+    await assert.rejects(syncer.run(), { code: "SIDECAR_ERR_SYNC_TARGET", message: /EIO/ });
+    await assert.rejects(readFile(join(targetDir, "manifest.json")), { code: "ENOENT" });
+    assert.equal((await objectsAt(targetDir)).length, 1, "the object not synced is gone");
+
+    const second = await syncer.run();
+    assert.equal(second.version, 1);
+    assert.equal(second.filesCopied, 1, "only the deleted one; the other was checked and kept");
+    for (const entry of (await readLatest(targetDir)).files)
+      assert.equal(
+        sha(await readFile(join(targetDir, objectKey(entry.sha256)), "utf8")),
+        entry.sha256,
+      );
+  });
+}
+
+// With a `sync` command (the default where there is one), a flush is one syncfs(2) of the
+// target's filesystem: when it fails, which object was lost is unknown, so all the pass wrote go.
+test("a failed syncfs deletes every object the pass wrote; the pass fails and the next copies them again, with fdatasync", async (t) => {
+  const synced: string[] = [];
+  const datasynced: number[] = [];
+  const { dataDir, targetDir, syncer } = await syncFixture(t, {
+    targetOptions: {
+      syncFilesystem: async (path) => {
+        synced.push(path);
+        throw new Error("sync -f: Input/output error");
+      },
+      datasync: (fd) => {
+        datasynced.push(fd);
+        return fdDatasync(fd);
+      },
+    },
+  });
+  await writeFiles(dataDir, { "a.txt": "alpha", "b.txt": "bravo" });
+  await assert.rejects(syncer.run(), { code: "SIDECAR_ERR_SYNC_TARGET", message: /Input\/output/ });
+  await assert.rejects(readFile(join(targetDir, "manifest.json")), { code: "ENOENT" });
+  assert.deepEqual(await objectsAt(targetDir), [], "none of them is trusted");
+
+  const second = await syncer.run();
+  assert.equal(second.version, 1);
+  assert.equal(second.filesCopied, 2);
+  assert.deepEqual(synced, [targetDir], "one syncfs, of the target; none after it failed");
+  assert.equal(datasynced.length, 2, "each object fdatasynced");
+  assert.deepEqual(await objectsAt(targetDir), [sha("alpha"), sha("bravo")].sort());
 });

@@ -6,6 +6,7 @@ import {
   bufferStream,
   FileChangedError,
   FileGoneError,
+  type FileIdentity,
   hashFile,
   readSmallFile,
   sameIdentity,
@@ -33,6 +34,8 @@ export interface SyncerOptions {
   /** Files copied at once (default 4). */
   concurrency?: number;
   throttle?: Throttle;
+  /** Small files to copy from which a pass uses the target's copy threads (default `copyThreadsFrom`). */
+  copyThreadsFrom?: number;
   preSync?: PreSyncHook;
   logger: Logger;
   metrics?: SyncMetrics;
@@ -52,6 +55,15 @@ export interface SyncResult {
   /** Versions and objects removed by retention. */
   pruned: { versions: number; objects: number };
 }
+
+/**
+ * Small files to copy from which a pass uses the target's copy threads (`putFiles`). Starting a
+ * thread costs ~20 ms of CPU and ~18 MB of RSS; the round trips it saves, ~0.1 ms per file.
+ */
+export const copyThreadsFrom = 256;
+
+/** Small files per message to a copy thread: 10 000 files make ~300 messages, not 10 000. */
+const threadBatch = 32;
 
 type Outcome =
   | { kind: "stored"; entry: ManifestEntry; copied: number }
@@ -185,26 +197,103 @@ export class Syncer {
     metrics.manifestVersion.set(this.#current?.version ?? 0);
   }
 
-  /** Copies with `concurrency` workers; the first target failure stops new copies and is thrown. */
+  /**
+   * Copies with `concurrency` lanes; the first target failure stops new copies and is thrown.
+   * Among many, small files go to a target that copies them itself (a directory's copy
+   * threads) in batches of `threadBatch`; each lane carries a batch or one file.
+   */
   async #copyAll(files: readonly ScannedFile[], signal?: AbortSignal): Promise<Outcome[]> {
     const outcomes: Outcome[] = new Array(files.length);
+    // Copy threads pay off for many small files; for a few, starting them costs more than the
+    // thread-pool round trips they save. Paced by the throttle, every copy is a stream.
+    const small = (file: ScannedFile) => file.size < smallFileBytes;
+    const viaThreads =
+      !!this.#options.target.putFiles &&
+      !this.#options.throttle &&
+      files.filter(small).length >= (this.#options.copyThreadsFrom ?? copyThreadsFrom);
+    const work: { batch: boolean; indexes: number[] }[] = [];
+    let batch: number[] = [];
+    for (const [index, file] of files.entries()) {
+      if (!viaThreads || !small(file)) work.push({ batch: false, indexes: [index] });
+      else if (batch.push(index) === threadBatch) {
+        work.push({ batch: true, indexes: batch });
+        batch = [];
+      }
+    }
+    if (batch.length > 0) work.push({ batch: true, indexes: batch });
     let next = 0;
     let failure: unknown;
-    const worker = async () => {
-      while (failure === undefined && next < files.length) {
+    const lane = async () => {
+      while (failure === undefined && next < work.length) {
         signal?.throwIfAborted();
-        const index = next++;
+        const item = work[next++]!;
         try {
-          outcomes[index] = await this.#copyOne(files[index]!);
+          if (item.batch) await this.#copyBatch(files, item.indexes, outcomes);
+          else outcomes[item.indexes[0]!] = await this.#copyOne(files[item.indexes[0]!]!);
         } catch (error) {
           failure ??= error;
         }
       }
     };
-    const workers = Math.min(this.#options.concurrency ?? 4, Math.max(1, files.length));
-    await Promise.all(Array.from({ length: workers }, worker));
+    const lanes = Math.min(this.#options.concurrency ?? 4, Math.max(1, work.length));
+    await Promise.all(Array.from({ length: lanes }, lane));
     if (failure !== undefined) throw failure;
     return outcomes;
+  }
+
+  /** Small files copied by the target itself (`putFiles`), their outcomes put in `outcomes`. */
+  async #copyBatch(
+    files: readonly ScannedFile[],
+    indexes: readonly number[],
+    outcomes: Outcome[],
+  ): Promise<void> {
+    const { dataDir, target, metrics } = this.#options;
+    const results = await target.putFiles!(
+      indexes.map((index) => ({
+        path: join(dataDir, files[index]!.path),
+        size: files[index]!.size,
+      })),
+    );
+    for (const [k, result] of results.entries()) {
+      const file = files[indexes[k]!]!;
+      try {
+        if (result instanceof Error) throw result;
+        this.#stored!.add(result.sha256);
+        if (result.copied > 0) {
+          metrics?.filesCopied.inc();
+          metrics?.bytesCopied.inc(result.copied);
+        }
+        // What the scan saw is the "before": a change since then shows after the copy.
+        const before = { size: file.size, mtimeMs: file.mtimeMs, ino: file.ino };
+        outcomes[indexes[k]!] = this.#checked(file, before, result, result.after, result.copied);
+      } catch (error) {
+        outcomes[indexes[k]!] = this.#notCopied(error);
+      }
+    }
+  }
+
+  /** The copy counts when the file is still there, with the size, mtime and inode the scan saw. */
+  #checked(
+    file: ScannedFile,
+    before: FileIdentity,
+    content: { sha256: string; size: number },
+    after: FileIdentity | undefined,
+    copied: number,
+  ): Outcome {
+    if (!after) return { kind: "gone" };
+    if (!sameIdentity(before, after))
+      throw new FileChangedError(
+        join(this.#options.dataDir, file.path),
+        "size, mtime or inode differ after the copy",
+      );
+    const entry: ManifestEntry = {
+      path: file.path,
+      size: content.size,
+      mtimeMs: before.mtimeMs,
+      sha256: content.sha256,
+      mode: file.mode,
+    };
+    return { kind: "stored", entry, copied };
   }
 
   async #copyOne(file: ScannedFile): Promise<Outcome> {
@@ -238,36 +327,31 @@ export class Syncer {
         metrics?.filesCopied.inc();
         metrics?.bytesCopied.inc(content.size);
       }
-      const after = await statIdentity(path);
-      if (!after) return { kind: "gone" };
-      if (!sameIdentity(before, after))
-        throw new FileChangedError(path, "size, mtime or inode differ after the copy");
-      const entry: ManifestEntry = {
-        path: file.path,
-        size: content.size,
-        mtimeMs: before.mtimeMs,
-        sha256: content.sha256,
-        mode: file.mode,
-      };
-      return { kind: "stored", entry, copied };
+      return this.#checked(file, before, content, await statIdentity(path), copied);
     } catch (error) {
-      if (error instanceof FileGoneError) return { kind: "gone" };
-      if (error instanceof FileChangedError) {
-        metrics?.errors.inc({ kind: "changed" });
-        return { kind: "retry", reason: "changed", error };
-      }
-      if (isSidecarError(error) && error.code === SyncErrorCodes.SOURCE) {
-        metrics?.errors.inc({ kind: "source" });
-        return { kind: "retry", reason: "source", error };
-      }
-      if (error instanceof SidecarError) throw error;
-      // An fs error reading the source (EACCES, EIO) is this file's problem, not the pass's.
-      if ((error as NodeJS.ErrnoException).syscall) {
-        metrics?.errors.inc({ kind: "source" });
-        return { kind: "retry", reason: "source", error };
-      }
-      throw error;
+      return this.#notCopied(error);
     }
+  }
+
+  /** A copy that failed: gone, or to retry when it is the file's problem; a target failure is thrown. */
+  #notCopied(error: unknown): Outcome {
+    const { metrics } = this.#options;
+    if (error instanceof FileGoneError) return { kind: "gone" };
+    if (error instanceof FileChangedError) {
+      metrics?.errors.inc({ kind: "changed" });
+      return { kind: "retry", reason: "changed", error };
+    }
+    if (isSidecarError(error) && error.code === SyncErrorCodes.SOURCE) {
+      metrics?.errors.inc({ kind: "source" });
+      return { kind: "retry", reason: "source", error };
+    }
+    if (error instanceof SidecarError) throw error;
+    // An fs error reading the source (EACCES, EIO) is this file's problem, not the pass's.
+    if ((error as NodeJS.ErrnoException).syscall) {
+      metrics?.errors.inc({ kind: "source" });
+      return { kind: "retry", reason: "source", error };
+    }
+    throw error;
   }
 }
 

@@ -12,7 +12,11 @@ export function createTarget(
     journal,
   }: { s3ClientConfig?: S3TargetOptions["clientConfig"]; journal?: UploadJournal } = {},
 ): SyncTarget {
-  if (config.type === "dir") return new DirTarget(config.path, { fsync: config.fsync });
+  if (config.type === "dir")
+    return new DirTarget(config.path, {
+      fsync: config.fsync,
+      ...(config.syncfs ? {} : { syncFilesystem: false }),
+    });
   return new S3Target({
     bucket: config.bucket,
     prefix: config.prefix,

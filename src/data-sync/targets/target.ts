@@ -1,10 +1,26 @@
 import type { Readable } from "node:stream";
+import type { FileIdentity } from "../copy.ts";
 
 /** An object the target holds: its key (`objects/ab/ab12…`, `manifests/…`) and size. */
 export interface TargetObject {
   key: string;
   /** Bytes; present when the listing was asked for sizes (or had them for free). */
   size?: number;
+}
+
+/** A file for `putFiles`: its path and the size the scan saw. */
+export interface LocalFile {
+  path: string;
+  size: number;
+}
+
+/** A file `putFiles` stored. */
+export interface StoredFile {
+  sha256: string;
+  size: number;
+  /** Bytes written to the target: 0 when it held the object already. */
+  copied: number;
+  after: FileIdentity | undefined;
 }
 
 /**
@@ -25,6 +41,16 @@ export interface SyncTarget {
    * read once and hashed): a target may write it as it is and never call `open()`.
    */
   putStream(key: string, open: () => Readable, size: number, data?: Uint8Array): Promise<void>;
+  /**
+   * Stores small local files (under 1 MiB, each read whole) as the objects named by their
+   * SHA-256 (`objectKey`), unless the target holds them already, one after the other in one
+   * step each: read, hash, write, and the file's size, mtime and inode after. One result per
+   * file, in order: a StoredFile, or the file's error — FileGoneError, FileChangedError (its
+   * size is not `size`, what the scan saw), SIDECAR_ERR_SYNC_SOURCE. Rejects with
+   * SIDECAR_ERR_SYNC_TARGET when the target fails. `after` is undefined when the file is gone
+   * since. Absent where putStream is the only way (S3).
+   */
+  putFiles?(files: readonly LocalFile[]): Promise<(StoredFile | Error)[]>;
   /** Reads an object; rejects (TARGET) when it is missing. */
   get(key: string): Promise<Readable>;
   /** Reads a small object as text, or undefined when it is missing. */

@@ -6,7 +6,7 @@ import { captureLogger } from "../../runtime/testing.ts";
 import { type Manifest, parseManifest } from "../manifest.ts";
 import { pathFilter } from "../path-filter.ts";
 import { Syncer, type SyncerOptions } from "../syncer.ts";
-import { DirTarget } from "../targets/dir.ts";
+import { DirTarget, type DirTargetOptions } from "../targets/dir.ts";
 import type { SyncTarget } from "../targets/target.ts";
 
 /** A temp directory removed when the test ends, pass or fail. */
@@ -41,12 +41,16 @@ export async function readLatest(targetDir: string): Promise<Manifest> {
 /** A data dir, a directory target and a Syncer between them, with a capture logger. */
 export async function syncFixture(
   t: TestContext,
-  options: Partial<SyncerOptions> & { wrapTarget?: (target: SyncTarget) => SyncTarget } = {},
+  options: Partial<SyncerOptions> & {
+    wrapTarget?: (target: SyncTarget) => SyncTarget;
+    targetOptions?: DirTargetOptions;
+  } = {},
 ) {
   const dataDir = await tempDir(t, "data");
   const targetDir = await tempDir(t, "target");
   const { logger, lines } = captureLogger();
-  const base = new DirTarget(targetDir);
+  const base = new DirTarget(targetDir, options.targetOptions);
+  t.after(() => base.close()); // its copy threads, when a pass started them
   const target = options.wrapTarget ? options.wrapTarget(base) : base;
   const syncer = new Syncer({
     dataDir,
@@ -60,7 +64,11 @@ export async function syncFixture(
   return { dataDir, targetDir, target, syncer, logger, lines };
 }
 
-/** A target that forwards to `target` except for the methods `overrides` replaces (fault injection). */
+/**
+ * A target that forwards to `target` except for the methods `overrides` replaces (fault
+ * injection). `putFiles` is forwarded only when overridden: a wrapped directory target copies
+ * small files through `putStream`, where the stream can be faulted.
+ */
 export function wrapTarget(target: SyncTarget, overrides: Partial<SyncTarget>): SyncTarget {
   return {
     description: target.description,
