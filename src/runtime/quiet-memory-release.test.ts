@@ -40,6 +40,8 @@ function setup() {
   let inFlight = 0;
   const release = new QuietMemoryRelease({
     clock,
+    quietMs: 1000,
+    minIntervalMs: 2000,
     heapBytes: () => heap,
     release: () => {
       heap = 20 * MiB;

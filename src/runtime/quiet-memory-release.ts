@@ -4,9 +4,9 @@ import { releaseMemory } from "./release-startup-memory.ts";
 
 export interface QuietMemoryReleaseOptions {
   clock: Clock;
-  /** How long nothing may be in flight before the collection. Default 1000 ms. */
+  /** How long nothing may be in flight before the collection. Default 30 000 ms. */
   quietMs?: number;
-  /** The least time between two collections (a collection of a ~20 MB heap takes 10–20 ms). Default 2000 ms. */
+  /** The least time between two collections. Default 30 000 ms. */
   minIntervalMs?: number;
   /** Heap growth since the last collection that makes one worth it. Default 4 MiB. */
   minGrowthBytes?: number;
@@ -17,14 +17,16 @@ export interface QuietMemoryReleaseOptions {
 }
 
 /**
- * Gives back, once traffic stops, the memory a busy spell grew. Under load V8 grows the young
- * generation to its maximum and lets the old one fill with what requests in flight promoted;
- * with no allocation afterwards its memory reducer never runs, so an idle proxy holding 1000
- * keep-alive connections kept 16 MB of young generation for nothing (104 → 96 MB,
- * `npm run bench:proxy:memory`). Roles `track()` what they have in flight and call `quiet()`
- * when it falls to zero; once everything tracked has stayed at zero for `quietMs` and the heap
- * has grown by `minGrowthBytes` since the last collection, one memory-reducing collection runs.
- * Under steady load nothing is ever quiet, so it never runs there.
+ * Gives back, once traffic has stopped, the memory a busy spell grew. Under load V8 grows the
+ * young generation to its maximum and lets the old one fill with what requests in flight
+ * promoted; with no allocation afterwards its memory reducer never runs, so an idle proxy
+ * holding 1000 keep-alive connections kept 16 MB of young generation for nothing (104 → 89–95
+ * MB once collected, `npm run bench:proxy:memory`). Roles `track()` what they have in flight and
+ * call `quiet()` when it falls to zero; once everything tracked has stayed at zero for
+ * `quietMs` and the heap has grown by `minGrowthBytes` since the last collection, one
+ * memory-reducing collection runs. Not sooner: the young generation then grows back over the
+ * next seconds of traffic, at up to 1.5× the CPU per request meanwhile (bench/proxy/compare.ts
+ * with a collection after each 1 s pause), so only a real idle spell is worth it.
  *
  * @example
  * const release = new QuietMemoryRelease({ clock: systemClock });
@@ -49,8 +51,8 @@ export class QuietMemoryRelease {
 
   constructor({
     clock,
-    quietMs = 1000,
-    minIntervalMs = 2000,
+    quietMs = 30_000,
+    minIntervalMs = 30_000,
     minGrowthBytes = 4 * 1024 * 1024,
     heapBytes = () => getHeapStatistics().total_heap_size,
     release = releaseMemory,
