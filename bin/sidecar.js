@@ -26,15 +26,13 @@ if (!userSet("--max-semi-space-size") && typeof process.execve === "function") {
     /=(\d+)/.exec(flags.find((f) => f.startsWith("--max-semi-space-size")) ?? "")?.[1] ?? 8,
   );
   const plan = memoryPlan(memoryLimit(), defaultSemi);
-  // A command's own old-space cap gives way to the plan's and to the user's.
-  const ownOld = (f) => f.startsWith("--max-old-space-size");
   const heap = plan
     ? [
-        ...flags.filter((f) => !f.startsWith("--max-semi-space-size") && !ownOld(f)),
+        ...flags.filter((f) => !f.startsWith("--max-semi-space-size")),
         `--max-semi-space-size=${plan.semiSpaceMiB}`,
         ...(userSet("--max-old-space-size") ? [] : [`--max-old-space-size=${plan.maxOldSpaceMiB}`]),
       ]
-    : flags.filter((f) => !(ownOld(f) && userSet("--max-old-space-size")));
+    : flags;
   try {
     process.execve(
       process.execPath,

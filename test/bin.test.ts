@@ -77,27 +77,6 @@ test("a --max-semi-space-size the user sets in NODE_OPTIONS wins", async () => {
   }
 });
 
-test("a --max-old-space-size the user sets in NODE_OPTIONS replaces the proxy's own", async () => {
-  const dir = await tempDir();
-  try {
-    const config = await writeConfig(dir.path, "admin:\n  address: 127.0.0.1:0\n");
-    const proc = startSidecar(
-      ["proxy", "-c", config, "--listen", "127.0.0.1:0", "--upstream", "http://127.0.0.1:9"],
-      { entry: bin, env: { NODE_OPTIONS: "--max-old-space-size=1024" } },
-    );
-    try {
-      await proc.waitFor("proxy listening", 20_000);
-      const argv = await commandLine(proc.child.pid!);
-      assert.ok(argv.includes("--expose-gc"), argv.join(" "));
-      assert.ok(!argv.some((arg) => arg.startsWith("--max-old-space-size")), argv.join(" "));
-    } finally {
-      await proc.stop("SIGKILL");
-    }
-  } finally {
-    await dir.cleanup();
-  }
-});
-
 async function environment(pid: number): Promise<Map<string, string>> {
   const text = await readFile(`/proc/${pid}/environ`, "utf8");
   return new Map(

@@ -18,11 +18,7 @@ export const proxyRoleDefinition = defineRole({
   // --expose-gc: one collection once started shrinks the young generation the start grew (idle
   // 80 → 72 MB), then gc() is emptied (runtime/release-startup-memory.ts). Not for `sidecar
   // logs`: there the shrunk young generation promoted the lines in flight (peak 114 → 178 MB).
-  // --max-old-space-size=512: V8 sizes how far the old generation grows between collections
-  // from its limit (up to 4× what is live on this 8 GB machine's default): under 1000 concurrent
-  // requests, whose state is promoted, the peak RSS was 200–210 MB, with 512 it is 130–140 MB at
-  // the same CPU per request (docs/proxy.md, Memory). A memory plan or the user's flag replaces it.
-  v8Flags: ["--max-semi-space-size=8", "--expose-gc", "--max-old-space-size=512"],
+  v8Flags: ["--max-semi-space-size=8", "--expose-gc"],
   async create(section, ctx) {
     const { createProxyRole } = await import("./proxy-role.ts");
     ctx.admin.panel(
