@@ -20,7 +20,7 @@ export interface QuietMemoryReleaseOptions {
  * Gives back, once traffic has stopped, the memory a busy spell grew. Under load V8 grows the
  * young generation to its maximum and lets the old one fill with what requests in flight
  * promoted; with no allocation afterwards its memory reducer never runs, so an idle proxy
- * holding 1000 keep-alive connections kept 16 MB of young generation for nothing (104 → 89–95
+ * holding 1000 keep-alive connections kept 16 MB of young generation for nothing (97–105 → 88–96
  * MB once collected, `npm run bench:proxy:memory`). Roles `track()` what they have in flight and
  * call `quiet()` when it falls to zero; once everything tracked has stayed at zero for
  * `quietMs` and the heap has grown by `minGrowthBytes` since the last collection, one
