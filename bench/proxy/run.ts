@@ -7,6 +7,8 @@
  * sidecar: p50/p99 and what each proxy adds over direct. Issue 16's targets are printed beside
  * the figures, and the floor where one is missed: the bench app is a bare node:http server, so
  * its own CPU per request (the "direct" row) is what any node:http server pays before proxying.
+ * "node proxy" is bench/proxy/node-proxy.js, node:http with a raw upstream and no features: what
+ * any Node proxy of this design pays, so what the sidecar adds beyond Node shows.
  * Loopback only; bounded duration.
  *
  *   npm run bench:proxy                          # 10 s per run, best of 3, then the fixed rate
@@ -62,11 +64,20 @@ try {
     fastifyPort,
   );
 
+  const nodeProxyPort = await freePort();
+  const nodeProxy = await start(
+    node,
+    ["bench/proxy/node-proxy.js", String(nodeProxyPort), String(appPort)],
+    /ready/,
+    nodeProxyPort,
+  );
+
   const targets = [
     ["direct", appPort, app.pid!],
     ["sidecar", sidecarPort, sidecar.pid!],
     ["nginx", nginxPort, await nginxWorker(nginx.pid!)],
     ["fastify", fastifyPort, fastify.pid!],
+    ["node proxy", nodeProxyPort, nodeProxy.pid!],
   ] as const;
   if (mode !== "fixed-rate") await throughput(targets);
   if (mode !== "throughput")
@@ -74,6 +85,7 @@ try {
       ["direct", appPort],
       ["nginx", nginxPort],
       ["sidecar", sidecarPort],
+      ["node proxy", nodeProxyPort],
     ]);
 
   console.log(`sidecar peak RSS: ${(await peakRssMb(sidecar.pid!)).toFixed(1)} MB`);
@@ -107,12 +119,12 @@ async function throughput(targets: readonly Target[]): Promise<void> {
     }
     console.log(`response ${label}`);
     console.log(
-      "  target     req/s      p50        p99       ×direct   CPU µs/req (proxy process)",
+      "  target      req/s      p50        p99       ×direct   CPU µs/req (proxy process)",
     );
     const direct = results.get("direct")!.rps;
     for (const [name, r] of results)
       console.log(
-        `  ${name.padEnd(9)} ${r.rps.toFixed(0).padStart(8)}  ${r.p50.padStart(9)}  ${r.p99.padStart(9)}   ${(r.rps / direct).toFixed(2)}      ${r.cpuUs.toFixed(1)}`,
+        `  ${name.padEnd(10)} ${r.rps.toFixed(0).padStart(8)}  ${r.p50.padStart(9)}  ${r.p99.padStart(9)}   ${(r.rps / direct).toFixed(2)}      ${r.cpuUs.toFixed(1)}`,
       );
     const s = results.get("sidecar")!;
     const nginxResult = results.get("nginx")!;
@@ -128,8 +140,12 @@ async function throughput(targets: readonly Target[]): Promise<void> {
     console.log(
       `  CPU per request: sidecar = ${cpuRatio.toFixed(2)}× nginx's (target ≤ 1.50×, i.e. ≤ ${(1.5 * nginxResult.cpuUs).toFixed(1)} µs: ${mark(cpuRatio <= 1.5)})   fastify = ${(fastifyResult.cpuUs / nginxResult.cpuUs).toFixed(2)}× nginx's`,
     );
+    const nodeFloor = results.get("node proxy")!;
     console.log(
-      `  floor: the bare node:http server answering itself (direct) costs ${floor.cpuUs.toFixed(1)} µs/req, ${(floor.cpuUs / nginxResult.cpuUs).toFixed(2)}× nginx's proxying; the sidecar's proxying adds ${(s.cpuUs - floor.cpuUs).toFixed(1)} µs on top\n`,
+      `  floor: the bare node:http server answering itself (direct) costs ${floor.cpuUs.toFixed(1)} µs/req, ${(floor.cpuUs / nginxResult.cpuUs).toFixed(2)}× nginx's proxying; the sidecar's proxying adds ${(s.cpuUs - floor.cpuUs).toFixed(1)} µs on top`,
+    );
+    console.log(
+      `  node proxy (bench/proxy/node-proxy.js: node:http + raw upstream, no features): ${nodeFloor.cpuUs.toFixed(1)} µs/req = ${(nodeFloor.cpuUs / nginxResult.cpuUs).toFixed(2)}× nginx's, ${(nodeFloor.rps / nginxResult.rps).toFixed(2)}× its req/s; the sidecar = ${(s.cpuUs / nodeFloor.cpuUs).toFixed(2)}× its CPU\n`,
     );
   }
 }
@@ -143,7 +159,7 @@ async function fixedRate(targets: readonly (readonly [name: string, port: number
     await run("wrk", ["-t1", "-c50", "-d2s", `http://127.0.0.1:${port}/`], { timeout: 30_000 });
   console.log(
     `fixed rate: hey -z ${rateSeconds}s -c ${rateWorkers} -q ${ratePerWorker} (${rateWorkers * ratePerWorker} req/s), 13 B, best p99 of ${rounds} interleaved runs, loopback\n` +
-      "  target     req/s    p50 ms   p99 ms   added p50   added p99   errors",
+      "  target      req/s    p50 ms   p99 ms   added p50   added p99   errors",
   );
   // Interleaved rounds; each target's round with the lowest p99 counts (other load on a shared
   // machine only ever adds latency).
@@ -161,13 +177,15 @@ async function fixedRate(targets: readonly (readonly [name: string, port: number
         ? "         -           -"
         : `${signed(r.p50 - direct.p50).padStart(10)}  ${signed(r.p99 - direct.p99).padStart(10)}`;
     console.log(
-      `  ${name.padEnd(9)} ${r.rps.toFixed(0).padStart(6)}  ${r.p50.toFixed(2).padStart(7)}  ${r.p99.toFixed(2).padStart(7)}  ${added}   ${r.errors}`,
+      `  ${name.padEnd(10)} ${r.rps.toFixed(0).padStart(6)}  ${r.p50.toFixed(2).padStart(7)}  ${r.p99.toFixed(2).padStart(7)}  ${added}   ${r.errors}`,
     );
   }
   const s = results.get("sidecar")!;
   const n = results.get("nginx")!;
+  const f = results.get("node proxy")!;
   const added = s.p99 - direct.p99;
   console.log(
-    `  added p99: sidecar ${signed(added)} ms, nginx ${signed(n.p99 - direct.p99)} ms (target: sidecar ≤ +1 ms: ${mark(added <= 1)})\n`,
+    `  added p99: sidecar ${signed(added)} ms, nginx ${signed(n.p99 - direct.p99)} ms, node proxy ${signed(f.p99 - direct.p99)} ms (target: sidecar ≤ +1 ms: ${mark(added <= 1)})\n` +
+      "  (hey's workers tick together: 50 requests arrive at once every 10 ms, and one event loop reads them all before it answers the first; the node proxy row is that cost without the sidecar's features)\n",
   );
 }

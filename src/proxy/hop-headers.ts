@@ -1,4 +1,4 @@
-import { randomFillSync, randomUUID } from "node:crypto";
+import { newRequestId, newTraceparent } from "./request-ids.ts";
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1) removed in both directions, besides those named in Connection. */
 const hopByHop = new Set([
@@ -13,32 +13,17 @@ const hopByHop = new Set([
 const requestIdPattern = /^[\x21-\x7e]{1,200}$/;
 const traceparentPattern = /^00-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}$/;
 
-/** Random bytes drawn from a refilled pool: one getrandom call per 170 trace ids, not two each. */
-const pool = Buffer.alloc(4096);
-let poolOffset = pool.length;
-function randomHex(bytes: number): string {
-  if (poolOffset + bytes > pool.length) {
-    randomFillSync(pool);
-    poolOffset = 0;
-  }
-  const hex = pool.toString("hex", poolOffset, poolOffset + bytes);
-  poolOffset += bytes;
-  return hex;
-}
-
-/** A new W3C traceparent (version 00, sampled). */
-export function newTraceparent(): string {
-  return `00-${randomHex(16)}-${randomHex(8)}-01`;
-}
-
 /** Names listed in every Connection header of `raw` (lower case). */
 function connectionNamed(raw: readonly string[]): Set<string> | undefined {
   let named: Set<string> | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     if (raw[i]!.length !== 10 || raw[i]!.toLowerCase() !== "connection") continue;
-    for (const token of raw[i + 1]!.split(",")) {
+    const value = raw[i + 1]!;
+    // The common value names only a hop-by-hop header, which goes anyway: no Set, no split.
+    if (value.length === 10 && value.toLowerCase() === "keep-alive") continue;
+    for (const token of value.split(",")) {
       const name = token.trim().toLowerCase();
-      if (!name) continue;
+      if (!name || hopByHop.has(name)) continue;
       named ??= new Set();
       named.add(name);
     }
@@ -148,7 +133,7 @@ export function upstreamRequestHeaders(
     }
     out.push(name, value);
   }
-  requestId ||= randomUUID();
+  requestId ||= newRequestId();
   traceparent ||= newTraceparent();
   const client = clientAddress.startsWith("::ffff:") ? clientAddress.slice(7) : clientAddress;
   out.push("x-forwarded-for", forwardedFor ? `${forwardedFor}, ${client}` : client);
@@ -162,6 +147,9 @@ export function upstreamRequestHeaders(
   return { headers: out, requestId, host };
 }
 
+/** The lengths of the names downstreamResponseHeaders drops (hop-by-hop, Content-Length). */
+const droppableLengths = new Set([...hopByHop, "content-length"].map((name) => name.length));
+
 /**
  * The upstream response's headers without hop-by-hop and Connection-named ones, and without
  * Content-Length: the proxy frames what it sends itself, from the length its parser enforces
@@ -171,6 +159,12 @@ export function downstreamResponseHeaders(raw: readonly string[], keepUpgrade = 
   const named = connectionNamed(raw);
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
+    // Without Connection-named headers, only names of a hop-by-hop header's or Content-Length's
+    // length can be dropped: the others are passed on without a lower-cased copy.
+    if (named === undefined && !droppableLengths.has(raw[i]!.length)) {
+      out.push(raw[i]!, raw[i + 1]!);
+      continue;
+    }
     const lower = raw[i]!.toLowerCase();
     if (keepUpgrade && lower === "upgrade") {
       out.push(raw[i]!, raw[i + 1]!);

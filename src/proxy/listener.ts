@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
@@ -35,6 +34,7 @@ import { normalizePath } from "./path-normalizer.ts";
 import { PressureGate, type PressureGateOptions } from "./pressure-gate.ts";
 import type { ListenerConfig, RouteConfig } from "./proxy-config.ts";
 import type { ProxyMetrics } from "./proxy-metrics.ts";
+import { newRequestId } from "./request-ids.ts";
 import { RequestRecorder } from "./request-recorder.ts";
 import { type CompiledRoute, hostWithoutPort, RouteTable } from "./route-table.ts";
 import { TimeoutList } from "./timeout-list.ts";
@@ -287,7 +287,7 @@ export class ProxyListener {
       }
     };
     const localReply: SendLocalReply = (reply, close = false, editor) => {
-      exchange.requestId ||= validRequestId(req) ?? randomUUID();
+      exchange.requestId ||= validRequestId(req) ?? newRequestId();
       exchange.status = reply.status;
       addFlag(exchange, reply.flag);
       res.once("close", done);
@@ -463,7 +463,7 @@ export class ProxyListener {
 
   #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const peer = req.socket.remoteAddress ?? "";
-    const requestId = validRequestId(req) ?? randomUUID();
+    const requestId = validRequestId(req) ?? newRequestId();
     if (this.#draining) {
       socket.end(
         rawLocalReply(
@@ -593,7 +593,7 @@ export class ProxyListener {
           flag: "DPE",
           message: `Malformed request body: ${error.code ?? "parse error"}`,
         },
-        randomUUID(),
+        newRequestId(),
         true,
       );
       return;
@@ -608,7 +608,7 @@ export class ProxyListener {
       return;
     }
     const { reply, reason } = answer;
-    const requestId = randomUUID();
+    const requestId = newRequestId();
     socket.end(rawLocalReply(reply, requestId, reason));
     this.#options.metrics.requests.inc({
       ...this.#labels,

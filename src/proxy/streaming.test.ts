@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import {
   header,
@@ -241,6 +241,70 @@ test("103 Early Hints from the upstream reach the client before the response", a
     assert.equal((await client.read()).body.toString(), "ok");
   } finally {
     client.close();
+    await proxy.stop();
+    await upstream.close();
+  }
+});
+
+test("concurrent responses read through the shared upstream read buffer arrive intact, also to a client that stops reading", async () => {
+  // Each body its own bytes, in sizes around the read buffer's 64 KiB, some chunked: a chunk
+  // kept past its read (a partial head, a paused client's queue) would show another's bytes.
+  const bodies = new Map<string, Buffer>();
+  for (const size of [13, 2049, 65_535, 65_537, 300_000, 1_500_000])
+    bodies.set(`/body/${size}`, randomBytes(size));
+  // More than the sockets' buffers hold: the proxy has to pause this upstream connection.
+  const big = randomBytes(16 * 1024 * 1024);
+  let stalled: () => void = () => {};
+  const bigStalled = new Promise<void>((resolve) => {
+    stalled = resolve;
+  });
+  const upstream = await httpUpstream((req, res) => {
+    if (req.url === "/big") {
+      res.writeHead(200, { "content-length": big.length });
+      let at = 0;
+      const pump = () => {
+        while (at < big.length) {
+          const ok = res.write(big.subarray(at, at + 65_536));
+          at += 65_536;
+          if (!ok) {
+            // The proxy stopped reading this connection: its last chunk waits in its socket.
+            stalled();
+            return void res.once("drain", pump);
+          }
+        }
+        res.end();
+      };
+      pump();
+      return;
+    }
+    const body = bodies.get(req.url!.replace("/chunked", ""))!;
+    if (req.url!.startsWith("/chunked")) {
+      res.writeHead(200);
+      for (let i = 0; i < body.length; i += 10_000) res.write(body.subarray(i, i + 10_000));
+      res.end();
+    } else res.end(body);
+  });
+  const proxy = await startProxy({ upstreamPort: upstream.port });
+  const paused = await RawClient.connect(proxy.port);
+  try {
+    // A client that does not read while the others are served.
+    paused.socket.pause();
+    paused.write("GET /big HTTP/1.1\r\nHost: svc\r\n\r\n");
+    await bigStalled;
+    const paths = [...bodies.keys()].flatMap((p) => [p, `/chunked${p}`]);
+    const got = await Promise.all(
+      [...paths, ...paths].map(async (path) => {
+        const res = await fetch(`http://127.0.0.1:${proxy.port}${path}`);
+        return [path, Buffer.from(await res.arrayBuffer())] as const;
+      }),
+    );
+    for (const [path, body] of got)
+      assert.ok(body.equals(bodies.get(path.replace("/chunked", ""))!), `${path} intact`);
+    paused.socket.resume();
+    const res = await paused.read({ timeoutMs: 20_000 });
+    assert.ok(res.body.equals(big));
+  } finally {
+    paused.close();
     await proxy.stop();
     await upstream.close();
   }

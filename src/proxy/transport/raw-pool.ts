@@ -25,9 +25,15 @@ export class RawConnection {
    * timers, and the next byte re-arms the socket's timeout.
    */
   watchingBody = false;
+  /**
+   * The socket reads into the pool's shared read buffer (plain TCP): the chunks the parser
+   * passes on are views valid only until the read callback returns.
+   */
+  readonly sharedReads: boolean;
 
-  constructor(socket: Socket) {
+  constructor(socket: Socket, sharedReads: boolean) {
     this.socket = socket;
+    this.sharedReads = sharedReads;
     this.parser = new ResponseParser({
       onInfo: (status, raw) => this.handlers?.onInfo?.(status, raw),
       onHead: (status, message, raw, length) => this.handlers?.onHead(status, message, raw, length),
@@ -54,6 +60,14 @@ export interface RawPoolOptions {
   maxConnections: number;
   /** TLS to the endpoint; plain TCP when undefined. */
   tls?: ConnectionOptions | undefined;
+}
+
+let readBuffer: Buffer | undefined;
+
+/** The read buffer of every plain upstream connection, made on first use. */
+function sharedReadBuffer(): Buffer {
+  readBuffer ??= Buffer.allocUnsafe(64 * 1024);
+  return readBuffer;
 }
 
 /** A request waiting for a connection: given one, or undefined when the pool closes. */
@@ -132,19 +146,34 @@ export class RawPool {
     }
     if (this.#open >= this.#options.maxConnections || this.#closed) return undefined;
     const { host, port, tls } = this.#options;
-    const socket = tls
-      ? tlsModule.connect({ ...tls, host, port }).setNoDelay(true)
-      : connect({ host, port, noDelay: true });
-    const connection = new RawConnection(socket);
-    this.#open += 1;
-    socket.setTimeout(this.#options.idleTimeoutMs);
-    socket.on("data", (chunk: Buffer) => {
+    const onChunk = (chunk: Buffer) => {
       const handlers = connection.handlers;
       if (handlers) {
         connection.parser.feed(chunk);
         handlers.afterFeed();
       } else socket.destroy(); // bytes on an idle connection: it is broken
-    });
+    };
+    // Plain TCP reads into one buffer shared by every connection (a read is consumed before the
+    // next starts): no 64 KiB allocation, copy to the read's size and stream push per read.
+    const socket = tls
+      ? tlsModule.connect({ ...tls, host, port }).setNoDelay(true)
+      : connect({
+          host,
+          port,
+          noDelay: true,
+          onread: {
+            buffer: sharedReadBuffer(),
+            // true: reading goes on unless a handler paused the socket (backpressure).
+            callback: (bytes: number, buffer: Uint8Array) => {
+              onChunk((buffer as Buffer).subarray(0, bytes));
+              return true;
+            },
+          },
+        });
+    const connection = new RawConnection(socket, !tls);
+    this.#open += 1;
+    socket.setTimeout(this.#options.idleTimeoutMs);
+    if (tls) socket.on("data", onChunk);
     socket.on("end", () => {
       if (connection.handlers) connection.parser.eof();
       socket.destroy();

@@ -256,3 +256,45 @@ test("CR and LF before a status line are skipped; a 1xx that closes the connecti
     parse("HTTP/1.1 100 Continue\r\nConnection: close\r\n\r\nHTTP/1.1 200 OK\r\n\r\n").error,
   );
 });
+
+test("what it keeps between feeds it copies: the fed buffer may be a read buffer reused at once", () => {
+  const input = Buffer.from(
+    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-A: b\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+    "latin1",
+  );
+  const seen = { head: [] as string[], body: "", ended: false, error: "" };
+  const parser = new ResponseParser({
+    onHead(_status, _message, headers) {
+      seen.head = headers;
+    },
+    onBody(chunk) {
+      seen.body += chunk.toString("latin1");
+    },
+    onEnd() {
+      seen.ended = true;
+    },
+    onError(message) {
+      seen.error = message;
+    },
+  });
+  parser.start(false);
+  // Every split point, each part fed from one buffer that is overwritten after each feed.
+  const reused = Buffer.alloc(input.length);
+  for (let split = 1; split < input.length; split++) {
+    Object.assign(seen, { head: [], body: "", ended: false, error: "" });
+    parser.start(false);
+    for (const [from, to] of [
+      [0, split],
+      [split, input.length],
+    ] as const) {
+      input.copy(reused, 0, from, to);
+      parser.feed(reused.subarray(0, to - from));
+      reused.fill("#");
+    }
+    assert.deepEqual(
+      seen,
+      { head: ["Transfer-Encoding", "chunked", "X-A", "b"], body: "hello", ended: true, error: "" },
+      `split at ${split}`,
+    );
+  }
+});

@@ -1,3 +1,4 @@
+import { copyOf } from "./copy-of.ts";
 import { isChunkedOnly, parseChunkSizeLine, parseFieldLine } from "./field-syntax.ts";
 import { parseResponseHead } from "./response-head.ts";
 
@@ -17,6 +18,7 @@ export interface ResponseHandlers {
    * declared for the representation); undefined for chunked, close-delimited and 204 bodies.
    */
   onHead(status: number, message: string, rawHeaders: string[], contentLength?: number): void;
+  /** A part of the body: a view of the fed chunk, valid only during the call (copy to keep). */
   onBody(chunk: Buffer): void;
   /** The response is complete; `keepAlive` when the connection may carry another request. */
   onEnd(rawTrailers: string[], keepAlive: boolean): void;
@@ -95,6 +97,11 @@ export class ResponseParser {
     return this.#state !== S.head || this.#pending !== undefined;
   }
 
+  /**
+   * Parses the next bytes of the connection. `chunk` may be a read buffer the caller reuses once
+   * feed returns: what the parser keeps across calls (a partial head or line) it copies, and
+   * the chunk onBody gets is a view valid only during that call.
+   */
   feed(chunk: Buffer): void {
     if (this.#state === S.done) {
       this.#fail("unexpected bytes after the response");
@@ -116,7 +123,8 @@ export class ResponseParser {
               this.#fail("response head too large");
               return;
             }
-            this.#pending = data.subarray(offset);
+            // A copy: `chunk` may be a read buffer its caller reuses (see feed).
+            this.#pending = copyOf(data.subarray(offset));
             this.#searched = this.#pending.length;
             return;
           }
@@ -144,7 +152,7 @@ export class ResponseParser {
               this.#fail("chunk line too long");
               return;
             }
-            this.#pending = data.subarray(offset);
+            this.#pending = copyOf(data.subarray(offset));
             return;
           }
           const line = data.toString("latin1", offset, eol);

@@ -38,7 +38,8 @@ export interface TryCallbacks {
   onData(chunk: Buffer): boolean;
   /**
    * The response is complete. `lastChunk`: the body's last bytes when the transport held them
-   * back from onData to be written with the end (not counted by onData).
+   * back from onData to be written with the end (not counted by onData), valid only during
+   * the call: it may be a view of a read buffer the transport reuses (copy it to keep it).
    */
   onEnd(rawTrailers: string[], lastChunk?: Buffer): void;
   /** Request body bytes sent upstream. */
