@@ -32,7 +32,7 @@ async function ticks(pid: number): Promise<[number, number]> {
   return [Number(fields[11]), Number(fields[12])];
 }
 
-const { args, nodeFlags } = await sidecarCommand("proxy");
+const { args, nodeFlags, env: sidecarEnv } = await sidecarCommand("proxy");
 // V8 flags for the baseline alone (default: the same as this tree's), to compare flags.
 const baselineFlags =
   process.env.BENCH_BASELINE_NODE_FLAGS?.split(" ").filter(Boolean) ?? nodeFlags;
@@ -41,6 +41,7 @@ try {
   const { app, appPort, sidecar, sidecarPort, nginx, nginxPort } = await startAppSidecarNginx(
     dir,
     args,
+    { sidecarEnv },
   );
   const port = await freePort();
   const config = join(dir, "baseline.yaml");
@@ -57,6 +58,7 @@ try {
     [...baselineFlags, baseline, "proxy", "-c", config],
     undefined,
     port,
+    sidecarEnv,
   );
   const targets = [
     ["direct (bare node:http)", appPort, app.pid!],

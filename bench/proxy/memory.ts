@@ -58,11 +58,12 @@ async function holdIdleConnections(port: number, count: number): Promise<Socket[
   return sockets;
 }
 
-const { args: sidecarArgs, nodeFlags } = await sidecarCommand("proxy");
+const { args: sidecarArgs, nodeFlags, env: sidecarEnv } = await sidecarCommand("proxy");
 const dir = await mkdtemp(join(tmpdir(), "sidecar-bench-memory-"));
 try {
   const { sidecar, sidecarPort, nginx, nginxPort } = await startAppSidecarNginx(dir, sidecarArgs, {
     nginxKeepaliveTimeout: "300s",
+    sidecarEnv,
   });
   const barePort = await freePort();
   const bare = await start(
