@@ -74,7 +74,9 @@ export class SidecarRuntime {
             limitBytes: null,
             plan: "no container memory limit: Node's defaults",
           }),
-          ...(budget ? { buffers: { logs: budget.logs, proxy: budget.proxy } } : {}),
+          ...(budget
+            ? { buffers: { logs: budget.logs, proxy: budget.proxy, sync: budget.sync } }
+            : {}),
           ...(pressure ? { pressure: pressure.figures } : {}),
         },
       }),
@@ -120,7 +122,9 @@ export class SidecarRuntime {
           budgetBytes,
           maxOldSpaceMiB,
           semiSpaceMiB,
-          ...(budget ? { buffers: { logs: budget.logs, proxy: budget.proxy } } : {}),
+          ...(budget
+            ? { buffers: { logs: budget.logs, proxy: budget.proxy, sync: budget.sync } }
+            : {}),
         },
         this.#memory.tooSmall
           ? "memory limit is below what the sidecar needs (give it at least 96Mi); heap sized to the minimum"
