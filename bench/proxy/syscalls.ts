@@ -52,7 +52,7 @@ async function countSyscalls(pid: number, url: string): Promise<Map<string, numb
   for (const line of text.split("\n")) {
     // % time  seconds  usecs/call  calls  [errors]  syscall
     const m = /^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(?:\d+\s+)?(\w+)\s*$/.exec(line);
-    if (m && m[2] !== "total") counts.set(m[2], Number(m[1]) / requests);
+    if (m?.[2] && m[2] !== "total") counts.set(m[2], Number(m[1]) / requests);
   }
   return counts;
 }
