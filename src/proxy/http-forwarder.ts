@@ -395,6 +395,15 @@ class Attempt implements TryCallbacks {
       written = res.write(copy, done);
     } else written = res.write(chunk);
     if (written) return true;
+    // node:http corks a response's socket until the next tick when it writes the head, so a
+    // first chunk over the socket's high-water mark reports it full before any write was
+    // tried. Sent now (the same writev of head and chunk), it usually goes at once, and the
+    // upstream socket is not paused and resumed for nothing (an epoll change each).
+    const socket = res.socket;
+    if (socket !== null && socket.writableCorked > 0) {
+      socket.uncork();
+      if (socket.writableLength < socket.writableHighWaterMark) return true;
+    }
     this.#f.awaitDrain();
     return false;
   }
