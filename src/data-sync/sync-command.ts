@@ -6,7 +6,7 @@ import { manifestTotals } from "./manifest.ts";
 import { Repository } from "./repository.ts";
 import { restore } from "./restore.ts";
 import { restoreProgressReporter } from "./restore-progress.ts";
-import { type SyncConfig, syncConfigSchema } from "./sync-config.ts";
+import type { SyncConfig } from "./sync-config.ts";
 import { formatBytes } from "./sync-status.ts";
 import { createTarget } from "./targets/create-target.ts";
 
@@ -106,6 +106,7 @@ async function loadSection(
       ErrorCodes.USAGE,
       `${configPath ?? "The config"} has no sync: section: pass --data-dir and --target`,
     );
+  const { syncConfigSchema } = await import("./sync-config.ts"); // loaded already: the file has sync:
   return { sync: syncConfigSchema.parse(section), logLevel: config.log.level };
 }
 
