@@ -41,7 +41,7 @@ export async function buildBundle(outfile = `${root}dist/sidecar.js`): Promise<v
     // to the bundle (a dependency in package.json); the config role imports it only for an
     // etcd source, so other commands never load it (nor gRPC's memory).
     external: ["etcd3"],
-    plugins: [zodEnglishOnly, promClientWithoutPushgateway],
+    plugins: [zodEnglishOnly, promClientWithoutPushgateway, pinoWithoutAssert],
     // The CommonJS dependencies (pino, prom-client, yaml, commander) call require() for Node's
     // built-ins; an ESM file has no require of its own.
     banner: {
@@ -92,6 +92,27 @@ const promClientWithoutPushgateway: Plugin = {
     build.onLoad({ filter: /.*/, namespace: "prom-client-stub" }, () => ({
       contents:
         "module.exports = class Pushgateway { constructor() { throw new Error(\"prom-client's Pushgateway is not in the sidecar's bundle\"); } };",
+      loader: "js",
+    }));
+  },
+};
+
+/**
+ * pino's sonic-boom and thread-stream without node:assert: each requires it at load for a
+ * check or two, and node:assert loads its diff and error-formatting modules (0.5 MB RSS on a
+ * bare server) into every start. The same checks, throwing an Error with the same message.
+ */
+const pinoWithoutAssert: Plugin = {
+  name: "pino-without-assert",
+  setup(build) {
+    build.onResolve({ filter: /^assert$/ }, (args) =>
+      /[\\/]node_modules[\\/](sonic-boom|thread-stream)[\\/]/.test(args.importer)
+        ? { path: "assert", namespace: "pino-assert" }
+        : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: "pino-assert" }, () => ({
+      contents:
+        "module.exports = function assert(value, message) { if (!value) throw new Error(message); };",
       loader: "js",
     }));
   },

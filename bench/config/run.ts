@@ -27,7 +27,7 @@ import { sidecarCommand } from "../sidecar-command.ts";
 
 const changes = Number(process.env.BENCH_CONFIG_CHANGES ?? 200);
 const only = process.env.BENCH_CONFIG_ONLY?.split(",");
-const sidecarArgs = (await sidecarCommand("config")).args;
+const { args: sidecarArgs, env: sidecarEnv } = await sidecarCommand("config");
 
 /** The stand-in app: counts reload POSTs and wakes whoever waits for the next one. */
 async function reloadReceiver() {
@@ -143,7 +143,7 @@ config:
   );
   const child = spawn(process.execPath, [...sidecarArgs, "config", "-c", config], {
     stdio: ["ignore", "pipe", "inherit"],
-    env: { ...process.env, SIDECAR_LOG_LEVEL: "info" },
+    env: { ...process.env, ...sidecarEnv, SIDECAR_LOG_LEVEL: "info" },
   });
   let out = "";
   await new Promise<void>((resolve, reject) => {

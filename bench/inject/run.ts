@@ -199,7 +199,7 @@ const body = JSON.stringify({
 });
 
 const [webhookPort, adminPort] = await Promise.all([freePort(), freePort()]);
-const { args } = await sidecarCommand("webhook");
+const { args, env: sidecarEnv } = await sidecarCommand("webhook");
 const webhook = spawn(
   process.execPath,
   [
@@ -216,7 +216,7 @@ const webhook = spawn(
   ],
   {
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, SIDECAR_LOG_LEVEL: "warn", SIDECAR_LOG_FORMAT: "json" },
+    env: { ...process.env, ...sidecarEnv, SIDECAR_LOG_LEVEL: "warn", SIDECAR_LOG_FORMAT: "json" },
   },
 );
 const ready = waitFor(webhook, /webhook listening|"level":"(warn|error)"/);

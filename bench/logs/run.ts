@@ -37,7 +37,7 @@ const bufferYaml = process.env.BENCH_LOGS_BUFFER_MB
   : "";
 /** Peak RSS target of the logs role at full speed (issue 16). */
 const peakRssTargetMB = 128;
-const sidecarArgs = (await sidecarCommand("logs")).args;
+const { args: sidecarArgs, env: sidecarEnv } = await sidecarCommand("logs");
 
 interface Result {
   name: string;
@@ -109,7 +109,12 @@ async function measure(
 ): Promise<Result> {
   receiver.reset();
   const started = performance.now();
-  const child = spawn(command[0]!, command.slice(1), { stdio: ["ignore", "ignore", "pipe"] });
+  // The references get the sidecar command's environment too: it only adds variables
+  // (UV_THREADPOOL_SIZE, NODE_COMPILE_CACHE) they do not read.
+  const child = spawn(command[0]!, command.slice(1), {
+    stdio: ["ignore", "ignore", "pipe"],
+    env: { ...process.env, ...sidecarEnv },
+  });
   let stderr = "";
   child.stderr!.on("data", (chunk: Buffer) => {
     if (stderr.length < 4000) stderr += chunk;

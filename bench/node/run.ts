@@ -36,7 +36,7 @@ const files = Number(process.env.BENCH_NODE_FILES ?? 500);
 const linesPerFile = Number(process.env.BENCH_NODE_LINES ?? 1000);
 const idleSeconds = Number(process.env.BENCH_NODE_IDLE_SECONDS ?? 10);
 const parts = new Set((process.env.BENCH_NODE_PARTS ?? "metrics,logs,idle").split(","));
-const { args: sidecarArgs } = await sidecarCommand("node");
+const { args: sidecarArgs, env: sidecarEnv } = await sidecarCommand("node");
 
 async function procStatus(pid: number, field: string): Promise<number | undefined> {
   const status = await readFile(`/proc/${pid}/status`, "utf8").catch(() => "");
@@ -113,7 +113,7 @@ async function nodeMetrics(): Promise<void> {
     [...sidecarArgs, "node", "--admin-address", `127.0.0.1:${ourPort}`],
     {
       stdio: ["ignore", "ignore", "inherit"],
-      env: { ...process.env, SIDECAR_LOG_LEVEL: "warn" },
+      env: { ...process.env, ...sidecarEnv, SIDECAR_LOG_LEVEL: "warn" },
     },
   );
   const exporter = spawn(
@@ -189,7 +189,7 @@ async function nodeLogs(
     [...sidecarArgs, "node", "-c", config, "--admin-address", `127.0.0.1:${adminPort}`],
     {
       stdio: ["ignore", "ignore", "inherit"],
-      env: { ...process.env, SIDECAR_LOG_LEVEL: "warn", NODE_NAME: "bench" },
+      env: { ...process.env, ...sidecarEnv, SIDECAR_LOG_LEVEL: "warn", NODE_NAME: "bench" },
     },
   );
   let peak = 0;

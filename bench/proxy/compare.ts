@@ -7,6 +7,7 @@
  *   git stash && npm run build && rm -rf /tmp/before && cp -R dist /tmp/before && git stash pop
  *   BENCH_BASELINE=/tmp/before/sidecar.js node bench/proxy/compare.ts   # with its chunks/ beside it
  *   BENCH_PATH=/64k BENCH_DURATION=4 BENCH_ROUNDS=3 BENCH_BASELINE=… node bench/proxy/compare.ts
+ *   BENCH_BASELINE_NODE_FLAGS="--max-semi-space-size=4 --expose-gc" BENCH_BASELINE=dist/sidecar.js …   # flags A/B
  */
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -31,12 +32,16 @@ async function ticks(pid: number): Promise<[number, number]> {
   return [Number(fields[11]), Number(fields[12])];
 }
 
-const { args, nodeFlags } = await sidecarCommand("proxy");
+const { args, nodeFlags, env: sidecarEnv } = await sidecarCommand("proxy");
+// V8 flags for the baseline alone (default: the same as this tree's), to compare flags.
+const baselineFlags =
+  process.env.BENCH_BASELINE_NODE_FLAGS?.split(" ").filter(Boolean) ?? nodeFlags;
 const dir = await mkdtemp(join(tmpdir(), "sidecar-compare-"));
 try {
   const { app, appPort, sidecar, sidecarPort, nginx, nginxPort } = await startAppSidecarNginx(
     dir,
     args,
+    { sidecarEnv },
   );
   const port = await freePort();
   const config = join(dir, "baseline.yaml");
@@ -50,9 +55,10 @@ try {
   );
   const before = await start(
     process.execPath,
-    [...nodeFlags, baseline, "proxy", "-c", config],
+    [...baselineFlags, baseline, "proxy", "-c", config],
     undefined,
     port,
+    sidecarEnv,
   );
   const targets = [
     ["direct (bare node:http)", appPort, app.pid!],

@@ -13,8 +13,14 @@ export function start(
   args: string[],
   readyPattern: RegExp | undefined,
   port: number,
+  /** Added to this process's environment (the sidecar command's, see bench/sidecar-command.ts). */
+  env: Record<string, string> = {},
 ) {
-  const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"], cwd: root });
+  const child = spawn(command, args, {
+    stdio: ["ignore", "pipe", "pipe"],
+    cwd: root,
+    env: { ...process.env, ...env },
+  });
   children.push(child);
   let output = "";
   child.stdout!.on("data", (c) => {
@@ -154,7 +160,10 @@ export async function peakRssMb(pid: number): Promise<number> {
 export async function startAppSidecarNginx(
   dir: string,
   sidecarArgs: readonly string[],
-  { nginxKeepaliveTimeout = "75s" } = {},
+  {
+    nginxKeepaliveTimeout = "75s",
+    sidecarEnv = {},
+  }: { nginxKeepaliveTimeout?: string; sidecarEnv?: Record<string, string> } = {},
 ) {
   const [appPort, sidecarPort, adminPort, nginxPort] = [
     await freePort(),
@@ -178,6 +187,7 @@ export async function startAppSidecarNginx(
     [...sidecarArgs, "proxy", "-c", config],
     undefined,
     sidecarPort,
+    sidecarEnv,
   );
   await writeFile(
     join(dir, "nginx.conf"),

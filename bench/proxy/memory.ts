@@ -10,6 +10,7 @@
  *   npm run bench:proxy:memory
  *   BENCH_CONNECTIONS=1000 BENCH_DURATION=10 npm run bench:proxy:memory
  *   BENCH_NODE_FLAGS="--max-semi-space-size=4" npm run bench:proxy:memory   # try V8 flags
+ *   BENCH_HELD_SECONDS=35 npm run bench:proxy:memory   # connections held past the idle collection
  */
 
 import { mkdtemp, readFile, rm } from "node:fs/promises";
@@ -23,6 +24,8 @@ import { children, nginxWorker, start, startAppSidecarNginx, wrk } from "./harne
 
 const duration = Number(process.env.BENCH_DURATION ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 1000);
+/** Seconds the connections are held before their RSS is read (the sidecar gives memory back after 30 s idle). */
+const heldSeconds = Number(process.env.BENCH_HELD_SECONDS ?? 3);
 const node = process.execPath;
 
 async function memory(pid: number): Promise<{ rss: number; peak: number }> {
@@ -55,11 +58,12 @@ async function holdIdleConnections(port: number, count: number): Promise<Socket[
   return sockets;
 }
 
-const { args: sidecarArgs, nodeFlags } = await sidecarCommand("proxy");
+const { args: sidecarArgs, nodeFlags, env: sidecarEnv } = await sidecarCommand("proxy");
 const dir = await mkdtemp(join(tmpdir(), "sidecar-bench-memory-"));
 try {
   const { sidecar, sidecarPort, nginx, nginxPort } = await startAppSidecarNginx(dir, sidecarArgs, {
     nginxKeepaliveTimeout: "300s",
+    sidecarEnv,
   });
   const barePort = await freePort();
   const bare = await start(
@@ -74,7 +78,9 @@ try {
     ["bare node", barePort, bare.pid!],
   ] as const;
 
-  console.log(`node flags: ${nodeFlags.join(" ") || "(none)"}; ${connections} connections\n`);
+  console.log(
+    `node flags: ${nodeFlags.join(" ") || "(none)"}; ${connections} connections, read after ${heldSeconds} s\n`,
+  );
   console.log(
     "  target     idle MB   idle-conns MB   under-load peak MB   req/s (wrk)   CPU µs/req",
   );
@@ -83,7 +89,7 @@ try {
     await sleep(2000);
     const idle = await memory(pid);
     const sockets = await holdIdleConnections(port, connections);
-    await sleep(3000);
+    await sleep(heldSeconds * 1000);
     const held = await memory(pid);
     for (const socket of sockets) socket.destroy();
     await sleep(1000);

@@ -49,12 +49,13 @@ const signed = (ms: number) => `${ms >= 0 ? "+" : ""}${ms.toFixed(2)}`;
 
 // The sidecar runs as installed: the bundle, under the V8 flags of `sidecar proxy` (type stripping the
 // sources would cost ~30 MB RSS).
-const sidecarArgs = (await sidecarCommand("proxy")).args;
+const { args: sidecarArgs, env: sidecarEnv } = await sidecarCommand("proxy");
 const dir = await mkdtemp(join(tmpdir(), "sidecar-bench-"));
 try {
   const { app, appPort, sidecar, sidecarPort, nginx, nginxPort } = await startAppSidecarNginx(
     dir,
     sidecarArgs,
+    { sidecarEnv },
   );
   const fastifyPort = await freePort();
   const fastify = await start(

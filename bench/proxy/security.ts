@@ -21,7 +21,7 @@ import { children, nginxWorker, type Result, start, wrk } from "./harness.ts";
 const duration = Number(process.env.BENCH_DURATION ?? 5);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 2);
-const sidecarArgs = (await sidecarCommand("proxy")).args;
+const { args: sidecarArgs, env: sidecarEnv } = await sidecarCommand("proxy");
 const dir = await mkdtemp(join(tmpdir(), "sidecar-bench-tls-"));
 
 /** Best of `rounds` wrk runs; `header` is sent on every request. */
@@ -87,6 +87,7 @@ try {
     [...sidecarArgs, "proxy", "-c", join(dir, "sidecar.yaml")],
     undefined,
     plainPort,
+    sidecarEnv,
   );
   await writeFile(
     join(dir, "nginx.conf"),

@@ -96,6 +96,7 @@ export class SyncRole implements Role {
     this.#target =
       deps.target ??
       createTarget(config.target, {
+        copyThreads: ctx.memory.budget.sync.copyThreads,
         journal: new UploadJournal(
           new CheckpointStore<UploadJournalState>(
             join(resolve(config.stateDir), "s3-uploads.json"),

@@ -4,6 +4,7 @@ import type { Duplex } from "node:stream";
 import { http } from "../runtime/builtins.ts";
 import { type ListenAddress, parseAddress } from "../runtime/config/schema-helpers.ts";
 import { listenOn } from "../runtime/listen.ts";
+import type { RoleMemory } from "../runtime/role-definition.ts";
 import type { Logger } from "../runtime/telemetry/logger.ts";
 import type { AccessLog } from "./access-log.ts";
 import { ClientAddressResolver } from "./client-address.ts";
@@ -48,6 +49,8 @@ export interface ProxyListenerOptions {
   filterTypes?: readonly FilterComponent[] | undefined;
   /** Under a memory limit: new connections wait unread past the budget's count or under pressure, when bodies are not buffered for retries either. */
   memory?: PressureGateOptions | undefined;
+  /** Told when no request is in flight, so the memory a busy spell grew is given back. */
+  release?: RoleMemory["release"];
 }
 
 /** Where a request goes: its route and cluster, and the target sent upstream. */
@@ -99,6 +102,7 @@ export class ProxyListener {
   #draining = false;
   #idleWaiters: (() => void)[] = [];
   #address: ListenAddress | undefined;
+  readonly #untrack: (() => void) | undefined;
 
   constructor(config: ListenerConfig, options: ProxyListenerOptions) {
     this.config = config;
@@ -110,6 +114,7 @@ export class ProxyListener {
       options.metrics.activeRequests.set(this.#labels, this.#inFlight),
     );
     this.#recorder = new RequestRecorder(config.name, options.metrics, options.accessLog);
+    this.#untrack = options.release?.track(() => this.#inFlight);
     const resolver = new ClientAddressResolver(config.clientAddress);
     if (!resolver.peerOnly) this.#resolver = resolver;
     const logger = options.logger.child({ listener: config.name });
@@ -278,6 +283,7 @@ export class ProxyListener {
       if (this.#inFlight === 0) {
         for (const wake of this.#idleWaiters.splice(0)) wake();
         this.#gate?.idle();
+        this.#options.release?.quiet();
       }
     };
     const localReply: SendLocalReply = (reply, close = false, editor) => {
@@ -620,6 +626,7 @@ export class ProxyListener {
    */
   async drain(deadline: AbortSignal): Promise<void> {
     this.#draining = true;
+    this.#untrack?.();
     this.#gate?.close();
     const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
     this.#server.closeIdleConnections();

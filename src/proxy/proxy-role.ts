@@ -59,6 +59,7 @@ export function createProxyRole(section: ProxyConfig, ctx: ProxyRoleContext): Pr
               connections: ctx.memory.budget.proxy.maxConnections,
             }
           : undefined,
+        release: ctx.memory?.release,
       }),
   );
   let state: "idle" | "running" | "stopping" | "stopped" = "idle";

@@ -15,7 +15,8 @@ export const proxyRoleDefinition = defineRole({
   // 8 MB semi-spaces: the proxy's per-request garbage filled Node's default young generation
   // (peak RSS 215 MB at 50 connections; 133–141 MB with 8 MB). docs/proxy.md, Performance.
   // --expose-gc: one collection once started shrinks the young generation the start grew (idle
-  // 80 → 72 MB), then gc() is emptied (runtime/release-startup-memory.ts). Not for `sidecar
+  // 80 → 72 MB), and again after 30 s with no request in flight (runtime/quiet-memory-release.ts);
+  // gc() is emptied on the global object (runtime/release-startup-memory.ts). Not for `sidecar
   // logs`: there the shrunk young generation promoted the lines in flight (peak 114 → 178 MB).
   v8Flags: ["--max-semi-space-size=8", "--expose-gc"],
   async create(section, ctx) {

@@ -16,6 +16,8 @@ export const http: typeof import("node:http") = require("node:http");
  */
 export const https = loadedOnFirstUse<typeof import("node:https")>("node:https");
 export const tls = loadedOnFirstUse<typeof import("node:tls")>("node:tls");
+/** node:zlib for gzip-compressed sink requests: loaded on first use, 0.5 MB a proxy never needs. */
+export const zlib = loadedOnFirstUse<typeof import("node:zlib")>("node:zlib");
 export const fs: typeof import("node:fs") = require("node:fs");
 export const util: typeof import("node:util") = require("node:util");
 export const net: typeof import("node:net") = require("node:net");

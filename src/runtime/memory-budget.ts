@@ -21,6 +21,14 @@ export interface ProxyBufferSizes {
   retryBufferBytes: number;
 }
 
+export interface SyncBufferSizes {
+  /**
+   * Threads a directory target copies small files on (each its own V8 heap, ~18 MB); 0 copies
+   * them on the main thread.
+   */
+  copyThreads: number;
+}
+
 /**
  * The buffer sizes the memory plan allows. Without a plan (no container limit) `limited` is
  * false and the sizes are today's defaults, which the config may raise; with one they are caps
@@ -30,6 +38,7 @@ export interface MemoryBudget {
   readonly limited: boolean;
   readonly logs: LogsBufferSizes;
   readonly proxy: ProxyBufferSizes;
+  readonly sync: SyncBufferSizes;
 }
 
 /** The defaults of the config schemas, used without a limit. */
@@ -37,6 +46,7 @@ export const defaultBufferSizes: MemoryBudget = {
   limited: false,
   logs: { bufferMaxBytes: 8 * MiB, maxInFlight: 4, batchMaxBytes: 1 * MiB },
   proxy: { maxConnections: 10_000, retryBufferBytes: 64 * KiB },
+  sync: { copyThreads: 2 },
 };
 
 /**
@@ -75,6 +85,15 @@ export function deriveMemoryBudget(plan: MemoryPlan | undefined): MemoryBudget {
         roundTo(budget / 4 / maxConnections, KiB),
         8 * KiB,
         defaults.proxy.retryBufferBytes,
+      ),
+    },
+    // A first sync of many small files peaks ~145 MiB on the main thread alone; a thread adds
+    // ~18 MB. 128 Mi (96 MiB budget) gets one, 256 Mi and up two, below ~85 Mi none.
+    sync: {
+      copyThreads: clamp(
+        Math.floor((budget - 64 * MiB) / (32 * MiB)),
+        0,
+        defaults.sync.copyThreads,
       ),
     },
   };

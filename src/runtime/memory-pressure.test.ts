@@ -128,6 +128,7 @@ test("buffers are today's defaults without a limit and shrink with the budget", 
     limited: false,
     logs: { bufferMaxBytes: 8 * MiB, maxInFlight: 4, batchMaxBytes: MiB },
     proxy: { maxConnections: 10_000, retryBufferBytes: 64 * 1024 },
+    sync: { copyThreads: 2 },
   });
   const plan = (limitMiB: number) => ({
     limitBytes: limitMiB * MiB,
@@ -142,11 +143,14 @@ test("buffers are today's defaults without a limit and shrink with the budget", 
     limited: true,
     logs: { bufferMaxBytes: 3 * MiB, maxInFlight: 3, batchMaxBytes: 768 * 1024 },
     proxy: { maxConnections: 1024, retryBufferBytes: 24 * 1024 },
+    sync: { copyThreads: 1 },
   });
   const small = deriveMemoryBudget(plan(64));
   const large = deriveMemoryBudget(plan(4096));
   assert.ok(small.logs.bufferMaxBytes < 3 * MiB && small.logs.maxInFlight === 1);
   assert.deepEqual(large.logs, deriveMemoryBudget(undefined).logs, "capped at today's defaults");
+  assert.equal(small.sync.copyThreads, 0, "under 64 Mi small files are copied on the main thread");
+  assert.equal(large.sync.copyThreads, 2);
 });
 
 test("the sample is the resident memory the process owns, without its file-backed pages", () => {

@@ -34,3 +34,31 @@ test("without --expose-gc it does nothing and does not fail", async () => {
   const { releaseStartupMemory } = await import("./release-startup-memory.ts");
   assert.doesNotThrow(() => releaseStartupMemory());
 });
+
+const again = `
+import { getHeapSpaceStatistics } from "node:v8";
+import { releaseMemory, releaseStartupMemory } from ${JSON.stringify(new URL("./release-startup-memory.ts", import.meta.url).href)};
+const newSpace = () => getHeapSpaceStatistics().find((s) => s.space_name === "new_space").space_size;
+releaseStartupMemory();
+const kept = [];
+for (let i = 0; i < 200_000; i++) kept.push({ i, s: "x" + i });
+const before = newSpace();
+const ran = releaseMemory();
+console.log(JSON.stringify({ before, after: newSpace(), ran, gc: typeof globalThis.gc }));
+`;
+
+test("releaseMemory collects again later with the gc() taken at start", () => {
+  const run = spawnSync(process.execPath, ["--expose-gc", "--input-type=module", "-e", again], {
+    encoding: "utf8",
+  });
+  assert.equal(run.status, 0, run.stderr);
+  const result = JSON.parse(run.stdout) as {
+    before: number;
+    after: number;
+    ran: boolean;
+    gc: string;
+  };
+  assert.equal(result.ran, true);
+  assert.ok(result.after < result.before, `${result.after} >= ${result.before}`);
+  assert.equal(result.gc, "undefined");
+});

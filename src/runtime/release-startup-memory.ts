@@ -6,14 +6,32 @@
  * that reduces memory, once the roles have started, shrinks it back to 1 MB: the idle proxy
  * 80 → 72 MB (`npm run bench:proxy:memory`). V8 offers that collection only through `gc()`,
  * which a command whose role asks for it (the proxy's `v8Flags`) exposes with `--expose-gc` at
- * start; it is emptied on the global object here, once taken. Turning the flag on and off at
- * run time instead (v8 setFlagsFromString) made every later request cost 2.5× the CPU at 64 KiB.
+ * start; it is emptied on the global object here, once taken, and kept for `releaseMemory()`
+ * (runtime/quiet-memory-release.ts). Turning the flag on and off at run time instead (v8
+ * setFlagsFromString) made every later request cost 2.5× the CPU at 64 KiB.
  */
 export function releaseStartupMemory(): void {
-  const global = globalThis as { gc?: (options: object) => void };
-  const gc = global.gc;
-  // --expose-gc defines it writable but not configurable: it can be emptied, not deleted.
-  if (gc !== undefined) global.gc = undefined;
+  releaseMemory();
+}
+
+type Collect = (options: object) => void;
+let collect: Collect | undefined;
+let taken = false;
+
+/**
+ * One memory-reducing full collection: the young generation shrunk back to its minimum and
+ * the old generation compacted. False when the process was started without `--expose-gc`.
+ */
+export function releaseMemory(): boolean {
+  if (!taken) {
+    taken = true;
+    const global = globalThis as { gc?: Collect };
+    if (typeof global.gc === "function") collect = global.gc;
+    // --expose-gc defines it writable but not configurable: it can be emptied, not deleted.
+    if (global.gc !== undefined) global.gc = undefined;
+  }
+  if (collect === undefined) return false;
   // "last-resort": V8's collection for memory pressure, the one that also shrinks new space.
-  if (typeof gc === "function") gc({ type: "major", execution: "sync", flavor: "last-resort" });
+  collect({ type: "major", execution: "sync", flavor: "last-resort" });
+  return true;
 }

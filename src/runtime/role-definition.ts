@@ -4,6 +4,7 @@ import type { Clock } from "./clock.ts";
 import type { RuntimeConfig } from "./config/schema.ts";
 import type { MemoryBudget } from "./memory-budget.ts";
 import type { MemoryPressureSignal } from "./memory-pressure.ts";
+import type { QuietMemoryRelease } from "./quiet-memory-release.ts";
 import type { Role } from "./role.ts";
 import type { Logger } from "./telemetry/logger.ts";
 import type { Registry } from "./telemetry/metrics-registry.ts";
@@ -108,6 +109,12 @@ export interface RoleContext {
 export interface RoleMemory {
   budget: MemoryBudget;
   pressure: MemoryPressureSignal;
+  /**
+   * Where a role that serves traffic reports what it has in flight (`track`) and when that falls
+   * to zero (`quiet`), so the memory a busy spell grew is given back once all is quiet.
+   * Undefined in tests and embedders that do not give memory back.
+   */
+  release?: Pick<QuietMemoryRelease, "track" | "quiet"> | undefined;
 }
 
 /** What a role may do to the app that `sidecar run` supervises. */

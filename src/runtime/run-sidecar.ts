@@ -11,6 +11,7 @@ import { formatAddress, type ListenAddress } from "./config/schema-helpers.ts";
 import { deriveMemoryBudget } from "./memory-budget.ts";
 import { readMemoryPlan } from "./memory-plan-env.ts";
 import { MemoryPressure, noMemoryPressure } from "./memory-pressure.ts";
+import { QuietMemoryRelease } from "./quiet-memory-release.ts";
 import { assembleRoles } from "./role-assembly.ts";
 import type { AnyRoleDefinition, AppHandle } from "./role-definition.ts";
 import { SidecarRuntime } from "./sidecar-runtime.ts";
@@ -72,7 +73,16 @@ export async function runSidecar({
       registry: metrics.registry,
       logger: logger.child({ role: "memory" }),
     });
-  const memory = { budget: deriveMemoryBudget(plan), pressure: pressure ?? noMemoryPressure };
+  const release = new QuietMemoryRelease({ clock: systemClock });
+  // Near the budget, the young generation and the old one's garbage go back before anything waits.
+  pressure?.onChange((active) => {
+    if (active) release.releaseNow();
+  });
+  const memory = {
+    budget: deriveMemoryBudget(plan),
+    pressure: pressure ?? noMemoryPressure,
+    release,
+  };
   let runtime: SidecarRuntime | undefined;
   let app: AppRole | undefined;
   const appHandle: AppHandle | undefined = appCommand && {
@@ -111,7 +121,7 @@ export async function runSidecar({
     metrics,
     roles,
     adminRoutes: admin,
-    memory: { plan, budget: memory.budget, pressure },
+    memory: { plan, budget: memory.budget, pressure, release },
     onStopRequested: () => shutdown.abort(),
     ...(app ? { app } : {}),
   });

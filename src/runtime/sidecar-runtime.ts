@@ -7,6 +7,7 @@ import { ErrorCodes } from "./errors.ts";
 import type { MemoryBudget } from "./memory-budget.ts";
 import type { MemoryPlan } from "./memory-plan-env.ts";
 import type { MemoryPressure } from "./memory-pressure.ts";
+import type { QuietMemoryRelease } from "./quiet-memory-release.ts";
 import { releaseStartupMemory } from "./release-startup-memory.ts";
 import type { Role } from "./role.ts";
 import { Supervisor } from "./supervisor.ts";
@@ -30,6 +31,8 @@ export interface SidecarRuntimeOptions {
     plan: MemoryPlan | undefined;
     budget: MemoryBudget;
     pressure: MemoryPressure | undefined;
+    /** The collection once the roles have started, and again when traffic stops. */
+    release?: QuietMemoryRelease | undefined;
   };
   /** Install SIGTERM/SIGINT handlers (default true). */
   handleSignals?: boolean;
@@ -71,7 +74,9 @@ export class SidecarRuntime {
             limitBytes: null,
             plan: "no container memory limit: Node's defaults",
           }),
-          ...(budget ? { buffers: { logs: budget.logs, proxy: budget.proxy } } : {}),
+          ...(budget
+            ? { buffers: { logs: budget.logs, proxy: budget.proxy, sync: budget.sync } }
+            : {}),
           ...(pressure ? { pressure: pressure.figures } : {}),
         },
       }),
@@ -117,7 +122,9 @@ export class SidecarRuntime {
           budgetBytes,
           maxOldSpaceMiB,
           semiSpaceMiB,
-          ...(budget ? { buffers: { logs: budget.logs, proxy: budget.proxy } } : {}),
+          ...(budget
+            ? { buffers: { logs: budget.logs, proxy: budget.proxy, sync: budget.sync } }
+            : {}),
         },
         this.#memory.tooSmall
           ? "memory limit is below what the sidecar needs (give it at least 96Mi); heap sized to the minimum"
@@ -139,12 +146,14 @@ export class SidecarRuntime {
           { version: sidecarVersion, roles: this.#options.roles.map((r) => r.name) },
           "sidecar ready to serve",
         );
-        releaseStartupMemory();
+        if (this.#options.memory?.release) this.#options.memory.release.releaseNow();
+        else releaseStartupMemory();
       }
       const reason = await stopRequested;
       const graceSeconds = this.#options.loaded.config.shutdown.gracePeriodSeconds;
       logger.info({ reason, gracePeriodSeconds: graceSeconds }, "shutting down");
       const deadline = AbortSignal.timeout(graceSeconds * 1000);
+      this.#options.memory?.release?.close();
       await this.#supervisor.stop(deadline);
       // A role still starting (and ignoring the stop) must not hold the exit past the deadline.
       await Promise.race([started, abortedBy(deadline)]);

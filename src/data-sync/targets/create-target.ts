@@ -10,11 +10,18 @@ export function createTarget(
   {
     s3ClientConfig,
     journal,
-  }: { s3ClientConfig?: S3TargetOptions["clientConfig"]; journal?: UploadJournal } = {},
+    copyThreads,
+  }: {
+    s3ClientConfig?: S3TargetOptions["clientConfig"];
+    journal?: UploadJournal;
+    /** A directory target's copy threads (the memory budget's `sync.copyThreads`). */
+    copyThreads?: number;
+  } = {},
 ): SyncTarget {
   if (config.type === "dir")
     return new DirTarget(config.path, {
       fsync: config.fsync,
+      ...(copyThreads === undefined ? {} : { copyThreads }),
       ...(config.syncfs ? {} : { syncFilesystem: false }),
     });
   return new S3Target({

@@ -25,7 +25,8 @@ export interface DirTargetOptions {
   fsync?: boolean;
   /**
    * Threads that copy small files (`putFiles`), started on demand (default 2: one per core of
-   * the bench machine; 4 were no faster on its 2 cores, and each costs ~18 MB of RSS).
+   * the bench machine; 4 were no faster on its 2 cores, and each costs ~18 MB of RSS). 0: no
+   * `putFiles`, every file is copied on the main thread (a small memory budget).
    */
   copyThreads?: number;
   /** The fdatasync of a written object (default fd.ts's): a test injects a failure here. */
@@ -65,6 +66,8 @@ export class DirTarget implements SyncTarget {
   #syncfs: ((path: string) => Promise<void>) | undefined;
   readonly #copyThreads: number;
   #pool: CopyPool | undefined;
+  /** Small files copied on the copy threads; absent without threads. */
+  readonly putFiles?: (files: readonly LocalFile[]) => Promise<(StoredFile | Error)[]>;
 
   constructor(
     root: string,
@@ -84,6 +87,7 @@ export class DirTarget implements SyncTarget {
       onFailed: (path) => fs.promises.rm(path, { force: true }),
     });
     this.#copyThreads = copyThreads;
+    if (copyThreads > 0) this.putFiles = (files) => this.#putFiles(files);
     this.description = root;
   }
 
@@ -152,12 +156,12 @@ export class DirTarget implements SyncTarget {
   }
 
   /**
-   * Small files copied by a thread of the pool with synchronous calls (see copy-worker.ts):
+   * `putFiles`: small files copied by a thread of the pool with synchronous calls (see copy-worker.ts):
    * one message per batch instead of a thread-pool round trip per open, read, write, rename
    * and close of each file. A written object is made durable by the next flush, like a
    * putStream's.
    */
-  async putFiles(files: readonly LocalFile[]): Promise<(StoredFile | Error)[]> {
+  async #putFiles(files: readonly LocalFile[]): Promise<(StoredFile | Error)[]> {
     this.#pool ??= new CopyPool({ threads: this.#copyThreads });
     const replies = await this.#pool.copy({
       files: files.map(({ path, size }) => ({ source: path, size })),

@@ -1,6 +1,5 @@
-import { gzip } from "node:zlib";
 import { z } from "zod";
-import { http, https, util } from "../../../runtime/builtins.ts";
+import { http, https, util, zlib } from "../../../runtime/builtins.ts";
 import { seconds } from "../../../runtime/config/schema-helpers.ts";
 import {
   authorizationHeader,
@@ -16,7 +15,7 @@ import { parseRetryAfter } from "../../../runtime/retry-after.ts";
 import { LogsSinkErrorCodes } from "../error-codes.ts";
 import { outcomeOfStatus, type SendOutcome } from "./send-outcome.ts";
 
-const gzipAsync = util.promisify(gzip);
+const gzipAsync = (body: string | Buffer): Promise<Buffer> => util.promisify(zlib.gzip)(body);
 
 /** The options every HTTP-based sink shares (auth and TLS are the runtime HTTP client's). */
 export const httpShape = {
