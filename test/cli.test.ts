@@ -103,6 +103,37 @@ test("validate reads SIDECAR_CONFIG when -c is absent", async () => {
   }
 });
 
+test("a role command validates every section of its file, not only its own role's", async () => {
+  const { path, cleanup } = await tempDir();
+  try {
+    const file = await writeConfig(
+      path,
+      [
+        "proxy:",
+        "  listeners:",
+        "    - { name: in, address: 127.0.0.1:0, routes: [{ match: { prefix: / }, cluster: app }] }",
+        "  clusters: { app: { endpoints: [127.0.0.1:1] } }",
+        "logs:",
+        "  sorces: []",
+        "metrcs: {}",
+        "",
+      ].join("\n"),
+    );
+    for (const command of [
+      ["proxy", "-c", file],
+      ["validate", "-c", file],
+    ]) {
+      const result = await runSidecar(command);
+      assert.equal(result.code, 2, `${command[0]}: ${result.stderr}`);
+      assert.match(result.stderr, /logs\.sorces: unknown key, did you mean "sources"\?/);
+      assert.match(result.stderr, /metrcs: unknown key, did you mean "metrics"\?/);
+      assert.doesNotMatch(result.stderr, /proxy\./, "the proxy's section is valid");
+    }
+  } finally {
+    await cleanup();
+  }
+});
+
 test("config errors are listed all at once, exit 2, and never show a stack trace", async () => {
   const { path, cleanup } = await tempDir();
   try {

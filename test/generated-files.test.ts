@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { test } from "node:test";
-import { configSchema, roleDefinitions } from "../src/cli/roles.ts";
+import { fullConfigSchema, roleDefinitions } from "../src/cli/roles.ts";
 import { envByCommand } from "../src/runtime/command-env.ts";
 import { sidecarJsonSchema } from "../src/runtime/config/json-schema.ts";
 import { v8FlagsByCommand } from "../src/runtime/v8-flags.ts";
@@ -12,7 +12,7 @@ test("schema/sidecar.schema.json is up to date (run `npm run schema` after chang
     new URL("../schema/sidecar.schema.json", import.meta.url),
     "utf8",
   );
-  assert.equal(committed, sidecarJsonSchema(configSchema));
+  assert.equal(committed, sidecarJsonSchema(await fullConfigSchema()));
 });
 
 test("bin/v8-flags.json is up to date (run `npm run schema` after changing a role's v8Flags)", async () => {
@@ -25,8 +25,8 @@ test("bin/command-env.json is up to date (run `npm run schema` after changing a 
   assert.equal(committed, `${JSON.stringify(envByCommand(roleDefinitions), null, 2)}\n`);
 });
 
-test("the JSON Schema describes every section, rejects unknown keys and keeps the defaults optional", () => {
-  const schema = JSON.parse(sidecarJsonSchema(configSchema)) as {
+test("the JSON Schema describes every section, rejects unknown keys and keeps the defaults optional", async () => {
+  const schema = JSON.parse(sidecarJsonSchema(await fullConfigSchema())) as {
     properties: Record<string, unknown>;
     additionalProperties: boolean;
     required?: string[];

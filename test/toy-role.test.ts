@@ -14,7 +14,9 @@ test("a role plugs in through its definition alone: section, context, phase, exi
   const toyRoleDefinition = defineRole({
     name: "toy",
     description: "A role that greets, then asks the sidecar to stop.",
-    schema: z.strictObject({ greeting: z.string(), times: z.number().int().default(2) }),
+    // A real role imports its schema module here: `async () => (await import("./toy-config.ts")).toyConfigSchema`.
+    loadSchema: async () =>
+      z.strictObject({ greeting: z.string(), times: z.number().int().default(2) }),
     phase: "before-app",
     create(section, ctx): Role {
       seen.section = section;
@@ -40,7 +42,7 @@ test("a role plugs in through its definition alone: section, context, phase, exi
   });
   const code = await runSidecar({
     definitions: [toyRoleDefinition],
-    schema: composeConfigSchema([toyRoleDefinition]),
+    schema: (keys) => composeConfigSchema([toyRoleDefinition], keys),
     configPath: undefined,
     overlay: { admin: { address: "127.0.0.1:0" }, toy: { greeting: "hello" } },
     env: { SIDECAR_LOG_LEVEL: "silent" },
@@ -55,7 +57,7 @@ test("a role section that does not match its schema is refused by path, like any
   const toy = defineRole({
     name: "toy",
     description: "toy",
-    schema: z.strictObject({ greeting: z.string() }),
+    loadSchema: async () => z.strictObject({ greeting: z.string() }),
     phase: "standalone",
     create: () => {
       throw new Error("not built");
@@ -64,7 +66,7 @@ test("a role section that does not match its schema is refused by path, like any
   await assert.rejects(
     runSidecar({
       definitions: [toy],
-      schema: composeConfigSchema([toy]),
+      schema: (keys) => composeConfigSchema([toy], keys),
       configPath: undefined,
       overlay: { toy: { greting: "hi" } },
       env: {},
@@ -75,4 +77,40 @@ test("a role section that does not match its schema is refused by path, like any
       return true;
     },
   );
+});
+
+test("a command loads only the schemas of the role sections its config has, and still checks them all", async () => {
+  const loads: string[] = [];
+  const role = (name: string) =>
+    defineRole({
+      name,
+      description: name,
+      loadSchema: async () => {
+        loads.push(name);
+        return z.strictObject({ greeting: z.string() });
+      },
+      phase: "standalone",
+      create: () => {
+        throw new Error("not built");
+      },
+    });
+  const definitions = [role("toy"), role("other"), role("unused")];
+  const schema = (keys: readonly string[]) => composeConfigSchema(definitions, keys);
+  const load = (overlay: Record<string, unknown>) =>
+    runSidecar({ definitions, schema, configPath: undefined, overlay, env: {} });
+
+  // The toy's section is fine, the other's has a typo, an unknown top-level key is one too.
+  await assert.rejects(
+    load({ toy: { greeting: "hi" }, other: { greting: "hi" }, unusd: {} }),
+    (error: Error & { code: string; details: string[] }) => {
+      assert.equal(error.code, "SIDECAR_ERR_CONFIG_INVALID");
+      const details = error.details.join("\n");
+      assert.match(details, /other\.greting: unknown key, did you mean "greeting"/);
+      assert.match(details, /unusd: unknown key, did you mean "unused"/);
+      assert.match(details, /other\.greeting: required/);
+      assert.equal(error.details.length, 3, details);
+      return true;
+    },
+  );
+  assert.deepEqual(loads.sort(), ["other", "toy"], "the absent role's schema was not loaded");
 });

@@ -5,6 +5,7 @@ import { logsRoleDefinition } from "../logs/role-definition.ts";
 import { metricsRoleDefinition } from "../metrics/role-definition.ts";
 import { nodeRoleDefinition } from "../node/role-definition.ts";
 import { proxyRoleDefinition } from "../proxy/role-definition.ts";
+import type { ConfigSchemaLoader } from "../runtime/config/load-config.ts";
 import { composeConfigSchema } from "../runtime/config/schema.ts";
 import type { AnyRoleDefinition } from "../runtime/role-definition.ts";
 
@@ -22,5 +23,13 @@ export const roleDefinitions: readonly AnyRoleDefinition[] = [
   nodeRoleDefinition,
 ];
 
-/** The schema of sidecar.yaml: the runtime's sections and one per role. */
-export const configSchema = composeConfigSchema(roleDefinitions);
+/**
+ * The schema of sidecar.yaml for a config with these top-level keys: the runtime's sections and
+ * every role's key, with only the schemas of the role sections the config has built (each role
+ * loads its schema module on demand). What commands validate a config with.
+ */
+export const configSchema: ConfigSchemaLoader = (keys) =>
+  composeConfigSchema(roleDefinitions, keys);
+
+/** The whole schema of sidecar.yaml, every role's section built: the JSON Schema, the docs. */
+export const fullConfigSchema = () => composeConfigSchema(roleDefinitions);

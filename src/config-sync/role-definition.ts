@@ -1,6 +1,5 @@
 import { defineRole } from "../runtime/role-definition.ts";
 import { configCommand } from "./config-command.ts";
-import { configSectionSchema } from "./config-section.ts";
 
 /**
  * The config role as a plug-in: the `config:` section, `sidecar config`, and a phase before the
@@ -9,7 +8,7 @@ import { configSectionSchema } from "./config-section.ts";
 export const configRoleDefinition = defineRole({
   name: "config",
   description: "fetch, render, validate and atomically publish the app's config, then notify it",
-  schema: configSectionSchema,
+  loadSchema: async () => (await import("./config-section.ts")).configSectionSchema,
   phase: "before-app",
   command: configCommand,
   create: async (section, ctx) => (await import("./config-role.ts")).createConfigRole(section, ctx),

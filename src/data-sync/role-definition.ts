@@ -1,6 +1,5 @@
 import { defineRole } from "../runtime/role-definition.ts";
 import { syncCommand } from "./sync-command.ts";
-import { syncConfigSchema } from "./sync-config.ts";
 
 /**
  * The sync role: back the app's data directory up to a directory or S3, incrementally, and
@@ -11,7 +10,7 @@ export const syncRoleDefinition = defineRole({
   name: "sync",
   description:
     "The sync role: back the data directory up to a directory or S3 and restore it (see docs/sync.md).",
-  schema: syncConfigSchema,
+  loadSchema: async () => (await import("./sync-config.ts")).syncConfigSchema,
   phase: "before-app",
   command: syncCommand,
   // A pass fdatasyncs every object it copies (10 000 small files: 10 000 fdatasyncs), in a

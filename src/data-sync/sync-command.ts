@@ -2,13 +2,7 @@ import { ErrorCodes, SidecarError } from "../runtime/errors.ts";
 import type { RoleCommand, RoleCommandKit } from "../runtime/role-definition.ts";
 import { createLogger } from "../runtime/telemetry/logger.ts";
 import { RestoreExitCodes, SyncErrorCodes } from "./error-codes.ts";
-import { manifestTotals } from "./manifest.ts";
-import { Repository } from "./repository.ts";
-import { restore } from "./restore.ts";
-import { restoreProgressReporter } from "./restore-progress.ts";
-import { type SyncConfig, syncConfigSchema } from "./sync-config.ts";
-import { formatBytes } from "./sync-status.ts";
-import { createTarget } from "./targets/create-target.ts";
+import type { SyncConfig } from "./sync-config.ts";
 
 export interface SyncFlags {
   config?: string;
@@ -106,6 +100,7 @@ async function loadSection(
       ErrorCodes.USAGE,
       `${configPath ?? "The config"} has no sync: section: pass --data-dir and --target`,
     );
+  const { syncConfigSchema } = await import("./sync-config.ts"); // loaded already: the file has sync:
   return { sync: syncConfigSchema.parse(section), logLevel: config.log.level };
 }
 
@@ -135,6 +130,13 @@ async function restoreAction(flags: Record<string, unknown>, kit: RoleCommandKit
       `Invalid --version "${String(flags.version)}": expected a version number ≥ 1`,
     );
   const at = typeof flags.at === "string" ? parseTime(flags.at) : undefined;
+  // The sync's code is imported when a subcommand runs: every other command (`sidecar proxy`)
+  // registers this one, and should not load the targets, the manifest and the restore.
+  const [{ createTarget }, { restoreProgressReporter }, { restore }] = await Promise.all([
+    import("./targets/create-target.ts"),
+    import("./restore-progress.ts"),
+    import("./restore.ts"),
+  ]);
   const target = createTarget(sync.target);
   const progress = restoreProgressReporter({ stream: process.stderr, logger });
   try {
@@ -171,6 +173,14 @@ async function restoreAction(flags: Record<string, unknown>, kit: RoleCommandKit
 /** `sidecar sync status`: what the target holds. */
 async function statusAction(flags: Record<string, unknown>, kit: RoleCommandKit): Promise<number> {
   const { sync } = await loadSection(flags as SyncFlags, kit);
+  const [{ createTarget }, { Repository }, { manifestTotals }, { formatBytes }] = await Promise.all(
+    [
+      import("./targets/create-target.ts"),
+      import("./repository.ts"),
+      import("./manifest.ts"),
+      import("./sync-status.ts"),
+    ],
+  );
   const target = createTarget(sync.target);
   try {
     const repository = new Repository(target);

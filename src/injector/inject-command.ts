@@ -3,11 +3,9 @@ import type { Command } from "commander";
 import { ErrorCodes, SidecarError } from "../runtime/errors.ts";
 import { sidecarVersion } from "../runtime/version.ts";
 import { InjectErrorCodes } from "./error-codes.ts";
-import { injectDocuments } from "./inject-documents.ts";
 import { injectError } from "./inject-error.ts";
 import type { InjectFlags } from "./inject-options.ts";
 import { defaultTemplate, type InjectionTemplate, parseTemplate } from "./injection-template.ts";
-import { readInputs } from "./read-inputs.ts";
 
 interface InjectCommandFlags extends InjectFlags {
   file?: string[];
@@ -44,6 +42,12 @@ async function runInject(
       ErrorCodes.USAGE,
       `Nothing to ${mode}: pass -f FILE, -f DIR or -f - (stdin)`,
     );
+  // Imported here: the injector's modules build the config schemas of the roles it configures,
+  // which no other command should pay for at its start.
+  const [{ injectDocuments }, { readInputs }] = await Promise.all([
+    import("./inject-documents.ts"),
+    import("./read-inputs.ts"),
+  ]);
   const template = await loadTemplate(flags.template);
   const inputs = await readInputs(flags.file);
   // Every input is processed before anything is written: never a half-injected output.

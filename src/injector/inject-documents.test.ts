@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { readFile, writeFile } from "node:fs/promises";
 import { test } from "node:test";
 import { parseAllDocuments } from "yaml";
-import { configSchema } from "../cli/roles.ts";
+import { fullConfigSchema } from "../cli/roles.ts";
 import { parseConfigText } from "../runtime/config/load-config.ts";
 import { type InjectRequest, injectDocuments } from "./inject-documents.ts";
 import type { InjectFlags } from "./inject-options.ts";
@@ -72,7 +72,7 @@ test("the generated sidecar config is valid for the sidecar it goes to", async (
   const env = doc!.spec.template.spec.initContainers[0]!.env;
   const yaml = env.find((e) => e.name === "SIDECAR_CONFIG_YAML")!.value!;
   const { config } = parseConfigText(yaml, "SIDECAR_CONFIG_YAML", {
-    schema: configSchema,
+    schema: await fullConfigSchema(),
     env: {},
   });
   assert.equal(config.admin.address, "0.0.0.0:9901");

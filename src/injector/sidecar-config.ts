@@ -1,23 +1,35 @@
 import { stringify } from "yaml";
+import type { z } from "zod";
+import { configSectionSchema } from "../config-sync/config-section.ts";
 import { configRoleDefinition } from "../config-sync/role-definition.ts";
 import { syncRoleDefinition } from "../data-sync/role-definition.ts";
+import { syncConfigSchema } from "../data-sync/sync-config.ts";
 import { sinkFromFlag } from "../logs/logs-command.ts";
+import { logsConfigSchema } from "../logs/logs-config.ts";
 import { logsRoleDefinition } from "../logs/role-definition.ts";
+import { proxyConfigSchema } from "../proxy/proxy-config.ts";
 import { proxyRoleDefinition } from "../proxy/role-definition.ts";
-import { parseConfigText } from "../runtime/config/load-config.ts";
-import { composeConfigSchema } from "../runtime/config/schema.ts";
+import { parseConfigText, type SidecarConfig } from "../runtime/config/load-config.ts";
+import { composeBuiltConfigSchema } from "../runtime/config/schema.ts";
 import { isSidecarError } from "../runtime/errors.ts";
 import { InjectErrorCodes } from "./error-codes.ts";
 import { injectError } from "./inject-error.ts";
 import type { InjectOptions } from "./inject-options.ts";
 
-/** The config the injected sidecar reads: the roles the injector configures. */
-const injectedConfigSchema = composeConfigSchema([
-  configRoleDefinition,
-  syncRoleDefinition,
-  logsRoleDefinition,
-  proxyRoleDefinition,
-]);
+/**
+ * The config the injected sidecar reads: the roles the injector configures. Built on first use
+ * (only `sidecar inject` and the webhook load this module, and only they need it).
+ */
+let injectedConfigSchema: z.ZodType<SidecarConfig> | undefined;
+function injectedSchema(): z.ZodType<SidecarConfig> {
+  injectedConfigSchema ??= composeBuiltConfigSchema([
+    { ...configRoleDefinition, schema: configSectionSchema },
+    { ...syncRoleDefinition, schema: syncConfigSchema },
+    { ...logsRoleDefinition, schema: logsConfigSchema },
+    { ...proxyRoleDefinition, schema: proxyConfigSchema },
+  ]);
+  return injectedConfigSchema;
+}
 
 /** Where the injected sidecar sees the config role's source ConfigMap. */
 export const configSourceDir = "/etc/sidecar/config-source";
@@ -108,7 +120,7 @@ function buildConfigYaml(options: InjectOptions, where: string, variant: ConfigV
   const text = stringify(config, { lineWidth: 0 });
   // Checked here, so that a Pod never starts with a config its sidecar refuses.
   try {
-    parseConfigText(text, "generated config", { schema: injectedConfigSchema, env: {} });
+    parseConfigText(text, "generated config", { schema: injectedSchema(), env: {} });
   } catch (error) {
     const details = isSidecarError(error) ? error.details.join("; ") : String(error);
     throw injectError(

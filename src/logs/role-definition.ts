@@ -1,6 +1,5 @@
 import { defineRole } from "../runtime/role-definition.ts";
 import { logsCommand } from "./logs-command.ts";
-import { logsConfigSchema } from "./logs-config.ts";
 import { logsPanel } from "./logs-panel.ts";
 
 /**
@@ -10,7 +9,7 @@ import { logsPanel } from "./logs-panel.ts";
 export const logsRoleDefinition = defineRole({
   name: "logs",
   description: "The logs role: tail, parse and ship the app's logs (see docs/logs.md).",
-  schema: logsConfigSchema,
+  loadSchema: async () => (await import("./logs-config.ts")).logsConfigSchema,
   phase: "before-app",
   command: logsCommand,
   // 8 MB semi-spaces: the HTTP sink encodes a batch when it is cut, so events live for one batch

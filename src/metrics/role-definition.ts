@@ -1,6 +1,5 @@
 import { defineRole } from "../runtime/role-definition.ts";
 import { metricsCommand } from "./metrics-command.ts";
-import { metricsConfigSchema } from "./metrics-config.ts";
 
 /**
  * Metrics merge. Before the app: it holds no traffic, and from the first scrape to the last
@@ -11,7 +10,7 @@ export const metricsRoleDefinition = defineRole({
   name: "metrics",
   description:
     "Metrics merge: the app's Prometheus metrics on the sidecar's /metrics (see docs/metrics.md).",
-  schema: metricsConfigSchema,
+  loadSchema: async () => (await import("./metrics-config.ts")).metricsConfigSchema,
   phase: "before-app",
   command: metricsCommand,
   create: async (section, ctx) =>

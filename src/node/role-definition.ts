@@ -1,6 +1,5 @@
 import { defineRole } from "../runtime/role-definition.ts";
 import { nodeCommand } from "./node-command.ts";
-import { nodeConfigSchema } from "./node-config.ts";
 
 /**
  * The node agent: one per node (a DaemonSet), never part of `sidecar run`. Node metrics keep
@@ -10,7 +9,7 @@ export const nodeRoleDefinition = defineRole({
   name: "node",
   description:
     "The node agent (DaemonSet): node_exporter-compatible node metrics and every Pod's logs (see docs/node.md).",
-  schema: nodeConfigSchema,
+  loadSchema: async () => (await import("./node-config.ts")).nodeConfigSchema,
   phase: "standalone",
   command: nodeCommand,
   create: async (section, ctx) => (await import("./node-role.ts")).createNodeRole(section, ctx),

@@ -1,6 +1,5 @@
 import { defineRole } from "../runtime/role-definition.ts";
 import { proxyCommand } from "./proxy-command.ts";
-import { proxyConfigSchema } from "./proxy-config.ts";
 import { proxyPanel } from "./proxy-panel.ts";
 
 /**
@@ -10,7 +9,7 @@ import { proxyPanel } from "./proxy-panel.ts";
 export const proxyRoleDefinition = defineRole({
   name: "proxy",
   description: "The reverse proxy in front of the app (see docs/proxy.md).",
-  schema: proxyConfigSchema,
+  loadSchema: async () => (await import("./proxy-config.ts")).proxyConfigSchema,
   phase: "after-app",
   command: proxyCommand,
   // 8 MB semi-spaces: the proxy's per-request garbage filled Node's default young generation

@@ -12,7 +12,7 @@ import type { ProxyConfig } from "./proxy-config.ts";
 import { proxyRoleDefinition } from "./role-definition.ts";
 
 // The config file with the proxy's section, as the CLI composes it.
-const schema = composeConfigSchema([proxyRoleDefinition]);
+const schema = await composeConfigSchema([proxyRoleDefinition]);
 type WithProxy = { config: { proxy?: ProxyConfig } };
 const parseConfigText = (text: string, source: string) =>
   parseAnyConfigText(text, source, { schema }) as unknown as WithProxy;

@@ -35,7 +35,10 @@ export interface RoleCommandKit {
   }): Promise<number>;
   /** The config file named by -c, else SIDECAR_CONFIG, else undefined. */
   configPath(flag: string | undefined): string | undefined;
-  /** Loads and validates a config file (with an overlay) against the composed schema. */
+  /**
+   * Loads and validates a config file (with an overlay) against the composed schema: the
+   * runtime's sections and the role sections the file and overlay have.
+   */
   loadConfig(
     configPath: string | undefined,
     overlay?: Record<string, unknown>,
@@ -133,7 +136,7 @@ export interface AppHandle {
  * export const proxyRoleDefinition = defineRole({
  *   name: "proxy",
  *   description: "reverse proxy in front of the app",
- *   schema: proxyConfigSchema,
+ *   loadSchema: async () => (await import("./proxy-config.ts")).proxyConfigSchema,
  *   phase: "after-app",
  *   command: { … },
  *   create: async (section, ctx) => (await import("./proxy-role.ts")).createProxyRole(section, ctx),
@@ -144,8 +147,12 @@ export interface RoleDefinition<Schema extends z.ZodType = z.ZodType> {
   readonly name: string;
   /** One line for `sidecar --help` and the docs. */
   readonly description: string;
-  /** The schema of the role's config section (the section itself is optional in the file). */
-  readonly schema: Schema;
+  /**
+   * Imports the role's config-schema module and returns the schema of its section (the section
+   * itself is optional in the file). A dynamic import, never a static one: a command builds
+   * only the schemas of the sections its config has (the bundle puts each in its own chunk).
+   */
+  loadSchema(): Promise<Schema>;
   readonly phase: RolePhase;
   readonly command?: RoleCommand;
   /** V8 flags `sidecar <name>` runs with (bin/v8-flags.json is generated from these). */

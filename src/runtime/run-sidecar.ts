@@ -2,7 +2,11 @@ import type { z } from "zod";
 import { AdminRouteTable } from "./admin/admin-router.ts";
 import { AppRole } from "./app/app-role.ts";
 import { systemClock } from "./clock.ts";
-import { loadConfigFile, type SidecarConfig } from "./config/load-config.ts";
+import {
+  type ConfigSchemaLoader,
+  loadConfigFile,
+  type SidecarConfig,
+} from "./config/load-config.ts";
 import { formatAddress, type ListenAddress } from "./config/schema-helpers.ts";
 import { deriveMemoryBudget } from "./memory-budget.ts";
 import { readMemoryPlan } from "./memory-plan-env.ts";
@@ -18,8 +22,11 @@ import { sidecarVersion } from "./version.ts";
 export interface RunSidecarOptions {
   /** Every role the program knows (the CLI's list), in start order within each phase. */
   definitions: readonly AnyRoleDefinition[];
-  /** The schema composed from `definitions`. */
-  schema: z.ZodType<SidecarConfig>;
+  /**
+   * The schema composed from `definitions`, or a loader that builds it for the config's
+   * top-level keys (composeConfigSchema with `present`).
+   */
+  schema: z.ZodType<SidecarConfig> | ConfigSchemaLoader;
   configPath: string | undefined;
   /** Values from a role command's flags, merged over the file (e.g. { proxy: { … } }). */
   overlay?: Record<string, unknown> | undefined;

@@ -5,7 +5,7 @@ import { writeFileAtomic } from "../../runtime/files/atomic-file.ts";
 import { defineRole } from "../../runtime/role-definition.ts";
 import { sidecarVersion } from "../../runtime/version.ts";
 import { defaultTemplate, parseTemplate } from "../injection-template.ts";
-import { type WebhookConfig, webhookConfigSchema } from "./webhook-config.ts";
+import type { WebhookConfig } from "./webhook-config.ts";
 
 interface WebhookFlags {
   tlsCert?: string;
@@ -25,7 +25,7 @@ export const webhookRoleDefinition = defineRole({
   name: "webhook",
   description:
     "The mutating admission webhook that injects the sidecar into Pods (see docs/inject.md).",
-  schema: webhookConfigSchema,
+  loadSchema: async () => (await import("./webhook-config.ts")).webhookConfigSchema,
   phase: "standalone",
   command: {
     description: "serve the mutating admission webhook that injects the sidecar at Pod creation",

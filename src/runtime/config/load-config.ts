@@ -20,13 +20,18 @@ export interface LoadedConfig {
   hash: string;
 }
 
+/** Builds the schema for a config with these top-level keys (the file's and the overlay's). */
+export type ConfigSchemaLoader = (keys: readonly string[]) => Promise<z.ZodType<SidecarConfig>>;
+
 export interface LoadConfigOptions {
   env?: Readonly<Record<string, string | undefined>>;
   /**
    * The schema of the whole file: the runtime's sections plus each role's (composeConfigSchema,
-   * which the CLI builds from its list of roles). Default: the runtime's sections only.
+   * which the CLI builds from its list of roles), or a loader that builds it for the file's
+   * top-level keys (only the role sections a file has are then loaded; loadConfigFile only).
+   * Default: the runtime's sections only.
    */
-  schema?: z.ZodType<SidecarConfig>;
+  schema?: z.ZodType<SidecarConfig> | ConfigSchemaLoader;
   /**
    * Values from command-line flags, merged over the file before validation (mappings merge
    * key by key; anything else replaces). Problems in them are reported like the file's.
@@ -46,8 +51,8 @@ export async function loadConfigFile(
     // No file: the config may come inline (an injected container carries it in its env).
     const inline = (options.env ?? process.env).SIDECAR_CONFIG_YAML;
     return inline
-      ? parseConfigText(inline, "SIDECAR_CONFIG_YAML", options)
-      : parseConfigText("", undefined, options);
+      ? loadConfigText(inline, "SIDECAR_CONFIG_YAML", options)
+      : loadConfigText("", undefined, options);
   }
   let text: string;
   try {
@@ -68,19 +73,53 @@ export async function loadConfigFile(
       },
     );
   }
-  return parseConfigText(text, path, options);
+  return loadConfigText(text, path, options);
 }
 
-/** The same as loadConfigFile, for text already in hand. `source` names it in messages. */
+/** parseConfigText, with the schema loaded for the config's top-level keys when it is a loader. */
+async function loadConfigText(
+  text: string,
+  source: string | undefined,
+  options: LoadConfigOptions,
+): Promise<LoadedConfig> {
+  const read = readConfigText(text, source, options);
+  const schema =
+    typeof options.schema === "function"
+      ? await options.schema(Object.keys(read.raw))
+      : options.schema;
+  return validateConfig(read, schema);
+}
+
+/**
+ * The same as loadConfigFile, for text already in hand and a schema already built. `source`
+ * names it in messages.
+ */
 export function parseConfigText(
   text: string,
   source: string | undefined,
-  {
-    env = process.env,
-    overlay,
-    schema = runtimeConfigSchema as z.ZodType<SidecarConfig>,
-  }: LoadConfigOptions = {},
+  options: Omit<LoadConfigOptions, "schema"> & { schema?: z.ZodType<SidecarConfig> } = {},
 ): LoadedConfig {
+  return validateConfig(readConfigText(text, source, options), options.schema);
+}
+
+/** A config read, interpolated and merged with its overlay, not yet validated. */
+interface ReadConfig {
+  source: string | undefined;
+  name: string;
+  doc: ReturnType<typeof parseDocument>;
+  where: (offset: number | undefined) => string;
+  raw: Record<string, unknown>;
+  /** Problems found so far (unset environment variables). */
+  problems: string[];
+  /** Paths whose value had an unset variable: their schema issues are not reported again. */
+  unresolved: Set<string>;
+}
+
+function readConfigText(
+  text: string,
+  source: string | undefined,
+  { env = process.env, overlay }: LoadConfigOptions,
+): ReadConfig {
   const name = source ?? "config";
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
@@ -123,7 +162,13 @@ export function parseConfigText(
     );
     throw invalid(name, problems);
   }
+  return { source, name, doc, where, raw: raw as Record<string, unknown>, problems, unresolved };
+}
 
+function validateConfig(
+  { source, name, doc, where, raw, problems, unresolved }: ReadConfig,
+  schema = runtimeConfigSchema as z.ZodType<SidecarConfig>,
+): LoadedConfig {
   const parsed = schema.safeParse(raw, {
     reportInput: true,
     error: (issue) => expectedMessage(issue),
