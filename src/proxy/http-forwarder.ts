@@ -10,7 +10,7 @@ import { type LocalReply, type ResponseHeadersEditor, sendLocalReply } from "./l
 import type { RouteConfig } from "./proxy-config.ts";
 import type { ProxyMetrics } from "./proxy-metrics.ts";
 import type { PendingTimeout, TimeoutList } from "./timeout-list.ts";
-import { copyOf } from "./transport/copy-of.ts";
+import { slabCopyOf } from "./transport/copy-of.ts";
 import { sendWithNodeHttp } from "./transport/node-transport.ts";
 import { sendRaw } from "./transport/raw-transport.ts";
 import type { TryCallbacks, TryHandle } from "./transport/upstream-transport.ts";
@@ -385,10 +385,25 @@ class Attempt implements TryCallbacks {
     return true;
   }
 
-  onData(chunk: Buffer): boolean {
+  onData(chunk: Buffer, view: boolean): boolean {
     const { exchange, res } = this.#f.options;
     exchange.bytesSent += chunk.length;
-    if (res.write(chunk)) return true;
+    let written: boolean;
+    if (view) {
+      // The socket keeps what it is given until written (corked, or a full socket).
+      const [copy, done] = slabCopyOf(chunk);
+      written = res.write(copy, done);
+    } else written = res.write(chunk);
+    if (written) return true;
+    // node:http corks a response's socket until the next tick when it writes the head, so a
+    // first chunk over the socket's high-water mark reports it full before any write was
+    // tried. Sent now (the same writev of head and chunk), it usually goes at once, and the
+    // upstream socket is not paused and resumed for nothing (an epoll change each).
+    const socket = res.socket;
+    if (socket !== null && socket.writableCorked > 0) {
+      socket.uncork();
+      if (socket.writableLength < socket.writableHighWaterMark) return true;
+    }
     this.#f.awaitDrain();
     return false;
   }
@@ -409,7 +424,10 @@ class Attempt implements TryCallbacks {
       if (lastChunk.length <= smallBodyBytes) res.end(lastChunk.toString("latin1"), "latin1");
       // A copy: lastChunk may be a view of the transport's read buffer, and the socket may
       // keep what it is given (corked, or a partial write).
-      else res.end(copyOf(lastChunk));
+      else {
+        const [copy, done] = slabCopyOf(lastChunk);
+        res.end(copy, done);
+      }
     }
   }
 

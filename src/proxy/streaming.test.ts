@@ -246,7 +246,7 @@ test("103 Early Hints from the upstream reach the client before the response", a
   }
 });
 
-test("concurrent responses read through the shared upstream read buffer arrive intact, also to a client that stops reading", async () => {
+test("concurrent responses read through the shared upstream read buffer arrive intact, also to a client that stops reading or goes away", async () => {
   // Each body its own bytes, in sizes around the read buffer's 64 KiB, some chunked: a chunk
   // kept past its read (a partial head, a paused client's queue) would show another's bytes.
   const bodies = new Map<string, Buffer>();
@@ -303,6 +303,24 @@ test("concurrent responses read through the shared upstream read buffer arrive i
     paused.socket.resume();
     const res = await paused.read({ timeoutMs: 20_000 });
     assert.ok(res.body.equals(big));
+    // A client that goes away with copies queued on its socket: their slabs come back through
+    // the failed writes' callbacks, and the responses after it are still intact.
+    const gone = await RawClient.connect(proxy.port);
+    gone.socket.pause();
+    const goneStalled = new Promise<void>((resolve) => {
+      stalled = resolve;
+    });
+    gone.write("GET /big HTTP/1.1\r\nHost: svc\r\n\r\n");
+    await goneStalled;
+    gone.close();
+    const again = await Promise.all(
+      paths.map(async (path) => {
+        const res = await fetch(`http://127.0.0.1:${proxy.port}${path}`);
+        return [path, Buffer.from(await res.arrayBuffer())] as const;
+      }),
+    );
+    for (const [path, body] of again)
+      assert.ok(body.equals(bodies.get(path.replace("/chunked", ""))!), `${path} intact after`);
   } finally {
     paused.close();
     await proxy.stop();

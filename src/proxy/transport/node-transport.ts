@@ -85,7 +85,7 @@ export function sendWithNodeHttp(
       upReq.destroy(error);
     });
     res.on("data", (chunk: Buffer) => {
-      if (!done && !callbacks.onData(chunk)) res.pause();
+      if (!done && !callbacks.onData(chunk, false)) res.pause();
     });
     res.once("end", () => {
       if (done) return;

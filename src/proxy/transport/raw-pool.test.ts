@@ -50,12 +50,12 @@ function get(pool: RawPool, bodyIdleMs: number): Promise<Outcome> {
         outcome.status = status;
         return true;
       },
-      onData(chunk) {
-        outcome.body.push(chunk);
+      onData(chunk, view) {
+        outcome.body.push(view ? Buffer.from(chunk) : chunk);
         return true;
       },
       onEnd(_trailers, last) {
-        if (last) outcome.body.push(last);
+        if (last) outcome.body.push(Buffer.from(last));
         outcome.ended = true;
         resolve(outcome);
       },

@@ -1,7 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import type { Endpoint } from "../cluster/endpoint.ts";
 import type { TryFailure } from "../upstream-errors.ts";
-import { copyOf } from "./copy-of.ts";
 import type { ConnectionHandlers, RawConnection, RawPool } from "./raw-pool.ts";
 import type { TryCallbacks, TryHandle, TryRequest } from "./upstream-transport.ts";
 
@@ -182,11 +181,10 @@ class RawTry implements ConnectionHandlers, TryHandle {
   onBody(chunk: Buffer): void {
     if (this.#done) return;
     const { parser, socket } = this.#connection;
-    // The last chunk is passed to onEnd within the same read; any other is kept by the
-    // client's socket, so it is copied out of a shared read buffer.
+    // The last chunk is passed to onEnd within the same read; the receiver of any other
+    // copies it out of a shared read buffer if it keeps it.
     if (parser.lastChunk) this.#lastChunk = chunk;
-    else if (!this.#callbacks.onData(this.#connection.sharedReads ? copyOf(chunk) : chunk))
-      socket.pause();
+    else if (!this.#callbacks.onData(chunk, this.#connection.sharedReads)) socket.pause();
   }
 
   onEnd(trailers: string[], keepAlive: boolean): void {

@@ -34,8 +34,12 @@ export interface TryCallbacks {
     rawHeaders: string[],
     contentLength: number | undefined,
   ): boolean;
-  /** A body chunk; return false when the client is full (the transport pauses until resume()). */
-  onData(chunk: Buffer): boolean;
+  /**
+   * A body chunk; return false when the client is full (the transport pauses until resume()).
+   * `view`: the chunk is a view of a read buffer the transport reuses, valid only during the
+   * call (copy it to keep it).
+   */
+  onData(chunk: Buffer, view: boolean): boolean;
   /**
    * The response is complete. `lastChunk`: the body's last bytes when the transport held them
    * back from onData to be written with the end (not counted by onData), valid only during
