@@ -14,8 +14,13 @@ import { commandEnvFor } from "./command-env.js";
 import { memoryLimit, memoryPlan } from "./memory-plan.js";
 import { v8FlagsFor } from "./v8-flags.js";
 
-// Nothing has used libuv's thread pool yet (the imports above read synchronously).
-Object.assign(process.env, commandEnvFor(process.argv[2]));
+// Nothing has used libuv's thread pool yet (the imports above read synchronously). The names
+// added are kept in SIDECAR_COMMAND_ENV: an app `sidecar run` starts gets the environment
+// without them (src/runtime/command-env.ts, appEnvironment).
+const commandEnv = commandEnvFor(process.argv[2]);
+Object.assign(process.env, commandEnv);
+if (Object.keys(commandEnv).length > 0)
+  process.env.SIDECAR_COMMAND_ENV = Object.keys(commandEnv).join(",");
 
 const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? "").split(" ")];
 const userSet = (flag) => given.some((arg) => arg.startsWith(flag));

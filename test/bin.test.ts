@@ -111,7 +111,7 @@ test("`sidecar sync` starts with its command's UV_THREADPOOL_SIZE, and the user'
       }
     }
     assert.equal(commandEnvFor("sync", {}).UV_THREADPOOL_SIZE, "16");
-    assert.deepEqual(commandEnvFor("proxy", {}), {});
+    assert.deepEqual(commandEnvFor("proxy", {}), { NODE_DISABLE_COMPILE_CACHE: "1" });
   } finally {
     await dir.cleanup();
   }
@@ -139,4 +139,26 @@ test("the compile cache goes to a private directory under TMPDIR, and its absenc
   } finally {
     await dir.cleanup();
   }
+});
+
+// What bin/sidecar.js adds for its own command is not the app's: `sidecar run` starts the app
+// without it, and with what the user set.
+test("an app `sidecar run` starts gets neither the command's thread pool size nor its compile-cache setting", async () => {
+  const result = await runSidecar(
+    [
+      "run",
+      "--admin-address",
+      "127.0.0.1:0",
+      "--",
+      "sh",
+      "-c",
+      'echo "uv=${UV_THREADPOOL_SIZE-unset} cc=${NODE_DISABLE_COMPILE_CACHE-unset} mine=${MINE-unset} list=${SIDECAR_COMMAND_ENV-unset}"',
+    ],
+    {
+      entry: bin,
+      env: { MINE: "kept", UV_THREADPOOL_SIZE: undefined, NODE_DISABLE_COMPILE_CACHE: undefined },
+    },
+  );
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stdout, /uv=unset cc=unset mine=kept list=unset/);
 });

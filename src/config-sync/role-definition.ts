@@ -1,3 +1,4 @@
+import { longRunningEnv } from "../runtime/command-env.ts";
 import { defineRole } from "../runtime/role-definition.ts";
 import { configCommand } from "./config-command.ts";
 
@@ -10,6 +11,7 @@ export const configRoleDefinition = defineRole({
   description: "fetch, render, validate and atomically publish the app's config, then notify it",
   loadSchema: async () => (await import("./config-section.ts")).configSectionSchema,
   phase: "before-app",
+  env: longRunningEnv,
   command: configCommand,
   create: async (section, ctx) => (await import("./config-role.ts")).createConfigRole(section, ctx),
 });

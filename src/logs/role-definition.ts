@@ -1,3 +1,4 @@
+import { longRunningEnv } from "../runtime/command-env.ts";
 import { defineRole } from "../runtime/role-definition.ts";
 import { logsCommand } from "./logs-command.ts";
 import { logsPanel } from "./logs-panel.ts";
@@ -11,6 +12,7 @@ export const logsRoleDefinition = defineRole({
   description: "The logs role: tail, parse and ship the app's logs (see docs/logs.md).",
   loadSchema: async () => (await import("./logs-config.ts")).logsConfigSchema,
   phase: "before-app",
+  env: longRunningEnv,
   command: logsCommand,
   // 8 MB semi-spaces: the HTTP sink encodes a batch when it is cut, so events live for one batch
   // and die young in 8 MB as well; 16 MB only added RSS (3M lines → HTTP, peak 133–137 → 112–125

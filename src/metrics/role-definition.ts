@@ -1,3 +1,4 @@
+import { longRunningEnv } from "../runtime/command-env.ts";
 import { defineRole } from "../runtime/role-definition.ts";
 import { metricsCommand } from "./metrics-command.ts";
 
@@ -12,6 +13,7 @@ export const metricsRoleDefinition = defineRole({
     "Metrics merge: the app's Prometheus metrics on the sidecar's /metrics (see docs/metrics.md).",
   loadSchema: async () => (await import("./metrics-config.ts")).metricsConfigSchema,
   phase: "before-app",
+  env: longRunningEnv,
   command: metricsCommand,
   create: async (section, ctx) =>
     (await import("./metrics-role.ts")).createMetricsRole(section, ctx),

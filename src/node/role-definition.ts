@@ -1,3 +1,4 @@
+import { longRunningEnv } from "../runtime/command-env.ts";
 import { defineRole } from "../runtime/role-definition.ts";
 import { nodeCommand } from "./node-command.ts";
 
@@ -11,6 +12,7 @@ export const nodeRoleDefinition = defineRole({
     "The node agent (DaemonSet): node_exporter-compatible node metrics and every Pod's logs (see docs/node.md).",
   loadSchema: async () => (await import("./node-config.ts")).nodeConfigSchema,
   phase: "standalone",
+  env: longRunningEnv,
   command: nodeCommand,
   create: async (section, ctx) => (await import("./node-role.ts")).createNodeRole(section, ctx),
 });

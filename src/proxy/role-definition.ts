@@ -1,3 +1,4 @@
+import { longRunningEnv } from "../runtime/command-env.ts";
 import { defineRole } from "../runtime/role-definition.ts";
 import { proxyCommand } from "./proxy-command.ts";
 import { proxyPanel } from "./proxy-panel.ts";
@@ -11,6 +12,7 @@ export const proxyRoleDefinition = defineRole({
   description: "The reverse proxy in front of the app (see docs/proxy.md).",
   loadSchema: async () => (await import("./proxy-config.ts")).proxyConfigSchema,
   phase: "after-app",
+  env: longRunningEnv,
   command: proxyCommand,
   // 8 MB semi-spaces: the proxy's per-request garbage filled Node's default young generation
   // (peak RSS 215 MB at 50 connections; 133–141 MB with 8 MB). docs/proxy.md, Performance.

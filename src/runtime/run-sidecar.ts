@@ -2,6 +2,7 @@ import type { z } from "zod";
 import { AdminRouteTable } from "./admin/admin-router.ts";
 import { AppRole } from "./app/app-role.ts";
 import { systemClock } from "./clock.ts";
+import { appEnvironment } from "./command-env.ts";
 import {
   type ConfigSchemaLoader,
   loadConfigFile,
@@ -108,7 +109,7 @@ export async function runSidecar({
     new AppRole(appCommand, config.app, {
       registry: metrics.registry,
       logger: logger.child({ role: "app" }),
-      env: () => ({ ...env, ...adminUrlEnv(runtime?.admin.address) }),
+      env: () => ({ ...appEnvironment(env), ...adminUrlEnv(runtime?.admin.address) }),
       onFinalExit: (status) => runtime?.requestStop(`app exited (${status.signal ?? status.code})`),
       ...(appOutput ? { output: appOutput } : {}),
     });

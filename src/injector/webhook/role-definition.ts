@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { fs } from "../../runtime/builtins.ts";
+import { longRunningEnv } from "../../runtime/command-env.ts";
 import { ErrorCodes, SidecarError } from "../../runtime/errors.ts";
 import { writeFileAtomic } from "../../runtime/files/atomic-file.ts";
 import { defineRole } from "../../runtime/role-definition.ts";
@@ -27,6 +28,7 @@ export const webhookRoleDefinition = defineRole({
     "The mutating admission webhook that injects the sidecar into Pods (see docs/inject.md).",
   loadSchema: async () => (await import("./webhook-config.ts")).webhookConfigSchema,
   phase: "standalone",
+  env: longRunningEnv,
   command: {
     description: "serve the mutating admission webhook that injects the sidecar at Pod creation",
     usage: "--tls-cert FILE --tls-key FILE [options] | -c FILE",
