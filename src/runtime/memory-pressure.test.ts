@@ -4,7 +4,7 @@ import { Registry } from "prom-client";
 import type { Clock } from "./clock.ts";
 import { deriveMemoryBudget } from "./memory-budget.ts";
 import { MemoryPressure, residentAnonBytes } from "./memory-pressure.ts";
-import { captureLogger } from "./testing.ts";
+import { captureLogger, testMemoryPlan } from "./testing.ts";
 
 const MiB = 2 ** 20;
 
@@ -130,15 +130,7 @@ test("buffers are today's defaults without a limit and shrink with the budget", 
     proxy: { maxConnections: 10_000, retryBufferBytes: 64 * 1024 },
     sync: { copyThreads: 2 },
   });
-  const plan = (limitMiB: number) => ({
-    limitBytes: limitMiB * MiB,
-    source: "test",
-    budgetShare: 0.75,
-    budgetBytes: limitMiB * 0.75 * MiB,
-    maxOldSpaceMiB: 44,
-    semiSpaceMiB: 4,
-    tooSmall: false,
-  });
+  const plan = testMemoryPlan;
   assert.deepEqual(deriveMemoryBudget(plan(128)), {
     limited: true,
     logs: { bufferMaxBytes: 3 * MiB, maxInFlight: 3, batchMaxBytes: 768 * 1024 },

@@ -6,6 +6,7 @@ import { AdminRouteTable } from "./admin/admin-router.ts";
 import { systemClock } from "./clock.ts";
 import { runtimeConfigSchema } from "./config/schema.ts";
 import { defaultBufferSizes } from "./memory-budget.ts";
+import type { MemoryPlan } from "./memory-plan-env.ts";
 import { type MemoryPressureSignal, noMemoryPressure } from "./memory-pressure.ts";
 import type { RoleContext } from "./role-definition.ts";
 import { createLogger, type Logger } from "./telemetry/logger.ts";
@@ -113,5 +114,19 @@ export function switchablePressure(
       active = value;
       for (const listener of listeners) listener(value);
     },
+  };
+}
+
+/** The memory plan of a container limited to `limitMiB` (a 75 % budget), for budget tests. */
+export function testMemoryPlan(limitMiB: number): MemoryPlan {
+  const MiB = 1024 * 1024;
+  return {
+    limitBytes: limitMiB * MiB,
+    source: "test",
+    budgetShare: 0.75,
+    budgetBytes: limitMiB * 0.75 * MiB,
+    maxOldSpaceMiB: 44,
+    semiSpaceMiB: 4,
+    tooSmall: false,
   };
 }
