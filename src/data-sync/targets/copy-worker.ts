@@ -5,13 +5,15 @@
  * stat of the source again. Through libuv's thread pool each of those was a round trip between
  * threads (~10 per file, 420 000 futex calls for 10 000 files); here a batch of files costs
  * two messages.
- * Imports only Node built-ins (node:fs through runtime/builtins.ts, which keeps its lazy parts
- * unloaded): it is its own entry of the bundle (scripts/build.ts).
+ * Imports Node built-ins (node:fs through runtime/builtins.ts, which keeps its lazy parts
+ * unloaded) and manifest.ts's object layout only: it is its own entry of the bundle
+ * (scripts/build.ts).
  */
 import { createHash } from "node:crypto";
 import { dirname, join } from "node:path";
 import { parentPort, threadId } from "node:worker_threads";
 import { fs } from "../../runtime/builtins.ts";
+import { objectKey } from "../manifest.ts";
 import type { CopyBatch, CopyReply, FileIdentity } from "./copy-pool.ts";
 
 const madeDirs = new Set<string>();
@@ -85,8 +87,7 @@ export function copyFile(
   if (data.length < request.size)
     return { kind: "changed", detail: `size ${request.size} → ${data.length} while read` };
   const sha256 = createHash("sha256").update(data).digest("hex");
-  // objectKey() of manifest.ts: objects/<first two hex digits>/<sha256>.
-  const path = join(root, "objects", sha256.slice(0, 2), sha256);
+  const path = join(root, ...objectKey(sha256).split("/"));
   let written = false;
   let fd: number | undefined;
   try {
