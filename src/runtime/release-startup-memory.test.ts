@@ -14,17 +14,19 @@ releaseStartupMemory();
 console.log(JSON.stringify({ before, after: newSpace(), kept: kept.length, gc: typeof globalThis.gc }));
 `;
 
-test("releaseStartupMemory shrinks the young generation the start grew, and leaves no gc()", () => {
-  const run = spawnSync(process.execPath, ["--expose-gc", "--input-type=module", "-e", script], {
+/** Runs `source` as `sidecar` runs (with --expose-gc); the JSON line it printed. */
+function runWithExposedGc<T>(source: string): T {
+  const run = spawnSync(process.execPath, ["--expose-gc", "--input-type=module", "-e", source], {
     encoding: "utf8",
   });
   assert.equal(run.status, 0, run.stderr);
-  const result = JSON.parse(run.stdout) as {
-    before: number;
-    after: number;
-    kept: number;
-    gc: string;
-  };
+  return JSON.parse(run.stdout) as T;
+}
+
+test("releaseStartupMemory shrinks the young generation the start grew, and leaves no gc()", () => {
+  const result = runWithExposedGc<{ before: number; after: number; kept: number; gc: string }>(
+    script,
+  );
   assert.ok(result.after < result.before, `${result.after} >= ${result.before}`);
   assert.equal(result.kept, 200_000);
   assert.equal(result.gc, "undefined");
@@ -48,16 +50,9 @@ console.log(JSON.stringify({ before, after: newSpace(), ran, gc: typeof globalTh
 `;
 
 test("releaseMemory collects again later with the gc() taken at start", () => {
-  const run = spawnSync(process.execPath, ["--expose-gc", "--input-type=module", "-e", again], {
-    encoding: "utf8",
-  });
-  assert.equal(run.status, 0, run.stderr);
-  const result = JSON.parse(run.stdout) as {
-    before: number;
-    after: number;
-    ran: boolean;
-    gc: string;
-  };
+  const result = runWithExposedGc<{ before: number; after: number; ran: boolean; gc: string }>(
+    again,
+  );
   assert.equal(result.ran, true);
   assert.ok(result.after < result.before, `${result.after} >= ${result.before}`);
   assert.equal(result.gc, "undefined");
