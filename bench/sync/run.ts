@@ -39,6 +39,7 @@ interface Run {
 
 /** Runs a command to its end under /usr/bin/time: wall, CPU and peak RSS. */
 async function timed(command: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
+  await settle();
   const childEnv = { ...process.env, ...env };
   // A CA bundle meant for real AWS makes rclone's S3 client refuse to start against plain HTTP.
   delete childEnv.AWS_CA_BUNDLE;
@@ -63,6 +64,16 @@ async function timed(command: string[], env: NodeJS.ProcessEnv = {}): Promise<Ru
     cpuSeconds: Number(match[2]) + Number(match[3]),
     peakRssMiB: Number(match[4]) / 1024,
   };
+}
+
+/**
+ * Writes back every dirty page (sync(1)) before a timed run, untimed: otherwise the run after
+ * the data was made, or after the other tool wrote its copy, pays for that writeback too (a
+ * syncfs(2) by the sidecar, the journal's commits for both).
+ */
+async function settle(): Promise<void> {
+  const [code] = await once(spawn("sync", { stdio: "inherit" }), "exit");
+  if (code !== 0) throw new Error(`sync(1) failed (${code})`);
 }
 
 async function makeData(dir: string, count: number): Promise<void> {
