@@ -198,9 +198,9 @@ export class Syncer {
   }
 
   /**
-   * Copies with `concurrency` lanes; the first target failure stops new copies and is thrown.
-   * Among many, small files go to a target that copies them itself (a directory's copy
-   * threads) in batches of `threadBatch`; each lane carries a batch or one file.
+   * Copies with `concurrency` lanes, biggest files first; the first target failure stops new
+   * copies and is thrown. Among many, small files go to a target that copies them itself (a
+   * directory's copy threads) in batches of `threadBatch`; each lane carries a batch or one file.
    */
   async #copyAll(files: readonly ScannedFile[], signal?: AbortSignal): Promise<Outcome[]> {
     const outcomes: Outcome[] = new Array(files.length);
@@ -221,6 +221,11 @@ export class Syncer {
       }
     }
     if (batch.length > 0) work.push({ batch: true, indexes: batch });
+    // Biggest first: big files stream on this thread while the copy threads take the small
+    // ones, instead of starting last, after every batch, and making the pass wait for them.
+    const bytes = (item: { batch: boolean; indexes: number[] }) =>
+      item.batch ? 0 : files[item.indexes[0]!]!.size;
+    work.sort((a, b) => bytes(b) - bytes(a));
     let next = 0;
     let failure: unknown;
     const lane = async () => {
