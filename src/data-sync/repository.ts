@@ -88,12 +88,17 @@ export class Repository {
     return ref ? this.load(ref) : undefined;
   }
 
-  /** Writes a new version: its manifest, then the `manifest.json` copy. Objects must be stored and flushed first. */
+  /**
+   * Writes a new version: its manifest, then the `manifest.json` copy (made by the target
+   * where it can, so a manifest of 10 000 files is written and sent once). Objects must be
+   * stored and flushed first.
+   */
   async publish(manifest: Manifest): Promise<void> {
     const text = encodeManifest(manifest);
     const key = manifestKey(manifest);
     await this.target.put(key, text);
-    await this.target.put(latestManifestKey, text);
+    if (this.target.copy) await this.target.copy(key, latestManifestKey);
+    else await this.target.put(latestManifestKey, text);
     this.#remember(key, manifest);
   }
 
