@@ -13,7 +13,7 @@ import type { LocalFile, StoredFile, SyncTarget, TargetObject } from "./target.t
 
 const tempSuffix = ".partial";
 
-/** fsyncs in flight at once in `flush()`: enough to keep a pool of 16 threads busy, few open fds. */
+/** fsyncs (and deletes) in flight at once: enough to keep a pool of 16 threads busy, few open fds. */
 const flushConcurrency = 64;
 
 /** Temp names unique per process and write without a random-number call each (pid, then a counter). */
@@ -310,14 +310,16 @@ export class DirTarget implements SyncTarget {
     return objects;
   }
 
+  /** Many at once (a pass's pruning deletes the objects of every file that changed). */
   async delete(keys: readonly string[]): Promise<void> {
-    for (const key of keys) {
+    await eachAtOnce(keys, flushConcurrency, async (key) => {
       try {
-        await fs.promises.rm(this.#path(key), { force: true });
+        await fs.promises.unlink(this.#path(key));
       } catch (error) {
-        throw this.#fail("delete", key, error);
+        if ((error as NodeJS.ErrnoException).code !== "ENOENT")
+          throw this.#fail("delete", key, error);
       }
-    }
+    });
   }
 
   async flush(): Promise<void> {
