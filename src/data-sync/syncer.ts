@@ -20,7 +20,7 @@ import { SyncErrorCodes } from "./error-codes.ts";
 import { type Manifest, type ManifestEntry, manifestTotals, objectKey } from "./manifest.ts";
 import { type PreSyncHook, runPreSyncHook } from "./pre-sync-hook.ts";
 import { Repository, type RetentionPolicy } from "./repository.ts";
-import { type ScannedFile, scanDataDir } from "./scan.ts";
+import { inScope, type ScannedFile, scanDataDir } from "./scan.ts";
 import type { SyncErrorKind, SyncMetrics } from "./sync-metrics.ts";
 import type { SyncTarget } from "./targets/target.ts";
 import type { Throttle } from "./throttle.ts";
@@ -107,9 +107,14 @@ export class Syncer {
     this.#report();
   }
 
-  async run(signal?: AbortSignal): Promise<SyncResult> {
+  /**
+   * One pass. `changed`: the paths a watch reported changed since the last pass (files, or
+   * directories for their whole subtree); only they are looked at, every other entry is
+   * carried over. Without it, the whole data directory is scanned.
+   */
+  async run(signal?: AbortSignal, changed?: ReadonlySet<string>): Promise<SyncResult> {
     try {
-      return await this.#run(signal);
+      return await this.#run(signal, changed);
     } catch (error) {
       // What this pass stored may not have been made durable (a failed flush deletes what it
       // could not sync): the next pass starts again from what the target holds.
@@ -118,16 +123,19 @@ export class Syncer {
     }
   }
 
-  async #run(signal?: AbortSignal): Promise<SyncResult> {
+  async #run(signal?: AbortSignal, changed?: ReadonlySet<string>): Promise<SyncResult> {
     const { dataDir, filter, preSync, logger } = this.#options;
+    // Until a version is read, what changed since is unknown: the first pass scans everything.
+    const paths = this.#stored && this.#current ? changed : undefined;
     if (!this.#stored) await this.load();
     if (preSync) await runPreSyncHook(preSync, dataDir, signal);
     // Once a version holds files, a missing data directory is an unmounted volume, not an empty app.
     const scanned = await scanDataDir(dataDir, filter, {
       mustExist: (this.#current?.files.length ?? 0) > 0,
+      paths,
     });
     const previous = this.#current?.files ?? [];
-    const plan = diffScan(scanned, previous);
+    const plan = diffScan(scanned, previous, paths && inScope(paths));
     const outcomes = await this.#copyAll(plan.changed, signal);
 
     const previousByPath = new Map(previous.map((entry) => [entry.path, entry]));
