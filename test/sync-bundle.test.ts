@@ -1,15 +1,16 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
 import { buildBundle } from "../scripts/build.ts";
+import { contentAt, readLatest } from "../src/data-sync/testing/sync-fixture.ts";
 import { runSidecar, tempDir } from "./helpers/sidecar-process.ts";
 
-// A pass of 256+ small files copies them on copy threads, whose module is a file of its own in
+// A pass of 256+ small files packs them on copy threads, whose module is a file of its own in
 // the bundle (dist/sync-copy-worker.js, beside sidecar.js; the code that starts them is in a
 // chunk under chunks/): the bundle, as the package and the image run it, must find it.
-test("the bundle's `sidecar sync --once` copies many small files on its copy threads", async () => {
+test("the bundle's `sidecar sync --once` packs many small files on its copy threads", async () => {
   const dir = await tempDir("sidecar-sync-bundle-");
   try {
     const entry = join(dir.path, "dist", "sidecar.js");
@@ -27,16 +28,16 @@ test("the bundle's `sidecar sync --once` copies many small files on its copy thr
       { entry, env: { SIDECAR_LOG_LEVEL: "warn" } },
     );
     assert.equal(result.code, 0, result.stderr);
-    const manifest = JSON.parse(await readFile(join(backup, "manifest.json"), "utf8")) as {
-      files: { path: string; sha256: string }[];
-    };
+    const manifest = await readLatest(backup);
     assert.equal(manifest.files.length, 300);
+    assert.ok(
+      manifest.files.every((entry) => entry.pack),
+      "packed by the copy threads",
+    );
     for (const entry of manifest.files) {
-      const object = await readFile(
-        join(backup, "objects", entry.sha256.slice(0, 2), entry.sha256),
-      );
-      assert.equal(createHash("sha256").update(object).digest("hex"), entry.sha256);
-      assert.equal(object.toString(), files[entry.path]);
+      const content = await contentAt(backup, entry);
+      assert.equal(createHash("sha256").update(content).digest("hex"), entry.sha256);
+      assert.equal(content, files[entry.path]);
     }
   } finally {
     await dir.cleanup();

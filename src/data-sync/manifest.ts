@@ -7,8 +7,14 @@ export interface ManifestEntry {
   readonly path: string;
   readonly size: number;
   readonly mtimeMs: number;
-  /** Hex SHA-256 of the content; the object is stored under this name. */
+  /** Hex SHA-256 of the content; the object is stored under this name, unless packed. */
   readonly sha256: string;
+  /**
+   * Packed (format 2): the content is `size` bytes at `offset` in the object named by this
+   * SHA-256, a pack of many small files' contents written as one object.
+   */
+  readonly pack?: string;
+  readonly offset?: number;
   /** Permission bits. */
   readonly mode: number;
   /** When the file was seen deleted from the data directory (`deletes: keep`); not restored by default. */
@@ -17,7 +23,8 @@ export interface ManifestEntry {
 
 /** One version of the data directory at the target: what was there, and where its content is. */
 export interface Manifest {
-  format: 1;
+  /** 1; 2 when some entries are packed (readers before packs refuse it, rather than miss them). */
+  format: 1 | 2;
   /** 1, 2, 3…: one more than the version it was built from. */
   version: number;
   createdAt: string;
@@ -47,6 +54,28 @@ export function parseManifestKey(
 /** The key of the object holding content with this SHA-256. */
 export function objectKey(sha256: string): string {
   return `objects/${sha256.slice(0, 2)}/${sha256}`;
+}
+
+/** The SHA-256 naming the object an entry's content is in: its own, or its pack's. */
+export function objectOf(entry: ManifestEntry): string {
+  return entry.pack ?? entry.sha256;
+}
+
+/** Where an entry's content is at the target: an object's key, and a range of it when packed. */
+export function contentOf(entry: ManifestEntry): { key: string; range?: ByteRange } {
+  if (entry.pack === undefined) return { key: objectKey(entry.sha256) };
+  return { key: objectKey(entry.pack), range: { offset: entry.offset ?? 0, length: entry.size } };
+}
+
+/** Bytes of an object: `length` from `offset`. */
+export interface ByteRange {
+  offset: number;
+  length: number;
+}
+
+/** The format a manifest of these entries is written in. */
+export function formatFor(files: readonly ManifestEntry[]): Manifest["format"] {
+  return files.some((entry) => entry.pack !== undefined) ? 2 : 1;
 }
 
 /**
@@ -94,7 +123,8 @@ export function parseManifest(text: string, where: string): Manifest {
   };
   const manifest = value as Partial<Manifest>;
   if (!manifest || typeof manifest !== "object") return fail("not an object");
-  if (manifest.format !== 1) return fail(`unknown format ${JSON.stringify(manifest.format)}`);
+  if (manifest.format !== 1 && manifest.format !== 2)
+    return fail(`unknown format ${JSON.stringify(manifest.format)}`);
   if (!Number.isInteger(manifest.version) || (manifest.version as number) < 1)
     return fail("bad version");
   if (typeof manifest.createdAt !== "string") return fail("bad createdAt");
@@ -106,7 +136,13 @@ export function parseManifest(text: string, where: string): Manifest {
       entry.path.split("/").some((part) => part === ".." || part === "." || part === "") ||
       !Number.isSafeInteger(entry.size) ||
       typeof entry.sha256 !== "string" ||
-      !hex64.test(entry.sha256)
+      !hex64.test(entry.sha256) ||
+      (entry.pack !== undefined &&
+        (manifest.format !== 2 ||
+          typeof entry.pack !== "string" ||
+          !hex64.test(entry.pack) ||
+          !Number.isSafeInteger(entry.offset) ||
+          (entry.offset as number) < 0))
     )
       return fail(`bad entry ${JSON.stringify(entry?.path)}`);
   }

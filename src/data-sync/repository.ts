@@ -6,6 +6,7 @@ import {
   type Manifest,
   manifestKey,
   objectKey,
+  objectOf,
   parseManifest,
   parseManifestKey,
 } from "./manifest.ts";
@@ -104,7 +105,7 @@ export class Repository {
 
   #remember(key: string, manifest: Manifest): void {
     if (!this.#objectsByKey.has(key))
-      this.#objectsByKey.set(key, new Set(manifest.files.map((entry) => entry.sha256)));
+      this.#objectsByKey.set(key, new Set(manifest.files.map(objectOf)));
   }
 
   /**
@@ -155,7 +156,7 @@ export class Repository {
     if (!checkUnnamed || stored.size === 0) return { latest, stored };
     // Unnamed by the newest version; then by older ones, newest first, until none is left
     // (usually the previous version names them all: the content that changed since).
-    const named = new Set(latest?.files.map((entry) => entry.sha256));
+    const named = new Set(latest?.files.map(objectOf));
     let unnamed = [...stored].filter((sha) => !named.has(sha));
     if (unnamed.length === 0) return { latest, stored };
     const older = (await this.versions()).filter((ref) => ref.version !== latest?.version);

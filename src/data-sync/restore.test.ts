@@ -157,3 +157,39 @@ test("a volume holding only lost+found counts as empty, and lost+found stays whe
   assert.equal((await restore({ dataDir: into, target, logger })).status, "restored");
   assert.deepEqual((await readdir(into)).sort(), ["a.txt", "lost+found"]);
 });
+
+test("restores files packed by the copy threads, each checked, and a corrupted pack byte fails it", async (t) => {
+  const fixture = await syncFixture(t, { copyThreadsFrom: 1 });
+  const files: Record<string, string> = { "empty.txt": "" };
+  for (let i = 0; i < 40; i++) files[`d${i % 3}/f${i}.txt`] = `content of file ${i}\n`.repeat(i);
+  await writeFiles(fixture.dataDir, files);
+  await fixture.syncer.run();
+  const manifest = fixture.syncer.current!;
+  assert.ok(
+    manifest.files.every((entry) => entry.pack),
+    "every file packed, the empty one included",
+  );
+  const { logger } = captureLogger();
+  const into = join(await tempDir(t, "restore"), "data");
+  assert.equal(
+    (await restore({ dataDir: into, target: fixture.target, logger })).status,
+    "restored",
+  );
+  assert.deepEqual(await tree(into), files);
+
+  // One byte of one file's range in its pack changed: that file fails its check.
+  const victim = manifest.files.find((entry) => entry.path === "d1/f10.txt")!;
+  const packPath = join(fixture.targetDir, objectKey(victim.pack!));
+  const bytes = await readFile(packPath);
+  bytes[victim.offset! + 3]! ^= 1;
+  await writeFile(packPath, bytes);
+  const again = join(await tempDir(t, "restore"), "data");
+  await assert.rejects(
+    restore({ dataDir: again, target: fixture.target, logger }),
+    (error: Error & { code?: string }) => {
+      assert.equal(error.code, "SIDECAR_ERR_SYNC_VERIFY");
+      assert.match(error.message, /d1\/f10\.txt.*corrupt: SHA-256/);
+      return true;
+    },
+  );
+});

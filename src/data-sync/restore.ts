@@ -6,7 +6,7 @@ import { fsyncDir } from "../runtime/files/atomic-file.ts";
 import type { Logger } from "../runtime/telemetry/logger.ts";
 import { verifyingStream } from "./copy.ts";
 import { SyncErrorCodes } from "./error-codes.ts";
-import { type Manifest, type ManifestEntry, objectKey } from "./manifest.ts";
+import { contentOf, type Manifest, type ManifestEntry } from "./manifest.ts";
 import { internalPrefix } from "./path-filter.ts";
 import { Repository } from "./repository.ts";
 import { volumeNames } from "./scan.ts";
@@ -188,14 +188,14 @@ async function downloadOne(
   target: SyncTarget,
   onBytes: (bytes: number) => void,
 ): Promise<void> {
-  const key = objectKey(entry.sha256);
-  const body = await target.get(key);
+  const { key, range } = contentOf(entry);
+  const body = await target.get(key, range);
   const verify = verifyingStream(
     entry,
     (detail) =>
       new SidecarError(
         SyncErrorCodes.VERIFY,
-        `Object "${key}" at ${target.description} for "${entry.path}" is corrupt: ${detail}`,
+        `Object "${key}"${range ? ` (${range.length} bytes at ${range.offset})` : ""} at ${target.description} for "${entry.path}" is corrupt: ${detail}`,
       ),
   );
   const handle = await fs.promises.open(path, "w", entry.mode & 0o777);

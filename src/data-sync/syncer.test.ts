@@ -9,6 +9,7 @@ import { objectKey } from "./manifest.ts";
 import { DirTarget } from "./targets/dir.ts";
 import {
   ageFile,
+  contentAt,
   readLatest,
   syncFixture,
   wrapTarget,
@@ -295,9 +296,9 @@ test("a pass of many small files copies them on copy threads, each object whole,
   const { dataDir, targetDir, syncer } = await syncFixture(t, {
     wrapTarget: (target) =>
       wrapTarget(target, {
-        putFiles(files) {
+        putFiles(files, held) {
           viaThreads.push(...files.map((file) => file.path));
-          return target.putFiles!(files);
+          return target.putFiles!(files, held);
         },
       }),
   });
@@ -307,16 +308,33 @@ test("a pass of many small files copies them on copy threads, each object whole,
   await writeFiles(dataDir, files);
   const result = await syncer.run();
   assert.equal(viaThreads.length, 300);
-  // Two threads may both copy a content they meet at once (each renames a whole object).
+  // Two threads may both pack a content they meet at once (each in its own whole pack).
   assert.ok(result.filesCopied >= 150 && result.filesCopied < 300, String(result.filesCopied));
   const manifest = await readLatest(targetDir);
   assert.equal(manifest.files.length, 300);
-  for (const entry of manifest.files)
+  assert.equal(manifest.format, 2, "packed entries");
+  for (const entry of manifest.files) {
+    assert.ok(entry.pack, `${entry.path} is packed`);
+    assert.equal(await contentAt(targetDir, entry), files[entry.path]);
+  }
+  const packs = new Set(manifest.files.map((entry) => entry.pack));
+  assert.ok(packs.size <= Math.ceil(300 / 32), `${packs.size} packs, one per batch at most`);
+  assert.deepEqual(await objectsAt(targetDir), [...packs].sort(), "the packs and nothing else");
+  for (const pack of packs)
     assert.equal(
-      await readFile(join(targetDir, objectKey(entry.sha256)), "utf8"),
-      files[entry.path],
+      sha(await readFile(join(targetDir, objectKey(pack!)), "latin1")),
+      pack,
+      "named by its SHA-256",
     );
-  assert.equal((await objectsAt(targetDir)).length, 150);
+
+  // The next pass: a renamed file copies nothing (its content is in a pack); a new one is stored.
+  await rename(join(dataDir, "d0/f0.txt"), join(dataDir, "renamed.txt"));
+  await writeFiles(dataDir, { "new.txt": "new content" });
+  const next = await syncer.run();
+  assert.equal(next.filesCopied, 1);
+  const renamed = (await readLatest(targetDir)).files.find((e) => e.path === "renamed.txt")!;
+  assert.equal(await contentAt(targetDir, renamed), files["d0/f0.txt"]);
+  assert.ok(renamed.pack, "it names the pack its content is in");
 });
 
 test("a small file changed after the scan, copied by a copy thread, is not recorded: its mtime moved", async (t) => {
@@ -325,11 +343,11 @@ test("a small file changed after the scan, copied by a copy thread, is not recor
     copyThreadsFrom: 1,
     wrapTarget: (target) =>
       wrapTarget(target, {
-        async putFiles(files) {
+        async putFiles(files, held) {
           const hook = rewrite;
           rewrite = undefined;
           await hook?.();
-          return target.putFiles!(files);
+          return target.putFiles!(files, held);
         },
       }),
   });
@@ -349,10 +367,10 @@ test("a small file that grew after the scan is not recorded by a copy thread eit
     copyThreadsFrom: 1,
     wrapTarget: (target) =>
       wrapTarget(target, {
-        async putFiles(files) {
+        async putFiles(files, held) {
           await rewrite?.();
           rewrite = undefined;
-          return target.putFiles!(files);
+          return target.putFiles!(files, held);
         },
       }),
   });
@@ -369,12 +387,12 @@ test("a source a copy thread cannot read is retried by the next pass; the others
     copyThreadsFrom: 1,
     wrapTarget: (target) =>
       wrapTarget(target, {
-        async putFiles(files) {
+        async putFiles(files, held) {
           if (files.some((file) => file.path.endsWith("b.txt"))) {
             await replace?.();
             replace = undefined;
           }
-          return target.putFiles!(files);
+          return target.putFiles!(files, held);
         },
       }),
   });
@@ -431,16 +449,23 @@ for (const [how, copyThreadsFrom] of [
     await writeFiles(dataDir, { "a.txt": "alpha", "b.txt": "bravo" });
     await assert.rejects(syncer.run(), { code: "SIDECAR_ERR_SYNC_TARGET", message: /EIO/ });
     await assert.rejects(readFile(join(targetDir, "manifest.json")), { code: "ENOENT" });
-    assert.equal((await objectsAt(targetDir)).length, 1, "the object not synced is gone");
+    // On the main thread each file is its own object; a copy thread packs both in one.
+    const packed = copyThreadsFrom !== undefined;
+    assert.equal(
+      (await objectsAt(targetDir)).length,
+      packed ? 0 : 1,
+      "the object not synced is gone",
+    );
 
     const second = await syncer.run();
     assert.equal(second.version, 1);
-    assert.equal(second.filesCopied, 1, "only the deleted one; the other was checked and kept");
+    assert.equal(
+      second.filesCopied,
+      packed ? 2 : 1,
+      "only what was deleted; an object left was checked and kept",
+    );
     for (const entry of (await readLatest(targetDir)).files)
-      assert.equal(
-        sha(await readFile(join(targetDir, objectKey(entry.sha256)), "utf8")),
-        entry.sha256,
-      );
+      assert.equal(sha(await contentAt(targetDir, entry)), entry.sha256);
   });
 }
 
@@ -518,4 +543,19 @@ test("the first pass of a syncer scans everything, whatever paths it is given", 
     (await readLatest(targetDir)).files.map((e) => e.path),
     ["a.txt", "b.txt"],
   );
+});
+
+test("on the copy threads, small files share a pack and a big file is its own object", async (t) => {
+  const { dataDir, targetDir, syncer } = await syncFixture(t, { copyThreadsFrom: 1 });
+  const big = Buffer.alloc(2 * 1024 * 1024 + 7, 9);
+  await writeFiles(dataDir, { "a.txt": "alpha", "b.txt": "bravo" });
+  await writeFile(join(dataDir, "big.bin"), big);
+  const result = await syncer.run();
+  assert.equal(result.filesCopied, 3);
+  const files = new Map((await readLatest(targetDir)).files.map((e) => [e.path, e]));
+  const bigEntry = files.get("big.bin")!;
+  assert.equal(bigEntry.pack, undefined, "its own object");
+  assert.ok((await readFile(join(targetDir, objectKey(bigEntry.sha256)))).equals(big));
+  assert.ok(files.get("a.txt")?.pack && files.get("a.txt")?.pack === files.get("b.txt")?.pack);
+  assert.equal(await contentAt(targetDir, files.get("b.txt")!), "bravo");
 });

@@ -17,7 +17,13 @@ import {
 } from "./copy.ts";
 import { diffScan } from "./diff.ts";
 import { SyncErrorCodes } from "./error-codes.ts";
-import { type Manifest, type ManifestEntry, manifestTotals, objectKey } from "./manifest.ts";
+import {
+  formatFor,
+  type Manifest,
+  type ManifestEntry,
+  manifestTotals,
+  objectKey,
+} from "./manifest.ts";
 import { type PreSyncHook, runPreSyncHook } from "./pre-sync-hook.ts";
 import { Repository, type RetentionPolicy } from "./repository.ts";
 import { inScope, type ScannedFile, scanDataDir } from "./scan.ts";
@@ -62,8 +68,16 @@ export interface SyncResult {
  */
 export const copyThreadsFrom = 256;
 
-/** Small files per message to a copy thread: 10 000 files make ~300 messages, not 10 000. */
+/**
+ * Small files per batch to a copy thread, which packs their new contents into one object:
+ * 10 000 files make ~300 packs and ~600 messages, not 10 000 objects. A batch's contents are
+ * held in memory until packed: at most `threadBatchBytes` (a file alone may be up to 1 MiB).
+ */
 const threadBatch = 32;
+const threadBatchBytes = 4 * 1024 * 1024;
+
+/** Batches given to the copy threads at once: two per thread, one copying and one waiting its turn. */
+const batchesInFlight = 4;
 
 type Outcome =
   | { kind: "stored"; entry: ManifestEntry; copied: number }
@@ -86,7 +100,10 @@ export class Syncer {
   readonly #options: SyncerOptions;
   readonly #now: () => number;
   #current: Manifest | undefined;
+  /** SHA-256s of the objects the target holds: files' contents, and packs. */
   #stored: Set<string> | undefined;
+  /** Contents in a pack the newest version names (and those packed since), by SHA-256: where. */
+  #packed = new Map<string, Location>();
 
   constructor(options: SyncerOptions) {
     this.#options = options;
@@ -104,6 +121,7 @@ export class Syncer {
     const { latest, stored } = await this.repository.recover();
     this.#current = latest;
     this.#stored = stored;
+    this.#packed = packedIn(latest?.files ?? []);
     this.#report();
   }
 
@@ -179,7 +197,7 @@ export class Syncer {
       this.#current = { ...this.#current, files: entries };
     } else if (this.#current || entries.length > 0) {
       const manifest: Manifest = {
-        format: 1,
+        format: formatFor(entries),
         version: (this.#current?.version ?? 0) + 1,
         createdAt: new Date(this.#now()).toISOString(),
         files: entries,
@@ -192,6 +210,9 @@ export class Syncer {
     let pruned = { versions: 0, objects: 0 };
     if (published)
       pruned = await this.repository.prune(this.#options.retention, this.#now(), this.#stored!);
+    // What the newest version packed: a pack only this pass wrote, that no version names (its
+    // files changed since they were read), is pruned with the other objects no version names.
+    this.#packed = packedIn(this.#current?.files ?? []);
     this.#report();
     return { version: this.#current?.version, published, filesCopied, bytesCopied, retry, pruned };
   }
@@ -207,8 +228,8 @@ export class Syncer {
 
   /**
    * Copies with `concurrency` lanes, biggest files first; the first target failure stops new
-   * copies and is thrown. Among many, small files go to a target that copies them itself (a
-   * directory's copy threads) in batches of `threadBatch`; each lane carries a batch or one file.
+   * copies and is thrown. Among many, small files go to a target that packs them itself (a
+   * directory's copy threads) in batches of `threadBatch`, `batchesInFlight` at once.
    */
   async #copyAll(files: readonly ScannedFile[], signal?: AbortSignal): Promise<Outcome[]> {
     const outcomes: Outcome[] = new Array(files.length);
@@ -219,37 +240,56 @@ export class Syncer {
       !!this.#options.target.putFiles &&
       !this.#options.throttle &&
       files.filter(small).length >= (this.#options.copyThreadsFrom ?? copyThreadsFrom);
-    const work: { batch: boolean; indexes: number[] }[] = [];
+    const singles: number[] = [];
+    const batches: number[][] = [];
     let batch: number[] = [];
+    let batchBytes = 0;
     for (const [index, file] of files.entries()) {
-      if (!viaThreads || !small(file)) work.push({ batch: false, indexes: [index] });
-      else if (batch.push(index) === threadBatch) {
-        work.push({ batch: true, indexes: batch });
+      if (!viaThreads) singles.push(index);
+      else if (!small(file)) batches.push([index]); // a big file: alone in its batch
+      if (!viaThreads || !small(file)) continue;
+      if (batch.length > 0 && batchBytes + file.size > threadBatchBytes) {
+        batches.push(batch);
         batch = [];
+        batchBytes = 0;
+      }
+      batchBytes += file.size;
+      if (batch.push(index) === threadBatch) {
+        batches.push(batch);
+        batch = [];
+        batchBytes = 0;
       }
     }
-    if (batch.length > 0) work.push({ batch: true, indexes: batch });
-    // Biggest first: big files stream on this thread while the copy threads take the small
-    // ones, instead of starting last, after every batch, and making the pass wait for them.
-    const bytes = (item: { batch: boolean; indexes: number[] }) =>
-      item.batch ? 0 : files[item.indexes[0]!]!.size;
-    work.sort((a, b) => bytes(b) - bytes(a));
-    let next = 0;
+    if (batch.length > 0) batches.push(batch);
+    // Biggest first: the pass does not wait for a big file started last.
+    singles.sort((a, b) => files[b]!.size - files[a]!.size);
+    const bigFirst = (batch: number[]) => (batch.length === 1 ? files[batch[0]!]!.size : 0);
+    batches.sort((a, b) => bigFirst(b) - bigFirst(a));
     let failure: unknown;
-    const lane = async () => {
-      while (failure === undefined && next < work.length) {
-        signal?.throwIfAborted();
-        const item = work[next++]!;
-        try {
-          if (item.batch) await this.#copyBatch(files, item.indexes, outcomes);
-          else outcomes[item.indexes[0]!] = await this.#copyOne(files[item.indexes[0]!]!);
-        } catch (error) {
-          failure ??= error;
+    /** Runs `task` for each item on `lanes` lanes at once, until the first failure. */
+    const run = async <T>(items: readonly T[], lanes: number, task: (item: T) => Promise<void>) => {
+      let next = 0;
+      const lane = async () => {
+        while (failure === undefined && next < items.length) {
+          signal?.throwIfAborted();
+          const item = items[next++]!;
+          try {
+            await task(item);
+          } catch (error) {
+            failure ??= error;
+          }
         }
-      }
+      };
+      await Promise.all(Array.from({ length: Math.min(lanes, items.length) }, lane));
     };
-    const lanes = Math.min(this.#options.concurrency ?? 4, Math.max(1, work.length));
-    await Promise.all(Array.from({ length: lanes }, lane));
+    // The copy threads' batches have lanes of their own: big files streamed here, `concurrency`
+    // at once, must not leave the threads waiting for a lane.
+    await Promise.all([
+      run(singles, this.#options.concurrency ?? 4, async (index) => {
+        outcomes[index] = await this.#copyOne(files[index]!);
+      }),
+      run(batches, batchesInFlight, (indexes) => this.#copyBatch(files, indexes, outcomes)),
+    ]);
     if (failure !== undefined) throw failure;
     return outcomes;
   }
@@ -266,12 +306,19 @@ export class Syncer {
         path: join(dataDir, files[index]!.path),
         size: files[index]!.size,
       })),
+      this.#held,
     );
     for (const [k, result] of results.entries()) {
       const file = files[indexes[k]!]!;
       try {
         if (result instanceof Error) throw result;
-        this.#stored!.add(result.sha256);
+        // A pack of one content is that content's own object.
+        if (result.pack) this.#stored!.add(result.pack.sha256);
+        if (result.pack && result.pack.sha256 !== result.sha256)
+          this.#packed.set(result.sha256, {
+            pack: result.pack.sha256,
+            offset: result.pack.offset,
+          });
         if (result.copied > 0) {
           metrics?.filesCopied.inc();
           metrics?.bytesCopied.inc(result.copied);
@@ -305,6 +352,7 @@ export class Syncer {
       mtimeMs: before.mtimeMs,
       sha256: content.sha256,
       mode: file.mode,
+      ...this.#location(content.sha256),
     };
     return { kind: "stored", entry, copied };
   }
@@ -333,7 +381,7 @@ export class Syncer {
       let copied = 0;
       if (content.size !== before.size)
         throw new FileChangedError(path, `size ${before.size} → ${content.size} while read`);
-      if (!this.#stored!.has(content.sha256)) {
+      if (!this.#held(content.sha256)) {
         await target.putStream(objectKey(content.sha256), open, content.size, inMemory);
         this.#stored!.add(content.sha256);
         copied = content.size;
@@ -344,6 +392,15 @@ export class Syncer {
     } catch (error) {
       return this.#notCopied(error);
     }
+  }
+
+  /** Whether the target holds this content: as its own object, or in a pack. */
+  readonly #held = (sha256: string): boolean =>
+    this.#stored!.has(sha256) || this.#packed.has(sha256);
+
+  /** Where content the target holds is, for its entry: nothing to add for its own object. */
+  #location(sha256: string): Partial<Location> {
+    return this.#stored!.has(sha256) ? {} : (this.#packed.get(sha256) ?? {});
   }
 
   /** A copy that failed: gone, or to retry when it is the file's problem; a target failure is thrown. */
@@ -366,6 +423,20 @@ export class Syncer {
     }
     throw error;
   }
+}
+
+/** Where content is in a pack. */
+interface Location {
+  pack: string;
+  offset: number;
+}
+
+/** The packed contents entries name, by SHA-256. */
+function packedIn(entries: readonly ManifestEntry[]): Map<string, Location> {
+  const packed = new Map<string, Location>();
+  for (const { sha256, pack, offset } of entries)
+    if (pack !== undefined) packed.set(sha256, { pack, offset: offset ?? 0 });
+  return packed;
 }
 
 /** Whether two lists of entries (the first sorted by path) hold the same files with the same content. */

@@ -8,37 +8,61 @@ const require = createRequire(import.meta.url);
 
 export type { FileIdentity };
 
-/** Small files to copy, one after the other, into the content-addressed objects/ of the directory `root`. */
+/** Small files to pack into the content-addressed objects/ of the directory `root`. */
 export interface CopyBatch {
-  /** Each file's path and the size the scan saw: the file must still have it. */
-  files: { source: string; size: number }[];
+  /**
+   * Each file's path and the size the scan saw: the file must still have it. `stream`: a big
+   * file, read in chunks and never held whole, packed alone.
+   */
+  files: { source: string; size: number; stream?: boolean }[];
   root: string;
-  /** Leave each written object's fd open for the batched fdatasync (the fd is the process's). */
+  /** Leave the pack's fd open for the batched fdatasync (the fd is the process's). */
   keepOpen: boolean;
 }
 
-/** What a copy thread answers for one file, as plain data. */
-export type CopyReply =
+/** A failure, as plain data (an Error's own fields do not cross threads). */
+export interface CopyFailure {
+  kind: "source" | "target";
+  message: string;
+  code: string | undefined;
+  syscall: string | undefined;
+}
+
+/** What a copy thread read of one file, as plain data. */
+export type ReadReply =
   | {
-      kind: "stored";
+      kind: "read";
       sha256: string;
       size: number;
-      /** False when the target held the object already. */
-      written: boolean;
-      /** The object's path at the target. */
-      path: string;
-      fd: number | undefined;
-      /** The source's size, mtime and inode after the copy; undefined when it is gone since. */
+      /** The source's size, mtime and inode after the read; undefined when it is gone since. */
       after: FileIdentity | undefined;
     }
   | { kind: "gone" }
   | { kind: "changed"; detail: string }
+  | CopyFailure;
+
+/** The pack of the chosen files' contents, one after the other, named by its SHA-256. */
+export type PackReply =
   | {
-      kind: "source" | "target";
-      message: string;
-      code: string | undefined;
-      syscall: string | undefined;
-    };
+      kind: "packed";
+      sha256: string;
+      /** The pack's path at the target. */
+      path: string;
+      /** False when the target held this very pack already. */
+      written: boolean;
+      fd: number | undefined;
+      /** Where each chosen file's content starts in the pack, in the order chosen. */
+      offsets: number[];
+    }
+  | (CopyFailure & { kind: "target" })
+  /** A big file whose content changed between its two reads: nothing was written. */
+  | { kind: "changed"; detail: string };
+
+/** A batch's outcome: what was read of each file, and the pack of those chosen (undefined: none). */
+export interface CopyResult {
+  replies: ReadReply[];
+  pack: PackReply | undefined;
+}
 
 export interface CopyPoolOptions {
   /** Threads at most, started on demand (default 2). */
@@ -74,14 +98,17 @@ interface Thread {
 }
 
 /**
- * A few threads that copy small files with synchronous fs calls, one message per batch of
- * files (see copy-worker.ts). Threads start when all are busy and fewer than `threads` run;
+ * A few threads that pack small files with synchronous fs calls, two messages per batch of
+ * files (see copy-worker.ts): what was read, then which contents to pack. Threads start when all are busy and fewer than `threads` run;
  * an idle one does not keep the process alive. Batches beyond the threads wait in order. A
  * thread that fails (or cannot start) fails its batch; the next batch gets a new thread.
  *
  * @example
  * const pool = new CopyPool({ threads: 2 });
- * const [reply] = await pool.copy({ files: [{ source: "/data/a.txt", size: 5 }], root: "/backup", keepOpen: false });
+ * const { replies, pack } = await pool.copy(
+ *   { files: [{ source: "/data/a.txt", size: 5 }], root: "/backup", keepOpen: false },
+ *   (replies) => replies.flatMap((reply, index) => (reply.kind === "read" ? [index] : [])),
+ * );
  * await pool.close();
  */
 export class CopyPool {
@@ -89,7 +116,7 @@ export class CopyPool {
   readonly #max: number;
   readonly #url: URL;
   readonly #waiting: Job[] = [];
-  readonly #inFlight = new Map<number, Settle>();
+  readonly #inFlight = new Map<number, Job>();
   readonly #idleMs: number;
   #nextId = 0;
   #closed = false;
@@ -106,11 +133,14 @@ export class CopyPool {
     return this.#threads.length;
   }
 
-  /** Copies a batch on one thread; its replies in order, up to the first target failure. */
-  copy(batch: CopyBatch): Promise<CopyReply[]> {
+  /**
+   * Reads a batch on one thread, then packs the contents `choose` picks from what was read
+   * (indexes into the replies; only "read" ones), in that order.
+   */
+  copy(batch: CopyBatch, choose: (replies: ReadReply[]) => number[]): Promise<CopyResult> {
     if (this.#closed) return Promise.reject(new Error("The copy pool is closed"));
-    return new Promise<CopyReply[]>((resolve, reject) => {
-      const job: Job = { id: this.#nextId++, batch, settle: { resolve, reject } };
+    return new Promise<CopyResult>((resolve, reject) => {
+      const job: Job = { id: this.#nextId++, batch, choose, settle: { resolve, reject } };
       const idle = this.#threads.find((thread) => !thread.busy) ?? this.#start();
       if (idle) this.#send(idle, job);
       else this.#waiting.push(job);
@@ -125,11 +155,32 @@ export class CopyPool {
     // another file's, or the event loop's own.
     const worker = new threads.Worker(this.#url, { trackUnmanagedFds: false });
     const thread: Thread = { worker, busy: false, id: undefined, idleTimer: undefined };
-    worker.on("message", ({ id, replies }: { id: number; replies: CopyReply[] }) => {
-      this.#inFlight.get(id)?.resolve(replies);
-      this.#inFlight.delete(id);
-      this.#done(thread);
-    });
+    worker.on(
+      "message",
+      (
+        message: { id: number; replies: ReadReply[] } | { id: number; pack: PackReply | undefined },
+      ) => {
+        const job = this.#inFlight.get(message.id);
+        if ("replies" in message) {
+          // Read: the same thread, which holds the contents, packs those chosen.
+          let chosen: number[] = [];
+          try {
+            if (job) {
+              job.replies = message.replies;
+              chosen = job.choose(message.replies);
+            }
+          } catch (error) {
+            job?.settle.reject(error as Error);
+            this.#inFlight.delete(message.id);
+          }
+          worker.postMessage({ id: message.id, pack: chosen });
+          return;
+        }
+        job?.settle.resolve({ replies: job.replies ?? [], pack: message.pack });
+        this.#inFlight.delete(message.id);
+        this.#done(thread);
+      },
+    );
     worker.on("error", (error) => this.#lost(thread, error));
     worker.on("exit", (code) => {
       if (!this.#closed) this.#lost(thread, new Error(`A copy thread exited with code ${code}`));
@@ -144,7 +195,7 @@ export class CopyPool {
     thread.busy = true;
     thread.id = job.id;
     thread.worker.ref();
-    this.#inFlight.set(job.id, job.settle);
+    this.#inFlight.set(job.id, job);
     thread.worker.postMessage({ id: job.id, batch: job.batch });
   }
 
@@ -174,7 +225,7 @@ export class CopyPool {
     this.#threads.splice(index, 1);
     clearTimeout(thread.idleTimer);
     if (thread.busy && thread.id !== undefined) {
-      this.#inFlight.get(thread.id)?.reject(error);
+      this.#inFlight.get(thread.id)?.settle.reject(error);
       this.#inFlight.delete(thread.id);
     }
     void thread.worker.terminate();
@@ -192,20 +243,18 @@ export class CopyPool {
     this.#closed = true;
     const closed = new Error("The copy pool is closed");
     for (const { settle } of this.#waiting.splice(0)) settle.reject(closed);
-    for (const settle of this.#inFlight.values()) settle.reject(closed);
+    for (const { settle } of this.#inFlight.values()) settle.reject(closed);
     this.#inFlight.clear();
     for (const { idleTimer } of this.#threads) clearTimeout(idleTimer);
     await Promise.all(this.#threads.splice(0).map(({ worker }) => worker.terminate()));
   }
 }
 
-interface Settle {
-  resolve: (replies: CopyReply[]) => void;
-  reject: (error: Error) => void;
-}
-
 interface Job {
   id: number;
   batch: CopyBatch;
-  settle: Settle;
+  choose: (replies: ReadReply[]) => number[];
+  settle: { resolve: (result: CopyResult) => void; reject: (error: Error) => void };
+  /** What the thread read, once it answered. */
+  replies?: ReadReply[];
 }

@@ -1,11 +1,12 @@
 import { dirname, join, sep } from "node:path";
-import type { Readable } from "node:stream";
+import { Readable } from "node:stream";
 import { fs } from "../../runtime/builtins.ts";
 import { describeError, SidecarError } from "../../runtime/errors.ts";
 import { fsyncDir, writeFileAtomic } from "../../runtime/files/atomic-file.ts";
-import { FileChangedError, FileGoneError, hashFile } from "../copy.ts";
+import { FileChangedError, FileGoneError, hashFile, smallFileBytes } from "../copy.ts";
 import { SyncErrorCodes } from "../error-codes.ts";
 import { fdClose, fdDatasync, fdOpen, fdWriteAll, pathRename } from "../fd.ts";
+import type { ByteRange } from "../manifest.ts";
 import { CopyPool } from "./copy-pool.ts";
 import { DatasyncQueue } from "./datasync-queue.ts";
 import { syncCommand, syncFilesystem } from "./syncfs.ts";
@@ -70,7 +71,10 @@ export class DirTarget implements SyncTarget {
   readonly #link: (existing: string, path: string) => Promise<void>;
   #pool: CopyPool | undefined;
   /** Small files copied on the copy threads; absent without threads. */
-  readonly putFiles?: (files: readonly LocalFile[]) => Promise<(StoredFile | Error)[]>;
+  readonly putFiles?: (
+    files: readonly LocalFile[],
+    held: (sha256: string) => boolean,
+  ) => Promise<(StoredFile | Error)[]>;
 
   constructor(
     root: string,
@@ -92,7 +96,7 @@ export class DirTarget implements SyncTarget {
     });
     this.#copyThreads = copyThreads;
     this.#link = link;
-    if (copyThreads > 0) this.putFiles = (files) => this.#putFiles(files);
+    if (copyThreads > 0) this.putFiles = (files, held) => this.#putFiles(files, held);
     this.description = root;
   }
 
@@ -191,61 +195,87 @@ export class DirTarget implements SyncTarget {
   }
 
   /**
-   * `putFiles`: small files copied by a thread of the pool with synchronous calls (see copy-worker.ts):
-   * one message per batch instead of a thread-pool round trip per open, read, write, rename
-   * and close of each file. A written object is made durable by the next flush, like a
-   * putStream's.
+   * `putFiles`: small files read by a thread of the pool with synchronous calls, and the
+   * contents the target does not hold written as one pack (see copy-worker.ts): two messages
+   * per batch instead of a thread-pool round trip per call, and one file created instead of
+   * one per small file. The pack is made durable by the next flush, like a putStream's object.
    */
-  async #putFiles(files: readonly LocalFile[]): Promise<(StoredFile | Error)[]> {
+  async #putFiles(
+    files: readonly LocalFile[],
+    held: (sha256: string) => boolean,
+  ): Promise<(StoredFile | Error)[]> {
+    if (files.length > 1 && files.some(({ size }) => size >= smallFileBytes))
+      throw new RangeError("putFiles: a file of 1 MiB or more must be alone in its call");
     this.#pool ??= new CopyPool({ threads: this.#copyThreads });
-    const replies = await this.#pool.copy({
-      files: files.map(({ path, size }) => ({ source: path, size })),
-      root: this.#root,
-      keepOpen: this.#fsync && !this.#syncfs,
-    });
-    const results: (StoredFile | Error)[] = [];
-    let failure: SidecarError | undefined;
-    for (const [index, reply] of replies.entries()) {
+    /** Chosen for the pack: by content, the index of its first file. */
+    const chosen = new Map<string, number>();
+    const { replies, pack } = await this.#pool.copy(
+      {
+        files: files.map(({ path, size }) => ({
+          source: path,
+          size,
+          stream: size >= smallFileBytes,
+        })),
+        root: this.#root,
+        keepOpen: this.#fsync && !this.#syncfs,
+      },
+      (read) => {
+        for (const [index, reply] of read.entries())
+          if (reply.kind === "read" && !held(reply.sha256) && !chosen.has(reply.sha256))
+            chosen.set(reply.sha256, index);
+        return [...chosen.values()];
+      },
+    );
+    if (pack?.kind === "target")
+      throw new SidecarError(
+        SyncErrorCodes.TARGET,
+        `Cannot write a pack of ${chosen.size} files under "${this.#root}": ${pack.message}`,
+        { cause: Object.assign(new Error(pack.message), { code: pack.code }) },
+      );
+    // A big file (alone in its batch) that changed between its two reads: nothing was written.
+    const changedSince = pack?.kind === "changed" ? pack.detail : undefined;
+    if (pack?.kind === "packed" && pack.written) {
+      this.#written(pack.path);
+      if (pack.fd !== undefined) await this.#datasyncs.add(pack.fd, pack.path);
+    }
+    /** By content, where it is in the pack. */
+    const offsets = new Map(
+      [...chosen.keys()].map((sha, k) => [
+        sha,
+        pack?.kind === "packed" ? pack.offsets[k] : undefined,
+      ]),
+    );
+    return replies.map((reply, index): StoredFile | Error => {
       const path = files[index]!.path;
       switch (reply.kind) {
-        case "stored":
-          if (reply.written) {
-            this.#written(reply.path);
-            if (reply.fd !== undefined) await this.#datasyncs.add(reply.fd, reply.path);
-          }
-          results.push({
-            sha256: reply.sha256,
-            size: reply.size,
-            copied: reply.written ? reply.size : 0,
-            after: reply.after,
-          });
-          break;
+        case "read": {
+          const { sha256, size, after } = reply;
+          if (changedSince !== undefined && chosen.get(sha256) === index)
+            return new FileChangedError(path, changedSince);
+          const offset = offsets.get(sha256);
+          if (offset === undefined || pack?.kind !== "packed")
+            return { sha256, size, after, copied: 0 };
+          // Counted once: a second file of the same content in the batch copied nothing.
+          const copied = pack.written && chosen.get(sha256) === index ? size : 0;
+          return { sha256, size, after, copied, pack: { sha256: pack.sha256, offset } };
+        }
         case "gone":
-          results.push(new FileGoneError(path));
-          break;
+          return new FileGoneError(path);
         case "changed":
-          results.push(new FileChangedError(path, reply.detail));
-          break;
-        case "source":
-          results.push(
-            new SidecarError(SyncErrorCodes.SOURCE, `Cannot read "${path}": ${reply.message}`, {
+          return new FileChangedError(path, reply.detail);
+        default:
+          return new SidecarError(
+            SyncErrorCodes.SOURCE,
+            `Cannot read "${path}": ${reply.message}`,
+            {
               cause: Object.assign(new Error(reply.message), {
                 code: reply.code,
                 syscall: reply.syscall,
               }),
-            }),
-          );
-          break;
-        default:
-          failure = new SidecarError(
-            SyncErrorCodes.TARGET,
-            `Cannot write the object of "${path}" under "${this.#root}": ${reply.message}`,
-            { cause: Object.assign(new Error(reply.message), { code: reply.code }) },
+            },
           );
       }
-    }
-    if (failure) throw failure;
-    return results;
+    });
   }
 
   /** An object renamed into place, to be made durable by the next flush. */
@@ -254,11 +284,15 @@ export class DirTarget implements SyncTarget {
     if (this.#syncfs) this.#unsynced.add(path);
   }
 
-  async get(key: string): Promise<Readable> {
+  async get(key: string, range?: ByteRange): Promise<Readable> {
+    // An empty file's content in a pack: nothing to read.
+    if (range?.length === 0) return Readable.from([]);
     const path = this.#path(key);
     try {
       const handle = await fs.promises.open(path, "r");
-      return handle.createReadStream();
+      return handle.createReadStream(
+        range && { start: range.offset, end: range.offset + range.length - 1 },
+      );
     } catch (error) {
       throw this.#fail("read", key, error);
     }

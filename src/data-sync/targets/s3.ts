@@ -1,8 +1,9 @@
-import type { Readable } from "node:stream";
+import { Readable } from "node:stream";
 import type { S3Client, S3ClientConfig, ServerSideEncryption } from "@aws-sdk/client-s3";
 import { commonJsExports } from "../../runtime/commonjs-exports.ts";
 import { describeError, SidecarError } from "../../runtime/errors.ts";
 import { SyncErrorCodes } from "../error-codes.ts";
+import type { ByteRange } from "../manifest.ts";
 import { abort, multipartUpload } from "./s3-multipart.ts";
 import type { SyncTarget, TargetObject } from "./target.ts";
 import { UploadJournal } from "./upload-journal.ts";
@@ -226,11 +227,17 @@ export class S3Target implements SyncTarget {
     }
   }
 
-  async get(key: string): Promise<Readable> {
+  async get(key: string, range?: ByteRange): Promise<Readable> {
+    // An empty file's content in a pack: nothing to read.
+    if (range?.length === 0) return Readable.from([]);
     const { sdk, client } = await this.#connect();
     try {
       const response = await client.send(
-        new sdk.GetObjectCommand({ Bucket: this.#bucket, Key: this.#key(key) }),
+        new sdk.GetObjectCommand({
+          Bucket: this.#bucket,
+          Key: this.#key(key),
+          ...(range && { Range: `bytes=${range.offset}-${range.offset + range.length - 1}` }),
+        }),
       );
       return response.Body as Readable;
     } catch (error) {

@@ -1,5 +1,6 @@
 import type { Readable } from "node:stream";
 import type { FileIdentity } from "../copy.ts";
+import type { ByteRange } from "../manifest.ts";
 
 /** An object the target holds: its key (`objects/ab/ab12…`, `manifests/…`) and size. */
 export interface TargetObject {
@@ -14,13 +15,15 @@ export interface LocalFile {
   size: number;
 }
 
-/** A file `putFiles` stored. */
+/** A file `putFiles` read, and stored unless the target held its content. */
 export interface StoredFile {
   sha256: string;
   size: number;
-  /** Bytes written to the target: 0 when it held the object already. */
+  /** Bytes written to the target: 0 when it held the content already. */
   copied: number;
   after: FileIdentity | undefined;
+  /** Where its content is in the pack this call wrote; absent when `held` said the target has it. */
+  pack?: { sha256: string; offset: number };
 }
 
 /**
@@ -42,23 +45,28 @@ export interface SyncTarget {
    */
   putStream(key: string, open: () => Readable, size: number, data?: Uint8Array): Promise<void>;
   /**
-   * Stores small local files (under 1 MiB, each read whole) as the objects named by their
-   * SHA-256 (`objectKey`), unless the target holds them already, one after the other in one
-   * step each: read, hash, write, and the file's size, mtime and inode after. One result per
-   * file, in order: a StoredFile, or the file's error — FileGoneError, FileChangedError (its
-   * size is not `size`, what the scan saw), SIDECAR_ERR_SYNC_SOURCE. Rejects with
-   * SIDECAR_ERR_SYNC_TARGET when the target fails. `after` is undefined when the file is gone
-   * since. Absent where putStream is the only way (S3).
+   * Packs local files: reads each (its SHA-256, and its size, mtime and inode after), then
+   * writes the contents `held` says the target does not have, each once, one after the other
+   * as one object named by the SHA-256 of it all (a pack; a pack of one content is that
+   * content's own object). Small files (under 1 MiB) are read whole; a bigger one must be alone
+   * in its call, is read in chunks, and read again as it is written (FileChangedError when it
+   * differs). One result per file, in order: a StoredFile, or the file's error —
+   * FileGoneError, FileChangedError (its size is not `size`, what the scan saw),
+   * SIDECAR_ERR_SYNC_SOURCE. Rejects with SIDECAR_ERR_SYNC_TARGET when the target fails.
+   * `after` is undefined when the file is gone since. Absent where putStream is the only way (S3).
    */
-  putFiles?(files: readonly LocalFile[]): Promise<(StoredFile | Error)[]>;
+  putFiles?(
+    files: readonly LocalFile[],
+    held: (sha256: string) => boolean,
+  ): Promise<(StoredFile | Error)[]>;
   /**
    * Copies an object the target holds to another key, atomically, without sending its bytes
    * again (a directory: a hard link renamed into place; S3: CopyObject). Where absent, the
    * caller writes the bytes with `put`.
    */
   copy?(from: string, to: string): Promise<void>;
-  /** Reads an object; rejects (TARGET) when it is missing. */
-  get(key: string): Promise<Readable>;
+  /** Reads an object, or `range` of it; rejects (TARGET) when it is missing. */
+  get(key: string, range?: ByteRange): Promise<Readable>;
   /** Reads a small object as text, or undefined when it is missing. */
   getText(key: string): Promise<string | undefined>;
   /** Every object whose key starts with `prefix`, with sizes when `sizes` (default true). */

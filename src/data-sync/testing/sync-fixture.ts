@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import type { TestContext } from "node:test";
 import { captureLogger } from "../../runtime/testing.ts";
-import { type Manifest, parseManifest } from "../manifest.ts";
+import { contentOf, type Manifest, type ManifestEntry, parseManifest } from "../manifest.ts";
 import { pathFilter } from "../path-filter.ts";
 import { Syncer, type SyncerOptions } from "../syncer.ts";
 import { DirTarget, type DirTargetOptions } from "../targets/dir.ts";
@@ -36,6 +36,13 @@ export async function ageFile(path: string, seconds = 10): Promise<void> {
 /** The `manifest.json` a directory target holds. */
 export async function readLatest(targetDir: string): Promise<Manifest> {
   return parseManifest(await readFile(join(targetDir, "manifest.json"), "utf8"), "manifest.json");
+}
+
+/** The content an entry names at a directory target: its object, or its range of a pack. */
+export async function contentAt(targetDir: string, entry: ManifestEntry): Promise<string> {
+  const { key, range } = contentOf(entry);
+  const bytes = await readFile(join(targetDir, key));
+  return String(range ? bytes.subarray(range.offset, range.offset + range.length) : bytes);
 }
 
 /** A data dir, a directory target and a Syncer between them, with a capture logger. */
