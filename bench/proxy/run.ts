@@ -199,7 +199,7 @@ async function fixedRate(targets: readonly (readonly [name: string, port: number
   const added = s.p99 - direct.p99;
   console.log(
     `  added p99: sidecar ${signed(added)} ms, nginx ${signed(n.p99 - direct.p99)} ms (target: sidecar ≤ +1 ms: ${mark(added <= 1)})\n` +
-      `  floors: node:http (node proxy, no features) ${signed(f.p99 - direct.p99)} ms, Node itself (net pipe, no HTTP parsing) ${signed(p.p99 - direct.p99)} ms: a Node proxy can reach the target only if the net pipe row is under +1 ms\n` +
+      `  floors: node:http (node proxy, no features) ${signed(f.p99 - direct.p99)} ms, Node itself (net pipe, no HTTP parsing) ${signed(p.p99 - direct.p99)} ms: a Node proxy can meet the target only where the net pipe row is within +1 ms\n` +
       "  (hey's workers tick together: 50 requests arrive at once every 10 ms, and one event loop reads them all before it answers the first)\n",
   );
 }
