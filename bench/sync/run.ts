@@ -3,10 +3,14 @@
  * `sidecar sync --once` and by `rclone sync` (Debian's rclone) to (a) a directory and (b) an
  * S3-protocol server on loopback (s3rver), first in full and then after 1 % of the small files
  * changed, in the same run. Prints wall and CPU seconds, peak RSS and the ratio to rclone.
+ * The row "1%, running" is the role as it runs in a Pod: a started `sidecar sync` syncing a
+ * 1 % change with one pass of the running process (running-role.ts), beside rclone's run of
+ * the same change. Every timed run starts after a sync(1), untimed.
  *
  *   npm run bench:sync                                   # 10 000 small files + 3 × 16 MiB
  *   BENCH_SYNC_FILES=2000 BENCH_SYNC_LARGE_MB=8 npm run bench:sync   # shorter
  *   BENCH_SYNC_S3_FILES=0 npm run bench:sync             # directory target only
+ *   BENCH_SYNC_RUNNING_ROUNDS=0 npm run bench:sync       # no running-role row (default 5 changes)
  *
  * The sidecar runs as installed (the bundle, built in the same run). Like for like: both copy
  * 4 files at once (rclone's default --transfers 4, --checkers 8; the sidecar's concurrency 4)
@@ -23,12 +27,15 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sidecarCommand } from "../sidecar-command.ts";
+import { runningPasses } from "./running-role.ts";
 
 const smallFiles = Number(process.env.BENCH_SYNC_FILES ?? 10_000);
 const s3Files = Number(process.env.BENCH_SYNC_S3_FILES ?? 2_000);
 const largeMiB = Number(process.env.BENCH_SYNC_LARGE_MB ?? 16);
 const largeFiles = 3;
 const fsync = process.env.BENCH_SYNC_FSYNC !== "false";
+const runningRounds = Number(process.env.BENCH_SYNC_RUNNING_ROUNDS ?? 5);
+let runningDetail = "";
 const { args: sidecarArgs, env: sidecarEnv } = await sidecarCommand("sync");
 
 interface Run {
@@ -39,6 +46,7 @@ interface Run {
 
 /** Runs a command to its end under /usr/bin/time: wall, CPU and peak RSS. */
 async function timed(command: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
+  await settle();
   const childEnv = { ...process.env, ...env };
   // A CA bundle meant for real AWS makes rclone's S3 client refuse to start against plain HTTP.
   delete childEnv.AWS_CA_BUNDLE;
@@ -63,6 +71,16 @@ async function timed(command: string[], env: NodeJS.ProcessEnv = {}): Promise<Ru
     cpuSeconds: Number(match[2]) + Number(match[3]),
     peakRssMiB: Number(match[4]) / 1024,
   };
+}
+
+/**
+ * Writes back every dirty page (sync(1)) before a timed run, untimed: otherwise the run after
+ * the data was made, or after the other tool wrote its copy, pays for that writeback too (a
+ * syncfs(2) by the sidecar, the journal's commits for both).
+ */
+async function settle(): Promise<void> {
+  const [code] = await once(spawn("sync", { stdio: "inherit" }), "exit");
+  if (code !== 0) throw new Error(`sync(1) failed (${code})`);
 }
 
 async function makeData(dir: string, count: number): Promise<void> {
@@ -95,17 +113,31 @@ async function change(dir: string, count: number, round: number): Promise<void> 
     );
 }
 
-async function sidecarConfig(dir: string, data: string, target: string): Promise<string> {
+/** A config for `sidecar sync`; `running`: debug log (each pass's line) and a 0.2 s debounce. */
+async function sidecarConfig(
+  dir: string,
+  data: string,
+  target: string,
+  running = false,
+): Promise<string> {
   const path = join(dir, `sidecar-${Math.random().toString(36).slice(2)}.yaml`);
+  const [level, triggers] = running
+    ? ["debug", "  debounceSeconds: 0.2\n  intervalSeconds: 0\n"]
+    : ["warn", ""];
   await writeFile(
     path,
-    `admin: { address: "127.0.0.1:0" }\nlog: { level: warn }\nsync:\n  dataDir: ${data}\n  target: ${target}\n  restore: { onStart: false }\n  concurrency: 4\n  retention: { versions: 2 }\n  stateDir: ${join(dir, "state")}\n`,
+    `admin: { address: "127.0.0.1:0" }\nlog: { level: ${level} }\nsync:\n  dataDir: ${data}\n  target: ${target}\n  restore: { onStart: false }\n  concurrency: 4\n  retention: { versions: 2 }\n  stateDir: ${join(dir, "state")}\n${triggers}`,
   );
   return path;
 }
 
 const rows: string[][] = [];
-function report(target: string, phase: string, sidecar: Run, rclone: Run): void {
+function report(
+  target: string,
+  phase: string,
+  sidecar: Omit<Run, "seconds"> & { seconds: number },
+  rclone: Run,
+): void {
   rows.push([
     target,
     phase,
@@ -141,7 +173,30 @@ try {
     timed(["rclone", "sync", data, to, "--transfers", "4", "--checkers", "8"], env);
   report("dir", "first", await sidecarSync(dirConfig), await rcloneSync(rcloneDir));
   await change(data, smallFiles, 1);
-  report("dir", "1% changed", await sidecarSync(dirConfig), await rcloneSync(rcloneDir));
+  const rcloneChange = await rcloneSync(rcloneDir);
+  report("dir", "1% changed", await sidecarSync(dirConfig), rcloneChange);
+  if (runningRounds > 0) {
+    const running = await runningPasses(
+      [
+        process.execPath,
+        ...sidecarArgs,
+        "sync",
+        "-c",
+        await sidecarConfig(
+          work,
+          data,
+          `{ type: dir, path: ${sidecarDir}, fsync: ${fsync} }`,
+          true,
+        ),
+      ],
+      sidecarEnv,
+      runningRounds,
+      (round) => change(data, smallFiles, round + 1),
+      settle,
+    );
+    report("dir", "1%, running", running, rcloneChange);
+    runningDetail = `running: a started \`sidecar sync\` (watch, debounce 0.2 s), ${runningRounds} changes of 1 %; median pass ${running.seconds.toFixed(3)} s (each: ${running.passes.map((s) => s.toFixed(3)).join(", ")}) from its start to the version published, beside rclone's 1 % run above; CPU per change, watch included\n`;
+  }
 
   // S3 target (fewer small files: the test server, not the clients, is the slow part).
   if (s3Files > 0) {
@@ -212,7 +267,8 @@ try {
         .map(([name, value]) => `${name}=${value} `)
         .join(
           "",
-        )}SHA-256 of every changed file, ${fsync ? "fsync of every object, its directory and the manifest (BENCH_SYNC_FSYNC=false: none, as rclone)" : "no fsync (as rclone)"}\n`,
+        )}SHA-256 of every changed file, ${fsync ? "fsync of every object, its directory and the manifest (BENCH_SYNC_FSYNC=false: none, as rclone)" : "no fsync (as rclone)"}\n${runningDetail}` +
+      "every timed run starts after a sync(1), untimed\n",
   );
 } finally {
   if (s3) {

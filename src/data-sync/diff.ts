@@ -14,7 +14,8 @@ export interface SyncPlan {
 /**
  * Compares a scan with the last version's entries, by size and mtime (what rclone does by
  * default). An entry kept after its file was deleted (`deletedAt`) counts as changed if the
- * file is back.
+ * file is back. `scannedIn`: which paths the scan looked at (a scan of what changed); the
+ * entries of the others are unchanged.
  *
  * @example
  * const plan = diffScan(await scanDataDir(dir, filter), manifest?.files ?? []);
@@ -22,10 +23,15 @@ export interface SyncPlan {
 export function diffScan(
   scanned: ReadonlyMap<string, ScannedFile>,
   previous: readonly ManifestEntry[],
+  scannedIn: (path: string) => boolean = () => true,
 ): SyncPlan {
   const plan: SyncPlan = { unchanged: [], changed: [], deleted: [] };
   const seen = new Set<string>();
   for (const entry of previous) {
+    if (!scannedIn(entry.path)) {
+      plan.unchanged.push(entry);
+      continue;
+    }
     seen.add(entry.path);
     const file = scanned.get(entry.path);
     if (!file) plan.deleted.push(entry);

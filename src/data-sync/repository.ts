@@ -57,7 +57,7 @@ export class Repository {
   /** Every version, oldest first. */
   async versions(): Promise<VersionRef[]> {
     const refs: VersionRef[] = [];
-    for (const object of await this.target.list("manifests/")) {
+    for (const object of await this.target.list("manifests/", { sizes: false })) {
       const parsed = parseManifestKey(object.key);
       if (parsed) refs.push({ key: object.key, ...parsed });
     }
@@ -88,12 +88,17 @@ export class Repository {
     return ref ? this.load(ref) : undefined;
   }
 
-  /** Writes a new version: its manifest, then the `manifest.json` copy. Objects must be stored and flushed first. */
+  /**
+   * Writes a new version: its manifest, then the `manifest.json` copy (made by the target
+   * where it can, so a manifest of 10 000 files is written and sent once). Objects must be
+   * stored and flushed first.
+   */
   async publish(manifest: Manifest): Promise<void> {
     const text = encodeManifest(manifest);
     const key = manifestKey(manifest);
     await this.target.put(key, text);
-    await this.target.put(latestManifestKey, text);
+    if (this.target.copy) await this.target.copy(key, latestManifestKey);
+    else await this.target.put(latestManifestKey, text);
     this.#remember(key, manifest);
   }
 
@@ -117,12 +122,12 @@ export class Repository {
       (ref, index) => index >= versions.length - policy.versions || ref.createdAtMs >= cutoff,
     );
     const drop = versions.filter((ref) => !keep.includes(ref));
-    const named = new Set<string>();
+    const named: Set<string>[] = [];
     for (const ref of keep) {
       if (!this.#objectsByKey.has(ref.key)) await this.load(ref);
-      for (const sha of this.#objectsByKey.get(ref.key)!) named.add(sha);
+      named.push(this.#objectsByKey.get(ref.key)!);
     }
-    const unnamed = [...storedObjects].filter((sha) => !named.has(sha));
+    const unnamed = [...storedObjects].filter((sha) => !named.some((names) => names.has(sha)));
     // Versions first: a crash in between leaves objects no version names, collected next time.
     if (drop.length > 0) await this.target.delete(drop.map((ref) => ref.key));
     for (const ref of drop) this.#objectsByKey.delete(ref.key);

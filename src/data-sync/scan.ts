@@ -26,7 +26,8 @@ const statChunk = 256;
 export const volumeNames: ReadonlySet<string> = new Set(["lost+found"]);
 
 /**
- * Lists the regular files under `dataDir` that `filter` keeps (symlinks, sockets and empty
+ * Lists the regular files under `dataDir` that `filter` keeps (with `paths`, only those at or
+ * below these paths: what a watch reported changed) (symlinks, sockets and empty
  * directories are not synced; nor is a top-level lost+found). A file that vanishes between
  * listing and stat is left out. A directory that cannot be read fails the scan
  * (SIDECAR_ERR_SYNC_SOURCE): its files must not look deleted. A missing data directory fails
@@ -38,7 +39,7 @@ export const volumeNames: ReadonlySet<string> = new Set(["lost+found"]);
 export async function scanDataDir(
   dataDir: string,
   filter: (path: string) => boolean,
-  { mustExist = false }: { mustExist?: boolean } = {},
+  { mustExist = false, paths }: { mustExist?: boolean; paths?: ReadonlySet<string> } = {},
 ): Promise<Map<string, ScannedFile>> {
   const candidates: string[] = [];
   const walk = async (rel: string): Promise<void> => {
@@ -65,7 +66,30 @@ export async function scanDataDir(
       else if (entry.isFile() && filter(path)) candidates.push(path);
     }
   };
-  await walk("");
+  if (!paths) await walk("");
+  else {
+    // Only what changed: each path's file, or its directory's whole subtree.
+    try {
+      fs.statSync(dataDir);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT" && !mustExist) return new Map();
+      throw new SidecarError(
+        SyncErrorCodes.SOURCE,
+        `Cannot list data directory "${dataDir}": ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+        { cause: error },
+      );
+    }
+    const within = inScope(paths);
+    for (const path of paths) {
+      const top = path.split("/", 1)[0]!;
+      if (volumeNames.has(top) || top.startsWith(internalPrefix)) continue;
+      const parent = path.slice(0, path.lastIndexOf("/"));
+      if (parent && within(parent)) continue; // its directory's walk finds it
+      const stat = fs.lstatSync(join(dataDir, path), { throwIfNoEntry: false });
+      if (stat?.isDirectory()) await walk(path);
+      else if (stat?.isFile() && filter(path)) candidates.push(path);
+    }
+  }
   candidates.sort();
   const stats: (import("node:fs").Stats | undefined)[] = new Array(candidates.length);
   for (let start = 0; start < candidates.length; start += statChunk) {
@@ -93,4 +117,19 @@ export async function scanDataDir(
     });
   }
   return files;
+}
+
+/**
+ * Whether a path is among `paths` or below one of them: what a scan of `paths` looked at.
+ *
+ * @example
+ * inScope(new Set(["a"]))("a/b.txt"); // true
+ */
+export function inScope(paths: ReadonlySet<string>): (path: string) => boolean {
+  return (path) => {
+    if (paths.has(path)) return true;
+    for (let slash = path.indexOf("/"); slash > 0; slash = path.indexOf("/", slash + 1))
+      if (paths.has(path.slice(0, slash))) return true;
+    return false;
+  };
 }

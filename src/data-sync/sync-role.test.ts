@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
 import { SidecarError } from "../runtime/errors.ts";
@@ -57,6 +57,35 @@ test("syncs at start, after a change, and a last time at stop; /sync/status says
   const metrics = await ctx.registry.metrics();
   assert.match(metrics, /sidecar_sync_files_copied_total 3/);
   assert.match(metrics, /sidecar_sync_manifest_files 3/);
+});
+
+test("the watch finds changes at any depth, in directories made or moved in after it started", async (t) => {
+  const dataDir = await tempDir(t, "data");
+  const targetDir = await tempDir(t, "target");
+  const outside = await tempDir(t, "outside");
+  await writeFiles(dataDir, { "a.txt": "alpha", "keep/b.txt": "bravo" });
+  const role = createSyncRole(config(dataDir, targetDir), testRoleContext());
+  t.after(() => role.stop(AbortSignal.timeout(5000)));
+  await role.start();
+  const paths = async () =>
+    (await readLatest(targetDir).catch(() => undefined))?.files
+      .filter((f) => !f.deletedAt)
+      .map((f) => f.path)
+      .join(",");
+  await until(async () => (await paths()) === "a.txt,keep/b.txt", "version 1");
+  await writeFiles(dataDir, { "new/deep/c.txt": "charlie" });
+  await writeFiles(outside, { "moved/d.txt": "delta" });
+  await rename(join(outside, "moved"), join(dataDir, "keep/moved"));
+  await until(
+    async () => (await paths()) === "a.txt,keep/b.txt,keep/moved/d.txt,new/deep/c.txt",
+    "the new and the moved-in directories synced",
+  );
+  await writeFile(join(dataDir, "keep/moved/e.txt"), "echo");
+  await rm(join(dataDir, "new"), { recursive: true });
+  await until(
+    async () => (await paths()) === "a.txt,keep/b.txt,keep/moved/d.txt,keep/moved/e.txt",
+    "a file in the moved-in directory synced, the removed directory marked deleted",
+  );
 });
 
 test("restores an empty data directory before it reports started, and leaves a full one alone", async (t) => {

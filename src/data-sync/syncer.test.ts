@@ -473,3 +473,49 @@ test("a failed syncfs deletes every object the pass wrote; the pass fails and th
   assert.equal(datasynced.length, 2, "each object fdatasynced");
   assert.deepEqual(await objectsAt(targetDir), [sha("alpha"), sha("bravo")].sort());
 });
+
+test("a pass given the changed paths looks at them only: files, and directories whole", async (t) => {
+  const { dataDir, targetDir, syncer } = await syncFixture(t);
+  await writeFiles(dataDir, {
+    "a.txt": "alpha",
+    "b.txt": "bravo",
+    "dir/one.txt": "one",
+    "dir/sub/two.txt": "two",
+    "old/x.txt": "x",
+  });
+  await syncer.run();
+  await writeFile(join(dataDir, "a.txt"), "alpha, changed");
+  await writeFile(join(dataDir, "b.txt"), "bravo, changed but not reported");
+  await writeFiles(dataDir, { "dir/sub/three.txt": "three", "new/deep/y.txt": "y" });
+  await rm(join(dataDir, "dir/one.txt"));
+  await rename(join(dataDir, "old"), join(dataDir, "renamed"));
+  const result = await syncer.run(
+    undefined,
+    new Set(["a.txt", "dir", "new", "old", "renamed", "gone.txt"]),
+  );
+  assert.equal(result.published, true);
+  const files = new Map((await readLatest(targetDir)).files.map((e) => [e.path, e]));
+  assert.equal(files.get("a.txt")?.sha256, sha("alpha, changed"));
+  assert.equal(files.get("b.txt")?.sha256, sha("bravo"), "not reported: carried over as it was");
+  assert.ok(files.get("dir/one.txt")?.deletedAt, "gone under a reported directory");
+  assert.equal(files.get("dir/sub/three.txt")?.sha256, sha("three"));
+  assert.equal(files.get("new/deep/y.txt")?.sha256, sha("y"));
+  assert.ok(files.get("old/x.txt")?.deletedAt, "moved away");
+  assert.equal(files.get("renamed/x.txt")?.sha256, sha("x"));
+  // A pass without paths scans everything and finds what was not reported.
+  await syncer.run();
+  assert.equal(
+    (await readLatest(targetDir)).files.find((e) => e.path === "b.txt")?.sha256,
+    sha("bravo, changed but not reported"),
+  );
+});
+
+test("the first pass of a syncer scans everything, whatever paths it is given", async (t) => {
+  const { dataDir, targetDir, syncer } = await syncFixture(t);
+  await writeFiles(dataDir, { "a.txt": "alpha", "b.txt": "bravo" });
+  await syncer.run(undefined, new Set(["a.txt"]));
+  assert.deepEqual(
+    (await readLatest(targetDir)).files.map((e) => e.path),
+    ["a.txt", "b.txt"],
+  );
+});

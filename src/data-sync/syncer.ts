@@ -20,7 +20,7 @@ import { SyncErrorCodes } from "./error-codes.ts";
 import { type Manifest, type ManifestEntry, manifestTotals, objectKey } from "./manifest.ts";
 import { type PreSyncHook, runPreSyncHook } from "./pre-sync-hook.ts";
 import { Repository, type RetentionPolicy } from "./repository.ts";
-import { type ScannedFile, scanDataDir } from "./scan.ts";
+import { inScope, type ScannedFile, scanDataDir } from "./scan.ts";
 import type { SyncErrorKind, SyncMetrics } from "./sync-metrics.ts";
 import type { SyncTarget } from "./targets/target.ts";
 import type { Throttle } from "./throttle.ts";
@@ -107,9 +107,14 @@ export class Syncer {
     this.#report();
   }
 
-  async run(signal?: AbortSignal): Promise<SyncResult> {
+  /**
+   * One pass. `changed`: the paths a watch reported changed since the last pass (files, or
+   * directories for their whole subtree); only they are looked at, every other entry is
+   * carried over. Without it, the whole data directory is scanned.
+   */
+  async run(signal?: AbortSignal, changed?: ReadonlySet<string>): Promise<SyncResult> {
     try {
-      return await this.#run(signal);
+      return await this.#run(signal, changed);
     } catch (error) {
       // What this pass stored may not have been made durable (a failed flush deletes what it
       // could not sync): the next pass starts again from what the target holds.
@@ -118,16 +123,19 @@ export class Syncer {
     }
   }
 
-  async #run(signal?: AbortSignal): Promise<SyncResult> {
+  async #run(signal?: AbortSignal, changed?: ReadonlySet<string>): Promise<SyncResult> {
     const { dataDir, filter, preSync, logger } = this.#options;
+    // Until a version is read, what changed since is unknown: the first pass scans everything.
+    const paths = this.#stored && this.#current ? changed : undefined;
     if (!this.#stored) await this.load();
     if (preSync) await runPreSyncHook(preSync, dataDir, signal);
     // Once a version holds files, a missing data directory is an unmounted volume, not an empty app.
     const scanned = await scanDataDir(dataDir, filter, {
       mustExist: (this.#current?.files.length ?? 0) > 0,
+      paths,
     });
     const previous = this.#current?.files ?? [];
-    const plan = diffScan(scanned, previous);
+    const plan = diffScan(scanned, previous, paths && inScope(paths));
     const outcomes = await this.#copyAll(plan.changed, signal);
 
     const previousByPath = new Map(previous.map((entry) => [entry.path, entry]));
@@ -198,9 +206,9 @@ export class Syncer {
   }
 
   /**
-   * Copies with `concurrency` lanes; the first target failure stops new copies and is thrown.
-   * Among many, small files go to a target that copies them itself (a directory's copy
-   * threads) in batches of `threadBatch`; each lane carries a batch or one file.
+   * Copies with `concurrency` lanes, biggest files first; the first target failure stops new
+   * copies and is thrown. Among many, small files go to a target that copies them itself (a
+   * directory's copy threads) in batches of `threadBatch`; each lane carries a batch or one file.
    */
   async #copyAll(files: readonly ScannedFile[], signal?: AbortSignal): Promise<Outcome[]> {
     const outcomes: Outcome[] = new Array(files.length);
@@ -221,6 +229,11 @@ export class Syncer {
       }
     }
     if (batch.length > 0) work.push({ batch: true, indexes: batch });
+    // Biggest first: big files stream on this thread while the copy threads take the small
+    // ones, instead of starting last, after every batch, and making the pass wait for them.
+    const bytes = (item: { batch: boolean; indexes: number[] }) =>
+      item.batch ? 0 : files[item.indexes[0]!]!.size;
+    work.sort((a, b) => bytes(b) - bytes(a));
     let next = 0;
     let failure: unknown;
     const lane = async () => {

@@ -90,10 +90,14 @@ export function copyFile(
   const path = join(root, ...objectKey(sha256).split("/"));
   let written = false;
   let fd: number | undefined;
+  let held: boolean;
   try {
-    fs.lstatSync(path);
+    // Without an exception for the usual answer (absent): one costs ~8 µs, the lstat ~1 µs.
+    held = fs.lstatSync(path, { throwIfNoEntry: false }) !== undefined;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "ENOENT") return failure("target", error);
+    return failure("target", error);
+  }
+  if (!held) {
     try {
       fd = writeObject(path, data, keepOpen);
       written = true;

@@ -13,7 +13,7 @@ import type { LocalFile, StoredFile, SyncTarget, TargetObject } from "./target.t
 
 const tempSuffix = ".partial";
 
-/** fsyncs in flight at once in `flush()`: enough to keep a pool of 16 threads busy, few open fds. */
+/** fsyncs (and deletes) in flight at once: enough to keep a pool of 16 threads busy, few open fds. */
 const flushConcurrency = 64;
 
 /** Temp names unique per process and write without a random-number call each (pid, then a counter). */
@@ -31,6 +31,8 @@ export interface DirTargetOptions {
   copyThreads?: number;
   /** The fdatasync of a written object (default fd.ts's): a test injects a failure here. */
   datasync?: (fd: number) => Promise<void>;
+  /** link(2) (default fs's): a test injects a filesystem without hard links here. */
+  link?: (existing: string, path: string) => Promise<void>;
   /**
    * How `flush()` makes the objects durable: one syncfs(2) of the target's filesystem (default:
    * `sync -f`, when a `sync` command is on PATH), or, when false, an fdatasync of each object
@@ -65,6 +67,7 @@ export class DirTarget implements SyncTarget {
   /** Unset after a failed syncfs: from then on, an fdatasync per object. */
   #syncfs: ((path: string) => Promise<void>) | undefined;
   readonly #copyThreads: number;
+  readonly #link: (existing: string, path: string) => Promise<void>;
   #pool: CopyPool | undefined;
   /** Small files copied on the copy threads; absent without threads. */
   readonly putFiles?: (files: readonly LocalFile[]) => Promise<(StoredFile | Error)[]>;
@@ -75,6 +78,7 @@ export class DirTarget implements SyncTarget {
       fsync = true,
       copyThreads = 2,
       datasync = fdDatasync,
+      link = fs.promises.link,
       syncFilesystem: syncfs = syncCommand() ? (path) => syncFilesystem(path) : false,
     }: DirTargetOptions = {},
   ) {
@@ -87,6 +91,7 @@ export class DirTarget implements SyncTarget {
       onFailed: (path) => fs.promises.rm(path, { force: true }),
     });
     this.#copyThreads = copyThreads;
+    this.#link = link;
     if (copyThreads > 0) this.putFiles = (files) => this.#putFiles(files);
     this.description = root;
   }
@@ -119,6 +124,36 @@ export class DirTarget implements SyncTarget {
     }
   }
 
+  /**
+   * A hard link to `from` under a temp name, renamed to `to`: the bytes are not written again
+   * (they are durable already: `from` was put). Where the filesystem has no hard links (some
+   * SMB or FUSE volumes), a copy of the file, fsynced, takes the link's place.
+   */
+  async copy(from: string, to: string): Promise<void> {
+    const path = this.#path(to);
+    const temp = this.#tempFor(path);
+    try {
+      await this.#mkdir(dirname(path));
+      try {
+        await this.#link(this.#path(from), temp);
+      } catch (error) {
+        if (!noHardLinks.has((error as NodeJS.ErrnoException).code ?? "")) throw error;
+        await fs.promises.copyFile(this.#path(from), temp);
+        if (this.#fsync) await datasyncPath(temp);
+      }
+      await pathRename(temp, path);
+      if (this.#fsync) await fsyncDir(dirname(path));
+    } catch (error) {
+      await fs.promises.rm(temp, { force: true });
+      throw this.#fail("write", to, error);
+    }
+  }
+
+  /** A temp name beside `path`, unique in this process, that recover() removes after a crash. */
+  #tempFor(path: string): string {
+    return `${path}.${tempTag}-${(tempCounter++).toString(36)}${tempSuffix}`;
+  }
+
   async putStream(
     key: string,
     open: () => Readable,
@@ -126,7 +161,7 @@ export class DirTarget implements SyncTarget {
     data?: Uint8Array,
   ): Promise<void> {
     const path = this.#path(key);
-    const temp = `${path}.${tempTag}-${(tempCounter++).toString(36)}${tempSuffix}`;
+    const temp = this.#tempFor(path);
     let body: Readable | undefined;
     try {
       await this.#mkdir(dirname(path));
@@ -275,14 +310,16 @@ export class DirTarget implements SyncTarget {
     return objects;
   }
 
+  /** Many at once (a pass's pruning deletes the objects of every file that changed). */
   async delete(keys: readonly string[]): Promise<void> {
-    for (const key of keys) {
+    await eachAtOnce(keys, flushConcurrency, async (key) => {
       try {
-        await fs.promises.rm(this.#path(key), { force: true });
+        await fs.promises.unlink(this.#path(key));
       } catch (error) {
-        throw this.#fail("delete", key, error);
+        if ((error as NodeJS.ErrnoException).code !== "ENOENT")
+          throw this.#fail("delete", key, error);
       }
-    }
+    });
   }
 
   async flush(): Promise<void> {
@@ -407,6 +444,15 @@ export class DirTarget implements SyncTarget {
     this.#pool = undefined;
   }
 }
+
+/** link(2) errors of a filesystem without hard links: a copy is made instead. */
+const noHardLinks: ReadonlySet<string> = new Set([
+  "EPERM",
+  "ENOTSUP",
+  "EOPNOTSUPP",
+  "EXDEV",
+  "ENOSYS",
+]);
 
 /** fdatasync of a file by its path; one gone since (pruned) needs none. */
 async function datasyncPath(path: string): Promise<void> {

@@ -55,6 +55,31 @@ for (const [name, make] of Object.entries(targets)) {
     await target.flush();
   });
 
+  test(`${name}: copy makes a whole object of its own, replacing what the key held`, async (t) => {
+    const target = await make(t);
+    if (!target.copy) return assert.fail(`${name} has no copy()`);
+    await target.put("manifests/000000000002-0000000000002.json", "version two");
+    await target.put("manifest.json", "version one");
+    await target.copy("manifests/000000000002-0000000000002.json", "manifest.json");
+    assert.equal(await target.getText("manifest.json"), "version two");
+    // The copy outlives its source (retention deletes old manifests).
+    await target.delete(["manifests/000000000002-0000000000002.json"]);
+    assert.equal(await target.getText("manifest.json"), "version two");
+    await assert.rejects(target.copy("manifests/missing.json", "manifest.json"), {
+      code: "SIDECAR_ERR_SYNC_TARGET",
+    });
+    assert.equal(
+      await target.getText("manifest.json"),
+      "version two",
+      "a failed copy changes nothing",
+    );
+    await target.recover();
+    assert.deepEqual(
+      (await target.list("")).map((o) => o.key),
+      ["manifest.json"],
+    );
+  });
+
   test(`${name}: a body that fails leaves no object, small or in parts`, async (t) => {
     const target = await make(t);
     for (const size of [1000, 6 * 1024 * 1024]) {
@@ -146,5 +171,26 @@ test("s3: serverSideEncryption is asked for on every object written, multipart i
       /^POST \/sidecar-backups\/objects\/cc\/big\?uploads.* AES256$/.test(r),
     ),
     s3.encrypted.join("\n"),
+  );
+});
+
+test("dir: copy on a filesystem without hard links writes a copy of the bytes", async (t) => {
+  const root = await tempDir(t, "target");
+  const links: string[] = [];
+  const target = new DirTarget(root, {
+    link: async (existing) => {
+      links.push(existing);
+      throw Object.assign(new Error("EPERM: operation not permitted, link"), { code: "EPERM" });
+    },
+  });
+  await target.put("manifests/000000000001-0000000000001.json", "one");
+  await target.copy("manifests/000000000001-0000000000001.json", "manifest.json");
+  assert.equal(links.length, 1, "a hard link was tried first");
+  await target.delete(["manifests/000000000001-0000000000001.json"]);
+  assert.equal(await target.getText("manifest.json"), "one");
+  assert.deepEqual(
+    (await target.list("")).map((o) => o.key),
+    ["manifest.json"],
+    "no temp file left",
   );
 });

@@ -51,6 +51,12 @@ export interface SyncTarget {
    * since. Absent where putStream is the only way (S3).
    */
   putFiles?(files: readonly LocalFile[]): Promise<(StoredFile | Error)[]>;
+  /**
+   * Copies an object the target holds to another key, atomically, without sending its bytes
+   * again (a directory: a hard link renamed into place; S3: CopyObject). Where absent, the
+   * caller writes the bytes with `put`.
+   */
+  copy?(from: string, to: string): Promise<void>;
   /** Reads an object; rejects (TARGET) when it is missing. */
   get(key: string): Promise<Readable>;
   /** Reads a small object as text, or undefined when it is missing. */
