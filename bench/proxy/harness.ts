@@ -12,7 +12,8 @@ export function start(
   command: string,
   args: string[],
   readyPattern: RegExp | undefined,
-  port: number,
+  /** Ready once `GET http://127.0.0.1:PORT/` answers 2xx, or this URL when given as a string. */
+  port: number | string,
   /** Added to this process's environment (the sidecar command's, see bench/sidecar-command.ts). */
   env: Record<string, string> = {},
 ) {
@@ -38,8 +39,10 @@ export function start(
         return void setTimeout(check, 100);
       }
       try {
-        const res = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(2000) });
+        const url = typeof port === "string" ? port : `http://127.0.0.1:${port}/`;
+        const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
         await res.arrayBuffer();
+        if (!res.ok) throw new Error(`${url}: ${res.status}`);
         resolve(child);
       } catch {
         if (Date.now() > deadline) return reject(new Error(`${command} not answering: ${output}`));
@@ -182,11 +185,13 @@ export async function startAppSidecarNginx(
     config,
     `admin:\n  address: 127.0.0.1:${adminPort}\nlog:\n  level: warn\nproxy:\n  listeners:\n    - address: 127.0.0.1:${sidecarPort}\n      routes: [{ cluster: app }]\n  clusters:\n    app: { endpoints: ["127.0.0.1:${appPort}"] }\n  accessLog: { enabled: false }\n`,
   );
+  // Ready when its admin server says so: no request goes through the proxy before the
+  // benchmarks' own (bench/proxy/memory.ts reads its RSS before any traffic).
   const sidecar = await start(
     process.execPath,
     [...sidecarArgs, "proxy", "-c", config],
     undefined,
-    sidecarPort,
+    `http://127.0.0.1:${adminPort}/readyz`,
     sidecarEnv,
   );
   await writeFile(

@@ -1,5 +1,6 @@
 /**
- * Proxy memory benchmark: RSS of a fresh `sidecar proxy` idle, holding 1000 open keep-alive
+ * Proxy memory benchmark: RSS of a fresh `sidecar proxy` idle (before any request, and after
+ * its first one: what the request path loads on use, node:crypto for request ids), holding 1000 open keep-alive
  * connections that have each made one request, and at its peak under `wrk -c1000`; measured in the
  * same run, the references: nginx's worker, and a bare node:http server answering by itself with
  * the sidecar's Node flags (the floor of any proxy running on Node). Loopback only; bounded
@@ -82,12 +83,15 @@ try {
     `node flags: ${nodeFlags.join(" ") || "(none)"}; ${connections} connections, read after ${heldSeconds} s\n`,
   );
   console.log(
-    "  target     idle MB   idle-conns MB   under-load peak MB   req/s (wrk)   CPU µs/req",
+    "  target     idle MB   after 1 request MB   idle-conns MB   under-load peak MB   req/s (wrk)   CPU µs/req",
   );
-  const figures = new Map<string, { idle: number; held: number; peak: number }>();
+  const figures = new Map<string, { idle: number; first: number; held: number; peak: number }>();
   for (const [name, port, pid] of targets) {
     await sleep(2000);
     const idle = await memory(pid);
+    await (await fetch(`http://127.0.0.1:${port}/`)).arrayBuffer();
+    await sleep(1000);
+    const first = await memory(pid);
     const sockets = await holdIdleConnections(port, connections);
     await sleep(heldSeconds * 1000);
     const held = await memory(pid);
@@ -95,16 +99,16 @@ try {
     await sleep(1000);
     const load = await wrk(`http://127.0.0.1:${port}/`, pid, connections, duration);
     const peak = await memory(pid);
-    figures.set(name, { idle: idle.rss, held: held.rss, peak: peak.peak });
+    figures.set(name, { idle: idle.rss, first: first.rss, held: held.rss, peak: peak.peak });
     console.log(
-      `  ${name.padEnd(9)} ${idle.rss.toFixed(1).padStart(8)}   ${held.rss.toFixed(1).padStart(13)}   ${peak.peak.toFixed(1).padStart(18)}   ${load.rps.toFixed(0).padStart(11)}   ${load.cpuUs.toFixed(1).padStart(10)}`,
+      `  ${name.padEnd(9)} ${idle.rss.toFixed(1).padStart(8)}   ${first.rss.toFixed(1).padStart(18)}   ${held.rss.toFixed(1).padStart(13)}   ${peak.peak.toFixed(1).padStart(18)}   ${load.rps.toFixed(0).padStart(11)}   ${load.cpuUs.toFixed(1).padStart(10)}`,
     );
   }
   const ours = figures.get("sidecar")!;
   const floor = figures.get("bare node")!;
   const verdict = (met: boolean) => (met ? "met" : "NOT met");
   console.log(
-    `\nsidecar against the targets:\n  idle ${ours.idle.toFixed(1)} MB (target ≤ 64: ${verdict(ours.idle <= 64)}; bare node ${floor.idle.toFixed(1)})\n  ${connections} connections ${ours.held.toFixed(1)} MB = ${(ours.held / floor.held).toFixed(2)}× bare node's ${floor.held.toFixed(1)} (target ≤ 1.15×: ${verdict(ours.held <= 1.15 * floor.held)}; ${(((ours.held - ours.idle) * 1024) / connections).toFixed(1)} KB per connection, bare node ${(((floor.held - floor.idle) * 1024) / connections).toFixed(1)})\n  peak under wrk -c${connections} ${ours.peak.toFixed(1)} MB (target ≤ 128: ${verdict(ours.peak <= 128)}; bare node ${floor.peak.toFixed(1)})`,
+    `\nsidecar against the targets:\n  idle ${ours.idle.toFixed(1)} MB (target ≤ 64: ${verdict(ours.idle <= 64)}; bare node ${floor.idle.toFixed(1)}); after its first request ${ours.first.toFixed(1)} MB (bare node ${floor.first.toFixed(1)})\n  ${connections} connections ${ours.held.toFixed(1)} MB = ${(ours.held / floor.held).toFixed(2)}× bare node's ${floor.held.toFixed(1)} (target ≤ 1.15×: ${verdict(ours.held <= 1.15 * floor.held)}; ${(((ours.held - ours.idle) * 1024) / connections).toFixed(1)} KB per connection, bare node ${(((floor.held - floor.idle) * 1024) / connections).toFixed(1)})\n  peak under wrk -c${connections} ${ours.peak.toFixed(1)} MB (target ≤ 128: ${verdict(ours.peak <= 128)}; bare node ${floor.peak.toFixed(1)})`,
   );
 } finally {
   for (const child of children) child.kill("SIGTERM");

@@ -1,4 +1,4 @@
-import { randomFillSync } from "node:crypto";
+import { crypto } from "../runtime/builtins.ts";
 
 /**
  * Request ids (UUID v4) and W3C traceparents from one pool of cryptographically random bytes,
@@ -16,7 +16,7 @@ const hexDigits = Buffer.from("0123456789abcdef", "latin1");
 /** The offset in `pool` of `bytes` fresh random bytes. */
 function take(bytes: number): number {
   if (poolOffset + bytes > pool.length) {
-    randomFillSync(pool);
+    crypto.randomFillSync(pool);
     poolOffset = 0;
   }
   const at = poolOffset;

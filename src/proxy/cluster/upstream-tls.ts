@@ -1,7 +1,6 @@
-import { X509Certificate } from "node:crypto";
 import { isIP } from "node:net";
 import type { ConnectionOptions } from "node:tls";
-import { fs, tls as tlsModule } from "../../runtime/builtins.ts";
+import { crypto, fs, tls as tlsModule } from "../../runtime/builtins.ts";
 import { describeError, SidecarError } from "../../runtime/errors.ts";
 import type { HttpTls } from "../../runtime/http/http-client.ts";
 import { ProxyErrorCodes } from "../error-codes.ts";
@@ -40,7 +39,7 @@ export function upstreamTlsOptions(cluster: string, tls: HttpTls): ConnectionOpt
     ALPNProtocols: ["http/1.1"],
   };
   try {
-    if (ca) new X509Certificate(ca);
+    if (ca) new crypto.X509Certificate(ca);
     tlsModule.createSecureContext(options);
   } catch (error) {
     throw new SidecarError(

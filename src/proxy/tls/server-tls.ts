@@ -1,11 +1,11 @@
-import { X509Certificate } from "node:crypto";
+import type { X509Certificate } from "node:crypto";
 import type {
   SecureContext,
   SecureContextOptions,
   TlsOptions,
   Server as TlsServer,
 } from "node:tls";
-import { fs, tls as tlsModule } from "../../runtime/builtins.ts";
+import { crypto, fs, tls as tlsModule } from "../../runtime/builtins.ts";
 import { describeError, SidecarError } from "../../runtime/errors.ts";
 import { watchPath } from "../../runtime/files/path-watcher.ts";
 import type { Logger } from "../../runtime/telemetry/logger.ts";
@@ -97,7 +97,7 @@ export class ServerTls {
       };
       let context: SecureContext;
       try {
-        leaf = new X509Certificate(cert);
+        leaf = new crypto.X509Certificate(cert);
         context = tlsModule.createSecureContext(options);
       } catch (error) {
         throw new SidecarError(

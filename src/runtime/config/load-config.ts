@@ -1,7 +1,7 @@
-import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, Scalar } from "yaml";
 import type { z } from "zod";
+import { crypto } from "../builtins.ts";
 import { ErrorCodes, SidecarError } from "../errors.ts";
 import { didYouMean } from "./did-you-mean.ts";
 import { hasReference, interpolate, typePlainScalar } from "./interpolate.ts";
@@ -181,8 +181,27 @@ function validateConfig(
   }
   if (problems.length > 0 || !parsed.success) throw invalid(name, sortByPosition(problems));
 
-  const hash = createHash("sha256").update(JSON.stringify(parsed.data)).digest("hex").slice(0, 12);
-  return { config: parsed.data, path: source, hash };
+  return withConfigHash(parsed.data, source);
+}
+
+/**
+ * The loaded config with its hash computed when first read (by /status): hashing needs
+ * node:crypto, which nothing else in an idle proxy loads before its first request.
+ */
+function withConfigHash(config: SidecarConfig, path: string | undefined): LoadedConfig {
+  let hash: string | undefined;
+  return {
+    config,
+    path,
+    get hash() {
+      hash ??= crypto
+        .createHash("sha256")
+        .update(JSON.stringify(config))
+        .digest("hex")
+        .slice(0, 12);
+      return hash;
+    },
+  };
 }
 
 function describeIssue(

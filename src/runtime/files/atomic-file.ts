@@ -1,6 +1,6 @@
-import { randomBytes } from "node:crypto";
 import { open, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
+import { crypto } from "../builtins.ts";
 
 export interface WriteFileAtomicOptions {
   /** The file's permissions. Default 0o644. */
@@ -28,7 +28,10 @@ export async function writeFileAtomic(
 ): Promise<void> {
   const dir = dirname(path);
   // Unique per write, hidden, and in the same directory (a rename never crosses file systems).
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
+  const tmp = join(
+    dir,
+    `.${basename(path)}.${process.pid}.${crypto.randomBytes(4).toString("hex")}.tmp`,
+  );
   try {
     const handle = await open(tmp, "wx", mode);
     try {

@@ -1,8 +1,7 @@
-import { X509Certificate } from "node:crypto";
 import type { Agent as HttpAgent } from "node:http";
 import type { Agent as HttpsAgent } from "node:https";
 import { z } from "zod";
-import { fs, http, https, tls as tlsModule } from "../builtins.ts";
+import { crypto, fs, http, https, tls as tlsModule } from "../builtins.ts";
 import { ErrorCodes } from "../error-codes.ts";
 import { describeError, SidecarError } from "../errors.ts";
 
@@ -74,7 +73,7 @@ export function createHttpAgents({
   };
   try {
     // A CA file without a single certificate would be ignored silently and trust nothing extra.
-    if (ca) new X509Certificate(ca);
+    if (ca) new crypto.X509Certificate(ca);
     tlsModule.createSecureContext(secure);
   } catch (error) {
     const files = [tls?.caFile, tls?.certFile, tls?.keyFile].filter(Boolean).join('", "');

@@ -1,6 +1,5 @@
-import { createHash, timingSafeEqual } from "node:crypto";
 import { parse as parseYaml } from "yaml";
-import { fs } from "../../../runtime/builtins.ts";
+import { crypto, fs } from "../../../runtime/builtins.ts";
 import { describeError, SidecarError } from "../../../runtime/errors.ts";
 import { watchPath } from "../../../runtime/files/path-watcher.ts";
 import type { Logger } from "../../../runtime/telemetry/logger.ts";
@@ -22,7 +21,7 @@ export interface KeySource {
   env?: Record<string, string> | undefined;
 }
 
-const sha256 = (value: string) => createHash("sha256").update(value).digest();
+const sha256 = (value: string) => crypto.createHash("sha256").update(value).digest();
 
 function parseEntry(id: string, value: unknown, where: string): StoredKey {
   if (typeof value !== "string" || value.length === 0)
@@ -109,7 +108,8 @@ export class ApiKeyStore {
     const hash = sha256(presented);
     let found: string | undefined;
     // Every key is compared, match or not: the time taken does not depend on which one matched.
-    for (const key of this.#keys) if (timingSafeEqual(hash, key.hash) && !found) found = key.id;
+    for (const key of this.#keys)
+      if (crypto.timingSafeEqual(hash, key.hash) && !found) found = key.id;
     return found;
   }
 

@@ -1,5 +1,5 @@
-import { createHash } from "node:crypto";
 import type { JWTPayload } from "jose";
+import { crypto } from "../../../runtime/builtins.ts";
 
 /**
  * Tokens verified recently (Envoy's `jwt_cache_config`): a repeated token skips the signature
@@ -25,7 +25,7 @@ export class VerifiedTokens {
   }
 
   static #key(token: string): string {
-    return createHash("sha256").update(token).digest("base64");
+    return crypto.createHash("sha256").update(token).digest("base64");
   }
 
   /** The claims of a token verified before and still valid now, else undefined. */
