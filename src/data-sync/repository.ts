@@ -52,6 +52,8 @@ export class Repository {
     const versions = await this.versions();
     const newest = versions.at(-1);
     if (newest && (!pointer || newest.version > pointer.version)) return this.load(newest);
+    // manifest.json is a copy of its version's manifest: what it names need not be read again.
+    if (pointer) this.#remember(manifestKey(pointer), pointer);
     return pointer;
   }
 
