@@ -70,11 +70,12 @@ export const copyThreadsFrom = 256;
 
 /**
  * Small files per batch to a copy thread, which packs their new contents into one object:
- * 10 000 files make ~300 packs and ~600 messages, not 10 000 objects. A batch's contents are
- * held in memory until packed: at most `threadBatchBytes` (a file alone may be up to 1 MiB).
+ * 10 000 files make ~300 packs and ~600 messages, not 10 000 objects. At most
+ * `threadBatchBytes` a batch (a file alone may be up to 1 MiB): what a thread holds in memory
+ * until it packs them, and the most a pack keeps of old contents for one file still in it.
  */
 const threadBatch = 32;
-const threadBatchBytes = 4 * 1024 * 1024;
+const threadBatchBytes = 1024 * 1024;
 
 /** Batches given to the copy threads at once: two per thread, one copying and one waiting its turn. */
 const batchesInFlight = 4;
