@@ -1,5 +1,5 @@
-import { deepMerge } from "../runtime/config/deep-merge.ts";
 import { parseAddress } from "../runtime/config/address.ts";
+import { deepMerge } from "../runtime/config/deep-merge.ts";
 import { ErrorCodes, SidecarError } from "../runtime/errors.ts";
 import type { RoleCommandKit } from "../runtime/role-definition.ts";
 import { runSidecar } from "../runtime/run-sidecar.ts";

@@ -4,9 +4,9 @@
  * or the error, V8-serialized on file descriptor 3, and exits. zod, the schemas and the YAML
  * parser load here and go with this process: the running sidecar never holds them.
  */
-import { createWriteStream } from "node:fs";
 import { text } from "node:stream/consumers";
 import { serialize } from "node:v8";
+import { fs } from "../runtime/builtins.ts";
 import { loadConfigFile } from "../runtime/config/load-config.ts";
 import { isSidecarError } from "../runtime/errors.ts";
 import type { ConfigChildReply, ConfigChildRequest } from "./load-config-in-child.ts";
@@ -33,4 +33,4 @@ try {
       : { message: error instanceof Error ? (error.stack ?? error.message) : String(error) },
   };
 }
-createWriteStream("", { fd: 3 }).end(serialize(reply));
+fs.createWriteStream("", { fd: 3 }).end(serialize(reply));

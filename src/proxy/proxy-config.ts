@@ -6,10 +6,7 @@ import { httpTlsSchema } from "../runtime/http/http-client.ts";
 import { addCidr } from "./client-address.ts";
 import { rateLimitFields } from "./filters/rate-limit/index.ts";
 import { filterConfigSchema } from "./filters/registry.ts";
-import {
-  defaultPathNormalization,
-  pathNormalizationSchema,
-} from "./path-normalization-config.ts";
+import { defaultPathNormalization, pathNormalizationSchema } from "./path-normalization-config.ts";
 import { listenerTlsSchema } from "./tls/tls-config.ts";
 
 const positiveInt = (defaultValue: number) =>

@@ -8,6 +8,7 @@ import type { FilterComponent } from "./filters/filter.ts";
 import { ProxyListener } from "./listener.ts";
 
 export { listenerFilterConfigs } from "./listener.ts";
+
 import type { ProxyConfig } from "./proxy-config.ts";
 import { ProxyMetrics } from "./proxy-metrics.ts";
 
