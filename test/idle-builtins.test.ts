@@ -65,7 +65,7 @@ test("an idle proxy has loaded neither node:crypto nor worker_threads nor the co
       // with the access log off (as here) nothing at start does.
       assert.equal(idle.includes("NativeModule worker_threads"), false, "worker_threads at start");
       // The config is validated in a process of its own (src/cli/load-config-in-child.ts): the
-      // proxy has loaded no code of zod (the schemas) nor of yaml (the parser), 6 MB of RSS.
+      // proxy has loaded no code of zod (the schemas) nor of yaml (the parser): 5 MB of RSS.
       const files = idle.filter((line) => line.startsWith("file:"));
       assert.ok(
         files.some((url) => url.endsWith("/sidecar.js")),
