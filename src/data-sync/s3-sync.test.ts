@@ -72,6 +72,40 @@ test("a big file goes up in parts, and restores from S3 byte for byte", async (t
   assert.equal(await readFile(join(into, "small.txt"), "utf8"), "small");
 });
 
+test("many small files go up as a few packs, and each restores from its range", async (t) => {
+  const s3 = await startTestS3(t);
+  const dataDir = await tempDir(t, "data");
+  const files: Record<string, string> = { "empty.txt": "" };
+  for (let i = 0; i < 60; i++) files[`d${i % 4}/f${i}.txt`] = `file ${i}\n`.repeat(i + 1);
+  await writeFiles(dataDir, files);
+  const { logger } = captureLogger();
+  const target = new S3Target({
+    bucket: s3.bucket,
+    prefix: "apps/demo",
+    endpoint: s3.endpoint,
+    forcePathStyle: true,
+  });
+  t.after(() => target.close());
+  const syncer = new Syncer({
+    dataDir,
+    target,
+    filter: pathFilter(["**"], []),
+    deletes: "keep",
+    retention: { versions: 3, maxAgeHours: 0 },
+    copyThreadsFrom: 1,
+    logger,
+  });
+  const result = await syncer.run();
+  assert.equal(result.filesCopied, 60, "every file but the empty one, which copies no bytes");
+  const objectPuts = s3.requests.filter((r) => /^PUT \/[^/]+\/apps\/demo\/objects\//.test(r));
+  assert.equal(objectPuts.length, 2, "61 files in two packs of 32 at most");
+  assert.equal(syncer.current!.format, 2);
+  const into = join(await tempDir(t, "restore"), "data");
+  assert.equal((await restore({ dataDir: into, target, logger })).status, "restored");
+  for (const [path, content] of Object.entries(files))
+    assert.equal(await readFile(join(into, path), "utf8"), content, path);
+});
+
 test("S3 down: passes fail and are retried, nothing is recorded, and it syncs once S3 is back", async (t) => {
   const s3 = await startTestS3(t);
   const dataDir = await tempDir(t, "data");

@@ -560,3 +560,18 @@ test("on the copy threads, small files share a pack and a big file is its own ob
   assert.ok(files.get("a.txt")?.pack && files.get("a.txt")?.pack === files.get("b.txt")?.pack);
   assert.equal(await contentAt(targetDir, files.get("b.txt")!), "bravo");
 });
+
+test("without copy threads (a small memory budget), many small files are packed on the main thread", async (t) => {
+  const { dataDir, targetDir, syncer } = await syncFixture(t, {
+    copyThreadsFrom: 1,
+    targetOptions: { copyThreads: 0 },
+  });
+  const files: Record<string, string> = {};
+  for (let i = 0; i < 40; i++) files[`f${i}.txt`] = `content ${i}`;
+  await writeFiles(dataDir, files);
+  assert.equal((await syncer.run()).filesCopied, 40);
+  const manifest = await readLatest(targetDir);
+  for (const entry of manifest.files)
+    assert.equal(await contentAt(targetDir, entry), files[entry.path]);
+  assert.equal((await objectsAt(targetDir)).length, 2, "two packs of 32 and 8");
+});

@@ -229,26 +229,28 @@ export class Syncer {
 
   /**
    * Copies with `concurrency` lanes, biggest files first; the first target failure stops new
-   * copies and is thrown. Among many, small files go to a target that packs them itself (a
-   * directory's copy threads) in batches of `threadBatch`, `batchesInFlight` at once.
+   * copies and is thrown. Among many, small files are packed in batches of `threadBatch`,
+   * `batchesInFlight` at once: by the target itself where it can (a directory's copy threads,
+   * which take its big files too, each alone), else here (S3, or no threads under a small
+   * memory budget).
    */
   async #copyAll(files: readonly ScannedFile[], signal?: AbortSignal): Promise<Outcome[]> {
     const outcomes: Outcome[] = new Array(files.length);
-    // Copy threads pay off for many small files; for a few, starting them costs more than the
-    // thread-pool round trips they save. Paced by the throttle, every copy is a stream.
+    // Packs pay off for many small files; for a few, starting copy threads costs more than
+    // the thread-pool round trips they save. Paced by the throttle, every copy is a stream.
     const small = (file: ScannedFile) => file.size < smallFileBytes;
-    const viaThreads =
-      !!this.#options.target.putFiles &&
+    const packing =
       !this.#options.throttle &&
       files.filter(small).length >= (this.#options.copyThreadsFrom ?? copyThreadsFrom);
+    const viaThreads = packing && !!this.#options.target.putFiles;
     const singles: number[] = [];
     const batches: number[][] = [];
     let batch: number[] = [];
     let batchBytes = 0;
     for (const [index, file] of files.entries()) {
-      if (!viaThreads) singles.push(index);
+      if (!packing || (!small(file) && !viaThreads)) singles.push(index);
       else if (!small(file)) batches.push([index]); // a big file: alone in its batch
-      if (!viaThreads || !small(file)) continue;
+      if (!packing || !small(file)) continue;
       if (batch.length > 0 && batchBytes + file.size > threadBatchBytes) {
         batches.push(batch);
         batch = [];
@@ -289,7 +291,11 @@ export class Syncer {
       run(singles, this.#options.concurrency ?? 4, async (index) => {
         outcomes[index] = await this.#copyOne(files[index]!);
       }),
-      run(batches, batchesInFlight, (indexes) => this.#copyBatch(files, indexes, outcomes)),
+      run(batches, batchesInFlight, (indexes) =>
+        viaThreads
+          ? this.#copyBatch(files, indexes, outcomes)
+          : this.#packBatch(files, indexes, outcomes),
+      ),
     ]);
     if (failure !== undefined) throw failure;
     return outcomes;
@@ -327,6 +333,76 @@ export class Syncer {
         // What the scan saw is the "before": a change since then shows after the copy.
         const before = { size: file.size, mtimeMs: file.mtimeMs, ino: file.ino };
         outcomes[indexes[k]!] = this.#checked(file, before, result, result.after, result.copied);
+      } catch (error) {
+        outcomes[indexes[k]!] = this.#notCopied(error);
+      }
+    }
+  }
+
+  /**
+   * Small files packed here, for a target without copy threads: each read whole (many at once),
+   * hashed and stat'ed again; the contents the target does not hold, each once, uploaded one
+   * after the other as one object named by its SHA-256 (a pack of one: that content's own
+   * object). 2 000 files to S3: ~63 requests instead of 2 000.
+   */
+  async #packBatch(
+    files: readonly ScannedFile[],
+    indexes: readonly number[],
+    outcomes: Outcome[],
+  ): Promise<void> {
+    const { dataDir, target, metrics } = this.#options;
+    const read = await Promise.all(
+      indexes.map(async (index) => {
+        const path = join(dataDir, files[index]!.path);
+        try {
+          const data = await readSmallFile(path, files[index]!.size);
+          if (data.length !== files[index]!.size)
+            throw new FileChangedError(
+              path,
+              `size ${files[index]!.size} → ${data.length} while read`,
+            );
+          return { data, sha256: sha256Of(data), after: await statIdentity(path) };
+        } catch (error) {
+          return { error };
+        }
+      }),
+    );
+    /** The contents to pack: by SHA-256, the first file's content. */
+    const chosen = new Map<string, Buffer>();
+    for (const result of read)
+      if (!("error" in result) && !this.#held(result.sha256) && !chosen.has(result.sha256))
+        chosen.set(result.sha256, result.data);
+    if (chosen.size > 0) {
+      const pack =
+        chosen.size === 1 ? [...chosen.values()][0]! : Buffer.concat([...chosen.values()]);
+      const packSha = chosen.size === 1 ? [...chosen.keys()][0]! : sha256Of(pack);
+      await target.putStream(objectKey(packSha), () => bufferStream(pack), pack.length, pack);
+      this.#stored!.add(packSha);
+      let offset = 0;
+      for (const [sha256, data] of chosen) {
+        if (chosen.size > 1) this.#packed.set(sha256, { pack: packSha, offset });
+        offset += data.length;
+        metrics?.filesCopied.inc();
+        metrics?.bytesCopied.inc(data.length);
+      }
+    }
+    for (const [k, result] of read.entries()) {
+      const file = files[indexes[k]!]!;
+      if ("error" in result) {
+        outcomes[indexes[k]!] = this.#notCopied(result.error);
+        continue;
+      }
+      // Counted once: a second file of the same content copied nothing.
+      const copied = chosen.get(result.sha256) === result.data ? result.data.length : 0;
+      const before = { size: file.size, mtimeMs: file.mtimeMs, ino: file.ino };
+      try {
+        outcomes[indexes[k]!] = this.#checked(
+          file,
+          before,
+          { sha256: result.sha256, size: result.data.length },
+          result.after,
+          copied,
+        );
       } catch (error) {
         outcomes[indexes[k]!] = this.#notCopied(error);
       }
