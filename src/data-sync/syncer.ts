@@ -2,6 +2,7 @@ import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { describeError, isSidecarError, SidecarError } from "../runtime/errors.ts";
 import type { Logger } from "../runtime/telemetry/logger.ts";
+import { ContentIndex } from "./content-index.ts";
 import {
   bufferStream,
   FileChangedError,
@@ -101,10 +102,8 @@ export class Syncer {
   readonly #options: SyncerOptions;
   readonly #now: () => number;
   #current: Manifest | undefined;
-  /** SHA-256s of the objects the target holds: files' contents, and packs. */
-  #stored: Set<string> | undefined;
-  /** Contents in a pack the newest version names (and those packed since), by SHA-256: where. */
-  #packed = new Map<string, Location>();
+  /** What the target holds; undefined until read (and after a failed pass). */
+  #index: ContentIndex | undefined;
 
   constructor(options: SyncerOptions) {
     this.#options = options;
@@ -121,8 +120,7 @@ export class Syncer {
   async load(): Promise<void> {
     const { latest, stored } = await this.repository.recover();
     this.#current = latest;
-    this.#stored = stored;
-    this.#packed = packedIn(latest?.files ?? []);
+    this.#index = new ContentIndex(stored, latest?.files ?? []);
     this.#report();
   }
 
@@ -137,7 +135,7 @@ export class Syncer {
     } catch (error) {
       // What this pass stored may not have been made durable (a failed flush deletes what it
       // could not sync): the next pass starts again from what the target holds.
-      this.#stored = undefined;
+      this.#index = undefined;
       throw error;
     }
   }
@@ -145,8 +143,8 @@ export class Syncer {
   async #run(signal?: AbortSignal, changed?: ReadonlySet<string>): Promise<SyncResult> {
     const { dataDir, filter, preSync, logger } = this.#options;
     // Until a version is read, what changed since is unknown: the first pass scans everything.
-    const paths = this.#stored && this.#current ? changed : undefined;
-    if (!this.#stored) await this.load();
+    const paths = this.#index && this.#current ? changed : undefined;
+    if (!this.#index) await this.load();
     if (preSync) await runPreSyncHook(preSync, dataDir, signal);
     // Once a version holds files, a missing data directory is an unmounted volume, not an empty app.
     const scanned = await scanDataDir(dataDir, filter, {
@@ -210,10 +208,14 @@ export class Syncer {
     }
     let pruned = { versions: 0, objects: 0 };
     if (published)
-      pruned = await this.repository.prune(this.#options.retention, this.#now(), this.#stored!);
+      pruned = await this.repository.prune(
+        this.#options.retention,
+        this.#now(),
+        this.#index!.objects,
+      );
     // What the newest version packed: a pack only this pass wrote, that no version names (its
     // files changed since they were read), is pruned with the other objects no version names.
-    this.#packed = packedIn(this.#current?.files ?? []);
+    this.#index!.newest(this.#current?.files ?? []);
     this.#report();
     return { version: this.#current?.version, published, filesCopied, bytesCopied, retry, pruned };
   }
@@ -313,19 +315,16 @@ export class Syncer {
         path: join(dataDir, files[index]!.path),
         size: files[index]!.size,
       })),
-      this.#held,
+      (sha256) => this.#index!.held(sha256),
     );
     for (const [k, result] of results.entries()) {
       const file = files[indexes[k]!]!;
       try {
         if (result instanceof Error) throw result;
-        // A pack of one content is that content's own object.
-        if (result.pack) this.#stored!.add(result.pack.sha256);
-        if (result.pack && result.pack.sha256 !== result.sha256)
-          this.#packed.set(result.sha256, {
-            pack: result.pack.sha256,
-            offset: result.pack.offset,
-          });
+        if (result.pack)
+          this.#index!.stored(result.pack.sha256, [
+            { sha256: result.sha256, offset: result.pack.offset },
+          ]);
         if (result.copied > 0) {
           metrics?.filesCopied.inc();
           metrics?.bytesCopied.inc(result.copied);
@@ -370,21 +369,21 @@ export class Syncer {
     /** The contents to pack: by SHA-256, the first file's content. */
     const chosen = new Map<string, Buffer>();
     for (const result of read)
-      if (!("error" in result) && !this.#held(result.sha256) && !chosen.has(result.sha256))
+      if (!("error" in result) && !this.#index!.held(result.sha256) && !chosen.has(result.sha256))
         chosen.set(result.sha256, result.data);
     if (chosen.size > 0) {
       const pack =
         chosen.size === 1 ? [...chosen.values()][0]! : Buffer.concat([...chosen.values()]);
       const packSha = chosen.size === 1 ? [...chosen.keys()][0]! : sha256Of(pack);
       await target.putStream(objectKey(packSha), () => bufferStream(pack), pack.length, pack);
-      this.#stored!.add(packSha);
       let offset = 0;
-      for (const [sha256, data] of chosen) {
-        if (chosen.size > 1) this.#packed.set(sha256, { pack: packSha, offset });
-        offset += data.length;
+      const contents = [...chosen].map(([sha256, data]) => {
         metrics?.filesCopied.inc();
         metrics?.bytesCopied.inc(data.length);
-      }
+        offset += data.length;
+        return { sha256, offset: offset - data.length };
+      });
+      this.#index!.stored(packSha, contents);
     }
     for (const [k, result] of read.entries()) {
       const file = files[indexes[k]!]!;
@@ -429,7 +428,7 @@ export class Syncer {
       mtimeMs: before.mtimeMs,
       sha256: content.sha256,
       mode: file.mode,
-      ...this.#location(content.sha256),
+      ...this.#index!.location(content.sha256),
     };
     return { kind: "stored", entry, copied };
   }
@@ -458,9 +457,9 @@ export class Syncer {
       let copied = 0;
       if (content.size !== before.size)
         throw new FileChangedError(path, `size ${before.size} → ${content.size} while read`);
-      if (!this.#held(content.sha256)) {
+      if (!this.#index!.held(content.sha256)) {
         await target.putStream(objectKey(content.sha256), open, content.size, inMemory);
-        this.#stored!.add(content.sha256);
+        this.#index!.stored(content.sha256);
         copied = content.size;
         metrics?.filesCopied.inc();
         metrics?.bytesCopied.inc(content.size);
@@ -469,15 +468,6 @@ export class Syncer {
     } catch (error) {
       return this.#notCopied(error);
     }
-  }
-
-  /** Whether the target holds this content: as its own object, or in a pack. */
-  readonly #held = (sha256: string): boolean =>
-    this.#stored!.has(sha256) || this.#packed.has(sha256);
-
-  /** Where content the target holds is, for its entry: nothing to add for its own object. */
-  #location(sha256: string): Partial<Location> {
-    return this.#stored!.has(sha256) ? {} : (this.#packed.get(sha256) ?? {});
   }
 
   /** A copy that failed: gone, or to retry when it is the file's problem; a target failure is thrown. */
@@ -500,20 +490,6 @@ export class Syncer {
     }
     throw error;
   }
-}
-
-/** Where content is in a pack. */
-interface Location {
-  pack: string;
-  offset: number;
-}
-
-/** The packed contents entries name, by SHA-256. */
-function packedIn(entries: readonly ManifestEntry[]): Map<string, Location> {
-  const packed = new Map<string, Location>();
-  for (const { sha256, pack, offset } of entries)
-    if (pack !== undefined) packed.set(sha256, { pack, offset: offset ?? 0 });
-  return packed;
 }
 
 /** Whether two lists of entries (the first sorted by path) hold the same files with the same content. */
