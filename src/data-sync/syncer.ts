@@ -16,6 +16,7 @@ import {
   sourceStream,
   statIdentity,
 } from "./copy.ts";
+import { planCopies } from "./copy-plan.ts";
 import { diffScan } from "./diff.ts";
 import { SyncErrorCodes } from "./error-codes.ts";
 import {
@@ -68,15 +69,6 @@ export interface SyncResult {
  * thread costs ~20 ms of CPU and ~18 MB of RSS; the round trips it saves, ~0.1 ms per file.
  */
 export const copyThreadsFrom = 256;
-
-/**
- * Small files per batch to a copy thread, which packs their new contents into one object:
- * 10 000 files make ~300 packs and ~600 messages, not 10 000 objects. At most
- * `threadBatchBytes` a batch (a file alone may be up to 1 MiB): what a thread holds in memory
- * until it packs them, and the most a pack keeps of old contents for one file still in it.
- */
-const threadBatch = 32;
-const threadBatchBytes = 1024 * 1024;
 
 /** Batches given to the copy threads at once: two per thread, one copying and one waiting its turn. */
 const batchesInFlight = 4;
@@ -231,7 +223,7 @@ export class Syncer {
 
   /**
    * Copies with `concurrency` lanes, biggest files first; the first target failure stops new
-   * copies and is thrown. Among many, small files are packed in batches of `threadBatch`,
+   * copies and is thrown. Among many, small files are packed in batches (copy-plan.ts),
    * `batchesInFlight` at once: by the target itself where it can (a directory's copy threads,
    * which take its big files too, each alone), else here (S3, or no threads under a small
    * memory budget).
@@ -245,31 +237,7 @@ export class Syncer {
       !this.#options.throttle &&
       files.filter(small).length >= (this.#options.copyThreadsFrom ?? copyThreadsFrom);
     const viaThreads = packing && !!this.#options.target.putFiles;
-    const singles: number[] = [];
-    const batches: number[][] = [];
-    let batch: number[] = [];
-    let batchBytes = 0;
-    for (const [index, file] of files.entries()) {
-      if (!packing || (!small(file) && !viaThreads)) singles.push(index);
-      else if (!small(file)) batches.push([index]); // a big file: alone in its batch
-      if (!packing || !small(file)) continue;
-      if (batch.length > 0 && batchBytes + file.size > threadBatchBytes) {
-        batches.push(batch);
-        batch = [];
-        batchBytes = 0;
-      }
-      batchBytes += file.size;
-      if (batch.push(index) === threadBatch) {
-        batches.push(batch);
-        batch = [];
-        batchBytes = 0;
-      }
-    }
-    if (batch.length > 0) batches.push(batch);
-    // Biggest first: the pass does not wait for a big file started last.
-    singles.sort((a, b) => files[b]!.size - files[a]!.size);
-    const bigFirst = (batch: number[]) => (batch.length === 1 ? files[batch[0]!]!.size : 0);
-    batches.sort((a, b) => bigFirst(b) - bigFirst(a));
+    const { singles, batches } = planCopies(files, { packing, bigFilesInBatches: viaThreads });
     let failure: unknown;
     /** Runs `task` for each item on `lanes` lanes at once, until the first failure. */
     const run = async <T>(items: readonly T[], lanes: number, task: (item: T) => Promise<void>) => {
