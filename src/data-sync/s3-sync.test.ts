@@ -38,12 +38,13 @@ function s3Config(s3: TestS3, dataDir: string, extra: Record<string, unknown> = 
   });
 }
 
-test("a big file goes up in parts, and restores from S3 byte for byte", async (t) => {
-  const s3 = await startTestS3(t);
-  const dataDir = await tempDir(t, "data");
-  const big = Buffer.alloc(11 * 1024 * 1024 + 3);
-  for (let i = 0; i < big.length; i += 4096) big[i] = i % 251;
-  await writeFiles(dataDir, { "db/big.bin": big, "small.txt": "small" });
+/** A Syncer from `dataDir` to the test S3 server (parts of 5 MiB), and its logger. */
+function s3Syncer(
+  t: import("node:test").TestContext,
+  s3: TestS3,
+  dataDir: string,
+  options: { copyThreadsFrom?: number } = {},
+) {
   const { logger } = captureLogger();
   const target = new S3Target({
     bucket: s3.bucket,
@@ -60,7 +61,18 @@ test("a big file goes up in parts, and restores from S3 byte for byte", async (t
     deletes: "keep",
     retention: { versions: 3, maxAgeHours: 0 },
     logger,
+    ...options,
   });
+  return { target, syncer, logger };
+}
+
+test("a big file goes up in parts, and restores from S3 byte for byte", async (t) => {
+  const s3 = await startTestS3(t);
+  const dataDir = await tempDir(t, "data");
+  const big = Buffer.alloc(11 * 1024 * 1024 + 3);
+  for (let i = 0; i < big.length; i += 4096) big[i] = i % 251;
+  await writeFiles(dataDir, { "db/big.bin": big, "small.txt": "small" });
+  const { target, syncer, logger } = s3Syncer(t, s3, dataDir);
   const result = await syncer.run();
   assert.equal(result.filesCopied, 2);
   assert.equal(s3.requests.filter((r) => /^PUT .*partNumber=/.test(r)).length, 3, "three parts");
@@ -78,23 +90,7 @@ test("many small files go up as a few packs, and each restores from its range", 
   const files: Record<string, string> = { "empty.txt": "" };
   for (let i = 0; i < 60; i++) files[`d${i % 4}/f${i}.txt`] = `file ${i}\n`.repeat(i + 1);
   await writeFiles(dataDir, files);
-  const { logger } = captureLogger();
-  const target = new S3Target({
-    bucket: s3.bucket,
-    prefix: "apps/demo",
-    endpoint: s3.endpoint,
-    forcePathStyle: true,
-  });
-  t.after(() => target.close());
-  const syncer = new Syncer({
-    dataDir,
-    target,
-    filter: pathFilter(["**"], []),
-    deletes: "keep",
-    retention: { versions: 3, maxAgeHours: 0 },
-    copyThreadsFrom: 1,
-    logger,
-  });
+  const { target, syncer, logger } = s3Syncer(t, s3, dataDir, { copyThreadsFrom: 1 });
   const result = await syncer.run();
   assert.equal(result.filesCopied, 60, "every file but the empty one, which copies no bytes");
   const objectPuts = s3.requests.filter((r) => /^PUT \/[^/]+\/apps\/demo\/objects\//.test(r));
