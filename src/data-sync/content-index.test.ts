@@ -34,6 +34,20 @@ test("content is held as its own object or packed; packed content is found where
   assert.deepEqual(index.location(sha("e")), {});
   assert.ok(index.objects.has(sha("q")) && index.objects.has(sha("e")));
 
+  // A pack to leave: its contents are no longer held, so they are copied again when met.
+  index.stored(
+    sha("r"),
+    [
+      { sha256: sha("f"), offset: 0 },
+      { sha256: sha("g"), offset: 1 },
+    ],
+    2,
+  );
+  assert.equal(index.packBytes(sha("r")), 2);
+  index.forget([sha("f")]);
+  assert.equal(index.held(sha("f")), false);
+  assert.equal(index.held(sha("g")), true);
+
   // After pruning, only what the newest version packs is known as packed.
   index.newest([entry("d", { sha256: sha("d"), pack: sha("q"), offset: 3 })]);
   assert.equal(index.held(sha("b")), false);

@@ -19,6 +19,8 @@ export class ContentIndex {
   /** SHA-256s of the objects the target holds. */
   readonly objects: Set<string>;
   #packed: Map<string, PackedAt>;
+  /** Bytes of the packs this index has seen the size of. */
+  readonly #packBytes = new Map<string, number>();
 
   constructor(objects: Set<string>, entries: readonly ManifestEntry[]) {
     this.objects = objects;
@@ -35,13 +37,32 @@ export class ContentIndex {
   }
 
   /**
-   * An object stored: `contents` are in it at their offsets. A pack of one content is that
-   * content's own object.
+   * An object stored: `contents` are in it at their offsets, `bytes` long in all. A pack of
+   * one content is that content's own object.
    */
-  stored(object: string, contents: readonly { sha256: string; offset: number }[] = []): void {
+  stored(
+    object: string,
+    contents: readonly { sha256: string; offset: number }[] = [],
+    bytes?: number,
+  ): void {
     this.objects.add(object);
     for (const { sha256, offset } of contents)
       if (sha256 !== object) this.#packed.set(sha256, { pack: object, offset });
+    if (bytes !== undefined) this.#packBytes.set(object, bytes);
+  }
+
+  /** A pack's size in bytes, when known. */
+  packBytes(pack: string): number | undefined {
+    return this.#packBytes.get(pack);
+  }
+
+  knowPackBytes(pack: string, bytes: number): void {
+    this.#packBytes.set(pack, bytes);
+  }
+
+  /** Packed contents no longer counted as held (their pack is to be left): copied again when met. */
+  forget(contents: Iterable<string>): void {
+    for (const sha256 of contents) this.#packed.delete(sha256);
   }
 
   /** After a pass and its pruning: the packed contents are those the newest version names. */

@@ -96,6 +96,8 @@ export class Syncer {
   #current: Manifest | undefined;
   /** What the target holds; undefined until read (and after a failed pass). */
   #index: ContentIndex | undefined;
+  /** Contents in packs left mostly to old contents: the next pass copies their files again. */
+  #repack = new Set<string>();
 
   constructor(options: SyncerOptions) {
     this.#options = options;
@@ -139,12 +141,25 @@ export class Syncer {
     if (!this.#index) await this.load();
     if (preSync) await runPreSyncHook(preSync, dataDir, signal);
     // Once a version holds files, a missing data directory is an unmounted volume, not an empty app.
+    const previous = this.#current?.files ?? [];
+    const repack = this.#repack;
+    this.#repack = new Set();
+    const repacked = new Set(
+      previous.filter((e) => repack.has(e.sha256) && !e.deletedAt).map((e) => e.path),
+    );
+    const scope = paths && repacked.size > 0 ? new Set([...paths, ...repacked]) : paths;
     const scanned = await scanDataDir(dataDir, filter, {
       mustExist: (this.#current?.files.length ?? 0) > 0,
-      paths,
+      paths: scope,
     });
-    const previous = this.#current?.files ?? [];
-    const plan = diffScan(scanned, previous, paths && inScope(paths));
+    const plan = diffScan(scanned, previous, scope && inScope(scope));
+    if (repacked.size > 0) {
+      // Unchanged, but in a pack left mostly to old contents: copied again, into a new pack.
+      const again = (e: ManifestEntry) => repacked.has(e.path) && scanned.has(e.path);
+      for (const entry of plan.unchanged)
+        if (again(entry)) plan.changed.push(scanned.get(entry.path)!);
+      plan.unchanged = plan.unchanged.filter((e) => !again(e));
+    }
     const outcomes = await this.#copyAll(plan.changed, signal);
 
     const previousByPath = new Map(previous.map((entry) => [entry.path, entry]));
@@ -208,8 +223,40 @@ export class Syncer {
     // What the newest version packed: a pack only this pass wrote, that no version names (its
     // files changed since they were read), is pruned with the other objects no version names.
     this.#index!.newest(this.#current?.files ?? []);
+    if (published) await this.#findSparsePacks(previous, entries);
     this.#report();
     return { version: this.#current?.version, published, filesCopied, bytesCopied, retry, pruned };
+  }
+
+  /**
+   * Packs that lost files in this version and now hold less than `repackBelow` of live
+   * content: their remaining files are copied again by the next pass (into new packs), so the
+   * pack is left to old versions and goes with the last of them, instead of being kept whole
+   * by a few files that never change. Files kept after their deletion still name it.
+   */
+  async #findSparsePacks(
+    previous: readonly ManifestEntry[],
+    entries: readonly ManifestEntry[],
+  ): Promise<void> {
+    const before = packContents(previous);
+    for (const [pack, contents] of packContents(entries)) {
+      if (contents.size >= (before.get(pack)?.size ?? 0)) continue;
+      const bytes = await this.#packBytes(pack);
+      let live = 0;
+      for (const size of contents.values()) live += size;
+      if (bytes === undefined || live >= bytes * repackBelow) continue;
+      for (const entry of entries) if (entry.pack === pack) this.#repack.add(entry.sha256);
+    }
+    this.#index!.forget(this.#repack);
+  }
+
+  async #packBytes(pack: string): Promise<number | undefined> {
+    const known = this.#index!.packBytes(pack);
+    if (known !== undefined) return known;
+    const key = objectKey(pack);
+    const size = (await this.#options.target.list(key)).find((o) => o.key === key)?.size;
+    if (size !== undefined) this.#index!.knowPackBytes(pack, size);
+    return size;
   }
 
   #report(): void {
@@ -290,9 +337,11 @@ export class Syncer {
       try {
         if (result instanceof Error) throw result;
         if (result.pack)
-          this.#index!.stored(result.pack.sha256, [
-            { sha256: result.sha256, offset: result.pack.offset },
-          ]);
+          this.#index!.stored(
+            result.pack.sha256,
+            [{ sha256: result.sha256, offset: result.pack.offset }],
+            result.pack.bytes,
+          );
         if (result.copied > 0) {
           metrics?.filesCopied.inc();
           metrics?.bytesCopied.inc(result.copied);
@@ -351,7 +400,7 @@ export class Syncer {
         offset += data.length;
         return { sha256, offset: offset - data.length };
       });
-      this.#index!.stored(packSha, contents);
+      this.#index!.stored(packSha, contents, pack.length);
     }
     for (const [k, result] of read.entries()) {
       const file = files[indexes[k]!]!;
@@ -460,6 +509,21 @@ export class Syncer {
   }
 }
 
+/** A pack is left when less than this share of it is content the newest version names. */
+const repackBelow = 0.5;
+
+/** By pack, the contents entries name in it: offset → size. */
+function packContents(entries: readonly ManifestEntry[]): Map<string, Map<number, number>> {
+  const packs = new Map<string, Map<number, number>>();
+  for (const { pack, offset, size } of entries) {
+    if (pack === undefined) continue;
+    let contents = packs.get(pack);
+    if (!contents) packs.set(pack, (contents = new Map()));
+    contents.set(offset ?? 0, size);
+  }
+  return packs;
+}
+
 /** Whether two lists of entries (the first sorted by path) hold the same files with the same content. */
 function sameContent(a: readonly ManifestEntry[], b: readonly ManifestEntry[]): boolean {
   if (a.length !== b.length) return false;
@@ -471,6 +535,8 @@ function sameContent(a: readonly ManifestEntry[], b: readonly ManifestEntry[]): 
       entry.sha256 === other.sha256 &&
       entry.size === other.size &&
       entry.mode === other.mode &&
+      entry.pack === other.pack &&
+      entry.offset === other.offset &&
       entry.deletedAt === other.deletedAt
     );
   });

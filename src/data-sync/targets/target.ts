@@ -22,8 +22,11 @@ export interface StoredFile {
   /** Bytes written to the target: 0 when it held the content already. */
   copied: number;
   after: FileIdentity | undefined;
-  /** Where its content is in the pack this call wrote; absent when `held` said the target has it. */
-  pack?: { sha256: string; offset: number };
+  /**
+   * Where its content is in the pack this call wrote (`bytes` long); absent when `held` said
+   * the target has it.
+   */
+  pack?: { sha256: string; offset: number; bytes: number };
 }
 
 /**
