@@ -112,9 +112,13 @@ export class Syncer {
 
   /** Reads the newest version and the stored objects, and clears what an interrupted pass left. */
   async load(): Promise<void> {
-    const { latest, stored } = await this.repository.recover();
+    const { latest, stored, sizes } = await this.repository.recover();
     this.#current = latest;
     this.#index = new ContentIndex(stored, latest?.files ?? []);
+    for (const { pack } of latest?.files ?? []) {
+      const bytes = pack === undefined ? undefined : sizes.get(pack);
+      if (bytes !== undefined) this.#index.knowPackBytes(pack!, bytes);
+    }
     this.#report();
   }
 

@@ -416,10 +416,10 @@ export class DirTarget implements SyncTarget {
   }
 
   /**
-   * One walk of the target: removes temp files an interrupted write left and returns the keys
-   * of the objects under `objects/`.
+   * One walk of the target: removes temp files an interrupted write left and returns the
+   * objects under `objects/` (keys only: a size would cost a stat each).
    */
-  async recover(): Promise<string[]> {
+  async recover(): Promise<TargetObject[]> {
     let entries: import("node:fs").Dirent[];
     try {
       entries = await fs.promises.readdir(this.#root, { recursive: true, withFileTypes: true });
@@ -442,7 +442,7 @@ export class DirTarget implements SyncTarget {
         keys.push(`objects/${rel}${entry.name}`);
       }
     }
-    return keys.sort();
+    return keys.sort().map((key) => ({ key }));
   }
 
   /**

@@ -80,9 +80,10 @@ export interface SyncTarget {
   flush(): Promise<void>;
   /**
    * At start: removes what an interrupted write left (temp files, incomplete multipart uploads)
-   * and returns the keys of the objects under `objects/` (with a directory, in the same walk).
+   * and returns the objects under `objects/` (with a directory, in the same walk), with their
+   * sizes where the listing has them for free (S3).
    */
-  recover(): Promise<string[]>;
+  recover(): Promise<TargetObject[]>;
   /**
    * For a target whose objects are durable only after `flush()` (a directory): checks objects
    * no version names, which a crash before a flush may have left torn. Keeps (and flushes with
