@@ -119,6 +119,8 @@ export class Syncer {
       const bytes = pack === undefined ? undefined : sizes.get(pack);
       if (bytes !== undefined) this.#index.knowPackBytes(pack!, bytes);
     }
+    // Packs being left (a pass failed before it copied their files again) stay left.
+    this.#index.forget(this.#repack);
     this.#report();
   }
 
@@ -147,7 +149,6 @@ export class Syncer {
     // Once a version holds files, a missing data directory is an unmounted volume, not an empty app.
     const previous = this.#current?.files ?? [];
     const repack = this.#repack;
-    this.#repack = new Set();
     const repacked = new Set(
       previous.filter((e) => repack.has(e.sha256) && !e.deletedAt).map((e) => e.path),
     );
@@ -227,6 +228,8 @@ export class Syncer {
     // What the newest version packed: a pack only this pass wrote, that no version names (its
     // files changed since they were read), is pruned with the other objects no version names.
     this.#index!.newest(this.#current?.files ?? []);
+    // Left packs' files are copied again by now (a failed pass keeps them for the next one).
+    this.#repack = new Set();
     if (published) await this.#findSparsePacks(previous, entries);
     this.#report();
     return { version: this.#current?.version, published, filesCopied, bytesCopied, retry, pruned };
