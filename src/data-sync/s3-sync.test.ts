@@ -84,7 +84,7 @@ test("a big file goes up in parts, and restores from S3 byte for byte", async (t
   assert.equal(await readFile(join(into, "small.txt"), "utf8"), "small");
 });
 
-test("many small files go up as a few packs, and each restores from its range", async (t) => {
+test("many small files go up as a few packs, and come back with one read per pack", async (t) => {
   const s3 = await startTestS3(t);
   const dataDir = await tempDir(t, "data");
   const files: Record<string, string> = { "empty.txt": "" };
@@ -97,9 +97,14 @@ test("many small files go up as a few packs, and each restores from its range", 
   assert.equal(objectPuts.length, 2, "61 files in two packs of 32 at most");
   assert.equal(syncer.current!.format, 2);
   const into = join(await tempDir(t, "restore"), "data");
+  const before = s3.requests.length;
   assert.equal((await restore({ dataDir: into, target, logger })).status, "restored");
   for (const [path, content] of Object.entries(files))
     assert.equal(await readFile(join(into, path), "utf8"), content, path);
+  const objectGets = s3.requests
+    .slice(before)
+    .filter((r) => /^GET \/[^/]+\/apps\/demo\/objects\//.test(r));
+  assert.equal(objectGets.length, 2, "one read per pack");
 });
 
 test("S3 down: passes fail and are retried, nothing is recorded, and it syncs once S3 is back", async (t) => {
