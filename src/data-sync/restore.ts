@@ -17,6 +17,7 @@ import { internalPrefix } from "./path-filter.ts";
 import { Repository } from "./repository.ts";
 import { volumeNames } from "./scan.ts";
 import type { SyncMetrics } from "./sync-metrics.ts";
+import { syncCommand, syncFilesystem } from "./targets/syncfs.ts";
 import type { SyncTarget } from "./targets/target.ts";
 
 /** Present in the data directory while a restore moves files into it; a restore that finds it starts over. */
@@ -44,6 +45,12 @@ export interface RestoreOptions {
   logger: Logger;
   metrics?: SyncMetrics;
   onProgress?: (progress: RestoreProgress) => void;
+  /**
+   * How the restored files are made durable before they are moved into place: one syncfs(2)
+   * of their filesystem (default: `sync -f`, when a `sync` command is on PATH), or, when false
+   * or when it fails, an fsync of each file and directory.
+   */
+  syncFilesystem?: ((path: string) => Promise<void>) | false;
 }
 
 export type RestoreResult =
@@ -123,7 +130,10 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
     for (const name of leftovers)
       await fs.promises.rm(join(dataDir, name), { recursive: true, force: true });
     await fs.promises.mkdir(staging, { recursive: true });
-    await download(files, staging, { ...options, bytesTotal });
+    const syncfs =
+      options.syncFilesystem ?? (syncCommand() ? (path: string) => syncFilesystem(path) : false);
+    const written = await download(files, staging, { ...options, bytesTotal, fsyncEach: !syncfs });
+    if (syncfs) await durable(staging, written, syncfs, logger);
     if (inPlace) await moveInto(staging, dataDir, suffix);
     else {
       await fs.promises.rename(staging, dataDir);
@@ -175,12 +185,50 @@ function readsOf(files: readonly ManifestEntry[]): ManifestEntry[][] {
   return reads;
 }
 
-/** Writes every entry under `dir`, checked against its SHA-256, with its mode and mtime. */
+/**
+ * Makes the restored files and directories durable with one syncfs of their filesystem (10 000
+ * files: one call, where an fsync each took ~3 s); when it fails (a `sync` without `-f`, a
+ * filesystem that refuses it), with an fsync of each, many at once.
+ */
+async function durable(
+  staging: string,
+  written: { files: string[]; dirs: string[] },
+  syncfs: (path: string) => Promise<void>,
+  logger: Logger,
+): Promise<void> {
+  try {
+    await syncfs(staging);
+    return;
+  } catch (error) {
+    logger.warn(
+      { error: describeError(error) },
+      "syncfs of the restored files failed; fsyncing each",
+    );
+  }
+  const paths = [...written.files, ...written.dirs, staging];
+  let next = 0;
+  const worker = async () => {
+    while (next < paths.length) {
+      const handle = await fs.promises.open(paths[next++]!, "r");
+      try {
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(16, paths.length) }, worker));
+}
+
+/**
+ * Writes every entry under `dir`, checked against its SHA-256, with its mode and mtime (and
+ * fsynced, with `fsyncEach`); returns the files written and the directories made.
+ */
 async function download(
   files: readonly ManifestEntry[],
   dir: string,
-  options: RestoreOptions & { bytesTotal: number },
-): Promise<void> {
+  options: RestoreOptions & { bytesTotal: number; fsyncEach: boolean },
+): Promise<{ files: string[]; dirs: string[] }> {
   const progress: RestoreProgress = {
     files: 0,
     filesTotal: files.length,
@@ -188,10 +236,15 @@ async function download(
     bytesTotal: options.bytesTotal,
   };
   const made = new Set<string>();
+  const written: string[] = [];
   const pathOf = async (entry: ManifestEntry) => {
     const path = join(dir, ...entry.path.split("/"));
-    const parent = dirname(path);
-    if (!made.has(parent)) {
+    written.push(path);
+    for (
+      let parent = dirname(path);
+      parent !== dir && !made.has(parent);
+      parent = dirname(parent)
+    ) {
       await fs.promises.mkdir(parent, { recursive: true });
       made.add(parent);
     }
@@ -211,10 +264,10 @@ async function download(
       const entries = reads[next++]!;
       try {
         if (entries.length > 1 && spanOf(entries).length <= packReadBytes)
-          await downloadPacked(entries, pathOf, options.target, restored);
+          await downloadPacked(entries, pathOf, options, restored);
         else
           for (const entry of entries) {
-            await downloadOne(entry, await pathOf(entry), options.target, (bytes) => {
+            await downloadOne(entry, await pathOf(entry), options, (bytes) => {
               progress.bytes += bytes;
             });
             restored(entry, true);
@@ -228,6 +281,7 @@ async function download(
     Array.from({ length: Math.min(options.concurrency ?? 4, Math.max(1, reads.length)) }, worker),
   );
   if (failure !== undefined) throw failure;
+  return { files: written, dirs: [...made] };
 }
 
 /** The range of their pack that packed entries span. */
@@ -262,7 +316,7 @@ function unreadable(entry: ManifestEntry, target: SyncTarget, error: unknown): S
 async function downloadOne(
   entry: ManifestEntry,
   path: string,
-  target: SyncTarget,
+  { target, fsyncEach }: { target: SyncTarget; fsyncEach: boolean },
   onBytes: (bytes: number) => void,
 ): Promise<void> {
   const { key, range } = contentOf(entry);
@@ -270,7 +324,7 @@ async function downloadOne(
   const verify = verifyingStream(entry, (detail) => corrupt(entry, target, detail));
   body.once("error", (error) => verify.destroy(error));
   try {
-    await writeRestored(entry, path, body.pipe(verify), onBytes);
+    await writeRestored(entry, path, body.pipe(verify), fsyncEach, onBytes);
   } catch (error) {
     body.destroy();
     throw unreadable(entry, target, error);
@@ -281,7 +335,7 @@ async function downloadOne(
 async function downloadPacked(
   entries: readonly ManifestEntry[],
   pathOf: (entry: ManifestEntry) => Promise<string>,
-  target: SyncTarget,
+  { target, fsyncEach }: { target: SyncTarget; fsyncEach: boolean },
   restored: (entry: ManifestEntry) => void,
 ): Promise<void> {
   const span = spanOf(entries);
@@ -301,8 +355,9 @@ async function downloadPacked(
     const sha256 = sha256Of(content);
     if (sha256 !== entry.sha256)
       throw corrupt(entry, target, `SHA-256 ${sha256}, expected ${entry.sha256}`);
+    const path = await pathOf(entry);
     try {
-      await writeRestored(entry, await pathOf(entry), [content]);
+      writeRestoredSync(entry, path, content, fsyncEach);
     } catch (error) {
       throw unreadable(entry, target, error);
     }
@@ -310,11 +365,34 @@ async function downloadPacked(
   }
 }
 
-/** Writes a restored file from its checked content, fsyncs it, and gives it its mode and mtime. */
+/**
+ * A small restored file written with synchronous calls (open, write, close, chmod, utimes):
+ * a thread-pool round trip each cost more than the calls (10 000 files: ~1 s).
+ */
+function writeRestoredSync(
+  entry: ManifestEntry,
+  path: string,
+  content: Buffer,
+  fsync: boolean,
+): void {
+  const fd = fs.openSync(path, "w", entry.mode & 0o777);
+  try {
+    for (let offset = 0; offset < content.length; )
+      offset += fs.writeSync(fd, content, offset, content.length - offset);
+    if (fsync) fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.chmodSync(path, entry.mode & 0o7777);
+  fs.utimesSync(path, entry.mtimeMs / 1000, entry.mtimeMs / 1000);
+}
+
+/** Writes a restored file from its checked content (fsynced, with `fsync`), with its mode and mtime. */
 async function writeRestored(
   entry: ManifestEntry,
   path: string,
   content: AsyncIterable<unknown> | Iterable<Buffer>,
+  fsync: boolean,
   onBytes?: (bytes: number) => void,
 ): Promise<void> {
   const handle = await fs.promises.open(path, "w", entry.mode & 0o777);
@@ -323,7 +401,7 @@ async function writeRestored(
       await handle.write(chunk as Buffer);
       onBytes?.((chunk as Buffer).length);
     }
-    await handle.sync();
+    if (fsync) await handle.sync();
   } finally {
     await handle.close();
   }
