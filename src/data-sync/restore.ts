@@ -175,9 +175,9 @@ function readsOf(files: readonly ManifestEntry[]): ManifestEntry[][] {
       reads.push([entry]);
       continue;
     }
-    let packed = byPack.get(entry.pack);
-    if (!packed) {
-      byPack.set(entry.pack, (packed = []));
+    const packed = byPack.get(entry.pack) ?? [];
+    if (packed.length === 0) {
+      byPack.set(entry.pack, packed);
       reads.push(packed);
     }
     packed.push(entry);

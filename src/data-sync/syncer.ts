@@ -524,8 +524,8 @@ function packContents(entries: readonly ManifestEntry[]): Map<string, Map<number
   const packs = new Map<string, Map<number, number>>();
   for (const { pack, offset, size } of entries) {
     if (pack === undefined) continue;
-    let contents = packs.get(pack);
-    if (!contents) packs.set(pack, (contents = new Map()));
+    const contents = packs.get(pack) ?? new Map<number, number>();
+    packs.set(pack, contents);
     contents.set(offset ?? 0, size);
   }
   return packs;
