@@ -36,6 +36,7 @@ const largeFiles = 3;
 const fsync = process.env.BENCH_SYNC_FSYNC !== "false";
 const runningRounds = Number(process.env.BENCH_SYNC_RUNNING_ROUNDS ?? 5);
 let runningDetail = "";
+let startDetail = "";
 const { args: sidecarArgs, env: sidecarEnv } = await sidecarCommand("sync");
 
 interface Run {
@@ -195,6 +196,13 @@ try {
       settle,
     );
     report("dir", "1%, running", running, rcloneChange);
+    // What a one-shot process pays before any work: Node's start and the CLI's load.
+    const starts: number[] = [];
+    for (let i = 0; i < 3; i++)
+      starts.push(
+        (await timed([process.execPath, ...sidecarArgs, "--version"], sidecarEnv)).seconds,
+      );
+    startDetail = `one-shot floor: \`sidecar --version\` takes ${Math.min(...starts).toFixed(2)} s (best of 3), before a --once pass does any work\n`;
     runningDetail = `running: a started \`sidecar sync\` (watch, debounce 0.2 s), ${runningRounds} changes of 1 %; median pass ${running.seconds.toFixed(3)} s (each: ${running.passes.map((s) => s.toFixed(3)).join(", ")}) from its start to the version published, beside rclone's 1 % run above; CPU per change, watch included\n`;
   }
 
@@ -267,7 +275,7 @@ try {
         .map(([name, value]) => `${name}=${value} `)
         .join(
           "",
-        )}SHA-256 of every changed file, ${fsync ? "fsync of every object, its directory and the manifest (BENCH_SYNC_FSYNC=false: none, as rclone)" : "no fsync (as rclone)"}\n${runningDetail}` +
+        )}SHA-256 of every changed file, ${fsync ? "fsync of every object, its directory and the manifest (BENCH_SYNC_FSYNC=false: none, as rclone)" : "no fsync (as rclone)"}\n${runningDetail}${startDetail}` +
       "every timed run starts after a sync(1), untimed\n",
   );
 } finally {

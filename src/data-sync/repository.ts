@@ -144,23 +144,31 @@ export class Repository {
    * objects, in one walk of a directory), reads the newest version, and returns it with the
    * SHA-256s of the objects that can be trusted: those a version names (stored and made
    * durable before that version was written), and those no version names only once the
-   * target checked them (`checkUnnamed`: a crash may have cut them before their flush).
+   * target checked them (`checkUnnamed`: a crash may have cut them before their flush); and
+   * the sizes of those the listing gave (S3's).
    */
-  async recover(): Promise<{ latest: Manifest | undefined; stored: Set<string> }> {
-    const keys = await this.target.recover();
+  async recover(): Promise<{
+    latest: Manifest | undefined;
+    stored: Set<string>;
+    sizes: Map<string, number>;
+  }> {
+    const objects = await this.target.recover();
     const latest = await this.latest();
     const stored = new Set<string>();
-    for (const key of keys) {
+    const sizes = new Map<string, number>();
+    for (const { key, size } of objects) {
       const sha = key.slice(key.lastIndexOf("/") + 1);
-      if (/^[0-9a-f]{64}$/.test(sha)) stored.add(sha);
+      if (!/^[0-9a-f]{64}$/.test(sha)) continue;
+      stored.add(sha);
+      if (size !== undefined) sizes.set(sha, size);
     }
     const checkUnnamed = this.target.checkUnnamed?.bind(this.target);
-    if (!checkUnnamed || stored.size === 0) return { latest, stored };
+    if (!checkUnnamed || stored.size === 0) return { latest, stored, sizes };
     // Unnamed by the newest version; then by older ones, newest first, until none is left
     // (usually the previous version names them all: the content that changed since).
     const named = new Set(latest?.files.map(objectOf));
     let unnamed = [...stored].filter((sha) => !named.has(sha));
-    if (unnamed.length === 0) return { latest, stored };
+    if (unnamed.length === 0) return { latest, stored, sizes };
     const older = (await this.versions()).filter((ref) => ref.version !== latest?.version);
     for (const ref of older.reverse()) {
       if (unnamed.length === 0) break;
@@ -168,9 +176,9 @@ export class Repository {
       const names = this.#objectsByKey.get(ref.key)!;
       unnamed = unnamed.filter((sha) => !names.has(sha));
     }
-    if (unnamed.length === 0) return { latest, stored };
+    if (unnamed.length === 0) return { latest, stored, sizes };
     const kept = new Set(await checkUnnamed(unnamed.map(objectKey)));
     for (const sha of unnamed) if (!kept.has(objectKey(sha))) stored.delete(sha);
-    return { latest, stored };
+    return { latest, stored, sizes };
   }
 }

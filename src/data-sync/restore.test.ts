@@ -193,3 +193,34 @@ test("restores files packed by the copy threads, each checked, and a corrupted p
     },
   );
 });
+
+test("restored files are made durable with one syncfs, or, when it fails, an fsync each", async (t) => {
+  const { target } = await backedUp(t, { "a.txt": "alpha", "deep/er/b.txt": "bravo" });
+  const synced: string[] = [];
+  const { logger, lines } = captureLogger();
+  const into = join(await tempDir(t, "restore"), "data");
+  const result = await restore({
+    dataDir: into,
+    target,
+    logger,
+    syncFilesystem: async (path) => {
+      synced.push(path);
+    },
+  });
+  assert.equal(result.status, "restored");
+  assert.equal(synced.length, 1, "one syncfs for every file");
+  assert.match(synced[0]!, /restore-/, "of the staging directory's filesystem, before the move");
+
+  const again = join(await tempDir(t, "restore"), "data");
+  const failing = await restore({
+    dataDir: again,
+    target,
+    logger,
+    syncFilesystem: async () => {
+      throw new Error("sync -f: Input/output error");
+    },
+  });
+  assert.equal(failing.status, "restored", "each file fsynced instead");
+  assert.deepEqual(await tree(again), { "a.txt": "alpha", "deep/er/b.txt": "bravo" });
+  assert.ok(lines().some((line) => /syncfs of the restored files failed/.test(String(line.msg))));
+});

@@ -38,12 +38,13 @@ function s3Config(s3: TestS3, dataDir: string, extra: Record<string, unknown> = 
   });
 }
 
-test("a big file goes up in parts, and restores from S3 byte for byte", async (t) => {
-  const s3 = await startTestS3(t);
-  const dataDir = await tempDir(t, "data");
-  const big = Buffer.alloc(11 * 1024 * 1024 + 3);
-  for (let i = 0; i < big.length; i += 4096) big[i] = i % 251;
-  await writeFiles(dataDir, { "db/big.bin": big, "small.txt": "small" });
+/** A Syncer from `dataDir` to the test S3 server (parts of 5 MiB), and its logger. */
+function s3Syncer(
+  t: import("node:test").TestContext,
+  s3: TestS3,
+  dataDir: string,
+  options: { copyThreadsFrom?: number } = {},
+) {
   const { logger } = captureLogger();
   const target = new S3Target({
     bucket: s3.bucket,
@@ -60,7 +61,18 @@ test("a big file goes up in parts, and restores from S3 byte for byte", async (t
     deletes: "keep",
     retention: { versions: 3, maxAgeHours: 0 },
     logger,
+    ...options,
   });
+  return { target, syncer, logger };
+}
+
+test("a big file goes up in parts, and restores from S3 byte for byte", async (t) => {
+  const s3 = await startTestS3(t);
+  const dataDir = await tempDir(t, "data");
+  const big = Buffer.alloc(11 * 1024 * 1024 + 3);
+  for (let i = 0; i < big.length; i += 4096) big[i] = i % 251;
+  await writeFiles(dataDir, { "db/big.bin": big, "small.txt": "small" });
+  const { target, syncer, logger } = s3Syncer(t, s3, dataDir);
   const result = await syncer.run();
   assert.equal(result.filesCopied, 2);
   assert.equal(s3.requests.filter((r) => /^PUT .*partNumber=/.test(r)).length, 3, "three parts");
@@ -70,6 +82,29 @@ test("a big file goes up in parts, and restores from S3 byte for byte", async (t
   const digest = (b: Buffer) => createHash("sha256").update(b).digest("hex");
   assert.equal(digest(await readFile(join(into, "db/big.bin"))), digest(big));
   assert.equal(await readFile(join(into, "small.txt"), "utf8"), "small");
+});
+
+test("many small files go up as a few packs, and come back with one read per pack", async (t) => {
+  const s3 = await startTestS3(t);
+  const dataDir = await tempDir(t, "data");
+  const files: Record<string, string> = { "empty.txt": "" };
+  for (let i = 0; i < 60; i++) files[`d${i % 4}/f${i}.txt`] = `file ${i}\n`.repeat(i + 1);
+  await writeFiles(dataDir, files);
+  const { target, syncer, logger } = s3Syncer(t, s3, dataDir, { copyThreadsFrom: 1 });
+  const result = await syncer.run();
+  assert.equal(result.filesCopied, 60, "every file but the empty one, which copies no bytes");
+  const objectPuts = s3.requests.filter((r) => /^PUT \/[^/]+\/apps\/demo\/objects\//.test(r));
+  assert.equal(objectPuts.length, 2, "61 files in two packs of 32 at most");
+  assert.equal(syncer.current!.format, 2);
+  const into = join(await tempDir(t, "restore"), "data");
+  const before = s3.requests.length;
+  assert.equal((await restore({ dataDir: into, target, logger })).status, "restored");
+  for (const [path, content] of Object.entries(files))
+    assert.equal(await readFile(join(into, path), "utf8"), content, path);
+  const objectGets = s3.requests
+    .slice(before)
+    .filter((r) => /^GET \/[^/]+\/apps\/demo\/objects\//.test(r));
+  assert.equal(objectGets.length, 2, "one read per pack");
 });
 
 test("S3 down: passes fail and are retried, nothing is recorded, and it syncs once S3 is back", async (t) => {

@@ -560,3 +560,53 @@ test("on the copy threads, small files share a pack and a big file is its own ob
   assert.ok(files.get("a.txt")?.pack && files.get("a.txt")?.pack === files.get("b.txt")?.pack);
   assert.equal(await contentAt(targetDir, files.get("b.txt")!), "bravo");
 });
+
+test("without copy threads (a small memory budget), many small files are packed on the main thread", async (t) => {
+  const { dataDir, targetDir, syncer } = await syncFixture(t, {
+    copyThreadsFrom: 1,
+    targetOptions: { copyThreads: 0 },
+  });
+  const files: Record<string, string> = {};
+  for (let i = 0; i < 40; i++) files[`f${i}.txt`] = `content ${i}`;
+  await writeFiles(dataDir, files);
+  assert.equal((await syncer.run()).filesCopied, 40);
+  const manifest = await readLatest(targetDir);
+  for (const entry of manifest.files)
+    assert.equal(await contentAt(targetDir, entry), files[entry.path]);
+  assert.equal((await objectsAt(targetDir)).length, 2, "two packs of 32 and 8");
+});
+
+test("a pack left mostly to old contents: its remaining files are packed again, and it goes with the versions naming it", async (t) => {
+  const { dataDir, targetDir, syncer } = await syncFixture(t, {
+    copyThreadsFrom: 1,
+    retention: { versions: 1, maxAgeHours: 0 },
+  });
+  const files: Record<string, string> = {};
+  for (let i = 0; i < 32; i++)
+    files[`f${String(i).padStart(2, "0")}.txt`] = `first ${i}`.repeat(20);
+  await writeFiles(dataDir, files);
+  await syncer.run();
+  const [first] = new Set((await readLatest(targetDir)).files.map((e) => e.pack));
+  assert.ok(first, "one pack of 32");
+  // 20 of the 32 rewritten: 12 left in the first pack, under half of it.
+  for (let i = 0; i < 20; i++)
+    files[`f${String(i).padStart(2, "0")}.txt`] = `second ${i}`.repeat(20);
+  await writeFiles(dataDir, files);
+  for (let i = 0; i < 20; i++) await ageFile(join(dataDir, `f${String(i).padStart(2, "0")}.txt`));
+  await syncer.run();
+  assert.ok(
+    (await readLatest(targetDir)).files.some((e) => e.pack === first),
+    "still named",
+  );
+  // The next pass copies the 12 again, and the first pack is named no more: pruned.
+  const third = await syncer.run();
+  assert.equal(third.published, true);
+  assert.equal(third.filesCopied, 12);
+  const manifest = await readLatest(targetDir);
+  assert.ok(!manifest.files.some((e) => e.pack === first));
+  assert.ok(!(await objectsAt(targetDir)).includes(first!), "the left pack is deleted");
+  for (const entry of manifest.files)
+    assert.equal(await contentAt(targetDir, entry), files[entry.path]);
+  // Nothing sparse is left: the pass after copies nothing.
+  assert.equal((await syncer.run()).published, false);
+});

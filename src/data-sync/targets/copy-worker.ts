@@ -28,15 +28,27 @@ function failure<Kind extends "source" | "target">(kind: Kind, error: unknown) {
   return { kind, message: String(message), code, syscall };
 }
 
-/** Reads up to one byte more than the scan saw: a file that grew reads longer. */
-function readSource(path: string, size: number): Buffer | "gone" | ReadReply {
-  let fd: number;
+/** The source opened for reading: its fd, or why not. */
+function openSource(path: string): number | "gone" | CopyFailure {
   try {
-    fd = fs.openSync(path, "r");
+    return fs.openSync(path, "r");
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return "gone";
     return failure("source", error);
   }
+}
+
+/** A file read longer or shorter than the scan saw it: changed since. */
+function sizeChange(size: number, read: number): { kind: "changed"; detail: string } | undefined {
+  if (read > size) return { kind: "changed", detail: `more than ${size} bytes while read` };
+  if (read < size) return { kind: "changed", detail: `size ${size} → ${read} while read` };
+  return undefined;
+}
+
+/** Reads up to one byte more than the scan saw: a file that grew reads longer. */
+function readSource(path: string, size: number): Buffer | "gone" | ReadReply {
+  const fd = openSource(path);
+  if (typeof fd !== "number") return fd;
   try {
     // One read: a regular file gives all it has up to the length asked, so a file that grew
     // fills the extra byte and one that shrank reads short.
@@ -62,13 +74,8 @@ function streamSource(
   size: number,
   each: (bytes: Buffer) => void = () => {},
 ): { sha256: string } | "gone" | { kind: "changed"; detail: string } | CopyFailure {
-  let fd: number;
-  try {
-    fd = fs.openSync(path, "r");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return "gone";
-    return failure("source", error);
-  }
+  const fd = openSource(path);
+  if (typeof fd !== "number") return fd;
   const hash = createHash("sha256");
   let length = 0;
   try {
@@ -85,9 +92,7 @@ function streamSource(
   } finally {
     fs.closeSync(fd);
   }
-  if (length > size) return { kind: "changed", detail: `more than ${size} bytes while read` };
-  if (length < size) return { kind: "changed", detail: `size ${size} → ${length} while read` };
-  return { sha256: hash.digest("hex") };
+  return sizeChange(size, length) ?? { sha256: hash.digest("hex") };
 }
 
 /** The source's size, mtime and inode now; undefined when it is gone. */
@@ -127,12 +132,8 @@ export function readFile(request: { source: string; size: number; stream?: boole
   const data = readSource(request.source, request.size);
   if (data === "gone") return { reply: { kind: "gone" } };
   if (!Buffer.isBuffer(data)) return { reply: data };
-  if (data.length > request.size)
-    return { reply: { kind: "changed", detail: `more than ${request.size} bytes while read` } };
-  if (data.length < request.size)
-    return {
-      reply: { kind: "changed", detail: `size ${request.size} → ${data.length} while read` },
-    };
+  const changed = sizeChange(request.size, data.length);
+  if (changed) return { reply: changed };
   const sha256 = createHash("sha256").update(data).digest("hex");
   try {
     const after = identityOf(request.source);

@@ -245,6 +245,11 @@ export class DirTarget implements SyncTarget {
         pack?.kind === "packed" ? pack.offsets[k] : undefined,
       ]),
     );
+    let bytes = 0;
+    for (const index of chosen.values()) {
+      const reply = replies[index]!;
+      if (reply.kind === "read") bytes += reply.size;
+    }
     return replies.map((reply, index): StoredFile | Error => {
       const path = files[index]!.path;
       switch (reply.kind) {
@@ -257,7 +262,7 @@ export class DirTarget implements SyncTarget {
             return { sha256, size, after, copied: 0 };
           // Counted once: a second file of the same content in the batch copied nothing.
           const copied = pack.written && chosen.get(sha256) === index ? size : 0;
-          return { sha256, size, after, copied, pack: { sha256: pack.sha256, offset } };
+          return { sha256, size, after, copied, pack: { sha256: pack.sha256, offset, bytes } };
         }
         case "gone":
           return new FileGoneError(path);
@@ -411,10 +416,10 @@ export class DirTarget implements SyncTarget {
   }
 
   /**
-   * One walk of the target: removes temp files an interrupted write left and returns the keys
-   * of the objects under `objects/`.
+   * One walk of the target: removes temp files an interrupted write left and returns the
+   * objects under `objects/` (keys only: a size would cost a stat each).
    */
-  async recover(): Promise<string[]> {
+  async recover(): Promise<TargetObject[]> {
     let entries: import("node:fs").Dirent[];
     try {
       entries = await fs.promises.readdir(this.#root, { recursive: true, withFileTypes: true });
@@ -437,7 +442,7 @@ export class DirTarget implements SyncTarget {
         keys.push(`objects/${rel}${entry.name}`);
       }
     }
-    return keys.sort();
+    return keys.sort().map((key) => ({ key }));
   }
 
   /**

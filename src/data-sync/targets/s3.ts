@@ -312,9 +312,9 @@ export class S3Target implements SyncTarget {
       await abort({ sdk, client, bucket: this.#bucket, journal: this.#journal }, upload);
   }
 
-  async recover(): Promise<string[]> {
+  async recover(): Promise<TargetObject[]> {
     await this.#abortUnknownUploads();
-    return (await this.list("objects/")).map((object) => object.key);
+    return this.list("objects/");
   }
 
   async #abortUnknownUploads(): Promise<void> {

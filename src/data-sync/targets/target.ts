@@ -22,8 +22,11 @@ export interface StoredFile {
   /** Bytes written to the target: 0 when it held the content already. */
   copied: number;
   after: FileIdentity | undefined;
-  /** Where its content is in the pack this call wrote; absent when `held` said the target has it. */
-  pack?: { sha256: string; offset: number };
+  /**
+   * Where its content is in the pack this call wrote (`bytes` long); absent when `held` said
+   * the target has it.
+   */
+  pack?: { sha256: string; offset: number; bytes: number };
 }
 
 /**
@@ -77,9 +80,10 @@ export interface SyncTarget {
   flush(): Promise<void>;
   /**
    * At start: removes what an interrupted write left (temp files, incomplete multipart uploads)
-   * and returns the keys of the objects under `objects/` (with a directory, in the same walk).
+   * and returns the objects under `objects/` (with a directory, in the same walk), with their
+   * sizes where the listing has them for free (S3).
    */
-  recover(): Promise<string[]>;
+  recover(): Promise<TargetObject[]>;
   /**
    * For a target whose objects are durable only after `flush()` (a directory): checks objects
    * no version names, which a crash before a flush may have left torn. Keeps (and flushes with
