@@ -36,8 +36,8 @@ export function configChildPath(here = import.meta.url): string {
  * Loads and validates the config in a short-lived process of its own (config-child.ts): the
  * schema library, every schema and the YAML parser load and die there, so the running sidecar
  * holds only the plain validated data (docs/proxy.md, "The config validated in a process of its
- * own"). A worker thread would
- * not do: what a thread's isolate and malloc arena used stays in this process's RSS. The same
+ * own"). A worker thread would not do: what a thread's isolate and malloc arena used stays in
+ * this process's RSS. The same
  * config, problems, error codes and exit codes as loadConfigFile in this process; the data
  * comes back V8-serialized, as structured clone keeps it.
  */
