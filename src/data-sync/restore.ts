@@ -5,6 +5,7 @@ import { describeError, SidecarError } from "../runtime/errors.ts";
 import { fsyncDir } from "../runtime/files/atomic-file.ts";
 import type { Logger } from "../runtime/telemetry/logger.ts";
 import { sha256Of, verifyingStream } from "./copy.ts";
+import { eachAtOnce } from "./each-at-once.ts";
 import { SyncErrorCodes } from "./error-codes.ts";
 import {
   type ByteRange,
@@ -205,19 +206,14 @@ async function durable(
       "syncfs of the restored files failed; fsyncing each",
     );
   }
-  const paths = [...written.files, ...written.dirs, staging];
-  let next = 0;
-  const worker = async () => {
-    while (next < paths.length) {
-      const handle = await fs.promises.open(paths[next++]!, "r");
-      try {
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
+  await eachAtOnce([...written.files, ...written.dirs, staging], 16, async (path) => {
+    const handle = await fs.promises.open(path, "r");
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(16, paths.length) }, worker));
+  });
 }
 
 /**
@@ -256,31 +252,16 @@ async function download(
     if (!streamed) progress.bytes += entry.size;
     options.onProgress?.(progress);
   };
-  const reads = readsOf(files);
-  let next = 0;
-  let failure: unknown;
-  const worker = async () => {
-    while (failure === undefined && next < reads.length) {
-      const entries = reads[next++]!;
-      try {
-        if (entries.length > 1 && spanOf(entries).length <= packReadBytes)
-          await downloadPacked(entries, pathOf, options, restored);
-        else
-          for (const entry of entries) {
-            await downloadOne(entry, await pathOf(entry), options, (bytes) => {
-              progress.bytes += bytes;
-            });
-            restored(entry, true);
-          }
-      } catch (error) {
-        failure ??= error;
-      }
+  await eachAtOnce(readsOf(files), options.concurrency ?? 4, async (entries) => {
+    if (entries.length > 1 && spanOf(entries).length <= packReadBytes)
+      return downloadPacked(entries, pathOf, options, restored);
+    for (const entry of entries) {
+      await downloadOne(entry, await pathOf(entry), options, (bytes) => {
+        progress.bytes += bytes;
+      });
+      restored(entry, true);
     }
-  };
-  await Promise.all(
-    Array.from({ length: Math.min(options.concurrency ?? 4, Math.max(1, reads.length)) }, worker),
-  );
-  if (failure !== undefined) throw failure;
+  });
   return { files: written, dirs: [...made] };
 }
 

@@ -18,6 +18,7 @@ import {
 } from "./copy.ts";
 import { planCopies } from "./copy-plan.ts";
 import { diffScan } from "./diff.ts";
+import { eachAtOnce } from "./each-at-once.ts";
 import { SyncErrorCodes } from "./error-codes.ts";
 import {
   formatFor,
@@ -292,36 +293,34 @@ export class Syncer {
       files.filter(small).length >= (this.#options.copyThreadsFrom ?? copyThreadsFrom);
     const viaThreads = packing && !!this.#options.target.putFiles;
     const { singles, batches } = planCopies(files, { packing, bigFilesInBatches: viaThreads });
-    let failure: unknown;
-    /** Runs `task` for each item on `lanes` lanes at once, until the first failure. */
-    const run = async <T>(items: readonly T[], lanes: number, task: (item: T) => Promise<void>) => {
-      let next = 0;
-      const lane = async () => {
-        while (failure === undefined && next < items.length) {
+    // A failure of either kind of copy stops both.
+    const failed = new AbortController();
+    const each = <T>(items: readonly T[], lanes: number, task: (item: T) => Promise<void>) =>
+      eachAtOnce(
+        items,
+        lanes,
+        async (item) => {
           signal?.throwIfAborted();
-          const item = items[next++]!;
-          try {
-            await task(item);
-          } catch (error) {
-            failure ??= error;
-          }
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(lanes, items.length) }, lane));
-    };
+          await task(item).catch((error: unknown) => {
+            failed.abort();
+            throw error;
+          });
+        },
+        { stop: failed.signal },
+      );
     // The copy threads' batches have lanes of their own: big files streamed here, `concurrency`
     // at once, must not leave the threads waiting for a lane.
-    await Promise.all([
-      run(singles, this.#options.concurrency ?? 4, async (index) => {
+    const settled = await Promise.allSettled([
+      each(singles, this.#options.concurrency ?? 4, async (index) => {
         outcomes[index] = await this.#copyOne(files[index]!);
       }),
-      run(batches, batchesInFlight, (indexes) =>
+      each(batches, batchesInFlight, (indexes) =>
         viaThreads
           ? this.#copyBatch(files, indexes, outcomes)
           : this.#packBatch(files, indexes, outcomes),
       ),
     ]);
-    if (failure !== undefined) throw failure;
+    for (const result of settled) if (result.status === "rejected") throw result.reason;
     return outcomes;
   }
 

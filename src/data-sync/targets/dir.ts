@@ -4,6 +4,7 @@ import { fs } from "../../runtime/builtins.ts";
 import { describeError, SidecarError } from "../../runtime/errors.ts";
 import { fsyncDir, writeFileAtomic } from "../../runtime/files/atomic-file.ts";
 import { FileChangedError, FileGoneError, hashFile, smallFileBytes } from "../copy.ts";
+import { eachAtOnce } from "../each-at-once.ts";
 import { SyncErrorCodes } from "../error-codes.ts";
 import { fdClose, fdDatasync, fdOpen, fdWriteAll, pathRename } from "../fd.ts";
 import type { ByteRange } from "../manifest.ts";
@@ -507,25 +508,4 @@ async function datasyncPath(path: string): Promise<void> {
   } finally {
     await fdClose(fd);
   }
-}
-
-/** Runs `task` for every item, at most `limit` at once; the first failure rejects (after the rest settle). */
-async function eachAtOnce<T>(
-  items: readonly T[],
-  limit: number,
-  task: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  let failure: unknown;
-  const worker = async () => {
-    while (failure === undefined && next < items.length) {
-      try {
-        await task(items[next++]!);
-      } catch (error) {
-        failure ??= error;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (failure !== undefined) throw failure;
 }
