@@ -27,6 +27,7 @@ import {
   manifestTotals,
   objectKey,
 } from "./manifest.ts";
+import { packOf } from "./pack.ts";
 import { type PreSyncHook, runPreSyncHook } from "./pre-sync-hook.ts";
 import { Repository, type RetentionPolicy } from "./repository.ts";
 import { inScope, type ScannedFile, scanDataDir } from "./scan.ts";
@@ -395,18 +396,17 @@ export class Syncer {
       if (!("error" in result) && !this.#index!.held(result.sha256) && !chosen.has(result.sha256))
         chosen.set(result.sha256, result.data);
     if (chosen.size > 0) {
-      const pack =
-        chosen.size === 1 ? [...chosen.values()][0]! : Buffer.concat([...chosen.values()]);
-      const packSha = chosen.size === 1 ? [...chosen.keys()][0]! : sha256Of(pack);
-      await target.putStream(objectKey(packSha), () => bufferStream(pack), pack.length, pack);
-      let offset = 0;
-      const contents = [...chosen].map(([sha256, data]) => {
+      const contents = [...chosen.values()];
+      const layout = packOf(contents);
+      const pack = Buffer.concat(contents);
+      await target.putStream(objectKey(layout.sha256), () => bufferStream(pack), pack.length, pack);
+      const shas = [...chosen.keys()];
+      const at = shas.map((sha256, k) => ({ sha256, offset: layout.offsets[k]! }));
+      this.#index!.stored(layout.sha256, at, layout.bytes);
+      for (const content of contents) {
         metrics?.filesCopied.inc();
-        metrics?.bytesCopied.inc(data.length);
-        offset += data.length;
-        return { sha256, offset: offset - data.length };
-      });
-      this.#index!.stored(packSha, contents, pack.length);
+        metrics?.bytesCopied.inc(content.length);
+      }
     }
     for (const [k, result] of read.entries()) {
       const file = files[indexes[k]!]!;

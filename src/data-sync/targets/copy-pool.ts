@@ -53,6 +53,8 @@ export type PackReply =
       fd: number | undefined;
       /** Where each chosen file's content starts in the pack, in the order chosen. */
       offsets: number[];
+      /** The pack's length. */
+      bytes: number;
     }
   | (CopyFailure & { kind: "target" })
   /** A big file whose content changed between its two reads: nothing was written. */

@@ -246,11 +246,6 @@ export class DirTarget implements SyncTarget {
         pack?.kind === "packed" ? pack.offsets[k] : undefined,
       ]),
     );
-    let bytes = 0;
-    for (const index of chosen.values()) {
-      const reply = replies[index]!;
-      if (reply.kind === "read") bytes += reply.size;
-    }
     return replies.map((reply, index): StoredFile | Error => {
       const path = files[index]!.path;
       switch (reply.kind) {
@@ -263,6 +258,7 @@ export class DirTarget implements SyncTarget {
             return { sha256, size, after, copied: 0 };
           // Counted once: a second file of the same content in the batch copied nothing.
           const copied = pack.written && chosen.get(sha256) === index ? size : 0;
+          const { bytes } = pack;
           return { sha256, size, after, copied, pack: { sha256: pack.sha256, offset, bytes } };
         }
         case "gone":
