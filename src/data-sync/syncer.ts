@@ -116,11 +116,7 @@ export class Syncer {
   async load(): Promise<void> {
     const { latest, stored, sizes } = await this.repository.recover();
     this.#current = latest;
-    this.#index = new ContentIndex(stored, latest?.files ?? []);
-    for (const { pack } of latest?.files ?? []) {
-      const bytes = pack === undefined ? undefined : sizes.get(pack);
-      if (bytes !== undefined) this.#index.knowPackBytes(pack!, bytes);
-    }
+    this.#index = new ContentIndex(stored, latest?.files ?? [], sizes);
     // Packs being left (a pass failed before it copied their files again) stay left.
     this.#index.forget(this.#repack);
     this.#report();
@@ -148,25 +144,19 @@ export class Syncer {
     const paths = this.#index && this.#current ? changed : undefined;
     if (!this.#index) await this.load();
     if (preSync) await runPreSyncHook(preSync, dataDir, signal);
-    // Once a version holds files, a missing data directory is an unmounted volume, not an empty app.
     const previous = this.#current?.files ?? [];
+    // Files in a pack left mostly to old contents are copied again, into a new pack (and
+    // scanned even when the watch did not report them).
     const repack = this.#repack;
-    const repacked = new Set(
-      previous.filter((e) => repack.has(e.sha256) && !e.deletedAt).map((e) => e.path),
-    );
-    const scope = paths && repacked.size > 0 ? new Set([...paths, ...repacked]) : paths;
+    const copyAgain = (entry: ManifestEntry) => repack.has(entry.sha256);
+    const again = previous.filter((e) => copyAgain(e) && !e.deletedAt).map((e) => e.path);
+    const scope = paths && again.length > 0 ? new Set([...paths, ...again]) : paths;
+    // Once a version holds files, a missing data directory is an unmounted volume, not an empty app.
     const scanned = await scanDataDir(dataDir, filter, {
-      mustExist: (this.#current?.files.length ?? 0) > 0,
+      mustExist: previous.length > 0,
       paths: scope,
     });
-    const plan = diffScan(scanned, previous, scope && inScope(scope));
-    if (repacked.size > 0) {
-      // Unchanged, but in a pack left mostly to old contents: copied again, into a new pack.
-      const again = (e: ManifestEntry) => repacked.has(e.path) && scanned.has(e.path);
-      for (const entry of plan.unchanged)
-        if (again(entry)) plan.changed.push(scanned.get(entry.path)!);
-      plan.unchanged = plan.unchanged.filter((e) => !again(e));
-    }
+    const plan = diffScan(scanned, previous, scope && inScope(scope), copyAgain);
     const outcomes = await this.#copyAll(plan.changed, signal);
 
     const previousByPath = new Map(previous.map((entry) => [entry.path, entry]));
