@@ -18,7 +18,7 @@ import { internalPrefix } from "./path-filter.ts";
 import { Repository } from "./repository.ts";
 import { volumeNames } from "./scan.ts";
 import type { SyncMetrics } from "./sync-metrics.ts";
-import { syncCommand, syncFilesystem } from "./targets/syncfs.ts";
+import { syncFilesystemIfAny } from "./targets/syncfs.ts";
 import type { SyncTarget } from "./targets/target.ts";
 
 /** Present in the data directory while a restore moves files into it; a restore that finds it starts over. */
@@ -131,8 +131,7 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
     for (const name of leftovers)
       await fs.promises.rm(join(dataDir, name), { recursive: true, force: true });
     await fs.promises.mkdir(staging, { recursive: true });
-    const syncfs =
-      options.syncFilesystem ?? (syncCommand() ? (path: string) => syncFilesystem(path) : false);
+    const syncfs = options.syncFilesystem ?? syncFilesystemIfAny();
     const written = await download(files, staging, { ...options, bytesTotal, fsyncEach: !syncfs });
     if (syncfs) await durable(staging, written, syncfs, logger);
     if (inPlace) await moveInto(staging, dataDir, suffix);

@@ -10,7 +10,7 @@ import { fdClose, fdDatasync, fdOpen, fdWriteAll, pathRename } from "../fd.ts";
 import type { ByteRange } from "../manifest.ts";
 import { CopyPool } from "./copy-pool.ts";
 import { DatasyncQueue } from "./datasync-queue.ts";
-import { syncCommand, syncFilesystem } from "./syncfs.ts";
+import { syncFilesystemIfAny } from "./syncfs.ts";
 import type { LocalFile, StoredFile, SyncTarget, TargetObject } from "./target.ts";
 
 const tempSuffix = ".partial";
@@ -84,7 +84,7 @@ export class DirTarget implements SyncTarget {
       copyThreads = 2,
       datasync = fdDatasync,
       link = fs.promises.link,
-      syncFilesystem: syncfs = syncCommand() ? (path) => syncFilesystem(path) : false,
+      syncFilesystem: syncfs = syncFilesystemIfAny(),
     }: DirTargetOptions = {},
   ) {
     this.#root = root;
