@@ -25,20 +25,21 @@ test("an idle proxy has loaded neither node:crypto nor worker_threads nor the co
   try {
     const entry = join(dir.path, "sidecar.js");
     await buildBundle(entry);
-    // Writes the built-ins the process has loaded when it gets SIGUSR2.
+    // Writes the built-ins the process has loaded when it gets SIGUSR2, then a last line "end"
+    // (read before the write is complete, the list would miss the modules loaded last).
     const preload = join(dir.path, "loaded-builtins.mjs");
     const listed = join(dir.path, "loaded.txt");
     // Also every module file it has loaded (module.registerHooks sees each one load).
     await writeFile(
       preload,
-      `import { writeFileSync } from "node:fs";\nimport { registerHooks } from "node:module";\nconst files = [];\nregisterHooks({ load(url, context, next) { if (url.startsWith("file:")) files.push(url); return next(url, context); } });\nprocess.on("SIGUSR2", () => writeFileSync(${JSON.stringify(listed)}, [...process.moduleLoadList, ...files].join("\\n")));\n`,
+      `import { writeFileSync } from "node:fs";\nimport { registerHooks } from "node:module";\nconst files = [];\nregisterHooks({ load(url, context, next) { if (url.startsWith("file:")) files.push(url); return next(url, context); } });\nprocess.on("SIGUSR2", () => writeFileSync(${JSON.stringify(listed)}, [...process.moduleLoadList, ...files, "end"].join("\\n")));\n`,
     );
     const loadedNow = async (pid: number): Promise<string[]> => {
       await writeFile(listed, "");
       process.kill(pid, "SIGUSR2");
       for (let i = 0; i < 100; i++) {
-        const text = await readFile(listed, "utf8");
-        if (text !== "") return text.split("\n");
+        const lines = (await readFile(listed, "utf8")).split("\n");
+        if (lines.at(-1) === "end") return lines;
         await sleep(50);
       }
       throw new Error("the sidecar did not list its modules");

@@ -22,9 +22,18 @@ export class ContentIndex {
   /** Bytes of the packs this index has seen the size of. */
   readonly #packBytes = new Map<string, number>();
 
-  constructor(objects: Set<string>, entries: readonly ManifestEntry[]) {
+  /** `sizes`: of objects, as far as known (S3's listing has them). */
+  constructor(
+    objects: Set<string>,
+    entries: readonly ManifestEntry[],
+    sizes: ReadonlyMap<string, number> = new Map(),
+  ) {
     this.objects = objects;
     this.#packed = packedIn(entries);
+    for (const { pack } of entries) {
+      const bytes = pack === undefined ? undefined : sizes.get(pack);
+      if (bytes !== undefined) this.#packBytes.set(pack!, bytes);
+    }
   }
 
   held(sha256: string): boolean {

@@ -15,7 +15,8 @@ export interface SyncPlan {
  * Compares a scan with the last version's entries, by size and mtime (what rclone does by
  * default). An entry kept after its file was deleted (`deletedAt`) counts as changed if the
  * file is back. `scannedIn`: which paths the scan looked at (a scan of what changed); the
- * entries of the others are unchanged.
+ * entries of the others are unchanged. `copyAgain`: entries whose file, even unchanged, is to
+ * be copied again (its content is in a pack being left).
  *
  * @example
  * const plan = diffScan(await scanDataDir(dir, filter), manifest?.files ?? []);
@@ -24,6 +25,7 @@ export function diffScan(
   scanned: ReadonlyMap<string, ScannedFile>,
   previous: readonly ManifestEntry[],
   scannedIn: (path: string) => boolean = () => true,
+  copyAgain: (entry: ManifestEntry) => boolean = () => false,
 ): SyncPlan {
   const plan: SyncPlan = { unchanged: [], changed: [], deleted: [] };
   const seen = new Set<string>();
@@ -39,7 +41,8 @@ export function diffScan(
       !entry.deletedAt &&
       file.size === entry.size &&
       file.mtimeMs === entry.mtimeMs &&
-      file.mode === entry.mode
+      file.mode === entry.mode &&
+      !copyAgain(entry)
     )
       plan.unchanged.push(entry);
     else plan.changed.push(file);

@@ -5,6 +5,7 @@ import { describeError, SidecarError } from "../runtime/errors.ts";
 import { fsyncDir } from "../runtime/files/atomic-file.ts";
 import type { Logger } from "../runtime/telemetry/logger.ts";
 import { sha256Of, verifyingStream } from "./copy.ts";
+import { eachAtOnce } from "./each-at-once.ts";
 import { SyncErrorCodes } from "./error-codes.ts";
 import {
   type ByteRange,
@@ -17,7 +18,7 @@ import { internalPrefix } from "./path-filter.ts";
 import { Repository } from "./repository.ts";
 import { volumeNames } from "./scan.ts";
 import type { SyncMetrics } from "./sync-metrics.ts";
-import { syncCommand, syncFilesystem } from "./targets/syncfs.ts";
+import { syncFilesystemIfAny } from "./targets/syncfs.ts";
 import type { SyncTarget } from "./targets/target.ts";
 
 /** Present in the data directory while a restore moves files into it; a restore that finds it starts over. */
@@ -130,8 +131,7 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
     for (const name of leftovers)
       await fs.promises.rm(join(dataDir, name), { recursive: true, force: true });
     await fs.promises.mkdir(staging, { recursive: true });
-    const syncfs =
-      options.syncFilesystem ?? (syncCommand() ? (path: string) => syncFilesystem(path) : false);
+    const syncfs = options.syncFilesystem ?? syncFilesystemIfAny();
     const written = await download(files, staging, { ...options, bytesTotal, fsyncEach: !syncfs });
     if (syncfs) await durable(staging, written, syncfs, logger);
     if (inPlace) await moveInto(staging, dataDir, suffix);
@@ -205,19 +205,14 @@ async function durable(
       "syncfs of the restored files failed; fsyncing each",
     );
   }
-  const paths = [...written.files, ...written.dirs, staging];
-  let next = 0;
-  const worker = async () => {
-    while (next < paths.length) {
-      const handle = await fs.promises.open(paths[next++]!, "r");
-      try {
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
+  await eachAtOnce([...written.files, ...written.dirs, staging], 16, async (path) => {
+    const handle = await fs.promises.open(path, "r");
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(16, paths.length) }, worker));
+  });
 }
 
 /**
@@ -256,31 +251,16 @@ async function download(
     if (!streamed) progress.bytes += entry.size;
     options.onProgress?.(progress);
   };
-  const reads = readsOf(files);
-  let next = 0;
-  let failure: unknown;
-  const worker = async () => {
-    while (failure === undefined && next < reads.length) {
-      const entries = reads[next++]!;
-      try {
-        if (entries.length > 1 && spanOf(entries).length <= packReadBytes)
-          await downloadPacked(entries, pathOf, options, restored);
-        else
-          for (const entry of entries) {
-            await downloadOne(entry, await pathOf(entry), options, (bytes) => {
-              progress.bytes += bytes;
-            });
-            restored(entry, true);
-          }
-      } catch (error) {
-        failure ??= error;
-      }
+  await eachAtOnce(readsOf(files), options.concurrency ?? 4, async (entries) => {
+    if (entries.length > 1 && spanOf(entries).length <= packReadBytes)
+      return downloadPacked(entries, pathOf, options, restored);
+    for (const entry of entries) {
+      await downloadOne(entry, await pathOf(entry), options, (bytes) => {
+        progress.bytes += bytes;
+      });
+      restored(entry, true);
     }
-  };
-  await Promise.all(
-    Array.from({ length: Math.min(options.concurrency ?? 4, Math.max(1, reads.length)) }, worker),
-  );
-  if (failure !== undefined) throw failure;
+  });
   return { files: written, dirs: [...made] };
 }
 

@@ -15,8 +15,8 @@ export interface ScannedFile {
 
 /**
  * lstat calls (or directory listings) made at once, synchronously, before the scan yields to
- * the event loop (~1 ms on a local volume). Synchronous calls cost a quarter of the CPU of the same calls through libuv's
- * thread pool (10 000 files: 33–48 ms vs 165–200 ms, same load), the round trips between
+ * the event loop (~1 ms on a local volume). Synchronous calls cost a quarter of the CPU of the
+ * same calls through libuv's thread pool (10 000 files: 33–48 ms vs 165–200 ms, same load), the round trips between
  * threads being most of their cost. A stalled network volume would stall the event loop too;
  * the admin server's /healthz then fails, as it should for a sidecar whose data is stuck.
  */
@@ -26,9 +26,9 @@ const statChunk = 256;
 export const volumeNames: ReadonlySet<string> = new Set(["lost+found"]);
 
 /**
- * Lists the regular files under `dataDir` that `filter` keeps (with `paths`, only those at or
- * below these paths: what a watch reported changed) (symlinks, sockets and empty
- * directories are not synced; nor is a top-level lost+found). A file that vanishes between
+ * Lists the regular files under `dataDir` that `filter` keeps (symlinks, sockets and empty
+ * directories are not synced; nor is a top-level lost+found); with `paths`, only those at or
+ * below these paths (what a watch reported changed). A file that vanishes between
  * listing and stat is left out. A directory that cannot be read fails the scan
  * (SIDECAR_ERR_SYNC_SOURCE): its files must not look deleted. A missing data directory fails
  * it too when `mustExist` (a volume that is not mounted must not look like an empty app).
@@ -42,6 +42,13 @@ export async function scanDataDir(
   { mustExist = false, paths }: { mustExist?: boolean; paths?: ReadonlySet<string> } = {},
 ): Promise<Map<string, ScannedFile>> {
   const candidates: string[] = [];
+  /** A directory that cannot be listed fails the scan: its files must not look deleted. */
+  const unlisted = (rel: string, error: unknown) =>
+    new SidecarError(
+      SyncErrorCodes.SOURCE,
+      `Cannot list ${rel ? `"${rel}" in ` : ""}data directory "${dataDir}": ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+      { cause: error },
+    );
   let listed = 0;
   const walk = async (rel: string): Promise<void> => {
     // Synchronous, like the lstat calls below (100 directories: ~5 ms, where a thread-pool
@@ -54,11 +61,7 @@ export async function scanDataDir(
       const code = (error as NodeJS.ErrnoException).code;
       if (code === "ENOENT" && rel === "" && !mustExist) return;
       if (code === "ENOENT" && rel !== "") return; // removed while we walked: its files are gone
-      throw new SidecarError(
-        SyncErrorCodes.SOURCE,
-        `Cannot list ${rel ? `"${rel}" in ` : ""}data directory "${dataDir}": ${code ?? String(error)}`,
-        { cause: error },
-      );
+      throw unlisted(rel, error);
     }
     for (const entry of entries) {
       if (rel === "" && (volumeNames.has(entry.name) || entry.name.startsWith(internalPrefix)))
@@ -75,11 +78,7 @@ export async function scanDataDir(
       fs.statSync(dataDir);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === "ENOENT" && !mustExist) return new Map();
-      throw new SidecarError(
-        SyncErrorCodes.SOURCE,
-        `Cannot list data directory "${dataDir}": ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
-        { cause: error },
-      );
+      throw unlisted("", error);
     }
     const within = inScope(paths);
     for (const path of paths) {

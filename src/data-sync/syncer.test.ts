@@ -338,23 +338,29 @@ test("a pass of many small files copies them on copy threads, each object whole,
   assert.equal(await contentAt(targetDir, renamed), files["d0/f0.txt"]);
 });
 
-test("a small file changed after the scan, copied by a copy thread, is not recorded: its mtime moved", async (t) => {
-  let rewrite: (() => Promise<void>) | undefined;
-  const { dataDir, targetDir, syncer } = await syncFixture(t, {
+/** A fixture on copy threads whose next batch first runs `hook.before` (once, when set): what happens between the scan and the copy. */
+async function betweenScanAndCopy(t: import("node:test").TestContext) {
+  const hook: { before?: () => Promise<void> } = {};
+  const fixture = await syncFixture(t, {
     copyThreadsFrom: 1,
     wrapTarget: (target) =>
       wrapTarget(target, {
         async putFiles(files, held) {
-          const hook = rewrite;
-          rewrite = undefined;
-          await hook?.();
+          const before = hook.before;
+          hook.before = undefined;
+          await before?.();
           return target.putFiles!(files, held);
         },
       }),
   });
+  return { ...fixture, hook };
+}
+
+test("a small file changed after the scan, copied by a copy thread, is not recorded: its mtime moved", async (t) => {
+  const { dataDir, targetDir, syncer, hook } = await betweenScanAndCopy(t);
   await writeFiles(dataDir, { "small.txt": "first" });
   await ageFile(join(dataDir, "small.txt"));
-  rewrite = () => writeFile(join(dataDir, "small.txt"), "secnd");
+  hook.before = () => writeFile(join(dataDir, "small.txt"), "secnd");
   const first = await syncer.run();
   assert.deepEqual(first.retry, ["small.txt"]);
   assert.equal(first.published, false, "no version names it");
@@ -363,43 +369,19 @@ test("a small file changed after the scan, copied by a copy thread, is not recor
 });
 
 test("a small file that grew after the scan is not recorded by a copy thread either", async (t) => {
-  let rewrite: (() => Promise<void>) | undefined;
-  const { dataDir, syncer, lines } = await syncFixture(t, {
-    copyThreadsFrom: 1,
-    wrapTarget: (target) =>
-      wrapTarget(target, {
-        async putFiles(files, held) {
-          await rewrite?.();
-          rewrite = undefined;
-          return target.putFiles!(files, held);
-        },
-      }),
-  });
+  const { dataDir, syncer, lines, hook } = await betweenScanAndCopy(t);
   await writeFiles(dataDir, { "log.txt": "one line\n" });
-  rewrite = () => writeFile(join(dataDir, "log.txt"), "one line\ntwo lines\n");
+  hook.before = () => writeFile(join(dataDir, "log.txt"), "one line\ntwo lines\n");
   const first = await syncer.run();
   assert.deepEqual(first.retry, ["log.txt"]);
   assert.ok(lines().some((line) => /more than 9 bytes while read/.test(String(line.error))));
 });
 
 test("a source a copy thread cannot read is retried by the next pass; the others are recorded", async (t) => {
-  let replace: (() => Promise<void>) | undefined;
-  const { dataDir, targetDir, syncer } = await syncFixture(t, {
-    copyThreadsFrom: 1,
-    wrapTarget: (target) =>
-      wrapTarget(target, {
-        async putFiles(files, held) {
-          if (files.some((file) => file.path.endsWith("b.txt"))) {
-            await replace?.();
-            replace = undefined;
-          }
-          return target.putFiles!(files, held);
-        },
-      }),
-  });
+  const { dataDir, targetDir, syncer, hook } = await betweenScanAndCopy(t);
   await writeFiles(dataDir, { "a.txt": "alpha", "b.txt": "bravo" });
   // Between the scan and the copy, b.txt becomes a directory: reading it fails (EISDIR).
-  replace = async () => {
+  hook.before = async () => {
     await rm(join(dataDir, "b.txt"));
     await writeFiles(dataDir, { "b.txt/inside": "x" });
   };

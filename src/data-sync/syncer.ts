@@ -18,6 +18,7 @@ import {
 } from "./copy.ts";
 import { planCopies } from "./copy-plan.ts";
 import { diffScan } from "./diff.ts";
+import { eachAtOnce } from "./each-at-once.ts";
 import { SyncErrorCodes } from "./error-codes.ts";
 import {
   formatFor,
@@ -26,6 +27,7 @@ import {
   manifestTotals,
   objectKey,
 } from "./manifest.ts";
+import { packOf } from "./pack.ts";
 import { type PreSyncHook, runPreSyncHook } from "./pre-sync-hook.ts";
 import { Repository, type RetentionPolicy } from "./repository.ts";
 import { inScope, type ScannedFile, scanDataDir } from "./scan.ts";
@@ -114,11 +116,7 @@ export class Syncer {
   async load(): Promise<void> {
     const { latest, stored, sizes } = await this.repository.recover();
     this.#current = latest;
-    this.#index = new ContentIndex(stored, latest?.files ?? []);
-    for (const { pack } of latest?.files ?? []) {
-      const bytes = pack === undefined ? undefined : sizes.get(pack);
-      if (bytes !== undefined) this.#index.knowPackBytes(pack!, bytes);
-    }
+    this.#index = new ContentIndex(stored, latest?.files ?? [], sizes);
     // Packs being left (a pass failed before it copied their files again) stay left.
     this.#index.forget(this.#repack);
     this.#report();
@@ -146,25 +144,19 @@ export class Syncer {
     const paths = this.#index && this.#current ? changed : undefined;
     if (!this.#index) await this.load();
     if (preSync) await runPreSyncHook(preSync, dataDir, signal);
-    // Once a version holds files, a missing data directory is an unmounted volume, not an empty app.
     const previous = this.#current?.files ?? [];
+    // Files in a pack left mostly to old contents are copied again, into a new pack (and
+    // scanned even when the watch did not report them).
     const repack = this.#repack;
-    const repacked = new Set(
-      previous.filter((e) => repack.has(e.sha256) && !e.deletedAt).map((e) => e.path),
-    );
-    const scope = paths && repacked.size > 0 ? new Set([...paths, ...repacked]) : paths;
+    const copyAgain = (entry: ManifestEntry) => repack.has(entry.sha256);
+    const again = previous.filter((e) => copyAgain(e) && !e.deletedAt).map((e) => e.path);
+    const scope = paths && again.length > 0 ? new Set([...paths, ...again]) : paths;
+    // Once a version holds files, a missing data directory is an unmounted volume, not an empty app.
     const scanned = await scanDataDir(dataDir, filter, {
-      mustExist: (this.#current?.files.length ?? 0) > 0,
+      mustExist: previous.length > 0,
       paths: scope,
     });
-    const plan = diffScan(scanned, previous, scope && inScope(scope));
-    if (repacked.size > 0) {
-      // Unchanged, but in a pack left mostly to old contents: copied again, into a new pack.
-      const again = (e: ManifestEntry) => repacked.has(e.path) && scanned.has(e.path);
-      for (const entry of plan.unchanged)
-        if (again(entry)) plan.changed.push(scanned.get(entry.path)!);
-      plan.unchanged = plan.unchanged.filter((e) => !again(e));
-    }
+    const plan = diffScan(scanned, previous, scope && inScope(scope), copyAgain);
     const outcomes = await this.#copyAll(plan.changed, signal);
 
     const previousByPath = new Map(previous.map((entry) => [entry.path, entry]));
@@ -292,36 +284,34 @@ export class Syncer {
       files.filter(small).length >= (this.#options.copyThreadsFrom ?? copyThreadsFrom);
     const viaThreads = packing && !!this.#options.target.putFiles;
     const { singles, batches } = planCopies(files, { packing, bigFilesInBatches: viaThreads });
-    let failure: unknown;
-    /** Runs `task` for each item on `lanes` lanes at once, until the first failure. */
-    const run = async <T>(items: readonly T[], lanes: number, task: (item: T) => Promise<void>) => {
-      let next = 0;
-      const lane = async () => {
-        while (failure === undefined && next < items.length) {
+    // A failure of either kind of copy stops both.
+    const failed = new AbortController();
+    const each = <T>(items: readonly T[], lanes: number, task: (item: T) => Promise<void>) =>
+      eachAtOnce(
+        items,
+        lanes,
+        async (item) => {
           signal?.throwIfAborted();
-          const item = items[next++]!;
-          try {
-            await task(item);
-          } catch (error) {
-            failure ??= error;
-          }
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(lanes, items.length) }, lane));
-    };
+          await task(item).catch((error: unknown) => {
+            failed.abort();
+            throw error;
+          });
+        },
+        { stop: failed.signal },
+      );
     // The copy threads' batches have lanes of their own: big files streamed here, `concurrency`
     // at once, must not leave the threads waiting for a lane.
-    await Promise.all([
-      run(singles, this.#options.concurrency ?? 4, async (index) => {
+    const settled = await Promise.allSettled([
+      each(singles, this.#options.concurrency ?? 4, async (index) => {
         outcomes[index] = await this.#copyOne(files[index]!);
       }),
-      run(batches, batchesInFlight, (indexes) =>
+      each(batches, batchesInFlight, (indexes) =>
         viaThreads
           ? this.#copyBatch(files, indexes, outcomes)
           : this.#packBatch(files, indexes, outcomes),
       ),
     ]);
-    if (failure !== undefined) throw failure;
+    for (const result of settled) if (result.status === "rejected") throw result.reason;
     return outcomes;
   }
 
@@ -396,18 +386,17 @@ export class Syncer {
       if (!("error" in result) && !this.#index!.held(result.sha256) && !chosen.has(result.sha256))
         chosen.set(result.sha256, result.data);
     if (chosen.size > 0) {
-      const pack =
-        chosen.size === 1 ? [...chosen.values()][0]! : Buffer.concat([...chosen.values()]);
-      const packSha = chosen.size === 1 ? [...chosen.keys()][0]! : sha256Of(pack);
-      await target.putStream(objectKey(packSha), () => bufferStream(pack), pack.length, pack);
-      let offset = 0;
-      const contents = [...chosen].map(([sha256, data]) => {
+      const contents = [...chosen.values()];
+      const layout = packOf(contents);
+      const pack = Buffer.concat(contents);
+      await target.putStream(objectKey(layout.sha256), () => bufferStream(pack), pack.length, pack);
+      const shas = [...chosen.keys()];
+      const at = shas.map((sha256, k) => ({ sha256, offset: layout.offsets[k]! }));
+      this.#index!.stored(layout.sha256, at, layout.bytes);
+      for (const content of contents) {
         metrics?.filesCopied.inc();
-        metrics?.bytesCopied.inc(data.length);
-        offset += data.length;
-        return { sha256, offset: offset - data.length };
-      });
-      this.#index!.stored(packSha, contents, pack.length);
+        metrics?.bytesCopied.inc(content.length);
+      }
     }
     for (const [k, result] of read.entries()) {
       const file = files[indexes[k]!]!;

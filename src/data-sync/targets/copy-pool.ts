@@ -53,6 +53,8 @@ export type PackReply =
       fd: number | undefined;
       /** Where each chosen file's content starts in the pack, in the order chosen. */
       offsets: number[];
+      /** The pack's length. */
+      bytes: number;
     }
   | (CopyFailure & { kind: "target" })
   /** A big file whose content changed between its two reads: nothing was written. */
@@ -99,9 +101,10 @@ interface Thread {
 
 /**
  * A few threads that pack small files with synchronous fs calls, two messages per batch of
- * files (see copy-worker.ts): what was read, then which contents to pack. Threads start when all are busy and fewer than `threads` run;
- * an idle one does not keep the process alive. Batches beyond the threads wait in order. A
- * thread that fails (or cannot start) fails its batch; the next batch gets a new thread.
+ * files (see copy-worker.ts): what was read, then which contents to pack. Threads start when
+ * all are busy and fewer than `threads` run; an idle one does not keep the process alive.
+ * Batches beyond the threads wait in order. A thread that fails (or cannot start) fails its
+ * batch; the next batch gets a new thread.
  *
  * @example
  * const pool = new CopyPool({ threads: 2 });

@@ -16,6 +16,7 @@ import { dirname, join } from "node:path";
 import { parentPort, threadId } from "node:worker_threads";
 import { fs } from "../../runtime/builtins.ts";
 import { objectKey } from "../manifest.ts";
+import { type PackLayout, packOf } from "../pack.ts";
 import type { CopyBatch, CopyFailure, FileIdentity, PackReply, ReadReply } from "./copy-pool.ts";
 
 const madeDirs = new Set<string>();
@@ -156,7 +157,8 @@ export function writePack(
   const [first] = contents;
   if (first && !Buffer.isBuffer(first)) {
     if (contents.length > 1) return failure("target", new Error("a big file is packed alone"));
-    return writeObject(first.sha256, [0], root, keepOpen, (fd) => {
+    const layout = { sha256: first.sha256, offsets: [0], bytes: first.size };
+    return writeObject(layout, root, keepOpen, (fd) => {
       const read = streamSource(first.source, first.size, (bytes) => writeAll(fd, [bytes]));
       if (read === "gone") return "gone while it was copied";
       if ("kind" in read)
@@ -165,15 +167,7 @@ export function writePack(
     });
   }
   const buffers = contents as readonly Buffer[];
-  const hash = createHash("sha256");
-  const offsets: number[] = [];
-  let length = 0;
-  for (const content of buffers) {
-    hash.update(content);
-    offsets.push(length);
-    length += content.length;
-  }
-  return writeObject(hash.digest("hex"), offsets, root, keepOpen, (fd) => {
+  return writeObject(packOf(buffers), root, keepOpen, (fd) => {
     writeAll(fd, buffers);
     return undefined;
   });
@@ -185,8 +179,7 @@ export function writePack(
  * stays open when `keepOpen`.
  */
 function writeObject(
-  sha256: string,
-  offsets: number[],
+  { sha256, offsets, bytes }: PackLayout,
   root: string,
   keepOpen: boolean,
   write: (fd: number) => string | undefined,
@@ -194,7 +187,7 @@ function writeObject(
   const path = join(root, ...objectKey(sha256).split("/"));
   try {
     if (fs.lstatSync(path, { throwIfNoEntry: false }))
-      return { kind: "packed", sha256, path, written: false, fd: undefined, offsets };
+      return { kind: "packed", sha256, path, written: false, fd: undefined, offsets, bytes };
     const dir = dirname(path);
     if (!madeDirs.has(dir)) {
       fs.mkdirSync(dir, { recursive: true });
@@ -216,7 +209,15 @@ function writeObject(
       return { kind: "changed", detail: changed };
     }
     if (!keepOpen) fs.closeSync(fd);
-    return { kind: "packed", sha256, path, written: true, fd: keepOpen ? fd : undefined, offsets };
+    return {
+      kind: "packed",
+      sha256,
+      path,
+      written: true,
+      fd: keepOpen ? fd : undefined,
+      offsets,
+      bytes,
+    };
   } catch (error) {
     return failure("target", error);
   }

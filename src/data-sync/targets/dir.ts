@@ -4,12 +4,13 @@ import { fs } from "../../runtime/builtins.ts";
 import { describeError, SidecarError } from "../../runtime/errors.ts";
 import { fsyncDir, writeFileAtomic } from "../../runtime/files/atomic-file.ts";
 import { FileChangedError, FileGoneError, hashFile, smallFileBytes } from "../copy.ts";
+import { eachAtOnce } from "../each-at-once.ts";
 import { SyncErrorCodes } from "../error-codes.ts";
 import { fdClose, fdDatasync, fdOpen, fdWriteAll, pathRename } from "../fd.ts";
 import type { ByteRange } from "../manifest.ts";
 import { CopyPool } from "./copy-pool.ts";
 import { DatasyncQueue } from "./datasync-queue.ts";
-import { syncCommand, syncFilesystem } from "./syncfs.ts";
+import { syncFilesystemIfAny } from "./syncfs.ts";
 import type { LocalFile, StoredFile, SyncTarget, TargetObject } from "./target.ts";
 
 const tempSuffix = ".partial";
@@ -83,7 +84,7 @@ export class DirTarget implements SyncTarget {
       copyThreads = 2,
       datasync = fdDatasync,
       link = fs.promises.link,
-      syncFilesystem: syncfs = syncCommand() ? (path) => syncFilesystem(path) : false,
+      syncFilesystem: syncfs = syncFilesystemIfAny(),
     }: DirTargetOptions = {},
   ) {
     this.#root = root;
@@ -245,11 +246,6 @@ export class DirTarget implements SyncTarget {
         pack?.kind === "packed" ? pack.offsets[k] : undefined,
       ]),
     );
-    let bytes = 0;
-    for (const index of chosen.values()) {
-      const reply = replies[index]!;
-      if (reply.kind === "read") bytes += reply.size;
-    }
     return replies.map((reply, index): StoredFile | Error => {
       const path = files[index]!.path;
       switch (reply.kind) {
@@ -262,6 +258,7 @@ export class DirTarget implements SyncTarget {
             return { sha256, size, after, copied: 0 };
           // Counted once: a second file of the same content in the batch copied nothing.
           const copied = pack.written && chosen.get(sha256) === index ? size : 0;
+          const { bytes } = pack;
           return { sha256, size, after, copied, pack: { sha256: pack.sha256, offset, bytes } };
         }
         case "gone":
@@ -507,25 +504,4 @@ async function datasyncPath(path: string): Promise<void> {
   } finally {
     await fdClose(fd);
   }
-}
-
-/** Runs `task` for every item, at most `limit` at once; the first failure rejects (after the rest settle). */
-async function eachAtOnce<T>(
-  items: readonly T[],
-  limit: number,
-  task: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  let failure: unknown;
-  const worker = async () => {
-    while (failure === undefined && next < items.length) {
-      try {
-        await task(items[next++]!);
-      } catch (error) {
-        failure ??= error;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (failure !== undefined) throw failure;
 }

@@ -43,3 +43,8 @@ export function syncFilesystem(path: string, command = syncCommand()): Promise<v
     ),
   );
 }
+
+/** syncFilesystem where a `sync` command is on PATH, else false (an fsync of each file instead). */
+export function syncFilesystemIfAny(): ((path: string) => Promise<void>) | false {
+  return syncCommand() ? (path) => syncFilesystem(path) : false;
+}
