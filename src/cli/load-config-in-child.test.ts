@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { createHook } from "node:async_hooks";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -132,4 +133,24 @@ test("a config process that dies without answering is an error, not a hang", asy
   } finally {
     await dir.cleanup();
   }
+});
+
+test("the config process's pipes never become sockets of this process (their streams would slow the request path for good)", async () => {
+  // An asynchronous child's pipes are net.Sockets over PIPEWRAP handles: the proxy's request
+  // path (stream and socket functions shared with them) then ran 10-15 % slower per request.
+  const pipes: string[] = [];
+  const hook = createHook({
+    init(_id, type) {
+      if (type === "PIPEWRAP" || type === "PROCESSWRAP") pipes.push(type);
+    },
+  }).enable();
+  try {
+    const { config } = await loadConfigInChild("examples/proxy/sidecar.yaml", {
+      env: { POD_NAME: "p", POD_NAMESPACE: "n", NODE_NAME: "node" },
+    });
+    assert.ok(config.proxy, "the config came back");
+  } finally {
+    hook.disable();
+  }
+  assert.deepEqual(pipes, []);
 });
