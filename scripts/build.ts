@@ -27,6 +27,8 @@ export async function buildBundle(outfile = `${root}dist/sidecar.js`): Promise<v
       // A thread's module must be a file of its own: the sync's copy threads (copy-pool.ts
       // finds it beside the entry).
       "sync-copy-worker": `${root}src/data-sync/targets/copy-worker.ts`,
+      // The config process, which validates the config and exits (load-config-in-child.ts).
+      "config-child": `${root}src/cli/config-child.ts`,
     },
     outdir,
     bundle: true,

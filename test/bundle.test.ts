@@ -79,7 +79,7 @@ test("the bundle `npm run build` makes runs the CLI: version, validate, and a pr
 // the entry and the chunks it imports statically must not carry a role's heavy dependencies,
 // which its `create` imports on use, and must be ASCII (V8 keeps any other source at two bytes
 // per character).
-test("the bundle loads at start neither the S3 SDK, ajv, mustache, selfsigned, TLS nor zod's other languages, and is ASCII", async () => {
+test("the bundle loads at start neither the S3 SDK, ajv, mustache, selfsigned, TLS, zod nor the YAML parser; zod speaks English only; all is ASCII", async () => {
   const dir = await tempDir("sidecar-bundle-split-");
   try {
     const entry = join(dir.path, "sidecar.js");
@@ -110,15 +110,24 @@ test("the bundle loads at start neither the S3 SDK, ajv, mustache, selfsigned, T
       "selfsigned",
     ])
       assert.equal(packages.has(heavy), false, `${heavy} is loaded at start`);
-    assert.ok(packages.has("zod"), "the walk found the statically imported chunks");
-    // TLS (node:tls, or node:https, which loads it) only where TLS is configured: 4 MB of RSS;
-    // zod's messages in English only (build.ts).
+    assert.ok(packages.has("commander"), "the walk found the statically imported chunks");
+    // The config is validated in a process of its own (config-child.js): neither the schema
+    // library nor the YAML parser at start (src/cli/load-config-in-child.ts).
+    assert.equal(packages.has("zod"), false, "zod is loaded at start");
+    assert.equal(packages.has("yaml"), false, "yaml is loaded at start");
+    // TLS (node:tls, or node:https, which loads it) only where TLS is configured: 4 MB of RSS.
     for (const file of atStart) {
       const text = await readFile(file, "utf8");
       assert.doesNotMatch(text, /require\("(node:)?(tls|https)"\)|from "node:(tls|https)"/, file);
-      assert.doesNotMatch(text, /^\/\/ node_modules\/zod\/v4\/locales\/(?!en\.js)/m, file);
     }
     const chunks = await readdir(join(dir.path, "chunks"));
+    // zod's messages in English only (build.ts), wherever zod is.
+    for (const name of chunks)
+      assert.doesNotMatch(
+        await readFile(join(dir.path, "chunks", name), "utf8"),
+        /^\/\/ node_modules\/zod\/v4\/locales\/(?!en\.js)/m,
+        name,
+      );
     assert.ok(
       chunks.some((name) => name.startsWith("proxy-role-")),
       chunks.join(", "),

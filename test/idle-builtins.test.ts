@@ -15,11 +15,11 @@ import {
   writeConfig,
 } from "./helpers/sidecar-process.ts";
 
-// An idle proxy pays for every built-in it loads at start (docs/proxy.md, Memory): node:crypto
+// An idle proxy pays for every module it loads at start (docs/proxy.md, Memory): node:crypto
 // costs 2 MB of RSS (worker_threads 0.45 MB), and until its first request nothing in a proxy without TLS needs it (the
 // request-id pool, the config hash /status shows). Run as installed: the bundle (from sources,
 // the type-stripping loader's own modules load more).
-test("an idle proxy has loaded neither node:crypto nor worker_threads; its first request and /status load it on use", async () => {
+test("an idle proxy has loaded neither node:crypto nor worker_threads nor the config's schema library and YAML parser; its first request and /status load node:crypto on use", async () => {
   const dir = await tempDir("sidecar-idle-builtins-");
   const app = createServer((_req, res) => res.end("app"));
   try {
@@ -29,9 +29,10 @@ test("an idle proxy has loaded neither node:crypto nor worker_threads; its first
     // (read before the write is complete, the list would miss the modules loaded last).
     const preload = join(dir.path, "loaded-builtins.mjs");
     const listed = join(dir.path, "loaded.txt");
+    // Also every module file it has loaded (module.registerHooks sees each one load).
     await writeFile(
       preload,
-      `import { writeFileSync } from "node:fs";\nprocess.on("SIGUSR2", () => writeFileSync(${JSON.stringify(listed)}, [...process.moduleLoadList, "end"].join("\\n")));\n`,
+      `import { writeFileSync } from "node:fs";\nimport { registerHooks } from "node:module";\nconst files = [];\nregisterHooks({ load(url, context, next) { if (url.startsWith("file:")) files.push(url); return next(url, context); } });\nprocess.on("SIGUSR2", () => writeFileSync(${JSON.stringify(listed)}, [...process.moduleLoadList, ...files, "end"].join("\\n")));\n`,
     );
     const loadedNow = async (pid: number): Promise<string[]> => {
       await writeFile(listed, "");
@@ -64,6 +65,18 @@ test("an idle proxy has loaded neither node:crypto nor worker_threads; its first
       // pino requires it for transports and asynchronous destinations only (scripts/build.ts):
       // with the access log off (as here) nothing at start does.
       assert.equal(idle.includes("NativeModule worker_threads"), false, "worker_threads at start");
+      // The config is validated in a process of its own (src/cli/load-config-in-child.ts): the
+      // proxy has loaded no code of zod (the schemas) nor of yaml (the parser): 5 MB of RSS.
+      const files = idle.filter((line) => line.startsWith("file:"));
+      assert.ok(
+        files.some((url) => url.endsWith("/sidecar.js")),
+        "the list has the bundle's files",
+      );
+      for (const url of files) {
+        const source = await readFile(new URL(url), "utf8");
+        assert.ok(!/\$ZodType\b/.test(source), `${url} is zod's code`);
+        assert.ok(!/\bLineCounter\b/.test(source), `${url} is the YAML parser's code`);
+      }
 
       const res = await httpGet(`http://127.0.0.1:${listenPort}/`);
       assert.equal(res.body, "app");

@@ -1,10 +1,11 @@
-import { deepMerge, loadConfigFile } from "../runtime/config/load-config.ts";
-import { parseAddress } from "../runtime/config/schema-helpers.ts";
+import { parseAddress } from "../runtime/config/address.ts";
+import { deepMerge } from "../runtime/config/deep-merge.ts";
 import { ErrorCodes, SidecarError } from "../runtime/errors.ts";
 import type { RoleCommandKit } from "../runtime/role-definition.ts";
 import { runSidecar } from "../runtime/run-sidecar.ts";
 import { resolveConfigPath } from "./config-path.ts";
-import { configSchema, roleDefinitions } from "./roles.ts";
+import { loadConfigInChild } from "./load-config-in-child.ts";
+import { roleDefinitions } from "./roles.ts";
 
 /**
  * `admin.address` from `--admin-address`, else SIDECAR_ADMIN_ADDRESS (in a Pod the admin port
@@ -38,15 +39,14 @@ export function mergeOverlays(
 export function commandKit(command: string | undefined): RoleCommandKit {
   return {
     configPath: (flag) => resolveConfigPath(flag),
-    runSidecar: ({ configPath, overlay }) =>
+    runSidecar: ({ configPath, overlay, loaded }) =>
       runSidecar({
         definitions: roleDefinitions,
-        schema: configSchema,
+        loadConfig: loaded ? async () => loaded : loadConfigInChild,
         configPath,
         overlay,
         command,
       }),
-    loadConfig: (configPath, overlay) =>
-      loadConfigFile(configPath, { schema: configSchema, ...(overlay ? { overlay } : {}) }),
+    loadConfig: (configPath, overlay) => loadConfigInChild(configPath, { overlay }),
   };
 }

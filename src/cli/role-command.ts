@@ -47,16 +47,18 @@ export function registerRoleCommand(
     async (flags: Record<string, unknown> & { config?: string; adminAddress?: string }) => {
       const configPath = kit.configPath(flags.config);
       const roleOverlay = spec.overlay(flags, { configPath });
+      const overlay = mergeOverlays(roleOverlay, adminOverlay(flags.adminAddress));
+      // Without flags the file must have the role's section: loaded once, to check that and to run.
+      let loaded: Awaited<ReturnType<typeof kit.loadConfig>> | undefined;
       if (!roleOverlay) {
-        const loaded = configPath === undefined ? undefined : await kit.loadConfig(configPath);
+        loaded = configPath === undefined ? undefined : await kit.loadConfig(configPath, overlay);
         if (loaded?.config[definition.name] === undefined)
           throw new SidecarError(
             ErrorCodes.USAGE,
             `${spec.nothingToDo}${configPath ? ` (${configPath} has none)` : ""}`,
           );
       }
-      const overlay = mergeOverlays(roleOverlay, adminOverlay(flags.adminAddress));
-      setExitCode(await kit.runSidecar({ configPath, overlay }));
+      setExitCode(await kit.runSidecar({ configPath, overlay, ...(loaded ? { loaded } : {}) }));
     },
   );
   for (const sub of spec.subcommands ?? []) {

@@ -6,7 +6,6 @@ import { metricsRoleDefinition } from "../metrics/role-definition.ts";
 import { nodeRoleDefinition } from "../node/role-definition.ts";
 import { proxyRoleDefinition } from "../proxy/role-definition.ts";
 import type { ConfigSchemaLoader } from "../runtime/config/load-config.ts";
-import { composeConfigSchema } from "../runtime/config/schema.ts";
 import type { AnyRoleDefinition } from "../runtime/role-definition.ts";
 
 /**
@@ -26,10 +25,12 @@ export const roleDefinitions: readonly AnyRoleDefinition[] = [
 /**
  * The schema of sidecar.yaml for a config with these top-level keys: the runtime's sections and
  * every role's key, with only the schemas of the role sections the config has built (each role
- * loads its schema module on demand). What commands validate a config with.
+ * loads its schema module on demand). What commands validate a config with, in a process of
+ * its own (load-config-in-child.ts): loaded on use, so that the sidecar itself never loads zod.
  */
-export const configSchema: ConfigSchemaLoader = (keys) =>
-  composeConfigSchema(roleDefinitions, keys);
+export const configSchema: ConfigSchemaLoader = async (keys) =>
+  (await import("../runtime/config/schema.ts")).composeConfigSchema(roleDefinitions, keys);
 
 /** The whole schema of sidecar.yaml, every role's section built: the JSON Schema, the docs. */
-export const fullConfigSchema = () => composeConfigSchema(roleDefinitions);
+export const fullConfigSchema = async () =>
+  (await import("../runtime/config/schema.ts")).composeConfigSchema(roleDefinitions);

@@ -5,7 +5,7 @@ import { sidecarVersion } from "../runtime/version.ts";
 import { InjectErrorCodes } from "./error-codes.ts";
 import { injectError } from "./inject-error.ts";
 import type { InjectFlags } from "./inject-options.ts";
-import { defaultTemplate, type InjectionTemplate, parseTemplate } from "./injection-template.ts";
+import type { InjectionTemplate } from "./injection-template.ts";
 
 interface InjectCommandFlags extends InjectFlags {
   file?: string[];
@@ -18,6 +18,8 @@ function collect(value: string, previous: string[] = []): string[] {
 }
 
 async function loadTemplate(path: string | undefined): Promise<InjectionTemplate> {
+  // Loaded on use: its YAML parser is not for every command's start.
+  const { defaultTemplate, parseTemplate } = await import("./injection-template.ts");
   if (!path) return defaultTemplate;
   let text: string;
   try {

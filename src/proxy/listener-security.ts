@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server, ServerOptions } from "node:http";
 import type { TLSSocket } from "node:tls";
 import { http, https } from "../runtime/builtins.ts";
-import { type ListenAddress, parseAddress } from "../runtime/config/schema-helpers.ts";
+import { type ListenAddress, parseAddress } from "../runtime/config/address.ts";
 import { listenOn } from "../runtime/listen.ts";
 import type { Logger } from "../runtime/telemetry/logger.ts";
 import { ProxyErrorCodes } from "./error-codes.ts";

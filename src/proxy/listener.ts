@@ -2,7 +2,7 @@ import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { http } from "../runtime/builtins.ts";
-import { type ListenAddress, parseAddress } from "../runtime/config/schema-helpers.ts";
+import { type ListenAddress, parseAddress } from "../runtime/config/address.ts";
 import { listenOn } from "../runtime/listen.ts";
 import type { RoleMemory } from "../runtime/role-definition.ts";
 import type { Logger } from "../runtime/telemetry/logger.ts";
@@ -12,9 +12,10 @@ import { clientErrorReply } from "./client-error.ts";
 import type { Cluster } from "./cluster/cluster.ts";
 import { ProxyErrorCodes } from "./error-codes.ts";
 import { addFlag, type Exchange, newExchange } from "./exchange.ts";
+import { buildFilter } from "./filters/build-filter.ts";
 import type { FilterBuildContext, FilterComponent } from "./filters/filter.ts";
 import { FilterChain } from "./filters/filter-chain.ts";
-import { buildFilter, type FilterConfig } from "./filters/registry.ts";
+import type { FilterConfig } from "./filters/registry.ts";
 import { RequestFilterContext } from "./filters/request-context.ts";
 import { upstreamRequestHeaders } from "./hop-headers.ts";
 import {
@@ -45,7 +46,10 @@ export interface ProxyListenerOptions {
   metrics: ProxyMetrics;
   accessLog: AccessLog | undefined;
   logger: Logger;
-  /** The filter types `filters:` entries are built from (default: the built-in ones). */
+  /**
+   * The filter types `filters:` entries are built from: the built-in ones (filters/registry.ts)
+   * and any of a test's or an embedder's own. Default: none (a config without filters).
+   */
   filterTypes?: readonly FilterComponent[] | undefined;
   /** Under a memory limit: new connections wait unread past the budget's count or under pressure, when bodies are not buffered for retries either. */
   memory?: PressureGateOptions | undefined;
@@ -126,7 +130,7 @@ export class ProxyListener {
       now: () => performance.now(),
     });
     const listenerFilters = listenerFilterConfigs(config).map((c) =>
-      buildFilter(c, buildContext(undefined), options.filterTypes),
+      buildFilter(c, buildContext(undefined), options.filterTypes ?? []),
     );
     if (listenerFilters.length > 0)
       this.#listenerChain = new FilterChain(listenerFilters, logger.child({ route: "" }));
@@ -135,7 +139,7 @@ export class ProxyListener {
       if (route.config.timeoutSeconds > 0)
         this.#routeTimeouts.set(route.config, new TimeoutList(route.config.timeoutSeconds * 1000));
       const routeFilters = route.config.filters.map((c) =>
-        buildFilter(c, buildContext(route.name), options.filterTypes),
+        buildFilter(c, buildContext(route.name), options.filterTypes ?? []),
       );
       built.push(...routeFilters);
       const filters = [...listenerFilters, ...routeFilters];

@@ -1,11 +1,16 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { normalizePath, pathNormalizationSchema } from "./path-normalizer.ts";
+import { pathNormalizationSchema } from "./path-normalization-config.ts";
+import { defaultPathNormalization, normalizePath } from "./path-normalizer.ts";
 
 const path = (raw: string, options = {}) => {
   const result = normalizePath(raw, pathNormalizationSchema.parse(options));
   return "path" in result ? result.path : `refused: ${result.refused}`;
 };
+
+test("the normalizer's own defaults are the schema's", () => {
+  assert.deepEqual(defaultPathNormalization, pathNormalizationSchema.parse({}));
+});
 
 test("plain paths pass unchanged", () => {
   for (const raw of ["/", "/a", "/a/b/", "/file.js", "/a-b_c~d", "*", "/%E2%82%AC"])

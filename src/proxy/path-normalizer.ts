@@ -1,25 +1,11 @@
-import { z } from "zod";
+import type { PathNormalization } from "./path-normalization-config.ts";
 
-/**
- * How request paths are normalized before routing. The normalized path is both what routes
- * match and what the app receives, so the app never sees a path that matched a different route.
- */
-export const pathNormalizationSchema = z.strictObject({
-  /**
-   * `%2F`, `%5C` and a raw `\`: "reject" (400), "keep" (left as they are: `/a%2Fb` is one
-   * segment and never matches `/a/b`), or "decode" (turned into `/`, then normalized).
-   */
-  encodedSlashes: z.enum(["reject", "keep", "decode"]).default("reject"),
-  /**
-   * `;params` in a segment (`/admin;jsessionid=1`, `/public/..;/admin`), which Tomcat and Spring
-   * drop before routing: "strip" them, "reject" (400) or "keep".
-   */
-  pathParameters: z.enum(["strip", "reject", "keep"]).default("strip"),
-  /** `//admin` → `/admin`. */
-  mergeSlashes: z.boolean().default(true),
-});
-export type PathNormalization = z.infer<typeof pathNormalizationSchema>;
-export const defaultPathNormalization: PathNormalization = pathNormalizationSchema.parse({});
+/** The schema's defaults (path-normalization-config.ts), without loading the schema library. */
+export const defaultPathNormalization: PathNormalization = {
+  encodedSlashes: "reject",
+  pathParameters: "strip",
+  mergeSlashes: true,
+};
 
 /** A normalized path, or why the path was refused (the reason ends up in the 400's message). */
 export type NormalizedPath = { path: string } | { refused: string };

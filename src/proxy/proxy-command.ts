@@ -1,4 +1,4 @@
-import { parseAddress } from "../runtime/config/schema-helpers.ts";
+import { parseAddress } from "../runtime/config/address.ts";
 import { ErrorCodes, SidecarError } from "../runtime/errors.ts";
 import type { RoleCommand } from "../runtime/role-definition.ts";
 

@@ -1,11 +1,12 @@
 import { z } from "zod";
 import { net } from "../runtime/builtins.ts";
-import { addressSchema, parseAddress, seconds } from "../runtime/config/schema-helpers.ts";
+import { parseAddress } from "../runtime/config/address.ts";
+import { addressSchema, seconds } from "../runtime/config/schema-helpers.ts";
 import { httpTlsSchema } from "../runtime/http/http-client.ts";
 import { addCidr } from "./client-address.ts";
 import { rateLimitFields } from "./filters/rate-limit/index.ts";
 import { filterConfigSchema } from "./filters/registry.ts";
-import { defaultPathNormalization, pathNormalizationSchema } from "./path-normalizer.ts";
+import { defaultPathNormalization, pathNormalizationSchema } from "./path-normalization-config.ts";
 import { listenerTlsSchema } from "./tls/tls-config.ts";
 
 const positiveInt = (defaultValue: number) =>

@@ -5,13 +5,19 @@ import type { RoleMemory } from "../runtime/role-definition.ts";
 import { AccessLog } from "./access-log.ts";
 import { Cluster } from "./cluster/cluster.ts";
 import type { FilterComponent } from "./filters/filter.ts";
-import { filterComponents } from "./filters/registry.ts";
 import { ProxyListener } from "./listener.ts";
+
+export { listenerFilterConfigs } from "./listener.ts";
+
 import type { ProxyConfig } from "./proxy-config.ts";
 import { ProxyMetrics } from "./proxy-metrics.ts";
 
 export type ProxyRoleContext = Pick<ComponentContext, "logger" | "registry"> & {
-  /** Filter types besides the built-in ones (tests, embedders); their configs are not validated here. */
+  /**
+   * The filter types `filters:` entries are built from: the built-in ones, which the role
+   * definition loads only for a config with filters (each brings its schema, and so zod, into
+   * the running proxy), plus any of a test's or an embedder's own (not validated here).
+   */
   filterTypes?: readonly FilterComponent[] | undefined;
   /** Caps on per-connection limits under a memory limit, and when to hold back (default: neither). */
   memory?: RoleMemory | undefined;
@@ -52,7 +58,7 @@ export function createProxyRole(section: ProxyConfig, ctx: ProxyRoleContext): Pr
         metrics,
         accessLog,
         logger,
-        filterTypes: ctx.filterTypes && [...filterComponents, ...ctx.filterTypes],
+        filterTypes: ctx.filterTypes,
         memory: ctx.memory?.budget.limited
           ? {
               pressure: ctx.memory.pressure,

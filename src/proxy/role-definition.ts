@@ -22,7 +22,7 @@ export const proxyRoleDefinition = defineRole({
   // logs`: there the shrunk young generation promoted the lines in flight (peak 114 → 178 MB).
   v8Flags: ["--max-semi-space-size=8", "--expose-gc"],
   async create(section, ctx) {
-    const { createProxyRole } = await import("./proxy-role.ts");
+    const { createProxyRole, listenerFilterConfigs } = await import("./proxy-role.ts");
     ctx.admin.panel(
       proxyPanel(
         ctx.registry,
@@ -30,6 +30,16 @@ export const proxyRoleDefinition = defineRole({
         () => ctx.clock.now(),
       ),
     );
-    return createProxyRole(section, ctx);
+    // The built-in filters (and the schemas they declare, and so zod) only for a config that
+    // has filters: an idle proxy without them does not hold the schema library.
+    const usesFilters = section.listeners.some(
+      (listener) =>
+        listenerFilterConfigs(listener).length > 0 ||
+        listener.routes.some((route) => route.filters.length > 0),
+    );
+    const filterTypes = usesFilters
+      ? (await import("./filters/registry.ts")).filterComponents
+      : undefined;
+    return createProxyRole(section, { ...ctx, filterTypes });
   },
 });

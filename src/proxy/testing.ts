@@ -11,6 +11,7 @@ import type { RoleMemory } from "../runtime/role-definition.ts";
 import type { Logger } from "../runtime/telemetry/logger.ts";
 import { freePort } from "../runtime/testing.ts";
 import type { FilterComponent } from "./filters/filter.ts";
+import { filterComponents } from "./filters/registry.ts";
 import { type ProxyConfig, type ProxyConfigInput, proxyConfigSchema } from "./proxy-config.ts";
 import { createProxyRole, type ProxyRole } from "./proxy-role.ts";
 
@@ -306,7 +307,12 @@ export async function startProxy(
   const parsed = proxyConfigSchema.parse(input);
   edit?.(parsed);
   const registry = new Registry();
-  const role = createProxyRole(parsed, { logger, registry, filterTypes, memory });
+  const role = createProxyRole(parsed, {
+    logger,
+    registry,
+    filterTypes: [...filterComponents, ...(filterTypes ?? [])],
+    memory,
+  });
   await role.start();
   const ports = role.listeners.map((l) => l.address!.port);
   return {

@@ -1,5 +1,5 @@
 import type { Server } from "node:net";
-import { formatAddress, type ListenAddress } from "./config/schema-helpers.ts";
+import { formatAddress, type ListenAddress } from "./config/address.ts";
 import { ErrorCodes, SidecarError } from "./errors.ts";
 
 /**

@@ -32,6 +32,8 @@ export interface RoleCommandKit {
   runSidecar(options: {
     configPath: string | undefined;
     overlay?: Record<string, unknown>;
+    /** This config file with this overlay, already loaded by `loadConfig` (not loaded again). */
+    loaded?: Awaited<ReturnType<RoleCommandKit["loadConfig"]>>;
   }): Promise<number>;
   /** The config file named by -c, else SIDECAR_CONFIG, else undefined. */
   configPath(flag: string | undefined): string | undefined;

@@ -3,12 +3,9 @@ import { AdminRouteTable } from "./admin/admin-router.ts";
 import { AppRole } from "./app/app-role.ts";
 import { systemClock } from "./clock.ts";
 import { appEnvironment } from "./command-env.ts";
-import {
-  type ConfigSchemaLoader,
-  loadConfigFile,
-  type SidecarConfig,
-} from "./config/load-config.ts";
-import { formatAddress, type ListenAddress } from "./config/schema-helpers.ts";
+import { formatAddress, type ListenAddress } from "./config/address.ts";
+import type { ConfigSchemaLoader } from "./config/load-config.ts";
+import type { ConfigLoader, SidecarConfig } from "./config/loaded-config.ts";
 import { deriveMemoryBudget } from "./memory-budget.ts";
 import { readMemoryPlan } from "./memory-plan-env.ts";
 import { MemoryPressure, noMemoryPressure } from "./memory-pressure.ts";
@@ -24,10 +21,17 @@ export interface RunSidecarOptions {
   /** Every role the program knows (the CLI's list), in start order within each phase. */
   definitions: readonly AnyRoleDefinition[];
   /**
-   * The schema composed from `definitions`, or a loader that builds it for the config's
-   * top-level keys (composeConfigSchema with `present`).
+   * Reads and validates the config: the CLI's validates it in a process of its own, so the
+   * schema library never loads in this one (src/cli/load-config-in-child.ts). Default:
+   * loadConfigFile in this process, with `schema`.
    */
-  schema: z.ZodType<SidecarConfig> | ConfigSchemaLoader;
+  loadConfig?: ConfigLoader | undefined;
+  /**
+   * Without `loadConfig`: the schema composed from `definitions`, or a loader that builds it
+   * for the config's top-level keys (composeConfigSchema with `present`). Default: the
+   * runtime's sections only.
+   */
+  schema?: z.ZodType<SidecarConfig> | ConfigSchemaLoader;
   configPath: string | undefined;
   /** Values from a role command's flags, merged over the file (e.g. { proxy: { … } }). */
   overlay?: Record<string, unknown> | undefined;
@@ -44,6 +48,7 @@ export interface RunSidecarOptions {
  */
 export async function runSidecar({
   definitions,
+  loadConfig,
   schema,
   configPath,
   overlay,
@@ -51,11 +56,13 @@ export async function runSidecar({
   appCommand,
   env = process.env,
 }: RunSidecarOptions): Promise<number> {
-  const loaded = await loadConfigFile(configPath, {
-    schema,
-    env,
-    ...(overlay ? { overlay } : {}),
-  });
+  const loaded = loadConfig
+    ? await loadConfig(configPath, { env, overlay })
+    : await (await import("./config/load-config.ts")).loadConfigFile(configPath, {
+        env,
+        ...(schema ? { schema } : {}),
+        ...(overlay ? { overlay } : {}),
+      });
   const { config } = loaded;
   const logger = createLogger({
     level: env.SIDECAR_LOG_LEVEL ?? config.log.level,

@@ -3,7 +3,8 @@ import { ErrorCodes, SidecarError } from "../../runtime/errors.ts";
 import { runSidecar } from "../../runtime/run-sidecar.ts";
 import { adminOverlay } from "../command-kit.ts";
 import { resolveConfigPath } from "../config-path.ts";
-import { configSchema, roleDefinitions } from "../roles.ts";
+import { loadConfigInChild } from "../load-config-in-child.ts";
+import { roleDefinitions } from "../roles.ts";
 
 export function registerRunCommand(program: Command, setExitCode: (code: number) => void): void {
   program
@@ -28,7 +29,7 @@ export function registerRunCommand(program: Command, setExitCode: (code: number)
       setExitCode(
         await runSidecar({
           definitions: roleDefinitions,
-          schema: configSchema,
+          loadConfig: loadConfigInChild,
           configPath: resolveConfigPath(options.config),
           overlay: adminOverlay(options.adminAddress),
           appCommand: command,

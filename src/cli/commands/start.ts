@@ -28,7 +28,8 @@ export function registerStartCommand(program: Command, setExitCode: (code: numbe
       const kit = commandKit(undefined);
       const configPath = kit.configPath(options.config);
       const overlay = adminOverlay(options.adminAddress);
-      const { config } = await kit.loadConfig(configPath, overlay);
+      const loaded = await kit.loadConfig(configPath, overlay);
+      const { config } = loaded;
       const runnable = roleDefinitions.filter(
         (role) => role.phase !== "standalone" && config[role.name] !== undefined,
       );
@@ -40,6 +41,6 @@ export function registerStartCommand(program: Command, setExitCode: (code: numbe
             .map((role) => role.name)
             .join(", ")})`,
         );
-      setExitCode(await kit.runSidecar({ configPath, overlay }));
+      setExitCode(await kit.runSidecar({ configPath, overlay, loaded }));
     });
 }

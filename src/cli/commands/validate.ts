@@ -1,7 +1,6 @@
 import type { Command } from "commander";
-import { loadConfigFile } from "../../runtime/config/load-config.ts";
 import { resolveConfigPath } from "../config-path.ts";
-import { configSchema } from "../roles.ts";
+import { loadConfigInChild } from "../load-config-in-child.ts";
 
 export function registerValidateCommand(program: Command, out: (line: string) => void): void {
   program
@@ -10,7 +9,7 @@ export function registerValidateCommand(program: Command, out: (line: string) =>
     .option("-c, --config <file>", "config file (default: $SIDECAR_CONFIG)")
     .action(async (options: { config?: string }) => {
       const path = resolveConfigPath(options.config);
-      const loaded = await loadConfigFile(path, { schema: configSchema });
+      const loaded = await loadConfigInChild(path);
       out(`ok: ${path ?? "built-in defaults"} (config hash ${loaded.hash})`);
     });
 }

@@ -5,7 +5,6 @@ import { ErrorCodes, SidecarError } from "../../runtime/errors.ts";
 import { writeFileAtomic } from "../../runtime/files/atomic-file.ts";
 import { defineRole } from "../../runtime/role-definition.ts";
 import { sidecarVersion } from "../../runtime/version.ts";
-import { defaultTemplate, parseTemplate } from "../injection-template.ts";
 import type { WebhookConfig } from "./webhook-config.ts";
 
 interface WebhookFlags {
@@ -122,6 +121,7 @@ export const webhookRoleDefinition = defineRole({
   },
   async create(section: WebhookConfig, ctx) {
     const { createWebhookRole } = await import("./webhook-server.ts");
+    const { defaultTemplate, parseTemplate } = await import("../injection-template.ts");
     const template = section.templateFile
       ? parseTemplate(fs.readFileSync(section.templateFile, "utf8"), section.templateFile)
       : defaultTemplate;

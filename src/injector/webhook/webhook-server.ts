@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Server } from "node:https";
 import { https } from "../../runtime/builtins.ts";
-import { type ListenAddress, parseAddress } from "../../runtime/config/schema-helpers.ts";
+import { type ListenAddress, parseAddress } from "../../runtime/config/address.ts";
 import { listenOn } from "../../runtime/listen.ts";
 import type { Role } from "../../runtime/role.ts";
 import type { RoleContext } from "../../runtime/role-definition.ts";

@@ -1,6 +1,6 @@
 import { lookup } from "node:dns/promises";
 import type { ConnectionOptions } from "node:tls";
-import { parseAddress } from "../../runtime/config/schema-helpers.ts";
+import { parseAddress } from "../../runtime/config/address.ts";
 import { describeError } from "../../runtime/errors.ts";
 import type { Logger } from "../../runtime/telemetry/logger.ts";
 import { ProxyErrorCodes } from "../error-codes.ts";

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { apiKeyFilter } from "./api-key/index.ts";
 import { authzFilter } from "./authz/index.ts";
+import { buildFilter as buildFilterOf } from "./build-filter.ts";
 import type { FilterBuildContext, FilterComponent, ProxyFilter } from "./filter.ts";
 import { forwardAuthFilter } from "./forward-auth/index.ts";
 import { jwtFilter } from "./jwt/index.ts";
@@ -31,16 +32,11 @@ export const filterConfigSchema = z.discriminatedUnion(
 );
 export type FilterConfig = z.infer<typeof filterConfigSchema>;
 
-/**
- * Builds one configured filter from the built-in types, or from `types` (an embedder's or a
- * test's own filter types, whose config the caller has validated).
- */
+/** Builds one configured filter from the built-in types, or from `types`. */
 export function buildFilter(
   config: { type: string },
   ctx: FilterBuildContext,
   types: readonly FilterComponent[] = filterComponents,
 ): ProxyFilter {
-  const component = types.find((c) => c.type === config.type);
-  if (!component) throw new TypeError(`Unknown filter type "${config.type}"`);
-  return component.build(config, ctx);
+  return buildFilterOf(config, ctx, types);
 }

@@ -11,7 +11,7 @@ import { watchPath } from "../../runtime/files/path-watcher.ts";
 import type { Logger } from "../../runtime/telemetry/logger.ts";
 import { ProxyErrorCodes } from "../error-codes.ts";
 import { peerIdentity, subjectAltNames } from "./client-identity.ts";
-import { certificatesOf, type ListenerTlsConfig } from "./tls-config.ts";
+import type { CertificateConfig, ListenerTlsConfig } from "./tls-config.ts";
 
 /** One certificate as loaded: the names it serves by SNI and its context. */
 interface LoadedCertificate {
@@ -202,4 +202,9 @@ export class ServerTls {
   close(): void {
     for (const watcher of this.#watchers.splice(0)) watcher.close();
   }
+}
+
+/** The listener's certificates, the shorthand expanded (here, not beside the schema: no zod at run time). */
+function certificatesOf(tls: ListenerTlsConfig): CertificateConfig[] {
+  return tls.certificates ?? [{ certFile: tls.certFile!, keyFile: tls.keyFile! }];
 }

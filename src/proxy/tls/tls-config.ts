@@ -84,8 +84,3 @@ export const listenerTlsSchema = z
     error: "minVersion is above maxVersion",
   });
 export type ListenerTlsConfig = z.infer<typeof listenerTlsSchema>;
-
-/** The listener's certificates, the shorthand expanded. */
-export function certificatesOf(tls: ListenerTlsConfig): CertificateConfig[] {
-  return tls.certificates ?? [{ certFile: tls.certFile!, keyFile: tls.keyFile! }];
-}

@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { Registry } from "prom-client";
 import { http } from "../builtins.ts";
-import { type ListenAddress, parseAddress } from "../config/schema-helpers.ts";
+import { type ListenAddress, parseAddress } from "../config/address.ts";
 import { isLoopback, listenOn } from "../listen.ts";
 import type { Role } from "../role.ts";
 import type { Readiness } from "../supervisor.ts";

@@ -1,24 +1,17 @@
 import { readFile } from "node:fs/promises";
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, Scalar } from "yaml";
 import type { z } from "zod";
-import { crypto } from "../builtins.ts";
 import { ErrorCodes, SidecarError } from "../errors.ts";
+import { deepMerge } from "./deep-merge.ts";
 import { didYouMean } from "./did-you-mean.ts";
 import { hasReference, interpolate, typePlainScalar } from "./interpolate.ts";
 import { expectedMessage, formatPath, issueText } from "./issue-format.ts";
-import { type RuntimeConfig, runtimeConfigSchema } from "./schema.ts";
+import { type LoadedConfig, type SidecarConfig, withConfigHash } from "./loaded-config.ts";
+import { runtimeConfigSchema } from "./schema.ts";
 import { allowedKeysAt } from "./schema-keys.ts";
 
-/** The validated config: the runtime's sections, typed, plus each role's section by name. */
-export type SidecarConfig = RuntimeConfig & Record<string, unknown>;
-
-export interface LoadedConfig {
-  config: SidecarConfig;
-  /** The file it came from, or undefined for the built-in defaults. */
-  path: string | undefined;
-  /** A short hash of the effective config, shown in /status to tell which config is live. */
-  hash: string;
-}
+export { deepMerge } from "./deep-merge.ts";
+export type { LoadedConfig, SidecarConfig } from "./loaded-config.ts";
 
 /** Builds the schema for a config with these top-level keys (the file's and the overlay's). */
 export type ConfigSchemaLoader = (keys: readonly string[]) => Promise<z.ZodType<SidecarConfig>>;
@@ -184,26 +177,6 @@ function validateConfig(
   return withConfigHash(parsed.data, source);
 }
 
-/**
- * The loaded config with its hash computed when first read (by /status): hashing needs
- * node:crypto, which nothing else in an idle proxy loads before its first request.
- */
-function withConfigHash(config: SidecarConfig, path: string | undefined): LoadedConfig {
-  let hash: string | undefined;
-  return {
-    config,
-    path,
-    get hash() {
-      hash ??= crypto
-        .createHash("sha256")
-        .update(JSON.stringify(config))
-        .digest("hex")
-        .slice(0, 12);
-      return hash;
-    },
-  };
-}
-
 function describeIssue(
   issue: z.core.$ZodIssue,
   doc: ReturnType<typeof parseDocument>,
@@ -279,20 +252,6 @@ function sortByPosition(problems: string[]): string[] {
     .map((line, index) => ({ line, index, at: position(line) }))
     .sort((a, b) => a.at - b.at || a.index - b.index)
     .map(({ line }) => line);
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
-}
-
-/** `over` merged onto `base`: mappings key by key, anything else replaced. */
-export function deepMerge(base: unknown, over: unknown): unknown {
-  if (!isPlainObject(base) || !isPlainObject(over)) return over === undefined ? base : over;
-  const out: Record<string, unknown> = { ...base };
-  for (const [key, value] of Object.entries(over)) {
-    if (value !== undefined) out[key] = deepMerge(base[key], value);
-  }
-  return out;
 }
 
 function invalid(name: string, problems: string[]): SidecarError {

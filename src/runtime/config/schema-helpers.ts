@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { parseAddress } from "./address.ts";
 
 /** A TCP port, 1–65535. */
 export const portSchema = z
@@ -15,29 +16,9 @@ export function seconds(defaultValue: number, { min = 0 }: { min?: number } = {}
     .default(defaultValue);
 }
 
-const addressPattern = /^(?:\[(?<v6>[0-9a-fA-F:.]+)\]|(?<host>[^:\s[\]]+)):(?<port>\d{1,5})$/;
-
-export interface ListenAddress {
-  host: string;
-  port: number;
-}
-
-/** Parses `host:port` or `[v6]:port`; returns undefined when it is neither. */
-export function parseAddress(value: string): ListenAddress | undefined {
-  const groups = addressPattern.exec(value)?.groups;
-  if (!groups) return undefined;
-  const port = Number(groups.port);
-  if (port < 0 || port > 65535) return undefined;
-  return { host: (groups.v6 ?? groups.host)!, port };
-}
-
 /** A listen address `host:port` (port 0 picks a free one, for tests). */
 export const addressSchema = z
   .string({ error: 'expected an address "host:port"' })
   .refine((value) => parseAddress(value) !== undefined, {
     error: 'expected an address "host:port" (e.g. "127.0.0.1:9901" or "[::1]:9901")',
   });
-
-export function formatAddress({ host, port }: ListenAddress): string {
-  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
-}
