@@ -11,6 +11,8 @@
  * any Node proxy of this design pays, so what the sidecar adds beyond Node shows. The fixed rate
  * also runs "net pipe" (bench/proxy/net-pipe.js: each client connection piped to its own upstream
  * connection, no HTTP parsing at all): the least any Node proxy can add, the floor of Node itself.
+ * "net proxy" (bench/proxy/net-proxy.js: both sides on node:net, heads read by hand, no
+ * features) is the floor of a request side on node:net, the lever left below node:http's.
  * Loopback only; bounded duration.
  *
  *   npm run bench:proxy                          # 10 s per run, best of 3, then the fixed rate
@@ -75,6 +77,14 @@ try {
     nodeProxyPort,
   );
 
+  const netProxyPort = await freePort();
+  const netProxy = await start(
+    node,
+    ["bench/proxy/net-proxy.js", String(netProxyPort), String(appPort)],
+    /ready/,
+    netProxyPort,
+  );
+
   const netPipePort = await freePort();
   await start(
     node,
@@ -89,6 +99,7 @@ try {
     ["nginx", nginxPort, await nginxWorker(nginx.pid!)],
     ["fastify", fastifyPort, fastify.pid!],
     ["node proxy", nodeProxyPort, nodeProxy.pid!],
+    ["net proxy", netProxyPort, netProxy.pid!],
   ] as const;
   if (mode !== "fixed-rate") await throughput(targets);
   if (mode !== "throughput")
@@ -97,6 +108,7 @@ try {
       ["nginx", nginxPort],
       ["sidecar", sidecarPort],
       ["node proxy", nodeProxyPort],
+      ["net proxy", netProxyPort],
       ["net pipe", netPipePort],
     ]);
 
@@ -157,7 +169,11 @@ async function throughput(targets: readonly Target[]): Promise<void> {
       `  floor: the bare node:http server answering itself (direct) costs ${floor.cpuUs.toFixed(1)} µs/req, ${(floor.cpuUs / nginxResult.cpuUs).toFixed(2)}× nginx's proxying; the sidecar's proxying adds ${(s.cpuUs - floor.cpuUs).toFixed(1)} µs on top`,
     );
     console.log(
-      `  node proxy (bench/proxy/node-proxy.js: node:http + raw upstream, no features): ${nodeFloor.cpuUs.toFixed(1)} µs/req = ${(nodeFloor.cpuUs / nginxResult.cpuUs).toFixed(2)}× nginx's, ${(nodeFloor.rps / nginxResult.rps).toFixed(2)}× its req/s; the sidecar = ${(s.cpuUs / nodeFloor.cpuUs).toFixed(2)}× its CPU\n`,
+      `  node proxy (bench/proxy/node-proxy.js: node:http + raw upstream, no features): ${nodeFloor.cpuUs.toFixed(1)} µs/req = ${(nodeFloor.cpuUs / nginxResult.cpuUs).toFixed(2)}× nginx's, ${(nodeFloor.rps / nginxResult.rps).toFixed(2)}× its req/s; the sidecar = ${(s.cpuUs / nodeFloor.cpuUs).toFixed(2)}× its CPU`,
+    );
+    const netFloor = results.get("net proxy")!;
+    console.log(
+      `  net proxy (bench/proxy/net-proxy.js: both sides on node:net, heads read by hand, no features): ${netFloor.cpuUs.toFixed(1)} µs/req = ${(netFloor.cpuUs / nginxResult.cpuUs).toFixed(2)}× nginx's, ${(netFloor.rps / nginxResult.rps).toFixed(2)}× its req/s: the most a request side on node:net could save is ${(nodeFloor.cpuUs - netFloor.cpuUs).toFixed(1)} µs/req\n`,
     );
   }
 }
@@ -195,11 +211,12 @@ async function fixedRate(targets: readonly (readonly [name: string, port: number
   const s = results.get("sidecar")!;
   const n = results.get("nginx")!;
   const f = results.get("node proxy")!;
+  const q = results.get("net proxy")!;
   const p = results.get("net pipe")!;
   const added = s.p99 - direct.p99;
   console.log(
     `  added p99: sidecar ${signed(added)} ms, nginx ${signed(n.p99 - direct.p99)} ms (target: sidecar ≤ +1 ms: ${mark(added <= 1)})\n` +
-      `  floors: node:http (node proxy, no features) ${signed(f.p99 - direct.p99)} ms, Node itself (net pipe, no HTTP parsing) ${signed(p.p99 - direct.p99)} ms: a Node proxy can meet the target only where the net pipe row is within +1 ms\n` +
+      `  floors: node:http (node proxy, no features) ${signed(f.p99 - direct.p99)} ms, a request side on node:net (net proxy, no features) ${signed(q.p99 - direct.p99)} ms, Node itself (net pipe, no HTTP parsing) ${signed(p.p99 - direct.p99)} ms: a Node proxy can meet the target only where the net pipe row is within +1 ms\n` +
       "  (hey's workers tick together: 50 requests arrive at once every 10 ms, and one event loop reads them all before it answers the first)\n",
   );
 }
