@@ -4,27 +4,18 @@
 // Content-Length responses only (the bench's), no validation, routing, timeouts or anything
 // else: what a request side on node:net could cost at best, between node:http's floor
 // (bench/proxy/node-proxy.js) and Node's own (bench/proxy/net-pipe.js).
-import { randomUUID } from "node:crypto";
-import { connect, createServer } from "node:net";
+import { createServer } from "node:net";
+import { upstreamHead, upstreamPool } from "./raw-upstream.js";
 
 const [port, upstreamPort] = process.argv.slice(2).map(Number);
-const idle = [];
-
-function upstreamConnection() {
-  const reused = idle.pop();
-  if (reused) return reused;
-  const c = { socket: connect({ host: "127.0.0.1", port: upstreamPort, noDelay: true }) };
-  c.socket.on("data", (chunk) => c.onData(chunk));
-  c.socket.on("error", () => {});
-  return c;
-}
+const upstreams = upstreamPool(upstreamPort);
 
 /** Forwards one request head to an upstream connection and its response back to `client`. */
 function forward(client, head, done) {
   const lineEnd = head.indexOf("\r\n");
   const [method, target] = head.slice(0, lineEnd).split(" ");
   const host = /\r\nhost: *([^\r]*)/i.exec(head)?.[1] ?? "";
-  const c = upstreamConnection();
+  const c = upstreams.take();
   let pending = null;
   let left = -1;
   c.onData = (chunk) => {
@@ -38,14 +29,11 @@ function forward(client, head, done) {
     } else left -= chunk.length;
     client.write(chunk);
     if (left <= 0) {
-      idle.push(c);
+      upstreams.release(c);
       done();
     }
   };
-  c.socket.write(
-    `${method} ${target} HTTP/1.1\r\nhost: ${host}\r\nx-forwarded-for: ${client.remoteAddress}\r\nx-forwarded-proto: http\r\nx-forwarded-host: ${host}\r\nx-request-id: ${randomUUID()}\r\n\r\n`,
-    "latin1",
-  );
+  c.socket.write(upstreamHead(method, target, host, client.remoteAddress), "latin1");
 }
 
 const server = createServer({ noDelay: true }, (client) => {
