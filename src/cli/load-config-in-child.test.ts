@@ -135,6 +135,20 @@ test("a config process that dies without answering is an error, not a hang", asy
   }
 });
 
+test("a config process that never answers is stopped after the timeout, not waited for forever", async () => {
+  const dir = await tempDir("sidecar-config-child-hangs-");
+  try {
+    const program = join(dir.path, "hangs.mjs");
+    await writeFile(program, "setInterval(() => {}, 1000);\n");
+    await assert.rejects(
+      loadConfigInChild(undefined, { env: {} }, program, 300),
+      /did not answer within 0.3 s/,
+    );
+  } finally {
+    await dir.cleanup();
+  }
+});
+
 test("the config process's pipes never become sockets of this process (their streams would slow the request path for good)", async () => {
   // An asynchronous child's pipes are net.Sockets over PIPEWRAP handles: the proxy's request
   // path (stream and socket functions shared with them) then ran 10-15 % slower per request.

@@ -7,7 +7,7 @@ import {
   type SidecarConfig,
   withConfigHash,
 } from "../runtime/config/loaded-config.ts";
-import { SidecarError } from "../runtime/errors.ts";
+import { ErrorCodes, SidecarError } from "../runtime/errors.ts";
 
 /** What the config process is asked to load (JSON on its stdin). */
 export interface ConfigChildRequest {
@@ -46,10 +46,11 @@ export function configChildPath(here = import.meta.url): string {
  * shape to handle for good: 10–15 % more CPU per proxied request, measured. spawnSync's pipes
  * never reach JavaScript streams.
  */
-export function loadConfigInChild(
+export async function loadConfigInChild(
   path: string | undefined,
   { env = process.env, overlay }: Parameters<ConfigLoader>[1] = {},
   program: string = configChildPath(),
+  timeoutMs = 60_000,
 ): Promise<LoadedConfig> {
   const cacheDir = module.getCompileCacheDir?.();
   const request: ConfigChildRequest = { path: path ?? null, env: { ...env }, overlay };
@@ -57,24 +58,31 @@ export function loadConfigInChild(
     stdio: ["pipe", "inherit", "inherit", "pipe"],
     input: JSON.stringify(request),
     maxBuffer: Number.POSITIVE_INFINITY,
+    // This process handles no signal while it waits: a config path that never ends (a FIFO)
+    // must not hold the start for good.
+    timeout: timeoutMs,
+    killSignal: "SIGKILL",
     // V8's code cache as this process uses it (bin/sidecar.js), not this process's V8 flags.
     env: cacheDir ? { ...process.env, NODE_COMPILE_CACHE: cacheDir } : process.env,
   });
-  if (child.error) return Promise.reject(child.error);
-  const answer = child.output[3] as Buffer | null;
-  if (!answer || answer.length === 0)
-    return Promise.reject(
-      new Error(
-        `The config process exited (${child.signal ?? `code ${child.status}`}) without an answer`,
-      ),
+  const answer = child.output?.[3] as Buffer | null | undefined;
+  if (!answer || answer.length === 0) {
+    if (child.error && (child.error as NodeJS.ErrnoException).code !== "ETIMEDOUT")
+      throw child.error;
+    if (child.error)
+      throw new SidecarError(
+        ErrorCodes.CONFIG_READ,
+        `The config process did not answer within ${timeoutMs / 1000} s: reading ${path ?? "the config"} never ended (a pipe, or a filesystem that does not answer?)`,
+      );
+    throw new Error(
+      `The config process exited (${child.signal ?? `code ${child.status}`}) without an answer${child.signal === "SIGKILL" ? ": killed, maybe out of memory (it holds ~50 MB while it runs, at start)" : ""}`,
     );
+  }
   const reply = deserialize(answer) as ConfigChildReply;
-  if (reply.error === undefined) return Promise.resolve(withConfigHash(reply.config, reply.path));
-  if (reply.error.code === undefined) return Promise.reject(new Error(reply.error.message));
-  return Promise.reject(
-    new SidecarError(reply.error.code, reply.error.message, {
-      details: reply.error.details ?? [],
-      ...(reply.error.exitCode === undefined ? {} : { exitCode: reply.error.exitCode }),
-    }),
-  );
+  if (reply.error === undefined) return withConfigHash(reply.config, reply.path);
+  if (reply.error.code === undefined) throw new Error(reply.error.message);
+  throw new SidecarError(reply.error.code, reply.error.message, {
+    details: reply.error.details ?? [],
+    ...(reply.error.exitCode === undefined ? {} : { exitCode: reply.error.exitCode }),
+  });
 }
