@@ -12,7 +12,7 @@ export interface LoadedConfig {
   hash: string;
 }
 
-/** Reads and validates a config file with an overlay: in this thread, or in a thread of its own. */
+/** Reads and validates a config file with an overlay: in this process, or in a process of its own. */
 export type ConfigLoader = (
   path: string | undefined,
   options: {
