@@ -108,6 +108,39 @@ test("parses pipelined requests one at a time: nothing after a request's end unt
   assert.deepEqual(events(get + get), [...events(get), ...events(get)]);
 });
 
+test("keeps its own copy of what is fed while paused, and parses it on resume()", () => {
+  const seen: string[] = [];
+  const parser = new RequestParser({
+    onHead: (head) => seen.push(head.target),
+    onBody: () => {},
+    onEnd: () => seen.push("end"),
+    onUpgrade: () => {},
+    onError: (code) => seen.push(code),
+  });
+  const input = Buffer.from(
+    `${get}GET /2 HTTP/1.1\r\nHost: a\r\n\r\nGET /3 HTTP/1.1\r\n`,
+    "latin1",
+  );
+  const reused = Buffer.alloc(input.length);
+  for (const [from, to] of [
+    [0, 60],
+    [60, 90],
+    [90, input.length],
+  ] as const) {
+    input.copy(reused, 0, from, to);
+    parser.feed(reused.subarray(0, to - from));
+    reused.fill(0x21);
+  }
+  assert.deepEqual(seen, ["/a?b=c", "end"]);
+  assert.equal(parser.paused, true);
+  parser.resume();
+  assert.deepEqual(seen, ["/a?b=c", "end", "/2", "end"]);
+  parser.resume();
+  assert.equal(parser.inMessage, true);
+  parser.feed(Buffer.from("Host: a\r\n\r\n"));
+  assert.deepEqual(seen.slice(-2), ["/3", "end"]);
+});
+
 test("keeps the connection open as node:http does (HTTP/1.0, Connection: close, keep-alive)", () => {
   const keepAlive = (head: string) =>
     events(`${head}\r\n\r\n`)[0]!.split("] ")[1]!.includes("keep-alive");

@@ -27,7 +27,7 @@ export interface RequestHandlers {
   onEnd(rawTrailers: string[]): void;
   /**
    * After an upgrade or CONNECT head: the bytes that followed it, which are not HTTP (may be
-   * empty). The parser reads nothing more.
+   * empty; a view valid only during the call). The parser reads nothing more.
    */
   onUpgrade(rest: Buffer): void;
   /** The request is malformed: answer `status` and close the connection. */
@@ -105,7 +105,8 @@ export class RequestParser {
   /**
    * Parses the next bytes of the connection. What the parser keeps across calls (a partial
    * line, the bytes after a request while paused) it copies: `chunk` may be reused once feed
-   * returns.
+   * returns. Bytes fed while paused are kept, unbounded, until resume(): the caller stops
+   * reading the socket while it answers a request.
    */
   feed(chunk: Buffer): void {
     if (this.#state === S.failed || this.#state === S.upgraded) return;
