@@ -189,8 +189,8 @@ export function parseRequestHead(
       if (lengths > 1) return refusal("INVALID_CONTENT_LENGTH", "More than one Content-Length");
       head.framing = { kind: "length", length };
     } else if (lower === "transfer-encoding") {
-      // llhttp refuses "chunked<HTAB>": any HTAB in the line is refused here.
-      if (value === "" || text.slice(colon, eol).includes("\t"))
+      // llhttp refuses "chunked<HTAB>" (an HTAB after the value's first byte), not "<HTAB>chunked".
+      if (value === "" || text.slice(from, eol).includes("\t"))
         return refusal("INVALID_TRANSFER_ENCODING", `Invalid Transfer-Encoding "${value}"`);
       // OWS only (not String#trim, which drops NBSP: llhttp refuses "\u00a0chunked").
       const items = value.split(",").map((item) => trimOws(item).toLowerCase());

@@ -189,6 +189,14 @@ test("reports Expect: 100-continue on HTTP/1.1 only", () => {
   assert.equal(expect("1.0"), false);
 });
 
+test("takes HTAB as OWS before a Transfer-Encoding value, not after it (as llhttp)", () => {
+  const te = (value: string) =>
+    events(`POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding:${value}\r\n\r\n0\r\n\r\n`).at(-1);
+  assert.equal(te("\tchunked"), "end []");
+  assert.equal(te(" chunked "), "end []");
+  assert.equal(te(" chunked\t"), "error INVALID_TRANSFER_ENCODING 400");
+});
+
 test("accepts origin-, absolute- and asterisk-form (OPTIONS) targets", () => {
   for (const line of [
     "GET http://example.com:8080/a?b HTTP/1.1",

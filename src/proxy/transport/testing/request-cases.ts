@@ -32,6 +32,13 @@ const oddTargets = [
   '/"<>{}|\\^`',
   "",
   "http://[::1]:80/",
+  "http://user@host/",
+  "http://host:99999/?",
+  "http:/x",
+  "http://",
+  "[::1]:443",
+  "example.com:",
+  "example.com:443/x",
 ];
 const versions = [
   "HTTP/1.0",
@@ -94,6 +101,8 @@ const otherFields = [
   ["Connection", "Keep-Alive, Upgrade"],
   ["Connection", "upgrade"],
   ["Connection", "closer"],
+  ["Connection", "close\t, x"],
+  ["Connection", ",,close"],
   ["Upgrade", "websocket"],
   ["Expect", "100-continue"],
   ["Expect", "200-ok"],
