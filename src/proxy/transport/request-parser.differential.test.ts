@@ -87,7 +87,9 @@ function documentedException(
     case "INVALID_CHUNK":
       return /\n[0-9a-fA-F]{14,}[;\r]/.test(text) ? "length above 2^53 - 1" : undefined;
     case "HEADERS_TOO_LARGE":
-      return "raw head over 2 x maxHeaderBytes + 1 KiB";
+      return text.length > 2 * caseMaxHeaderBytes + 1024
+        ? "raw head over 2 x maxHeaderBytes + 1 KiB"
+        : undefined;
     default:
       return undefined;
   }
