@@ -9,6 +9,7 @@ import {
   type TestProxy,
   type Upstream,
 } from "./testing.ts";
+import { hostileRequests } from "./transport/testing/hostile-requests.ts";
 
 describe("hostile input never reaches the app", () => {
   let upstream: Upstream & { requests: Buffer[] };
@@ -38,66 +39,7 @@ describe("hostile input never reaches the app", () => {
     await upstream.close();
   });
 
-  const cases: [string, string, number][] = [
-    [
-      "Content-Length with Transfer-Encoding",
-      "POST / HTTP/1.1\r\nHost: svc\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
-      400,
-    ],
-    [
-      "conflicting Content-Length values",
-      "POST / HTTP/1.1\r\nHost: svc\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!",
-      400,
-    ],
-    [
-      "a Content-Length list",
-      "POST / HTTP/1.1\r\nHost: svc\r\nContent-Length: 5, 6\r\n\r\nhello!",
-      400,
-    ],
-    ["an invalid header name", "GET / HTTP/1.1\r\nHost: svc\r\nBad Header: x\r\n\r\n", 400],
-    [
-      "a control character in a header name",
-      "GET / HTTP/1.1\r\nHost: svc\r\nX\u0001Y: x\r\n\r\n",
-      400,
-    ],
-    ["a NUL in a header value", "GET / HTTP/1.1\r\nHost: svc\r\nX-A: a\u0000b\r\n\r\n", 400],
-    [
-      "a bare LF line ending in the header block",
-      "GET / HTTP/1.1\r\nHost: svc\nX-A: b\r\n\r\n",
-      400,
-    ],
-    ["whitespace before the colon", "GET / HTTP/1.1\r\nHost: svc\r\nX-A : b\r\n\r\n", 400],
-    ["an obs-fold header line", "GET / HTTP/1.1\r\nHost: svc\r\nX-A: a\r\n b\r\n\r\n", 400],
-    ["a missing Host in HTTP/1.1", "GET / HTTP/1.1\r\nX-A: b\r\n\r\n", 400],
-    [
-      "an unknown Transfer-Encoding",
-      "POST / HTTP/1.1\r\nHost: svc\r\nTransfer-Encoding: gzip\r\n\r\n",
-      400,
-    ],
-    [
-      "an invalid chunk size",
-      "POST / HTTP/1.1\r\nHost: svc\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n",
-      400,
-    ],
-    [
-      "a header block over maxHeaderBytes",
-      `GET / HTTP/1.1\r\nHost: svc\r\nX-Big: ${"a".repeat(5000)}\r\n\r\n`,
-      431,
-    ],
-    [
-      "many headers over maxHeaderBytes",
-      `GET / HTTP/1.1\r\nHost: svc\r\n${"X-H: 1234567890\r\n".repeat(400)}\r\n`,
-      431,
-    ],
-    ["a URL over maxUrlBytes", `GET /${"u".repeat(2000)} HTTP/1.1\r\nHost: svc\r\n\r\n`, 414],
-    [
-      "a Content-Length over maxRequestBodyBytes",
-      "POST / HTTP/1.1\r\nHost: svc\r\nContent-Length: 5000\r\n\r\n",
-      413,
-    ],
-  ];
-
-  for (const [name, request, status] of cases) {
+  for (const [name, request, status] of hostileRequests) {
     test(`${name} → ${status}`, async () => {
       const before = upstream.requests.length;
       const res = await rawRequest(proxy.port, request);
