@@ -4,11 +4,17 @@
  * malformed), chunk sizes and extensions, trailers, obs-fold, bare CR/LF, control bytes,
  * oversized heads and pipelined requests. Deterministic per seed.
  */
-export { seededRandom } from "./response-cases.ts";
+import {
+  chance,
+  chunkedBody,
+  messageBody,
+  mutate,
+  pick,
+  type Rand,
+  shuffle,
+} from "./generated-messages.ts";
 
-type Rand = () => number;
-const pick = <T>(rand: Rand, items: readonly T[]): T => items[Math.floor(rand() * items.length)]!;
-const chance = (rand: Rand, p: number) => rand() < p;
+export { seededRandom } from "./generated-messages.ts";
 
 /** The maxHeaderBytes both parsers run with: small, so that generated heads cross it. */
 export const caseMaxHeaderBytes = 600;
@@ -89,7 +95,6 @@ const extensions = [
   " ",
   "\t",
 ];
-const sizes = (n: number) => [n.toString(16), n.toString(16).toUpperCase(), `00${n.toString(16)}`];
 const otherFields = [
   ["User-Agent", "curl/8"],
   ["Accept", "*/*"],
@@ -120,37 +125,14 @@ const trailerFields = [
   `X-Long: ${"t".repeat(590)}`,
 ];
 
-function body(rand: Rand): string {
-  const n = Math.floor(rand() * 10);
-  let s = "";
-  for (let i = 0; i < n; i++) s += pick(rand, ["a", "b", "\r\n", "0", "GET / HTTP/1.1\r\n"]);
-  return s;
-}
-
-function chunkedBody(rand: Rand): string {
-  let out = "";
-  const chunks = Math.floor(rand() * 3);
-  for (let i = 0; i < chunks; i++) {
-    const data = body(rand) || "x";
-    const ext = chance(rand, 0.2) ? pick(rand, extensions) : "";
-    let size = pick(rand, sizes(Buffer.byteLength(data, "latin1")));
-    if (chance(rand, 0.05))
-      size = pick(rand, ["zz", "", "fffffffffffffffff", "-1", "+1", "0x1", `${size} `]);
-    out += `${size}${ext}\r\n${data}${chance(rand, 0.05) ? "X" : ""}\r\n`;
-  }
-  out += `${chance(rand, 0.1) ? "000" : "0"}${chance(rand, 0.1) ? pick(rand, extensions) : ""}\r\n`;
-  const trailers = chance(rand, 0.3) ? Math.floor(rand() * 3) : 0;
-  for (let i = 0; i < trailers; i++) out += `${pick(rand, trailerFields)}\r\n`;
-  return `${out}\r\n`;
-}
-
-function shuffle<T>(rand: Rand, items: T[]): T[] {
-  for (let i = items.length - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    [items[i], items[j]] = [items[j]!, items[i]!];
-  }
-  return items;
-}
+const body = (rand: Rand) => messageBody(rand, 10, "GET / HTTP/1.1\r\n");
+const chunked = (rand: Rand) =>
+  chunkedBody(rand, {
+    body: () => body(rand),
+    badSizes: ["zz", "", "fffffffffffffffff", "-1", "+1", "0x1"],
+    extensions,
+    trailerFields,
+  });
 
 /** One request: its bytes (head and body). */
 function request(rand: Rand): string {
@@ -185,7 +167,7 @@ function request(rand: Rand): string {
     fields.push(["Transfer-Encoding", chance(rand, 0.8) ? "chunked" : pick(rand, codings)]);
     if (mode === "both") fields.push(["Content-Length", pick(rand, contentLengths)]);
     if (chance(rand, 0.05)) fields.push(["Transfer-Encoding", pick(rand, codings)]);
-    rest = chunkedBody(rand);
+    rest = chunked(rand);
   } else if (chance(rand, 0.1)) rest = payload;
   const line = `${method} ${target} ${version}`;
   const sep = () => (chance(rand, 0.9) ? ": " : pick(rand, [":", ":  ", ":\t", " : "]));
@@ -193,58 +175,6 @@ function request(rand: Rand): string {
     .map(([n, v]) => `${n}${sep()}${v}\r\n`)
     .join("");
   return `${line}\r\n${head}\r\n${rest}`;
-}
-
-/** Byte-level damage: bare LF or CR, obs-fold, control bytes, deletions, duplicated lines. */
-function mutate(rand: Rand, text: string): string {
-  const at = Math.floor(rand() * text.length);
-  switch (Math.floor(rand() * 7)) {
-    case 0: {
-      const crlf = text.indexOf("\r\n", at);
-      if (crlf === -1) return text;
-      return chance(rand, 0.5)
-        ? text.slice(0, crlf) + text.slice(crlf + 1)
-        : text.slice(0, crlf + 1) + text.slice(crlf + 2);
-    }
-    case 1: {
-      const crlf = text.indexOf("\r\n", at);
-      return crlf === -1
-        ? text
-        : `${text.slice(0, crlf)}\r\n${pick(rand, [" ", "\t"])}folded${text.slice(crlf)}`;
-    }
-    case 2:
-      return (
-        text.slice(0, at) +
-        pick(rand, [
-          "\u0000",
-          "\u0001",
-          "\u007f",
-          "\r",
-          "\n",
-          "\t",
-          " ",
-          "\u00ff",
-          "\u00a0",
-          "\u0085",
-          "\u000b",
-          "\u000c",
-        ]) +
-        text.slice(at)
-      );
-    case 3:
-      return text.slice(0, at) + text.slice(at + 1);
-    case 4: {
-      const colon = text.indexOf(":", at);
-      return colon === -1 ? text : `${text.slice(0, colon)} ${text.slice(colon)}`;
-    }
-    case 5: {
-      const crlf = text.indexOf("\r\n", at);
-      const next = crlf === -1 ? -1 : text.indexOf("\r\n", crlf + 2);
-      return next === -1 ? text : text.slice(0, next) + text.slice(crlf, next) + text.slice(next);
-    }
-    default:
-      return text.slice(0, at) + String.fromCharCode(Math.floor(rand() * 256)) + text.slice(at + 1);
-  }
 }
 
 /** One connection's bytes: one to three pipelined requests, maybe damaged, maybe with a tail. */

@@ -3,18 +3,17 @@
  * llhttp: header orders, duplicate and malformed framing fields, chunk extensions, bad sizes,
  * obs-fold, control bytes, 1xx sequences and bytes after the body. Deterministic per seed.
  */
+import {
+  chance,
+  chunkedBody,
+  messageBody,
+  mutate,
+  pick,
+  type Rand,
+  shuffle,
+} from "./generated-messages.ts";
 
-/** mulberry32: a small seeded PRNG, so that a failing case is reproduced by its seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from "./generated-messages.ts";
 
 export interface ResponseCase {
   /** The request method the response answers (HEAD responses have no body). */
@@ -23,10 +22,6 @@ export interface ResponseCase {
   /** Bytes follow a response framed exactly (no mutation, a true length or plain chunked). */
   trailing: boolean;
 }
-
-type Rand = () => number;
-const pick = <T>(rand: Rand, items: readonly T[]): T => items[Math.floor(rand() * items.length)]!;
-const chance = (rand: Rand, p: number) => rand() < p;
 
 const versions = [
   "HTTP/1.1",
@@ -80,7 +75,6 @@ const extensions = [
   " ",
   ";a\nb",
 ];
-const sizes = (n: number) => [n.toString(16), n.toString(16).toUpperCase(), `00${n.toString(16)}`];
 const otherFields = [
   ["Content-Type", "text/plain"],
   ["Set-Cookie", "a=1"],
@@ -103,76 +97,20 @@ const trailerFields = [
   " folded",
 ];
 
-function body(rand: Rand): string {
-  const n = Math.floor(rand() * 12);
-  let s = "";
-  for (let i = 0; i < n; i++) s += pick(rand, ["a", "b", "\r\n", "0", "HTTP/1.1 200 OK\r\n"]);
-  return s;
-}
-
-function chunkedBody(rand: Rand): string {
-  let out = "";
-  const chunks = Math.floor(rand() * 3);
-  for (let i = 0; i < chunks; i++) {
-    const data = body(rand) || "x";
-    const ext = chance(rand, 0.2) ? pick(rand, extensions) : "";
-    let size = pick(rand, sizes(Buffer.byteLength(data, "latin1")));
-    if (chance(rand, 0.05)) size = pick(rand, ["zz", "", "fffffffffffffffff", "-1", `${size} `]);
-    out += `${size}${ext}\r\n${data}${chance(rand, 0.05) ? "X" : ""}\r\n`;
-  }
-  out += `${chance(rand, 0.1) ? "000" : "0"}${chance(rand, 0.1) ? pick(rand, extensions) : ""}\r\n`;
-  const trailers = chance(rand, 0.3) ? Math.floor(rand() * 3) : 0;
-  for (let i = 0; i < trailers; i++) out += `${pick(rand, trailerFields)}\r\n`;
-  return `${out}\r\n`;
-}
+const body = (rand: Rand) => messageBody(rand, 12, "HTTP/1.1 200 OK\r\n");
+const chunked = (rand: Rand) =>
+  chunkedBody(rand, {
+    body: () => body(rand),
+    badSizes: ["zz", "", "fffffffffffffffff", "-1"],
+    extensions,
+    trailerFields,
+  });
 
 function head(rand: Rand, status: number, fields: string[][]): string {
   const version = chance(rand, 0.9) ? "HTTP/1.1" : pick(rand, versions);
   const reason = chance(rand, 0.9) ? "OK" : pick(rand, reasons);
   const line = chance(rand, 0.05) ? `${version} ${status}` : `${version} ${status} ${reason}`;
   return `${line}\r\n${fields.map(([n, v]) => `${n}:${chance(rand, 0.9) ? " " : ""}${v}`).join("\r\n")}${fields.length ? "\r\n" : ""}\r\n`;
-}
-
-function shuffle<T>(rand: Rand, items: T[]): T[] {
-  for (let i = items.length - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    [items[i], items[j]] = [items[j]!, items[i]!];
-  }
-  return items;
-}
-
-/** Byte-level damage in the head or anywhere: bare LF, obs-fold, control bytes, deletions. */
-function mutate(rand: Rand, text: string): string {
-  const at = Math.floor(rand() * text.length);
-  switch (Math.floor(rand() * 7)) {
-    case 0: {
-      const crlf = text.indexOf("\r\n", at);
-      return crlf === -1 ? text : text.slice(0, crlf) + text.slice(crlf + 1);
-    }
-    case 1: {
-      const crlf = text.indexOf("\r\n", at);
-      return crlf === -1 ? text : `${text.slice(0, crlf)}\r\n folded${text.slice(crlf)}`;
-    }
-    case 2:
-      return (
-        text.slice(0, at) +
-        pick(rand, ["\u0000", "\u0001", "\u007f", "\r", "\n", "\t", " "]) +
-        text.slice(at)
-      );
-    case 3:
-      return text.slice(0, at) + text.slice(at + 1);
-    case 4: {
-      const colon = text.indexOf(":", at);
-      return colon === -1 ? text : `${text.slice(0, colon)} ${text.slice(colon)}`;
-    }
-    case 5: {
-      const crlf = text.indexOf("\r\n", at);
-      const next = crlf === -1 ? -1 : text.indexOf("\r\n", crlf + 2);
-      return next === -1 ? text : text.slice(0, next) + text.slice(crlf, next) + text.slice(next);
-    }
-    default:
-      return text.slice(0, at) + String.fromCharCode(Math.floor(rand() * 256)) + text.slice(at + 1);
-  }
 }
 
 /** One generated response (a few 1xx maybe, a final response, maybe bytes after it). */
@@ -208,7 +146,7 @@ export function generateCase(rand: Rand): ResponseCase {
       exact = false;
       fields.push(["Transfer-Encoding", pick(rand, codings)]);
     }
-    rest = chunkedBody(rand);
+    rest = chunked(rand);
   } else rest = payload;
   text += head(rand, status, shuffle(rand, fields)) + rest;
   const appended = chance(rand, 0.1);
