@@ -1,20 +1,23 @@
-// A bare Node proxy with both sides on node:net, for the benchmark only: request and response
-// heads found and read by hand (no llhttp, no IncomingMessage or ServerResponse), keep-alive
-// both ways, the forwarding headers nginx and the sidecar set. Bodyless requests and
-// Content-Length responses only (the bench's), no validation, routing, timeouts or anything
-// else: what a request side on node:net could cost at best, between node:http's floor
+// A bare Node proxy with both sides on node:net, for the benchmark only: requests read by the
+// sidecar's own RequestParser (src/proxy/transport/request-parser.ts, differentially tested
+// against llhttp), response heads read by hand, no IncomingMessage or ServerResponse,
+// keep-alive both ways, the forwarding headers nginx and the sidecar set. Bodyless requests and
+// Content-Length responses only (the bench's), no routing, timeouts or anything else: what a
+// request side on node:net could cost at best, between node:http's floor
 // (bench/proxy/node-proxy.js) and Node's own (bench/proxy/net-pipe.js).
 import { createServer } from "node:net";
+import { RequestParser } from "../../src/proxy/transport/request-parser.ts";
 import { upstreamHead, upstreamPool } from "./raw-upstream.js";
 
 const [port, upstreamPort] = process.argv.slice(2).map(Number);
 const upstreams = upstreamPool(upstreamPort);
 
-/** Forwards one request head to an upstream connection and its response back to `client`. */
-function forward(client, head, done) {
-  const lineEnd = head.indexOf("\r\n");
-  const [method, target] = head.slice(0, lineEnd).split(" ");
-  const host = /\r\nhost: *([^\r]*)/i.exec(head)?.[1] ?? "";
+/** Forwards one request to an upstream connection and its response back to `client`. */
+function forward(client, { method, target, rawHeaders }, done) {
+  let host = "";
+  for (let i = 0; i < rawHeaders.length; i += 2)
+    if (rawHeaders[i].length === 4 && rawHeaders[i].toLowerCase() === "host")
+      host = rawHeaders[i + 1];
   const c = upstreams.take();
   let pending = null;
   let left = -1;
@@ -37,22 +40,17 @@ function forward(client, head, done) {
 }
 
 const server = createServer({ noDelay: true }, (client) => {
-  let buffered = "";
-  let busy = false;
-  const next = () => {
-    busy = false;
-    const end = buffered.indexOf("\r\n\r\n");
-    if (end === -1) return;
-    const head = buffered.slice(0, end);
-    buffered = buffered.slice(end + 4);
-    busy = true;
-    forward(client, head, next);
-  };
-  client.setEncoding("latin1");
-  client.on("data", (chunk) => {
-    buffered += chunk;
-    if (!busy) next();
+  const parser = new RequestParser({
+    onHead: (head) => forward(client, head, () => parser.resume()),
+    onBody() {},
+    onEnd() {},
+    onUpgrade: () => client.destroy(),
+    onError: (_code, status) =>
+      client.end(
+        `HTTP/1.1 ${status} Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`,
+      ),
   });
+  client.on("data", (chunk) => parser.feed(chunk));
   client.on("error", () => client.destroy());
 });
 server.listen(port, "127.0.0.1", () => process.stdout.write("ready\n"));

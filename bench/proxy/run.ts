@@ -11,7 +11,7 @@
  * any Node proxy of this design pays, so what the sidecar adds beyond Node shows. The fixed rate
  * also runs "net pipe" (bench/proxy/net-pipe.js: each client connection piped to its own upstream
  * connection, no HTTP parsing at all): the least any Node proxy can add, the floor of Node itself.
- * "net proxy" (bench/proxy/net-proxy.js: both sides on node:net, heads read by hand, no
+ * "net proxy" (bench/proxy/net-proxy.js: both sides on node:net, requests read by RequestParser, no
  * features) is the floor of a request side on node:net, the lever left below node:http's.
  * Loopback only; bounded duration.
  *
@@ -173,7 +173,7 @@ async function throughput(targets: readonly Target[]): Promise<void> {
     );
     const netFloor = results.get("net proxy")!;
     console.log(
-      `  net proxy (bench/proxy/net-proxy.js: both sides on node:net, heads read by hand, no features): ${netFloor.cpuUs.toFixed(1)} µs/req = ${(netFloor.cpuUs / nginxResult.cpuUs).toFixed(2)}× nginx's, ${(netFloor.rps / nginxResult.rps).toFixed(2)}× its req/s: the most a request side on node:net could save is ${(nodeFloor.cpuUs - netFloor.cpuUs).toFixed(1)} µs/req\n`,
+      `  net proxy (bench/proxy/net-proxy.js: both sides on node:net, requests read by the sidecar's RequestParser, no features): ${netFloor.cpuUs.toFixed(1)} µs/req = ${(netFloor.cpuUs / nginxResult.cpuUs).toFixed(2)}× nginx's, ${(netFloor.rps / nginxResult.rps).toFixed(2)}× its req/s: the most a request side on node:net could save is ${(nodeFloor.cpuUs - netFloor.cpuUs).toFixed(1)} µs/req\n`,
     );
   }
 }
