@@ -230,9 +230,9 @@ export class RequestParser {
     for (let i = from; i < data.length; i++) {
       const byte = data[i];
       if (byte === 10) {
-        if (i === offset || data[i - 1] !== 13) return this.#bare(i);
+        if (i === offset || data[i - 1] !== 13) return this.#bare();
         if (i - offset >= 3 && data[i - 2] === 10 && data[i - 3] === 13) return i - 3;
-      } else if (byte === 13 && i + 1 < data.length && data[i + 1] !== 10) return this.#bare(i);
+      } else if (byte === 13 && i + 1 < data.length && data[i + 1] !== 10) return this.#bare();
     }
     return -1;
   }
@@ -241,13 +241,13 @@ export class RequestParser {
   #lineEnd(data: Buffer, offset: number): number {
     for (let i = offset; i < data.length; i++) {
       const byte = data[i];
-      if (byte === 10) return data[i - 1] === 13 && i > offset ? i - 1 : this.#bare(i);
-      if (byte === 13 && i + 1 < data.length && data[i + 1] !== 10) return this.#bare(i);
+      if (byte === 10) return data[i - 1] === 13 && i > offset ? i - 1 : this.#bare();
+      if (byte === 13 && i + 1 < data.length && data[i + 1] !== 10) return this.#bare();
     }
     return -1;
   }
 
-  #bare(_at: number): -2 {
+  #bare(): -2 {
     this.#fail("BARE_CR_OR_LF", "A CR or LF that is not part of a CRLF");
     return -2;
   }
