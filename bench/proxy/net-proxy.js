@@ -7,7 +7,7 @@
 // (bench/proxy/node-proxy.js) and Node's own (bench/proxy/net-pipe.js).
 import { createServer } from "node:net";
 import { RequestParser } from "../../src/proxy/transport/request-parser.ts";
-import { upstreamHead, upstreamPool } from "./raw-upstream.js";
+import { readResponse, upstreamHead, upstreamPool } from "./raw-upstream.js";
 
 const [port, upstreamPort] = process.argv.slice(2).map(Number);
 const upstreams = upstreamPool(upstreamPort);
@@ -19,23 +19,10 @@ function forward(client, { method, target, rawHeaders }, done) {
     if (rawHeaders[i].length === 4 && rawHeaders[i].toLowerCase() === "host")
       host = rawHeaders[i + 1];
   const c = upstreams.take();
-  let pending = null;
-  let left = -1;
-  c.onData = (chunk) => {
-    if (left === -1) {
-      pending = pending ? Buffer.concat([pending, chunk]) : chunk;
-      const end = pending.indexOf("\r\n\r\n");
-      if (end === -1) return;
-      left = Number(/\r\ncontent-length: *(\d+)/i.exec(pending.latin1Slice(0, end))[1]);
-      left -= pending.length - end - 4;
-      chunk = pending;
-    } else left -= chunk.length;
-    client.write(chunk);
-    if (left <= 0) {
-      upstreams.release(c);
-      done();
-    }
-  };
+  readResponse(upstreams, c, (bytes, last) => {
+    client.write(bytes);
+    if (last) done();
+  });
   c.socket.write(upstreamHead(method, target, host, client.remoteAddress), "latin1");
 }
 
