@@ -121,32 +121,30 @@ test("the config process reports the same problems, codes and exit codes: by pat
   }
 });
 
-test("a config process that dies without answering is an error, not a hang", async () => {
-  const dir = await tempDir("sidecar-config-child-dies-");
+/** loadConfigInChild with `source` as the config process's program. */
+async function loadWithProgram(source: string, timeoutMs?: number) {
+  const dir = await tempDir("sidecar-config-child-program-");
   try {
-    const program = join(dir.path, "dies.mjs");
-    await writeFile(program, "process.exit(3);\n");
-    await assert.rejects(
-      loadConfigInChild(undefined, { env: {} }, program),
-      /exited \(code 3\) without an answer/,
-    );
+    const program = join(dir.path, "program.mjs");
+    await writeFile(program, source);
+    return await loadConfigInChild(undefined, { env: {} }, program, timeoutMs);
   } finally {
     await dir.cleanup();
   }
+}
+
+test("a config process that dies without answering is an error, not a hang", async () => {
+  await assert.rejects(
+    loadWithProgram("process.exit(3);\n"),
+    /exited \(code 3\) without an answer/,
+  );
 });
 
 test("a config process that never answers is stopped after the timeout, not waited for forever", async () => {
-  const dir = await tempDir("sidecar-config-child-hangs-");
-  try {
-    const program = join(dir.path, "hangs.mjs");
-    await writeFile(program, "setInterval(() => {}, 1000);\n");
-    await assert.rejects(
-      loadConfigInChild(undefined, { env: {} }, program, 300),
-      /did not answer within 0.3 s/,
-    );
-  } finally {
-    await dir.cleanup();
-  }
+  await assert.rejects(
+    loadWithProgram("setInterval(() => {}, 1000);\n", 300),
+    /did not answer within 0.3 s/,
+  );
 });
 
 test("the config process's pipes never become sockets of this process (their streams would slow the request path for good)", async () => {
