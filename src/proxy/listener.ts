@@ -1,5 +1,5 @@
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
-import type { Socket } from "node:net";
+import type { Server as NetServer, Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { http } from "../runtime/builtins.ts";
 import { type ListenAddress, parseAddress } from "../runtime/config/address.ts";
@@ -10,6 +10,8 @@ import type { AccessLog } from "./access-log.ts";
 import { ClientAddressResolver } from "./client-address.ts";
 import { clientErrorReply } from "./client-error.ts";
 import type { Cluster } from "./cluster/cluster.ts";
+import type { DownstreamRequest, DownstreamResponse } from "./downstream/downstream.ts";
+import { NetHttpServer } from "./downstream/net-http-server.ts";
 import { ProxyErrorCodes } from "./error-codes.ts";
 import { addFlag, type Exchange, newExchange } from "./exchange.ts";
 import { buildFilter } from "./filters/build-filter.ts";
@@ -39,6 +41,7 @@ import { newRequestId } from "./request-ids.ts";
 import { RequestRecorder } from "./request-recorder.ts";
 import { type CompiledRoute, hostWithoutPort, RouteTable } from "./route-table.ts";
 import { TimeoutList } from "./timeout-list.ts";
+import type { RequestErrorCode } from "./transport/request-parser.ts";
 import { tunnelUpgrade } from "./upgrade-tunnel.ts";
 
 export interface ProxyListenerOptions {
@@ -55,6 +58,11 @@ export interface ProxyListenerOptions {
   memory?: PressureGateOptions | undefined;
   /** Told when no request is in flight, so the memory a busy spell grew is given back. */
   release?: RoleMemory["release"];
+  /**
+   * Where a plain listener parses requests: on node:net (default; see downstream/), or all on
+   * node:http, as TLS listeners do. "node" is for comparing the two (tests, benchmarks).
+   */
+  requestSide?: "net" | "node" | undefined;
 }
 
 /** Where a request goes: its route and cluster, and the target sent upstream. */
@@ -86,7 +94,10 @@ type SendLocalReply = (reply: LocalReply, close?: boolean, editor?: ResponseHead
  */
 export class ProxyListener {
   readonly config: ListenerConfig;
+  /** node:http's server: every request of a TLS listener; on a plain one, the connections handed to it. */
   readonly #server: Server;
+  /** A plain listener's request side on node:net; undefined for TLS. */
+  readonly #net: NetHttpServer | undefined;
   readonly #routes: RouteTable;
   readonly #options: ProxyListenerOptions;
   /** undefined when the client is always the socket peer. */
@@ -159,10 +170,24 @@ export class ProxyListener {
       requireHostHeader: true,
       joinDuplicateHeaders: false,
     });
-    this.#server.maxConnections = config.maxConnections;
-    // TLS sockets read their raw socket themselves: only plain listeners hold connections.
+    // TLS sockets read their raw socket themselves: only plain listeners read on node:net.
+    if (!config.tls && options.requestSide !== "node")
+      this.#net = new NetHttpServer({
+        maxHeaderBytes: config.maxHeaderBytes,
+        headersTimeoutMs: config.headersTimeoutSeconds * 1000,
+        keepAliveTimeoutMs: config.idleTimeoutSeconds * 1000,
+        streamIdleMs: config.streamIdleTimeoutSeconds * 1000,
+        checkIntervalMs: Math.min(1000, config.headersTimeoutSeconds * 250),
+        onRequest: (req, res) => this.#handle(req, res),
+        onRefused: (socket, code, status, message) => this.#refused(socket, code, status, message),
+        onHeadersTimeout: (socket) =>
+          this.#refuseRaw(socket, clientErrorReply(requestTimeout, config)!),
+        fallback: this.#server,
+      });
+    const accepting: NetServer = this.#net?.server ?? this.#server;
+    accepting.maxConnections = config.maxConnections;
     if (options.memory && !config.tls)
-      this.#gate = new PressureGate(options.memory, this.#server, () => this.#inFlight);
+      this.#gate = new PressureGate(options.memory, accepting, () => this.#inFlight);
     // A connection with a request in flight and no bytes either way for this long is closed
     // (Envoy's stream_idle_timeout); idle keep-alive connections use keepAliveTimeout.
     this.#server.timeout = config.streamIdleTimeoutSeconds * 1000;
@@ -176,7 +201,8 @@ export class ProxyListener {
     this.#server.on("clientError", (error: NodeJS.ErrnoException, socket: Duplex) =>
       this.#clientError(error, socket),
     );
-    this.#server.on("connection", (socket: Socket) => {
+    // Counted where accepted: a connection handed from node:net to node:http is not new.
+    accepting.on("connection", (socket: Socket) => {
       this.#gate?.admit(socket);
       options.metrics.activeConnections.inc(this.#labels);
       socket.once("close", () => options.metrics.activeConnections.dec(this.#labels));
@@ -189,7 +215,7 @@ export class ProxyListener {
 
   async start(): Promise<ListenAddress> {
     this.#address = await listenOn(
-      this.#server,
+      this.#net?.server ?? this.#server,
       parseAddress(this.config.address)!,
       `Proxy listener "${this.config.name}"`,
     );
@@ -202,7 +228,7 @@ export class ProxyListener {
   }
 
   /** Routes a request; the reply to send when it cannot be routed. */
-  route(req: IncomingMessage): RoutedRequest | LocalReply {
+  route(req: DownstreamRequest): RoutedRequest | LocalReply {
     let target = req.url ?? "/";
     let authority: string | undefined;
     if (target[0] !== "/" && target !== "*") {
@@ -251,13 +277,13 @@ export class ProxyListener {
   }
 
   /** The client address: the socket peer, or found in X-Forwarded-For behind trusted proxies. */
-  #clientAddress(req: IncomingMessage, peer: string): string {
+  #clientAddress(req: DownstreamRequest, peer: string): string {
     return this.#resolver === undefined
       ? peer
       : this.#resolver.resolve(peer, req.headers["x-forwarded-for"]);
   }
 
-  #urlTooLong(req: IncomingMessage): LocalReply | undefined {
+  #urlTooLong(req: DownstreamRequest): LocalReply | undefined {
     if ((req.url?.length ?? 0) <= this.config.maxUrlBytes) return undefined;
     return {
       status: 414,
@@ -273,7 +299,7 @@ export class ProxyListener {
     return "route" in routed ? this.#routeChains.get(routed.route.config) : this.#listenerChain;
   }
 
-  #handle(req: IncomingMessage, res: ServerResponse): void {
+  #handle(req: DownstreamRequest, res: DownstreamResponse): void {
     const peer = req.socket.remoteAddress ?? "";
     const clientAddress = this.#clientAddress(req, peer);
     const exchange = newExchange(req.method!, req.url!, `HTTP/${req.httpVersion}`, clientAddress);
@@ -354,8 +380,8 @@ export class ProxyListener {
 
   /** Past the filters: checks the body and the cluster's limit, then forwards. */
   #dispatch(
-    req: IncomingMessage,
-    res: ServerResponse,
+    req: DownstreamRequest,
+    res: DownstreamResponse,
     exchange: Exchange,
     routed: Routed,
     peer: string,
@@ -611,9 +637,29 @@ export class ProxyListener {
       socket.destroy();
       return;
     }
-    const { reply, reason } = answer;
-    const requestId = newRequestId();
-    socket.end(rawLocalReply(reply, requestId, reason));
+    this.#refuseRaw(socket, answer);
+  }
+
+  /** A request the node:net side cannot parse: answered like node:http's client errors. */
+  #refused(socket: Socket, code: RequestErrorCode, status: number, message: string): void {
+    const answer =
+      status === 431
+        ? clientErrorReply(headerOverflow, this.config)!
+        : {
+            reason: statusText(status),
+            reply: {
+              status,
+              code: ProxyErrorCodes.BAD_REQUEST,
+              flag: "DPE",
+              message: `Malformed request: ${code}: ${message}`,
+            },
+          };
+    this.#refuseRaw(socket, answer);
+  }
+
+  /** Answers a request that was never parsed (or never arrived) and closes its connection. */
+  #refuseRaw(socket: Duplex, { reply, reason }: { reply: LocalReply; reason: string }): void {
+    socket.end(rawLocalReply(reply, newRequestId(), reason));
     this.#options.metrics.requests.inc({
       ...this.#labels,
       route: "",
@@ -632,7 +678,12 @@ export class ProxyListener {
     this.#draining = true;
     this.#untrack?.();
     this.#gate?.close();
-    const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    const closed = new Promise<void>((resolve) =>
+      (this.#net?.server ?? this.#server).close(() => resolve()),
+    );
+    // On a plain listener, this stops node:http's connection checks.
+    if (this.#net) this.#server.close(() => {});
+    this.#net?.drain();
     this.#server.closeIdleConnections();
     if (this.#inFlight > 0 && !deadline.aborted) {
       await new Promise<void>((resolve) => {
@@ -641,6 +692,7 @@ export class ProxyListener {
       });
     }
     this.#server.closeAllConnections();
+    this.#net?.closeAll();
     for (const tunnel of this.#tunnels) tunnel.destroy();
     this.#security.close();
     await Promise.race([
@@ -653,11 +705,16 @@ export class ProxyListener {
   }
 }
 
+const headerOverflow = Object.assign(new Error("header overflow"), { code: "HPE_HEADER_OVERFLOW" });
+const requestTimeout = Object.assign(new Error("request timeout"), {
+  code: "ERR_HTTP_REQUEST_TIMEOUT",
+});
+
 function statusText(status: number): string {
   return http.STATUS_CODES[status] ?? "Error";
 }
 
-function validRequestId(req: IncomingMessage): string | undefined {
+function validRequestId(req: DownstreamRequest): string | undefined {
   const value = req.headers["x-request-id"];
   return typeof value === "string" && /^[\x21-\x7e]{1,200}$/.test(value) ? value : undefined;
 }

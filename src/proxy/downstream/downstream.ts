@@ -1,6 +1,10 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from "node:http";
 import type { Socket } from "node:net";
 
+/** An event listener (its arguments depend on the event), as node's own typings have it. */
+// biome-ignore lint/suspicious/noExplicitAny: the arguments depend on the event name
+type Listener = (...args: any[]) => void;
+
 /**
  * A client's request as the proxy reads it: what the listener, the filters and the forwarder
  * use of node:http's IncomingMessage, so that a request parsed on `node:net` (NetRequest) and
@@ -18,9 +22,9 @@ export interface DownstreamRequest {
   /** A chunked body's trailers, once its `end` was emitted. */
   readonly rawTrailers: string[];
   readonly socket: Socket;
-  on(event: string, listener: (...args: any[]) => void): this;
-  once(event: string, listener: (...args: any[]) => void): this;
-  off(event: string, listener: (...args: any[]) => void): this;
+  on(event: string, listener: Listener): this;
+  once(event: string, listener: Listener): this;
+  off(event: string, listener: Listener): this;
   pause(): this;
   resume(): this;
   isPaused(): boolean;
@@ -59,7 +63,7 @@ export interface DownstreamResponse {
   writeEarlyHints(hints: { link: string | string[] }): void;
   /** Resets the connection (a response that cannot be completed). */
   destroy(error?: Error): this;
-  on(event: string, listener: (...args: any[]) => void): this;
-  once(event: string, listener: (...args: any[]) => void): this;
-  off(event: string, listener: (...args: any[]) => void): this;
+  on(event: string, listener: Listener): this;
+  once(event: string, listener: Listener): this;
+  off(event: string, listener: Listener): this;
 }
