@@ -159,7 +159,15 @@ export class NetResponse extends EventEmitter implements DownstreamResponse {
       encoding = undefined;
     }
     if (this.writableEnded) return this;
-    if (!this.#head) this.writeHead(this.statusCode);
+    if (!this.#head) {
+      const length =
+        chunk === undefined
+          ? 0
+          : typeof chunk === "string"
+            ? Buffer.byteLength(chunk, (encoding as BufferEncoding) ?? "utf8")
+            : (chunk as Buffer).length;
+      this.writeHead(this.statusCode, this.#hasBody ? ["Content-Length", String(length)] : []);
+    }
     const socket = this.socket!;
     const finish = () => this.#finish(callback as (() => void) | undefined);
     if (!this.headersSent && !this.#chunked && (chunk === undefined || typeof chunk === "string")) {
