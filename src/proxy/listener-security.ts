@@ -1,6 +1,6 @@
 import type { Server, ServerOptions } from "node:http";
-import type { TLSSocket } from "node:tls";
-import { http, https } from "../runtime/builtins.ts";
+import type { TLSSocket, Server as TlsServer } from "node:tls";
+import { http, https, tls } from "../runtime/builtins.ts";
 import { type ListenAddress, parseAddress } from "../runtime/config/address.ts";
 import { listenOn } from "../runtime/listen.ts";
 import type { Logger } from "../runtime/telemetry/logger.ts";
@@ -71,6 +71,17 @@ export class ListenerSecurity {
     const server = https.createServer({ ...this.#tls.serverOptions(), ...options });
     this.#tls.attach(server);
     return server as unknown as Server;
+  }
+
+  /**
+   * For a TLS listener whose requests are read on node:net: a tls.Server with the TLS contexts
+   * (watched from now on), whose secure connections carry HTTP/1.1; undefined without TLS.
+   */
+  createTlsServer(): TlsServer | undefined {
+    if (!this.#tls) return undefined;
+    const server = tls.createServer({ ...this.#tls.serverOptions(), noDelay: true });
+    this.#tls.attach(server);
+    return server;
   }
 
   /** A 403 when the connection's client certificate is unverified or not on the allow-list. */

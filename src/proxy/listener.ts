@@ -89,14 +89,15 @@ type SendLocalReply = (reply: LocalReply, close?: boolean, editor?: ResponseHead
 /**
  * One listener: an HTTP/1.1 server whose requests are checked (limits), routed, passed through
  * the filter chain (the listener's filters, then the route's) and forwarded; Upgrade requests
- * pass the same chain and are tunnelled. `drain()` stops accepting and closes keep-alive
- * connections after their current response.
+ * pass the same chain and are tunnelled. Requests are read on node:net (NetHttpServer); the
+ * connections it hands over (upgrades, chunked bodies, Expect) are node:http's from then on.
+ * `drain()` stops accepting and closes keep-alive connections after their current response.
  */
 export class ProxyListener {
   readonly config: ListenerConfig;
-  /** node:http's server: every request of a TLS listener; on a plain one, the connections handed to it. */
+  /** node:http's server: the connections handed to it by #net, or every one (requestSide "node"). */
   readonly #server: Server;
-  /** A plain listener's request side on node:net; undefined for TLS. */
+  /** The request side on node:net (plain or TLS); undefined with requestSide "node". */
   readonly #net: NetHttpServer | undefined;
   readonly #routes: RouteTable;
   readonly #options: ProxyListenerOptions;
@@ -161,7 +162,7 @@ export class ProxyListener {
         );
     }
     this.#security = new ListenerSecurity(config, built, { logger, metrics: options.metrics });
-    this.#server = this.#security.createServer({
+    const serverOptions = {
       maxHeaderSize: config.maxHeaderBytes,
       headersTimeout: config.headersTimeoutSeconds * 1000,
       requestTimeout: 0,
@@ -169,10 +170,15 @@ export class ProxyListener {
       connectionsCheckingInterval: Math.min(1000, config.headersTimeoutSeconds * 250),
       requireHostHeader: true,
       joinDuplicateHeaders: false,
-    });
-    // TLS sockets read their raw socket themselves: only plain listeners read on node:net.
-    if (!config.tls && options.requestSide !== "node")
+    };
+    const onNet = options.requestSide !== "node";
+    // On node:net, node:http's server is the fallback, handed decrypted connections: plain.
+    this.#server = onNet
+      ? http.createServer(serverOptions)
+      : this.#security.createServer(serverOptions);
+    if (onNet)
       this.#net = new NetHttpServer({
+        tlsServer: this.#security.createTlsServer(),
         maxHeaderBytes: config.maxHeaderBytes,
         headersTimeoutMs: config.headersTimeoutSeconds * 1000,
         keepAliveTimeoutMs: config.idleTimeoutSeconds * 1000,

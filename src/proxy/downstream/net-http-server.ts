@@ -1,5 +1,7 @@
 import type { Server as HttpServer } from "node:http";
-import { createServer, type Server, type Socket } from "node:net";
+import type { Server, Socket } from "node:net";
+import type { Server as TlsServer } from "node:tls";
+import { net } from "../../runtime/builtins.ts";
 import type { RequestErrorCode } from "../transport/request-parser.ts";
 import type { DownstreamRequest, DownstreamResponse } from "./downstream.ts";
 import { type ConnectionOwner, NetConnection } from "./net-connection.ts";
@@ -21,12 +23,17 @@ export interface NetHttpServerOptions {
   onRefused(socket: Socket, code: RequestErrorCode, status: number, message: string): void;
   /** The headers timeout passed: answer 408 on the socket and end it. */
   onHeadersTimeout(socket: Socket): void;
-  /** Where requests that need node:http go (upgrades, chunked bodies, Expect). */
+  /**
+   * Where requests that need node:http go (upgrades, chunked bodies, Expect): a plain
+   * node:http server, also for TLS (it is handed the decrypted socket).
+   */
   fallback: HttpServer;
+  /** For a TLS listener: the tls.Server whose secure connections are served. Default: plain. */
+  tlsServer?: TlsServer | undefined;
 }
 
 /**
- * The proxy's HTTP/1.1 server on `node:net`, for plain listeners: requests are parsed by
+ * The proxy's HTTP/1.1 server on `node:net` (or `node:tls` for a TLS listener): requests are parsed by
  * RequestParser and answered through NetRequest/NetResponse, which cost less CPU per request
  * than node:http's server (issue 16). A request that needs what only node:http does here (an
  * upgrade or CONNECT, a chunked body, Expect: 100-continue) hands its connection to the
@@ -34,6 +41,7 @@ export interface NetHttpServerOptions {
  * interval looks at every connection's headers and keep-alive timeouts, as node:http does.
  */
 export class NetHttpServer implements ConnectionOwner {
+  /** The server that listens: a net.Server, or the tls.Server given. */
   readonly server: Server;
   readonly #options: NetHttpServerOptions;
   readonly #connections = new Set<NetConnection>();
@@ -42,8 +50,10 @@ export class NetHttpServer implements ConnectionOwner {
 
   constructor(options: NetHttpServerOptions) {
     this.#options = options;
-    this.server = createServer({ noDelay: true });
-    this.server.on("connection", (socket: Socket) => this.#accept(socket));
+    this.server = options.tlsServer ?? net.createServer({ noDelay: true });
+    this.server.on(options.tlsServer ? "secureConnection" : "connection", (socket: Socket) =>
+      this.#accept(socket),
+    );
     this.server.once("listening", () => {
       this.#timer = setInterval(() => this.#check(), options.checkIntervalMs).unref();
     });
