@@ -91,8 +91,32 @@ export function readResponses(received: string): ReceivedStream {
     }
     const flag = get("x-sidecar-error");
     if (flag !== undefined) reduceLocalReply(response, flag);
+    else rechunkEcho(response);
   }
   return { responses, rest: text.slice(offset) };
+}
+
+/**
+ * An echoed request with a chunked body: its chunks as one (and the echo's Content-Length
+ * masked). The proxy re-frames a chunked body as its pieces arrive, so chunk boundaries
+ * depend on how the client's bytes were read, not on the request side.
+ */
+function rechunkEcho(response: ReceivedResponse): void {
+  const headEnd = response.body.indexOf("\r\n\r\n");
+  if (
+    headEnd === -1 ||
+    !/\r\ntransfer-encoding: chunked\r\n/i.test(response.body.slice(0, headEnd + 2))
+  )
+    return;
+  const from = headEnd + 4;
+  const chunked = readChunked(response.body, from);
+  if (chunked.end === undefined) return;
+  const size = chunked.data.length;
+  const chunk = size > 0 ? `${size.toString(16)}\r\n${chunked.data}\r\n` : "";
+  const tail = response.body.slice(chunked.trailersAt, chunked.end);
+  response.body = `${response.body.slice(0, from)}${chunk}0\r\n${tail}${response.body.slice(chunked.end)}`;
+  for (const header of response.headers)
+    if (header[0].toLowerCase() === "content-length") header[1] = "L";
 }
 
 /** A local reply's JSON body: its code kept, its message set aside, its length masked. */
@@ -115,7 +139,10 @@ function reduceLocalReply(response: ReceivedResponse, flag: string): void {
  * A chunked body starting at `from`: its data, and where it ends (after its trailers, which
  * are dropped); `end` undefined when it does not end in `text`.
  */
-function readChunked(text: string, from: number): { data: string; end?: number } {
+function readChunked(
+  text: string,
+  from: number,
+): { data: string; end?: number; trailersAt?: number } {
   let offset = from;
   let data = "";
   for (;;) {
@@ -129,11 +156,12 @@ function readChunked(text: string, from: number): { data: string; end?: number }
     offset += size + 2;
     if (offset > text.length) return { data };
   }
+  const trailersAt = offset;
   for (;;) {
     const eol = text.indexOf("\r\n", offset);
     if (eol === -1) return { data };
     const blank = eol === offset;
     offset = eol + 2;
-    if (blank) return { data, end: offset };
+    if (blank) return { data, end: offset, trailersAt };
   }
 }

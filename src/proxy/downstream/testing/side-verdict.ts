@@ -80,8 +80,12 @@ export async function verdict(
     )
       return { kind: "allowed", rule: "HTTP/1.1 without Host: node:http answers its own 400" };
     // node:http's side may meet the listener's limits first (413 for a Content-Length over
-    // maxRequestBodyBytes that ours refuses as over 2^53 - 1).
-    if (lastOnNode && theirs?.flag === "DPE" && status(theirs) >= 400)
+    // maxRequestBodyBytes that ours refuses as over 2^53 - 1), or answer the request with a
+    // local reply (a target the router refuses) and refuse what follows, or wait for its body.
+    if (
+      theirs !== undefined &&
+      node.stream.responses.slice(i).every((r) => r.flag === "DPE" && status(r) >= 400)
+    )
       return { kind: "allowed", rule: "both refuse, each at the first defect it meets" };
     const view = await parser();
     const why =
@@ -91,7 +95,30 @@ export async function verdict(
         ? documentedException(bytes.toString("latin1"), view.ours, view.theirs)
         : undefined;
     if (why) return { kind: "allowed", rule: `stricter parser: ${why}` };
+    // llhttp took the head ours refused and waits for its body (the oracle records only
+    // complete requests, so documentedException has no request to check): the refusal must
+    // be one of the head rules of docs/proxy.md.
+    if (
+      !node.played.closed &&
+      theirs === undefined &&
+      node.stream.rest === "" &&
+      view.ours.status === status(ours!) &&
+      headRules.has(view.ours.error ?? "")
+    )
+      return { kind: "allowed", rule: `stricter parser: ${view.ours.error}, before the body` };
   }
+  // node:http handles a pipelined Upgrade as soon as it is parsed: its answer (and the close)
+  // goes out before the responses ahead of it, which are lost. The node:net side answers in
+  // order and ends with the same answer.
+  if (
+    lastOnNode &&
+    net.played.closed &&
+    net.stream.responses.length > i + 1 &&
+    key(net.stream.responses.at(-1)!) === key(theirs!) &&
+    // Written on the socket itself (a refused upgrade, the app's refusal relayed): no Date.
+    !theirs!.headers.some(([name]) => name.toLowerCase() === "date")
+  )
+    return { kind: "allowed", rule: upgradeFirst };
   // The node:net side answered request i (and what followed) where node:http's parse error
   // on later bytes took the place of request i's response.
   const after = net.stream.responses.slice(i);
@@ -107,6 +134,37 @@ export async function verdict(
     if ((await parser()).ours.error === "INCOMPLETE")
       return { kind: "allowed", rule: `${nodeReplacesResponse}; ${waitsForHead}` };
   }
+  // One side closed without another answer where the other refused the next bytes and
+  // closed: node:http (on its side, or after a hand-off on the node:net side) closes a
+  // connection unanswered on a parse error, or a pipelined CONNECT, while a response is in
+  // progress, and answers it once that response was written.
+  const extra = (a: Side, b: Side) =>
+    a.played.closed &&
+    b.played.closed &&
+    b.stream.responses.length === i &&
+    a.stream.rest === "" &&
+    a.stream.responses.length > i &&
+    refusal(a.stream.responses.at(-1)) &&
+    a.stream.responses.slice(i, -1).every((r) => !refusal(r));
+  if (
+    extra(net, node) ||
+    (extra(node, net) &&
+      node.stream.responses.length === i + 1 &&
+      (theirs!.body === "" || theirs!.message?.startsWith("Malformed request") === true))
+  )
+    return { kind: "allowed", rule: closesUnanswered };
+  // Nothing more from the node:net side, still open, where node:http refused the next head
+  // at a bad byte before its end (or closed unanswered, a response being in progress).
+  if (
+    !net.played.closed &&
+    net.stream.responses.length === i &&
+    net.stream.rest === "" &&
+    node.played.closed &&
+    node.stream.responses.length <= i + 1 &&
+    (theirs === undefined || (theirs.flag === "DPE" && status(theirs) >= 400)) &&
+    (await parser()).ours.error === "INCOMPLETE"
+  )
+    return { kind: "allowed", rule: waitsForHead };
   return { kind: "different" };
 }
 
@@ -118,6 +176,25 @@ export async function verdict(
  */
 const nodeReplacesResponse =
   "node:http: a parse error after a complete request replaces that request's response";
+
+const upgradeFirst =
+  "node:http: a pipelined Upgrade is answered before the responses ahead of it, which are lost";
+
+/** RequestParser's refusals of a head that llhttp takes (docs/proxy.md, "Request parsing"). */
+const headRules: ReadonlySet<string> = new Set([
+  "INVALID_METHOD",
+  "INVALID_TARGET",
+  "INVALID_VERSION",
+  "UNSUPPORTED_VERSION",
+  "DUPLICATE_HOST",
+  "MISSING_HOST",
+  "INVALID_CONTENT_LENGTH",
+  "INVALID_TRANSFER_ENCODING",
+  "UNSUPPORTED_TRANSFER_ENCODING",
+]);
+
+const closesUnanswered =
+  "node:http: a parse error while a response is in progress closes the connection unanswered";
 
 /**
  * node:net side: bytes that cannot start a request (`XX`) are refused once their head ends
