@@ -1,7 +1,7 @@
 // DRAFT (lead's stand-in until the helper's version lands; not committed)
 import { EventEmitter } from "node:events";
-import { http } from "../../runtime/builtins.ts";
 import type { Socket } from "node:net";
+import { http } from "../../runtime/builtins.ts";
 import type { DownstreamRequest, DownstreamResponse } from "./downstream.ts";
 
 let dateCache = "";
