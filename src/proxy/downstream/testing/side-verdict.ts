@@ -134,21 +134,22 @@ export async function verdict(
     if ((await parser()).ours.error === "INCOMPLETE")
       return { kind: "allowed", rule: `${nodeReplacesResponse}; ${waitsForHead}` };
   }
-  // One side closed without another answer where the other refused the next bytes and
-  // closed: node:http (on its side, or after a hand-off on the node:net side) closes a
-  // connection unanswered on a parse error, or a pipelined CONNECT, while a response is in
-  // progress, and answers it once that response was written.
+  // One side closed without another answer where the other answered on (the request in
+  // progress, then maybe a refusal of the next bytes) and closed: node:http (on its side, or
+  // after a hand-off on the node:net side) closes a connection unanswered on a parse error, or
+  // a pipelined CONNECT, while a response is in progress, and answers it once that response
+  // was written.
   const extra = (a: Side, b: Side) =>
     a.played.closed &&
     b.played.closed &&
     b.stream.responses.length === i &&
     a.stream.rest === "" &&
     a.stream.responses.length > i &&
-    refusal(a.stream.responses.at(-1)) &&
     a.stream.responses.slice(i, -1).every((r) => !refusal(r));
   if (
     extra(net, node) ||
     (extra(node, net) &&
+      refusal(theirs) &&
       node.stream.responses.length === i + 1 &&
       (theirs!.body === "" || theirs!.message?.startsWith("Malformed request") === true))
   )
