@@ -60,11 +60,17 @@ export class NetConnection implements BodySource {
     this.#owner = owner;
     this.headStartedAt = now;
     this.#parser = new RequestParser(this, { maxHeaderBytes: owner.maxHeaderBytes });
-    socket.on("data", (chunk: Buffer) => this.#data(chunk));
-    socket.on("close", () => this.#closed());
-    // A reset client: the close that follows ends the exchange.
-    socket.on("error", () => socket.destroy());
+    socket.on("data", this.#onData);
+    socket.on("close", this.#onClose);
+    socket.on("error", this.#onError);
   }
+
+  readonly #onData = (chunk: Buffer): void => this.#data(chunk);
+  readonly #onClose = (): void => this.#closed();
+  /** A reset client: the close that follows ends the exchange. */
+  readonly #onError = (): void => {
+    this.socket.destroy();
+  };
 
   /** Whether a request is being answered. */
   get busy(): boolean {
@@ -130,10 +136,11 @@ export class NetConnection implements BodySource {
     const head = this.#handingOff!;
     this.#handingOff = undefined;
     this.#closing = true;
-    this.socket.removeAllListeners("data");
-    this.socket.removeAllListeners("close");
-    this.socket.removeAllListeners("error");
-    this.socket.removeAllListeners("timeout");
+    // Only this connection's listeners: the listener's own (its connection count, the
+    // pressure gate's) stay on the socket for as long as it is open.
+    this.socket.off("data", this.#onData);
+    this.socket.off("close", this.#onClose);
+    this.socket.off("error", this.#onError);
     this.#owner.forget(this);
     this.#owner.handOff(this.socket, Buffer.concat([serializeHead(head), rest]));
   }

@@ -45,6 +45,7 @@ export class NetHttpServer implements ConnectionOwner {
   readonly server: Server;
   readonly #options: NetHttpServerOptions;
   readonly #connections = new Set<NetConnection>();
+  readonly #timeoutListeners = new Map<NetConnection, () => void>();
   #timer: NodeJS.Timeout | undefined;
   #draining = false;
 
@@ -85,10 +86,12 @@ export class NetHttpServer implements ConnectionOwner {
     this.#connections.add(connection);
     socket.setTimeout(this.#options.streamIdleMs);
     // node:http's server.timeout: only a connection with a request in flight is closed here;
-    // an idle one is the keep-alive timeout's.
-    socket.on("timeout", () => {
+    // an idle one is the keep-alive timeout's. A connection handed to node:http drops it.
+    const onTimeout = () => {
       if (connection.busy) socket.destroy();
-    });
+    };
+    socket.on("timeout", onTimeout);
+    this.#timeoutListeners.set(connection, onTimeout);
   }
 
   handle(req: DownstreamRequest, res: DownstreamResponse): void {
@@ -111,6 +114,9 @@ export class NetHttpServer implements ConnectionOwner {
 
   forget(connection: NetConnection): void {
     this.#connections.delete(connection);
+    const onTimeout = this.#timeoutListeners.get(connection);
+    this.#timeoutListeners.delete(connection);
+    if (onTimeout) connection.socket.off("timeout", onTimeout);
   }
 
   /** Stops accepting; idle connections close now, busy ones after their response. */
