@@ -42,7 +42,7 @@ import { RequestRecorder } from "./request-recorder.ts";
 import { type CompiledRoute, hostWithoutPort, RouteTable } from "./route-table.ts";
 import { TimeoutList } from "./timeout-list.ts";
 import type { RequestErrorCode } from "./transport/request-parser.ts";
-import { tunnelUpgrade } from "./upgrade-tunnel.ts";
+import { answerAndClose, tunnelUpgrade } from "./upgrade-tunnel.ts";
 
 export interface ProxyListenerOptions {
   clusters: ReadonlyMap<string, Cluster>;
@@ -498,10 +498,20 @@ export class ProxyListener {
   }
 
   #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    // node:http emits a pipelined Upgrade as soon as its head is parsed, with responses still
+    // queued ahead of it: it waits its turn, so those are written (and their requests end)
+    // first. Each finished response gives the socket to the next.
+    const ahead = responseInProgress(socket);
+    if (ahead !== undefined) {
+      ahead.once("finish", () => this.#upgrade(req, socket, head));
+      return;
+    }
     const peer = req.socket.remoteAddress ?? "";
     const requestId = validRequestId(req) ?? newRequestId();
+    const idleMs = this.config.streamIdleTimeoutSeconds * 1000;
+    const refuse = (answer: string) => answerAndClose(socket, answer, idleMs);
     if (this.#draining) {
-      socket.end(
+      refuse(
         rawLocalReply(
           {
             status: 503,
@@ -517,7 +527,7 @@ export class ProxyListener {
     }
     const tooLong = this.#urlTooLong(req);
     if (tooLong) {
-      socket.end(rawLocalReply(tooLong, requestId, statusText(tooLong.status)));
+      refuse(rawLocalReply(tooLong, requestId, statusText(tooLong.status)));
       return;
     }
     // node:http hands an Upgrade request over without reading its body: the body's bytes would
@@ -527,7 +537,7 @@ export class ProxyListener {
       req.headers["transfer-encoding"] !== undefined ||
       (length !== undefined && length !== "0")
     ) {
-      socket.end(
+      refuse(
         rawLocalReply(
           {
             status: 400,
@@ -543,7 +553,7 @@ export class ProxyListener {
     }
     const certRefused = this.#security.refuse(req);
     if (certRefused) {
-      socket.end(rawLocalReply(certRefused, requestId, statusText(certRefused.status)));
+      refuse(rawLocalReply(certRefused, requestId, statusText(certRefused.status)));
       return;
     }
     const routed = this.route(req);
@@ -560,11 +570,11 @@ export class ProxyListener {
       path: "route" in routed ? routed.matchedPath : undefined,
     });
     this.#security.recordPrincipal(req, filters);
-    const refuse = (reply: LocalReply) =>
-      socket.end(rawLocalReply(reply, requestId, statusText(reply.status), filters));
+    const refuseWith = (reply: LocalReply) =>
+      refuse(rawLocalReply(reply, requestId, statusText(reply.status), filters));
     const result = chain.run(filters);
     if (result === undefined) this.#tunnel(req, socket, head, routed, peer, requestId, filters);
-    else if (!(result instanceof Promise)) refuse(result);
+    else if (!(result instanceof Promise)) refuseWith(result);
     else {
       // An async filter: a drain meanwhile closes the socket like any tunnel's.
       socket.on("error", () => socket.destroy());
@@ -572,7 +582,7 @@ export class ProxyListener {
       socket.once("close", () => this.#tunnels.delete(socket));
       void result.then((reply) => {
         if (socket.destroyed) return;
-        if (reply) refuse(reply);
+        if (reply) refuseWith(reply);
         else this.#tunnel(req, socket, head, routed, peer, requestId, filters);
       });
     }
@@ -589,7 +599,11 @@ export class ProxyListener {
     filters: RequestFilterContext | undefined,
   ): void {
     if (!("route" in routed)) {
-      socket.end(rawLocalReply(routed, requestId, statusText(routed.status), filters));
+      answerAndClose(
+        socket,
+        rawLocalReply(routed, requestId, statusText(routed.status), filters),
+        this.config.streamIdleTimeoutSeconds * 1000,
+      );
       return;
     }
     const built = upstreamRequestHeaders(req.rawHeaders, {
@@ -618,8 +632,15 @@ export class ProxyListener {
   }
 
   #clientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+    const inProgress = responseInProgress(socket);
+    // The request in progress was read whole: the error is in one pipelined after it. It is
+    // looked at again once that response is written (node:http then gives the socket to the
+    // next one queued, or to none): answered in its turn, as on node:net.
+    if (inProgress?.req.complete) {
+      inProgress.once("finish", () => this.#clientError(error, socket));
+      return;
+    }
     // A request whose headers were fine but whose body is malformed has a response in progress.
-    const inProgress = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
     if (inProgress && !inProgress.headersSent && socket.writable) {
       sendLocalReply(
         inProgress,
@@ -715,6 +736,11 @@ const headerOverflow = Object.assign(new Error("header overflow"), { code: "HPE_
 const requestTimeout = Object.assign(new Error("request timeout"), {
   code: "ERR_HTTP_REQUEST_TIMEOUT",
 });
+
+/** The response node:http is writing on a socket (its own `_httpMessage`), if any. */
+function responseInProgress(socket: Duplex): ServerResponse | undefined {
+  return (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage ?? undefined;
+}
 
 function statusText(status: number): string {
   return http.STATUS_CODES[status] ?? "Error";

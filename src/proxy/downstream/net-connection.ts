@@ -63,6 +63,7 @@ export class NetConnection implements BodySource {
     socket.on("data", this.#onData);
     socket.on("close", this.#onClose);
     socket.on("error", this.#onError);
+    socket.on("timeout", this.#onTimeout);
   }
 
   readonly #onData = (chunk: Buffer): void => this.#data(chunk);
@@ -71,11 +72,13 @@ export class NetConnection implements BodySource {
   readonly #onError = (): void => {
     this.socket.destroy();
   };
-
-  /** Whether a request is being answered. */
-  get busy(): boolean {
-    return this.#request !== undefined;
-  }
+  /**
+   * The socket's timeout (node:http's server.timeout, streamIdleMs): a connection with a request
+   * in flight is closed; an idle one is the keep-alive timeout's.
+   */
+  readonly #onTimeout = (): void => {
+    if (this.#request !== undefined) this.socket.destroy();
+  };
 
   /** No more requests are read (the connection is being answered and closed). */
   stopReading(): void {
@@ -141,6 +144,7 @@ export class NetConnection implements BodySource {
     this.socket.off("data", this.#onData);
     this.socket.off("close", this.#onClose);
     this.socket.off("error", this.#onError);
+    this.socket.off("timeout", this.#onTimeout);
     this.#owner.forget(this);
     this.#owner.handOff(this.socket, Buffer.concat([serializeHead(head), rest]));
   }

@@ -45,7 +45,6 @@ export class NetHttpServer implements ConnectionOwner {
   readonly server: Server;
   readonly #options: NetHttpServerOptions;
   readonly #connections = new Set<NetConnection>();
-  readonly #timeoutListeners = new Map<NetConnection, () => void>();
   #timer: NodeJS.Timeout | undefined;
   #draining = false;
 
@@ -82,16 +81,8 @@ export class NetHttpServer implements ConnectionOwner {
   }
 
   #accept(socket: Socket): void {
-    const connection = new NetConnection(socket, this, Date.now());
-    this.#connections.add(connection);
+    this.#connections.add(new NetConnection(socket, this, Date.now()));
     socket.setTimeout(this.#options.streamIdleMs);
-    // node:http's server.timeout: only a connection with a request in flight is closed here;
-    // an idle one is the keep-alive timeout's. A connection handed to node:http drops it.
-    const onTimeout = () => {
-      if (connection.busy) socket.destroy();
-    };
-    socket.on("timeout", onTimeout);
-    this.#timeoutListeners.set(connection, onTimeout);
   }
 
   handle(req: DownstreamRequest, res: DownstreamResponse): void {
@@ -114,9 +105,6 @@ export class NetHttpServer implements ConnectionOwner {
 
   forget(connection: NetConnection): void {
     this.#connections.delete(connection);
-    const onTimeout = this.#timeoutListeners.get(connection);
-    this.#timeoutListeners.delete(connection);
-    if (onTimeout) connection.socket.off("timeout", onTimeout);
   }
 
   /** Stops accepting; idle connections close now, busy ones after their response. */

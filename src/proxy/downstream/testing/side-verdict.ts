@@ -107,33 +107,6 @@ export async function verdict(
     )
       return { kind: "allowed", rule: `stricter parser: ${view.ours.error}, before the body` };
   }
-  // node:http handles a pipelined Upgrade as soon as it is parsed: its answer (and the close)
-  // goes out before the responses ahead of it, which are lost. The node:net side answers in
-  // order and ends with the same answer.
-  if (
-    lastOnNode &&
-    net.played.closed &&
-    net.stream.responses.length > i + 1 &&
-    key(net.stream.responses.at(-1)!) === key(theirs!) &&
-    // Written on the socket itself (a refused upgrade, the app's refusal relayed): no Date.
-    !theirs!.headers.some(([name]) => name.toLowerCase() === "date")
-  )
-    return { kind: "allowed", rule: upgradeFirst };
-  // The node:net side answered request i (and what followed) where node:http's parse error
-  // on later bytes took the place of request i's response.
-  const after = net.stream.responses.slice(i);
-  if (
-    lastOnNode &&
-    clientErrorInsteadOfResponse(theirs) &&
-    net.stream.rest === "" &&
-    after.length > 0 &&
-    !refusal(after[0])
-  ) {
-    if (net.played.closed) return { kind: "allowed", rule: nodeReplacesResponse };
-    // Still open: RequestParser waits for the end of a head llhttp refused at a bad byte.
-    if ((await parser()).ours.error === "INCOMPLETE")
-      return { kind: "allowed", rule: `${nodeReplacesResponse}; ${waitsForHead}` };
-  }
   // One side closed without another answer where the other answered on (the request in
   // progress, then maybe a refusal of the next bytes) and closed: node:http (on its side, or
   // after a hand-off on the node:net side) closes a connection unanswered on a parse error, or
@@ -169,18 +142,6 @@ export async function verdict(
   return { kind: "different" };
 }
 
-/**
- * node:http side only: a parse error in the bytes after a complete request (a pipelined
- * request's, or any byte after one that closes the connection: HPE_CLOSED_CONNECTION), raised
- * while that request's response waits for the app, is answered by the listener's clientError
- * handler as a malformed body of that request, in place of its response.
- */
-const nodeReplacesResponse =
-  "node:http: a parse error after a complete request replaces that request's response";
-
-const upgradeFirst =
-  "node:http: a pipelined Upgrade is answered before the responses ahead of it, which are lost";
-
 /** RequestParser's refusals of a head that llhttp takes (docs/proxy.md, "Request parsing"). */
 const headRules: ReadonlySet<string> = new Set([
   "INVALID_METHOD",
@@ -202,13 +163,6 @@ const closesUnanswered =
  * (or at the headers timeout); llhttp refuses them at the first byte that cannot be a method's.
  */
 const waitsForHead = "RequestParser refuses a head at its end, llhttp at its first bad byte";
-
-const clientErrorInsteadOfResponse = (r: ReceivedResponse | undefined) =>
-  r !== undefined &&
-  r.flag === "DPE" &&
-  status(r) === 400 &&
-  // Without a body when the request it replaces is a HEAD.
-  (r.body === "" || r.message?.startsWith("Malformed request body: HPE_") === true);
 
 /** A failure's report: the case, its cuts and both sides' bytes. */
 export function describe(
