@@ -22,6 +22,8 @@ export interface ResponseScript {
   headers: [string, string | number | string[]][] | undefined;
   headersAsArray: boolean;
   shouldKeepAliveFalse: boolean;
+  /** Sent before the head. */
+  informational: "continue" | "early-hints" | undefined;
   trailers: [string, string][] | undefined;
   writes: (string | Buffer)[];
   end: string | Buffer | undefined;
@@ -79,6 +81,13 @@ export function generateScript(rand: Rand): ResponseScript {
     headers,
     headersAsArray: chance(rand, 0.5),
     shouldKeepAliveFalse: chance(rand, 0.1),
+    informational: pick(rand, [
+      undefined,
+      undefined,
+      undefined,
+      "continue",
+      "early-hints",
+    ] as const),
     trailers: chance(rand, 0.2) ? [["X-Checksum", "abc"]] : undefined,
     writes,
     end,
@@ -96,6 +105,12 @@ type Response = http.ServerResponse | NetResponse;
 
 export function perform(script: ResponseScript, res: Response): void {
   if (script.shouldKeepAliveFalse) res.shouldKeepAlive = false;
+  if (script.informational === "continue") res.writeContinue();
+  else if (script.informational === "early-hints")
+    res.writeEarlyHints({
+      link: ["</style.css>; rel=preload; as=style", "</app.js>; rel=preload; as=script"],
+      "x-hint": "1",
+    });
   if (script.headers) {
     const headers = script.headersAsArray
       ? script.headers.flatMap(([name, value]) =>
