@@ -1,12 +1,10 @@
 import { EventEmitter } from "node:events";
-import {
-  type OutgoingHttpHeaders,
-  STATUS_CODES,
-  validateHeaderName,
-  validateHeaderValue,
-} from "node:http";
+import type { OutgoingHttpHeaders } from "node:http";
 import type { Socket } from "node:net";
+import { http } from "../../runtime/builtins.ts";
 import type { DownstreamRequest, DownstreamResponse } from "./downstream.ts";
+
+const { STATUS_CODES, validateHeaderName, validateHeaderValue } = http;
 
 /**
  * node:http's ServerResponse on a plain node:net socket: the same bytes on the wire for the same
