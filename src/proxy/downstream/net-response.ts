@@ -40,7 +40,8 @@ const TOKEN = /^[\^_`a-zA-Z\-0-9!#$%&'*+.|~]+$/;
 const INVALID_VALUE_CHAR = /[^\t\x20-\x7e\x80-\xff]/;
 const CONNECTION_CLOSE = /(?:^|\W)close(?:$|\W)/i;
 const TE_CHUNKED = /(?:^|\W)chunked(?:$|\W)/i;
-const NON_ASCII = /[\u0080-\uffff]/;
+/** Anything but visible ASCII, SP and HTAB: a value to check with INVALID_VALUE_CHAR. */
+const NOT_PLAIN = /[^\t\x20-\x7e]/;
 const LINK_VALUE = /^(?:<[^>]*>)(?:\s*;\s*[^;"\s]+(?:=(")?[^;"\s]*\1)?)*$/;
 /** Below this, end(buffer) before the head went joins head and body in one latin1 string. */
 const JOIN_LIMIT = 4096;
@@ -91,14 +92,18 @@ interface HeadState {
   /** A Connection field other than close: keep the connection (node sets shouldKeepAlive). */
   keepAlive: boolean;
   close: boolean;
+  /** A value has characters above 0x7f (the head is latin1, not ASCII). */
+  latin1: boolean;
 }
 
 function storeField(state: HeadState, name: string, value: unknown): void {
   if (value === undefined) {
     validateHeaderValue(name, value as unknown as string);
   }
-  if (typeof value !== "number" && INVALID_VALUE_CHAR.test(value as string))
-    invalidHeader(name, value, "Header");
+  if (typeof value !== "number" && NOT_PLAIN.test(value as string)) {
+    if (INVALID_VALUE_CHAR.test(value as string)) invalidHeader(name, value, "Header");
+    state.latin1 = true;
+  }
   state.head += `${name}: ${value}\r\n`;
   const n = name.length;
   if (n < 4 || n > 17) return;
@@ -189,6 +194,8 @@ export class NetResponse extends EventEmitter implements DownstreamResponse {
   /** The head, built by writeHead (or the first write/end), until it went out with a body write. */
   #head: string | undefined = undefined;
   #headSent = false;
+  /** The head has characters above 0x7f: it cannot go in one utf8 string with a chunk. */
+  #headLatin1 = false;
   #hasBody: boolean;
   #chunked = false;
   /** The connection closes after this response (node's `_last`). */
@@ -232,7 +239,7 @@ export class NetResponse extends EventEmitter implements DownstreamResponse {
       headers ??= message;
     }
     this.statusCode = code;
-    if (INVALID_VALUE_CHAR.test(this.statusMessage))
+    if (NOT_PLAIN.test(this.statusMessage) && INVALID_VALUE_CHAR.test(this.statusMessage))
       throw codedError(new TypeError("Invalid character in statusMessage"), "ERR_INVALID_CHAR");
     this.#storeHead(`HTTP/1.1 ${code} ${this.statusMessage}\r\n`, headers, undefined);
     return this;
@@ -254,6 +261,7 @@ export class NetResponse extends EventEmitter implements DownstreamResponse {
       trailer: false,
       keepAlive: false,
       close: false,
+      latin1: NOT_PLAIN.test(this.statusMessage as string),
     };
     if (headers) {
       if (Array.isArray(headers)) {
@@ -312,6 +320,7 @@ export class NetResponse extends EventEmitter implements DownstreamResponse {
         "ERR_HTTP_TRAILER_INVALID",
       );
     this.#head = `${head}\r\n`;
+    this.#headLatin1 = state.latin1;
     this.#hasBody = hasBody;
     this.#chunked = chunked;
     this.#last = last;
@@ -445,10 +454,10 @@ export class NetResponse extends EventEmitter implements DownstreamResponse {
         // writes the chunk-size line, and the head before it, in latin1).
         if (!chunked) {
           if (!tail) return socket.write(head + chunk, encoding ?? "utf8", callback);
-          if (!utf8 || !NON_ASCII.test(head)) {
+          if (!utf8 || !this.#headLatin1) {
             return socket.write(head + chunk + tail, encoding ?? "utf8", callback);
           }
-        } else if (!utf8 || !NON_ASCII.test(head)) {
+        } else if (!utf8 || !this.#headLatin1) {
           return socket.write(
             `${head}${length.toString(16)}\r\n${chunk}\r\n${tail}`,
             encoding ?? "utf8",

@@ -77,7 +77,7 @@ export function generateScript(rand: Rand): ResponseScript {
     http10: chance(rand, 0.25),
     requestConnection: pick(rand, [undefined, undefined, "close", "keep-alive"] as const),
     status: pick(rand, statuses),
-    message: chance(rand, 0.1) ? "Custom Reason" : undefined,
+    message: chance(rand, 0.1) ? pick(rand, ["Custom Reason", "Réason", ""]) : undefined,
     headers,
     headersAsArray: chance(rand, 0.5),
     shouldKeepAliveFalse: chance(rand, 0.1),
