@@ -38,7 +38,10 @@ describe("NetHttpServer", () => {
       body += chunk.toString("latin1");
     });
     req.once("end", () => {
-      const reply = () => res.end(`net ${req.method} ${req.url} ${body}`);
+      // With a length, as the proxy's responses have one: HTTP/1.0 keep-alive needs it.
+      const text = `net ${req.method} ${req.url} ${body}`;
+      const reply = () =>
+        res.writeHead(200, { "content-length": Buffer.byteLength(text) }).end(text);
       if (req.url === "/hold") held.push(reply);
       else reply();
     });
