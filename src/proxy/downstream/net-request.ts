@@ -53,20 +53,21 @@ export class NetRequest extends EventEmitter implements DownstreamRequest {
 
   override on(event: string | symbol, listener: Parameters<EventEmitter["on"]>[1]): this {
     super.on(event, listener);
-    if (event === "data" && !this.#paused) {
-      this.#flowing = true;
-      this.#scheduleFlush();
-    }
+    this.#listened(event);
     return this;
   }
 
   override once(event: string | symbol, listener: Parameters<EventEmitter["on"]>[1]): this {
     super.once(event, listener);
-    if (event === "data" && !this.#paused) {
-      this.#flowing = true;
-      this.#scheduleFlush();
-    }
+    this.#listened(event);
     return this;
+  }
+
+  /** A `data` listener starts the body flowing, as on a Readable (unless paused). */
+  #listened(event: string | symbol): void {
+    if (event !== "data" || this.#paused) return;
+    this.#flowing = true;
+    this.#scheduleFlush();
   }
 
   pause(): this {
