@@ -8,6 +8,7 @@
  *   BENCH_BASELINE=/tmp/before/sidecar.js node bench/proxy/compare.ts   # with its chunks/ beside it
  *   BENCH_PATH=/64k BENCH_DURATION=4 BENCH_ROUNDS=3 BENCH_BASELINE=… node bench/proxy/compare.ts
  *   BENCH_BASELINE_NODE_FLAGS="--max-semi-space-size=4 --expose-gc" BENCH_BASELINE=dist/sidecar.js …   # flags A/B
+ *   BENCH_BASELINE_ENV=SIDECAR_PROXY_REQUEST_SIDE=node BENCH_BASELINE=dist/sidecar.js …   # environment A/B
  */
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -36,6 +37,13 @@ const { args, nodeFlags, env: sidecarEnv } = await sidecarCommand("proxy");
 // V8 flags for the baseline alone (default: the same as this tree's), to compare flags.
 const baselineFlags =
   process.env.BENCH_BASELINE_NODE_FLAGS?.split(" ").filter(Boolean) ?? nodeFlags;
+// NAME=value pairs for the baseline alone, to compare settings read from the environment.
+const baselineEnv = Object.fromEntries(
+  (process.env.BENCH_BASELINE_ENV?.split(" ").filter(Boolean) ?? []).map((pair) => {
+    const eq = pair.indexOf("=");
+    return [pair.slice(0, eq), pair.slice(eq + 1)];
+  }),
+);
 const dir = await mkdtemp(join(tmpdir(), "sidecar-compare-"));
 try {
   const { app, appPort, sidecar, sidecarPort, nginx, nginxPort } = await startAppSidecarNginx(
@@ -58,7 +66,7 @@ try {
     [...baselineFlags, baseline, "proxy", "-c", config],
     undefined,
     port,
-    sidecarEnv,
+    { ...sidecarEnv, ...baselineEnv },
   );
   const targets = [
     ["direct (bare node:http)", appPort, app.pid!],

@@ -160,6 +160,34 @@ export async function peakRssMb(pid: number): Promise<number> {
  * like: nginx sets the headers the sidecar sets (X-Forwarded-For/-Proto/-Host, X-Request-Id;
  * the sidecar's W3C traceparent has no nginx counterpart).
  */
+/**
+ * `sidecar proxy` in front of the app (access log off), as installed: ready when its admin
+ * server says so, so no request goes through the proxy before the benchmarks' own
+ * (bench/proxy/memory.ts reads its RSS before any traffic). `name` names its config file.
+ */
+export async function startSidecarProxy(
+  dir: string,
+  sidecarArgs: readonly string[],
+  appPort: number,
+  sidecarEnv: Record<string, string> = {},
+  name = "sidecar",
+) {
+  const [sidecarPort, adminPort] = [await freePort(), await freePort()];
+  const config = join(dir, `${name}.yaml`);
+  await writeFile(
+    config,
+    `admin:\n  address: 127.0.0.1:${adminPort}\nlog:\n  level: warn\nproxy:\n  listeners:\n    - address: 127.0.0.1:${sidecarPort}\n      routes: [{ cluster: app }]\n  clusters:\n    app: { endpoints: ["127.0.0.1:${appPort}"] }\n  accessLog: { enabled: false }\n`,
+  );
+  const sidecar = await start(
+    process.execPath,
+    [...sidecarArgs, "proxy", "-c", config],
+    undefined,
+    `http://127.0.0.1:${adminPort}/readyz`,
+    sidecarEnv,
+  );
+  return { sidecar, sidecarPort };
+}
+
 export async function startAppSidecarNginx(
   dir: string,
   sidecarArgs: readonly string[],
@@ -168,32 +196,14 @@ export async function startAppSidecarNginx(
     sidecarEnv = {},
   }: { nginxKeepaliveTimeout?: string; sidecarEnv?: Record<string, string> } = {},
 ) {
-  const [appPort, sidecarPort, adminPort, nginxPort] = [
-    await freePort(),
-    await freePort(),
-    await freePort(),
-    await freePort(),
-  ];
+  const [appPort, nginxPort] = [await freePort(), await freePort()];
   const app = await start(
     process.execPath,
     ["bench/proxy/app.js", String(appPort)],
     /ready/,
     appPort,
   );
-  const config = join(dir, "sidecar.yaml");
-  await writeFile(
-    config,
-    `admin:\n  address: 127.0.0.1:${adminPort}\nlog:\n  level: warn\nproxy:\n  listeners:\n    - address: 127.0.0.1:${sidecarPort}\n      routes: [{ cluster: app }]\n  clusters:\n    app: { endpoints: ["127.0.0.1:${appPort}"] }\n  accessLog: { enabled: false }\n`,
-  );
-  // Ready when its admin server says so: no request goes through the proxy before the
-  // benchmarks' own (bench/proxy/memory.ts reads its RSS before any traffic).
-  const sidecar = await start(
-    process.execPath,
-    [...sidecarArgs, "proxy", "-c", config],
-    undefined,
-    `http://127.0.0.1:${adminPort}/readyz`,
-    sidecarEnv,
-  );
+  const { sidecar, sidecarPort } = await startSidecarProxy(dir, sidecarArgs, appPort, sidecarEnv);
   await writeFile(
     join(dir, "nginx.conf"),
     `worker_processes 1;\ndaemon off;\npid ${dir}/nginx.pid;\nerror_log ${dir}/nginx-error.log warn;\nevents { worker_connections 4096; }\nhttp {\n  access_log off;\n  keepalive_timeout ${nginxKeepaliveTimeout};\n  client_body_temp_path ${dir}; proxy_temp_path ${dir};\n  fastcgi_temp_path ${dir}; uwsgi_temp_path ${dir}; scgi_temp_path ${dir};\n  upstream app { server 127.0.0.1:${appPort}; keepalive 64; }\n  server {\n    listen 127.0.0.1:${nginxPort};\n    location / {\n      proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection "";\n      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\n      proxy_set_header X-Forwarded-Proto $scheme;\n      proxy_set_header X-Forwarded-Host $host;\n      proxy_set_header X-Request-Id $request_id;\n    }\n  }\n}\n`,

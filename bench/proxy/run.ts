@@ -35,6 +35,7 @@ import {
   run,
   start,
   startAppSidecarNginx,
+  startSidecarProxy,
   wrk,
 } from "./harness.ts";
 
@@ -60,6 +61,15 @@ try {
     dir,
     sidecarArgs,
     { sidecarEnv },
+  );
+  // The same bundle with plain listeners on node:http's server, as before issue 16's request
+  // side on node:net: what that side saves, in the same run.
+  const { sidecar: sidecarNodeHttp, sidecarPort: sidecarNodeHttpPort } = await startSidecarProxy(
+    dir,
+    sidecarArgs,
+    appPort,
+    { ...sidecarEnv, SIDECAR_PROXY_REQUEST_SIDE: "node" },
+    "sidecar-node-http",
   );
   const fastifyPort = await freePort();
   const fastify = await start(
@@ -96,6 +106,7 @@ try {
   const targets = [
     ["direct", appPort, app.pid!],
     ["sidecar", sidecarPort, sidecar.pid!],
+    ["sidecar, node:http side", sidecarNodeHttpPort, sidecarNodeHttp.pid!],
     ["nginx", nginxPort, await nginxWorker(nginx.pid!)],
     ["fastify", fastifyPort, fastify.pid!],
     ["node proxy", nodeProxyPort, nodeProxy.pid!],
@@ -107,6 +118,7 @@ try {
       ["direct", appPort],
       ["nginx", nginxPort],
       ["sidecar", sidecarPort],
+      ["sidecar, node:http side", sidecarNodeHttpPort],
       ["node proxy", nodeProxyPort],
       ["net proxy", netProxyPort],
       ["net pipe", netPipePort],
@@ -143,12 +155,12 @@ async function throughput(targets: readonly Target[]): Promise<void> {
     }
     console.log(`response ${label}`);
     console.log(
-      "  target      req/s      p50        p99       ×direct   CPU µs/req (proxy process)",
+      "  target                    req/s      p50        p99       ×direct   CPU µs/req (proxy process)",
     );
     const direct = results.get("direct")!.rps;
     for (const [name, r] of results)
       console.log(
-        `  ${name.padEnd(10)} ${r.rps.toFixed(0).padStart(8)}  ${r.p50.padStart(9)}  ${r.p99.padStart(9)}   ${(r.rps / direct).toFixed(2)}      ${r.cpuUs.toFixed(1)}`,
+        `  ${name.padEnd(24)} ${r.rps.toFixed(0).padStart(8)}  ${r.p50.padStart(9)}  ${r.p99.padStart(9)}   ${(r.rps / direct).toFixed(2)}      ${r.cpuUs.toFixed(1)}`,
       );
     const s = results.get("sidecar")!;
     const nginxResult = results.get("nginx")!;
@@ -171,6 +183,10 @@ async function throughput(targets: readonly Target[]): Promise<void> {
     console.log(
       `  node proxy (bench/proxy/node-proxy.js: node:http + raw upstream, no features): ${nodeFloor.cpuUs.toFixed(1)} µs/req = ${(nodeFloor.cpuUs / nginxResult.cpuUs).toFixed(2)}× nginx's, ${(nodeFloor.rps / nginxResult.rps).toFixed(2)}× its req/s; the sidecar = ${(s.cpuUs / nodeFloor.cpuUs).toFixed(2)}× its CPU`,
     );
+    const nodeSide = results.get("sidecar, node:http side")!;
+    console.log(
+      `  the sidecar's request side on node:net: ${s.cpuUs.toFixed(1)} µs/req against ${nodeSide.cpuUs.toFixed(1)} on node:http's server (SIDECAR_PROXY_REQUEST_SIDE=node), ${(s.cpuUs / nodeSide.cpuUs).toFixed(2)}×; req/s ${(s.rps / nodeSide.rps).toFixed(2)}×`,
+    );
     const netFloor = results.get("net proxy")!;
     console.log(
       `  net proxy (bench/proxy/net-proxy.js: both sides on node:net, requests read by the sidecar's RequestParser, no features): ${netFloor.cpuUs.toFixed(1)} µs/req = ${(netFloor.cpuUs / nginxResult.cpuUs).toFixed(2)}× nginx's, ${(netFloor.rps / nginxResult.rps).toFixed(2)}× its req/s: the most a request side on node:net could save is ${(nodeFloor.cpuUs - netFloor.cpuUs).toFixed(1)} µs/req\n`,
@@ -187,7 +203,7 @@ async function fixedRate(targets: readonly (readonly [name: string, port: number
     await run("wrk", ["-t1", "-c50", "-d2s", `http://127.0.0.1:${port}/`], { timeout: 30_000 });
   console.log(
     `fixed rate: hey -z ${rateSeconds}s -c ${rateWorkers} -q ${ratePerWorker} (${rateWorkers * ratePerWorker} req/s), 13 B, best p99 of ${rounds} interleaved runs, loopback\n` +
-      "  target      req/s    p50 ms   p99 ms   added p50   added p99   errors",
+      "  target                    req/s    p50 ms   p99 ms   added p50   added p99   errors",
   );
   // Interleaved rounds; each target's round with the lowest p99 counts (other load on a shared
   // machine only ever adds latency).
@@ -205,7 +221,7 @@ async function fixedRate(targets: readonly (readonly [name: string, port: number
         ? "         -           -"
         : `${signed(r.p50 - direct.p50).padStart(10)}  ${signed(r.p99 - direct.p99).padStart(10)}`;
     console.log(
-      `  ${name.padEnd(10)} ${r.rps.toFixed(0).padStart(6)}  ${r.p50.toFixed(2).padStart(7)}  ${r.p99.toFixed(2).padStart(7)}  ${added}   ${r.errors}`,
+      `  ${name.padEnd(24)} ${r.rps.toFixed(0).padStart(6)}  ${r.p50.toFixed(2).padStart(7)}  ${r.p99.toFixed(2).padStart(7)}  ${added}   ${r.errors}`,
     );
   }
   const s = results.get("sidecar")!;

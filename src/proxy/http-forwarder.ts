@@ -1,8 +1,8 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
 import { backoffDelay } from "../runtime/backoff.ts";
 import { parseRetryAfter } from "../runtime/retry-after.ts";
 import type { Cluster } from "./cluster/cluster.ts";
 import type { Endpoint } from "./cluster/endpoint.ts";
+import type { DownstreamRequest, DownstreamResponse } from "./downstream/downstream.ts";
 import { ProxyErrorCodes } from "./error-codes.ts";
 import { addFlag, type Exchange } from "./exchange.ts";
 import { downstreamResponseHeaders, forwardedTrailers, withContentLength } from "./hop-headers.ts";
@@ -31,7 +31,7 @@ const idempotentMethods: ReadonlySet<string> = new Set([
  * with an `Idempotency-Key` header (the client made it safe to repeat, as Go's http.Transport
  * and Stripe-style APIs agree).
  */
-export function isReplayable(req: IncomingMessage): boolean {
+export function isReplayable(req: DownstreamRequest): boolean {
   return idempotentMethods.has(req.method!) || req.headers["idempotency-key"] !== undefined;
 }
 
@@ -41,8 +41,8 @@ const bodyByDefault = new Set(["POST", "PUT", "PATCH"]);
 const smallBodyBytes = 2048;
 
 export interface ForwardOptions {
-  req: IncomingMessage;
-  res: ServerResponse;
+  req: DownstreamRequest;
+  res: DownstreamResponse;
   exchange: Exchange;
   route: RouteConfig;
   cluster: Cluster;

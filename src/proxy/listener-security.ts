@@ -1,9 +1,10 @@
-import type { IncomingMessage, Server, ServerOptions } from "node:http";
-import type { TLSSocket } from "node:tls";
-import { http, https } from "../runtime/builtins.ts";
+import type { Server, ServerOptions } from "node:http";
+import type { TLSSocket, Server as TlsServer } from "node:tls";
+import { http, https, tls } from "../runtime/builtins.ts";
 import { type ListenAddress, parseAddress } from "../runtime/config/address.ts";
 import { listenOn } from "../runtime/listen.ts";
 import type { Logger } from "../runtime/telemetry/logger.ts";
+import type { DownstreamRequest } from "./downstream/downstream.ts";
 import { ProxyErrorCodes } from "./error-codes.ts";
 import { setPrincipal } from "./filters/auth/principal.ts";
 import type { ProxyFilter } from "./filters/filter.ts";
@@ -72,8 +73,19 @@ export class ListenerSecurity {
     return server as unknown as Server;
   }
 
+  /**
+   * For a TLS listener whose requests are read on node:net: a tls.Server with the TLS contexts
+   * (watched from now on), whose secure connections carry HTTP/1.1; undefined without TLS.
+   */
+  createTlsServer(): TlsServer | undefined {
+    if (!this.#tls) return undefined;
+    const server = tls.createServer({ ...this.#tls.serverOptions(), noDelay: true });
+    this.#tls.attach(server);
+    return server;
+  }
+
   /** A 403 when the connection's client certificate is unverified or not on the allow-list. */
-  refuse(req: IncomingMessage): LocalReply | undefined {
+  refuse(req: DownstreamRequest): LocalReply | undefined {
     const clientAuth = this.#tls?.config.clientAuth;
     if (!clientAuth) return undefined;
     const refusal = clientCertRefusal(req.socket as TLSSocket, clientAuth);
@@ -91,7 +103,7 @@ export class ListenerSecurity {
   }
 
   /** XFCC for the request's connection (a verified client certificate), else undefined. */
-  forwardedClientCert(req: IncomingMessage): string | undefined {
+  forwardedClientCert(req: DownstreamRequest): string | undefined {
     const clientAuth = this.#tls?.config.clientAuth;
     if (clientAuth?.forwardClientCert !== "set") return undefined;
     const identity = peerIdentity(req.socket as TLSSocket);
@@ -99,7 +111,7 @@ export class ListenerSecurity {
   }
 
   /** Makes a verified client certificate the request's principal (its SPIFFE ID, else its CN). */
-  recordPrincipal(req: IncomingMessage, request: object): void {
+  recordPrincipal(req: DownstreamRequest, request: object): void {
     if (!this.#tls?.config.clientAuth) return;
     const identity = peerIdentity(req.socket as TLSSocket);
     if (identity)

@@ -1,5 +1,5 @@
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
-import type { Socket } from "node:net";
+import type { Server as NetServer, Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { http } from "../runtime/builtins.ts";
 import { type ListenAddress, parseAddress } from "../runtime/config/address.ts";
@@ -10,6 +10,8 @@ import type { AccessLog } from "./access-log.ts";
 import { ClientAddressResolver } from "./client-address.ts";
 import { clientErrorReply } from "./client-error.ts";
 import type { Cluster } from "./cluster/cluster.ts";
+import type { DownstreamRequest, DownstreamResponse } from "./downstream/downstream.ts";
+import { NetHttpServer } from "./downstream/net-http-server.ts";
 import { ProxyErrorCodes } from "./error-codes.ts";
 import { addFlag, type Exchange, newExchange } from "./exchange.ts";
 import { buildFilter } from "./filters/build-filter.ts";
@@ -39,7 +41,8 @@ import { newRequestId } from "./request-ids.ts";
 import { RequestRecorder } from "./request-recorder.ts";
 import { type CompiledRoute, hostWithoutPort, RouteTable } from "./route-table.ts";
 import { TimeoutList } from "./timeout-list.ts";
-import { tunnelUpgrade } from "./upgrade-tunnel.ts";
+import type { RequestErrorCode } from "./transport/request-parser.ts";
+import { answerAndClose, tunnelUpgrade } from "./upgrade-tunnel.ts";
 
 export interface ProxyListenerOptions {
   clusters: ReadonlyMap<string, Cluster>;
@@ -55,6 +58,11 @@ export interface ProxyListenerOptions {
   memory?: PressureGateOptions | undefined;
   /** Told when no request is in flight, so the memory a busy spell grew is given back. */
   release?: RoleMemory["release"];
+  /**
+   * Where a plain listener parses requests: on node:net (default; see downstream/), or all on
+   * node:http, as TLS listeners do. "node" is for comparing the two (tests, benchmarks).
+   */
+  requestSide?: "net" | "node" | undefined;
 }
 
 /** Where a request goes: its route and cluster, and the target sent upstream. */
@@ -81,12 +89,16 @@ type SendLocalReply = (reply: LocalReply, close?: boolean, editor?: ResponseHead
 /**
  * One listener: an HTTP/1.1 server whose requests are checked (limits), routed, passed through
  * the filter chain (the listener's filters, then the route's) and forwarded; Upgrade requests
- * pass the same chain and are tunnelled. `drain()` stops accepting and closes keep-alive
- * connections after their current response.
+ * pass the same chain and are tunnelled. Requests are read on node:net (NetHttpServer); the
+ * connections it hands over (upgrades, chunked bodies, Expect) are node:http's from then on.
+ * `drain()` stops accepting and closes keep-alive connections after their current response.
  */
 export class ProxyListener {
   readonly config: ListenerConfig;
+  /** node:http's server: the connections handed to it by #net, or every one (requestSide "node"). */
   readonly #server: Server;
+  /** The request side on node:net (plain or TLS); undefined with requestSide "node". */
+  readonly #net: NetHttpServer | undefined;
   readonly #routes: RouteTable;
   readonly #options: ProxyListenerOptions;
   /** undefined when the client is always the socket peer. */
@@ -150,7 +162,7 @@ export class ProxyListener {
         );
     }
     this.#security = new ListenerSecurity(config, built, { logger, metrics: options.metrics });
-    this.#server = this.#security.createServer({
+    const serverOptions = {
       maxHeaderSize: config.maxHeaderBytes,
       headersTimeout: config.headersTimeoutSeconds * 1000,
       requestTimeout: 0,
@@ -158,11 +170,30 @@ export class ProxyListener {
       connectionsCheckingInterval: Math.min(1000, config.headersTimeoutSeconds * 250),
       requireHostHeader: true,
       joinDuplicateHeaders: false,
-    });
-    this.#server.maxConnections = config.maxConnections;
-    // TLS sockets read their raw socket themselves: only plain listeners hold connections.
+    };
+    const onNet = options.requestSide !== "node";
+    // On node:net, node:http's server is the fallback, handed decrypted connections: plain.
+    this.#server = onNet
+      ? http.createServer(serverOptions)
+      : this.#security.createServer(serverOptions);
+    if (onNet)
+      this.#net = new NetHttpServer({
+        tlsServer: this.#security.createTlsServer(),
+        maxHeaderBytes: config.maxHeaderBytes,
+        headersTimeoutMs: config.headersTimeoutSeconds * 1000,
+        keepAliveTimeoutMs: config.idleTimeoutSeconds * 1000,
+        streamIdleMs: config.streamIdleTimeoutSeconds * 1000,
+        checkIntervalMs: Math.min(1000, config.headersTimeoutSeconds * 250),
+        onRequest: (req, res) => this.#handle(req, res),
+        onRefused: (socket, code, status, message) => this.#refused(socket, code, status, message),
+        onHeadersTimeout: (socket) =>
+          this.#refuseRaw(socket, clientErrorReply(requestTimeout, config)!),
+        fallback: this.#server,
+      });
+    const accepting: NetServer = this.#net?.server ?? this.#server;
+    accepting.maxConnections = config.maxConnections;
     if (options.memory && !config.tls)
-      this.#gate = new PressureGate(options.memory, this.#server, () => this.#inFlight);
+      this.#gate = new PressureGate(options.memory, accepting, () => this.#inFlight);
     // A connection with a request in flight and no bytes either way for this long is closed
     // (Envoy's stream_idle_timeout); idle keep-alive connections use keepAliveTimeout.
     this.#server.timeout = config.streamIdleTimeoutSeconds * 1000;
@@ -176,7 +207,8 @@ export class ProxyListener {
     this.#server.on("clientError", (error: NodeJS.ErrnoException, socket: Duplex) =>
       this.#clientError(error, socket),
     );
-    this.#server.on("connection", (socket: Socket) => {
+    // Counted where accepted: a connection handed from node:net to node:http is not new.
+    accepting.on("connection", (socket: Socket) => {
       this.#gate?.admit(socket);
       options.metrics.activeConnections.inc(this.#labels);
       socket.once("close", () => options.metrics.activeConnections.dec(this.#labels));
@@ -189,7 +221,7 @@ export class ProxyListener {
 
   async start(): Promise<ListenAddress> {
     this.#address = await listenOn(
-      this.#server,
+      this.#net?.server ?? this.#server,
       parseAddress(this.config.address)!,
       `Proxy listener "${this.config.name}"`,
     );
@@ -202,7 +234,7 @@ export class ProxyListener {
   }
 
   /** Routes a request; the reply to send when it cannot be routed. */
-  route(req: IncomingMessage): RoutedRequest | LocalReply {
+  route(req: DownstreamRequest): RoutedRequest | LocalReply {
     let target = req.url ?? "/";
     let authority: string | undefined;
     if (target[0] !== "/" && target !== "*") {
@@ -251,13 +283,13 @@ export class ProxyListener {
   }
 
   /** The client address: the socket peer, or found in X-Forwarded-For behind trusted proxies. */
-  #clientAddress(req: IncomingMessage, peer: string): string {
+  #clientAddress(req: DownstreamRequest, peer: string): string {
     return this.#resolver === undefined
       ? peer
       : this.#resolver.resolve(peer, req.headers["x-forwarded-for"]);
   }
 
-  #urlTooLong(req: IncomingMessage): LocalReply | undefined {
+  #urlTooLong(req: DownstreamRequest): LocalReply | undefined {
     if ((req.url?.length ?? 0) <= this.config.maxUrlBytes) return undefined;
     return {
       status: 414,
@@ -273,7 +305,7 @@ export class ProxyListener {
     return "route" in routed ? this.#routeChains.get(routed.route.config) : this.#listenerChain;
   }
 
-  #handle(req: IncomingMessage, res: ServerResponse): void {
+  #handle(req: DownstreamRequest, res: DownstreamResponse): void {
     const peer = req.socket.remoteAddress ?? "";
     const clientAddress = this.#clientAddress(req, peer);
     const exchange = newExchange(req.method!, req.url!, `HTTP/${req.httpVersion}`, clientAddress);
@@ -354,8 +386,8 @@ export class ProxyListener {
 
   /** Past the filters: checks the body and the cluster's limit, then forwards. */
   #dispatch(
-    req: IncomingMessage,
-    res: ServerResponse,
+    req: DownstreamRequest,
+    res: DownstreamResponse,
     exchange: Exchange,
     routed: Routed,
     peer: string,
@@ -466,10 +498,20 @@ export class ProxyListener {
   }
 
   #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    // node:http emits a pipelined Upgrade as soon as its head is parsed, with responses still
+    // queued ahead of it: it waits its turn, so those are written (and their requests end)
+    // first. Each finished response gives the socket to the next.
+    const ahead = responseInProgress(socket);
+    if (ahead !== undefined) {
+      ahead.once("finish", () => this.#upgrade(req, socket, head));
+      return;
+    }
     const peer = req.socket.remoteAddress ?? "";
     const requestId = validRequestId(req) ?? newRequestId();
+    const idleMs = this.config.streamIdleTimeoutSeconds * 1000;
+    const refuse = (answer: string) => answerAndClose(socket, answer, idleMs);
     if (this.#draining) {
-      socket.end(
+      refuse(
         rawLocalReply(
           {
             status: 503,
@@ -485,7 +527,7 @@ export class ProxyListener {
     }
     const tooLong = this.#urlTooLong(req);
     if (tooLong) {
-      socket.end(rawLocalReply(tooLong, requestId, statusText(tooLong.status)));
+      refuse(rawLocalReply(tooLong, requestId, statusText(tooLong.status)));
       return;
     }
     // node:http hands an Upgrade request over without reading its body: the body's bytes would
@@ -495,7 +537,7 @@ export class ProxyListener {
       req.headers["transfer-encoding"] !== undefined ||
       (length !== undefined && length !== "0")
     ) {
-      socket.end(
+      refuse(
         rawLocalReply(
           {
             status: 400,
@@ -511,7 +553,7 @@ export class ProxyListener {
     }
     const certRefused = this.#security.refuse(req);
     if (certRefused) {
-      socket.end(rawLocalReply(certRefused, requestId, statusText(certRefused.status)));
+      refuse(rawLocalReply(certRefused, requestId, statusText(certRefused.status)));
       return;
     }
     const routed = this.route(req);
@@ -528,11 +570,11 @@ export class ProxyListener {
       path: "route" in routed ? routed.matchedPath : undefined,
     });
     this.#security.recordPrincipal(req, filters);
-    const refuse = (reply: LocalReply) =>
-      socket.end(rawLocalReply(reply, requestId, statusText(reply.status), filters));
+    const refuseWith = (reply: LocalReply) =>
+      refuse(rawLocalReply(reply, requestId, statusText(reply.status), filters));
     const result = chain.run(filters);
     if (result === undefined) this.#tunnel(req, socket, head, routed, peer, requestId, filters);
-    else if (!(result instanceof Promise)) refuse(result);
+    else if (!(result instanceof Promise)) refuseWith(result);
     else {
       // An async filter: a drain meanwhile closes the socket like any tunnel's.
       socket.on("error", () => socket.destroy());
@@ -540,7 +582,7 @@ export class ProxyListener {
       socket.once("close", () => this.#tunnels.delete(socket));
       void result.then((reply) => {
         if (socket.destroyed) return;
-        if (reply) refuse(reply);
+        if (reply) refuseWith(reply);
         else this.#tunnel(req, socket, head, routed, peer, requestId, filters);
       });
     }
@@ -557,7 +599,11 @@ export class ProxyListener {
     filters: RequestFilterContext | undefined,
   ): void {
     if (!("route" in routed)) {
-      socket.end(rawLocalReply(routed, requestId, statusText(routed.status), filters));
+      answerAndClose(
+        socket,
+        rawLocalReply(routed, requestId, statusText(routed.status), filters),
+        this.config.streamIdleTimeoutSeconds * 1000,
+      );
       return;
     }
     const built = upstreamRequestHeaders(req.rawHeaders, {
@@ -586,8 +632,15 @@ export class ProxyListener {
   }
 
   #clientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+    const inProgress = responseInProgress(socket);
+    // The request in progress was read whole: the error is in one pipelined after it. It is
+    // looked at again once that response is written (node:http then gives the socket to the
+    // next one queued, or to none): answered in its turn, as on node:net.
+    if (inProgress?.req.complete) {
+      inProgress.once("finish", () => this.#clientError(error, socket));
+      return;
+    }
     // A request whose headers were fine but whose body is malformed has a response in progress.
-    const inProgress = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
     if (inProgress && !inProgress.headersSent && socket.writable) {
       sendLocalReply(
         inProgress,
@@ -611,9 +664,29 @@ export class ProxyListener {
       socket.destroy();
       return;
     }
-    const { reply, reason } = answer;
-    const requestId = newRequestId();
-    socket.end(rawLocalReply(reply, requestId, reason));
+    this.#refuseRaw(socket, answer);
+  }
+
+  /** A request the node:net side cannot parse: answered like node:http's client errors. */
+  #refused(socket: Socket, code: RequestErrorCode, status: number, message: string): void {
+    const answer =
+      status === 431
+        ? clientErrorReply(headerOverflow, this.config)!
+        : {
+            reason: statusText(status),
+            reply: {
+              status,
+              code: ProxyErrorCodes.BAD_REQUEST,
+              flag: "DPE",
+              message: `Malformed request: ${code}: ${message}`,
+            },
+          };
+    this.#refuseRaw(socket, answer);
+  }
+
+  /** Answers a request that was never parsed (or never arrived) and closes its connection. */
+  #refuseRaw(socket: Duplex, { reply, reason }: { reply: LocalReply; reason: string }): void {
+    socket.end(rawLocalReply(reply, newRequestId(), reason));
     this.#options.metrics.requests.inc({
       ...this.#labels,
       route: "",
@@ -632,7 +705,12 @@ export class ProxyListener {
     this.#draining = true;
     this.#untrack?.();
     this.#gate?.close();
-    const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    const closed = new Promise<void>((resolve) =>
+      (this.#net?.server ?? this.#server).close(() => resolve()),
+    );
+    // On a plain listener, this stops node:http's connection checks.
+    if (this.#net) this.#server.close(() => {});
+    this.#net?.drain();
     this.#server.closeIdleConnections();
     if (this.#inFlight > 0 && !deadline.aborted) {
       await new Promise<void>((resolve) => {
@@ -641,6 +719,7 @@ export class ProxyListener {
       });
     }
     this.#server.closeAllConnections();
+    this.#net?.closeAll();
     for (const tunnel of this.#tunnels) tunnel.destroy();
     this.#security.close();
     await Promise.race([
@@ -653,11 +732,21 @@ export class ProxyListener {
   }
 }
 
+const headerOverflow = Object.assign(new Error("header overflow"), { code: "HPE_HEADER_OVERFLOW" });
+const requestTimeout = Object.assign(new Error("request timeout"), {
+  code: "ERR_HTTP_REQUEST_TIMEOUT",
+});
+
+/** The response node:http is writing on a socket (its own `_httpMessage`), if any. */
+function responseInProgress(socket: Duplex): ServerResponse | undefined {
+  return (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage ?? undefined;
+}
+
 function statusText(status: number): string {
   return http.STATUS_CODES[status] ?? "Error";
 }
 
-function validRequestId(req: IncomingMessage): string | undefined {
+function validRequestId(req: DownstreamRequest): string | undefined {
   const value = req.headers["x-request-id"];
   return typeof value === "string" && /^[\x21-\x7e]{1,200}$/.test(value) ? value : undefined;
 }

@@ -1,4 +1,4 @@
-import type { ServerResponse } from "node:http";
+import type { DownstreamResponse } from "./downstream/downstream.ts";
 
 /** The header that marks a response the sidecar generated; its value is the response flag. */
 export const sidecarErrorHeader = "x-sidecar-error";
@@ -24,7 +24,7 @@ export function localReplyBody(reply: LocalReply, requestId: string): string {
 
 /** Writes a generated response (when nothing has been sent yet); returns the bytes of body sent. */
 export function sendLocalReply(
-  res: ServerResponse,
+  res: DownstreamResponse,
   reply: LocalReply,
   requestId: string,
   closeConnection = false,
@@ -51,7 +51,8 @@ export function sendLocalReply(
     editor.editResponseHeaders(reply.status, raw);
     res.writeHead(reply.status, raw);
   } else res.writeHead(reply.status, headers);
-  res.end(res.req.method === "HEAD" ? undefined : body);
+  if (res.req.method === "HEAD") res.end();
+  else res.end(body);
   return Buffer.byteLength(body);
 }
 

@@ -21,6 +21,8 @@ export type ProxyRoleContext = Pick<ComponentContext, "logger" | "registry"> & {
   filterTypes?: readonly FilterComponent[] | undefined;
   /** Caps on per-connection limits under a memory limit, and when to hold back (default: neither). */
   memory?: RoleMemory | undefined;
+  /** Where plain listeners parse requests (ProxyListenerOptions.requestSide). */
+  requestSide?: "net" | "node" | undefined;
 };
 
 /** The proxy role with its listeners exposed (tests read the bound addresses). */
@@ -66,6 +68,7 @@ export function createProxyRole(section: ProxyConfig, ctx: ProxyRoleContext): Pr
             }
           : undefined,
         release: ctx.memory?.release,
+        requestSide: ctx.requestSide,
       }),
   );
   let state: "idle" | "running" | "stopping" | "stopped" = "idle";

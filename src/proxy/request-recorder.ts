@@ -1,6 +1,6 @@
-import type { IncomingMessage } from "node:http";
 import type { AccessLog } from "./access-log.ts";
 import type { HistogramSeries } from "./batched-histogram.ts";
+import type { DownstreamRequest } from "./downstream/downstream.ts";
 import type { Exchange } from "./exchange.ts";
 import { methodLabel, type ProxyMetrics } from "./proxy-metrics.ts";
 
@@ -99,7 +99,7 @@ export class RequestRecorder {
   }
 
   /** Counts the finished request in the metrics and writes its access log line. */
-  record(req: IncomingMessage, exchange: Exchange): void {
+  record(req: DownstreamRequest, exchange: Exchange): void {
     const duration = performance.now() - exchange.startedAt;
     const route = exchange.route?.name ?? "";
     const cluster = exchange.cluster?.name ?? "";

@@ -40,6 +40,8 @@ export const proxyRoleDefinition = defineRole({
     const filterTypes = usesFilters
       ? (await import("./filters/registry.ts")).filterComponents
       : undefined;
-    return createProxyRole(section, { ...ctx, filterTypes });
+    // The escape hatch and the benchmarks' comparison: plain listeners on node:http's server.
+    const requestSide = process.env.SIDECAR_PROXY_REQUEST_SIDE === "node" ? "node" : undefined;
+    return createProxyRole(section, { ...ctx, filterTypes, requestSide });
   },
 });

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import { after, before, describe, test } from "node:test";
+import { until } from "../runtime/testing.ts";
 import {
   header,
   httpUpstream,
@@ -197,7 +198,29 @@ describe("Upgrade tunnelling", () => {
       client.close();
     }
   });
+
+  test("after a refused upgrade, what the client still sends is dropped and its close closes the connection", async () => {
+    const client = await RawClient.connect(proxy.port);
+    client.write(
+      "GET /refuse HTTP/1.1\r\nHost: svc\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n",
+    );
+    assert.equal((await client.read()).status, 403);
+    client.write("bytes the client sent before it saw the refusal");
+    client.socket.end();
+    await client.waitClosed();
+    // The proxy's side closed too: no connection left counted.
+    await until(
+      async () => (await activeConnections(proxy)) === 0,
+      "the proxy to close its side",
+      5_000,
+    );
+  });
 });
+
+async function activeConnections(proxy: TestProxy): Promise<number> {
+  const text = await proxy.registry.metrics();
+  return Number(/^sidecar_proxy_active_connections\{[^}]*\} (\d+)$/m.exec(text)?.[1] ?? -1);
+}
 
 test("chunked request bodies (node:http transport) reuse pooled upstream connections too", async () => {
   const upstream = await httpUpstream((req, res) => {

@@ -282,6 +282,8 @@ export interface StartProxyOptions {
   logger?: Logger;
   /** Buffer caps and the memory-pressure signal (default: none). */
   memory?: RoleMemory;
+  /** Where plain listeners parse requests (default: node:net). */
+  requestSide?: "net" | "node";
 }
 
 /**
@@ -295,6 +297,7 @@ export async function startProxy(
     edit,
     logger = pino({ level: "silent" }) as Logger,
     memory,
+    requestSide,
   }: StartProxyOptions = {},
 ): Promise<TestProxy> {
   const { upstreamPort, ...rest } = config;
@@ -312,6 +315,7 @@ export async function startProxy(
     registry,
     filterTypes: [...filterComponents, ...(filterTypes ?? [])],
     memory,
+    requestSide,
   });
   await role.start();
   const ports = role.listeners.map((l) => l.address!.port);

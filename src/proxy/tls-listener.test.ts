@@ -13,6 +13,7 @@ import { proxyPanel } from "./proxy-panel.ts";
 import {
   header,
   httpUpstream,
+  RawClient,
   rawRequest,
   startProxy,
   type TestProxy,
@@ -204,6 +205,21 @@ describe("a TLS listener", () => {
     assert.equal(refused.status, 403);
     assert.equal(refused.headers["x-sidecar-error"], "CC");
     assert.equal(JSON.parse(refused.body).code, "SIDECAR_ERR_PROXY_CLIENT_CERT_REFUSED");
+  });
+
+  test("a chunked request mid-connection goes to node:http with the connection's client identity", async () => {
+    const { socket } = await handshake(proxy.port, ca, web);
+    const client = new RawClient(socket);
+    client.write(
+      "GET /a HTTP/1.1\r\nHost: localhost\r\n\r\nPOST /b HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\nGET /c HTTP/1.1\r\nHost: localhost\r\n\r\n",
+    );
+    for (const path of ["/a", "/b", "/c"]) {
+      const res = await client.read();
+      assert.equal(res.body.toString(), `app ${path}`);
+      assert.match(seen.at(-1)!["x-forwarded-client-cert"] as string, /URI=spiffe:.*\/sa\/web$/);
+      assert.equal(seen.at(-1)!["x-forwarded-proto"], "https");
+    }
+    client.close();
   });
 
   test("the plain redirect listener answers 308 to the same URL over HTTPS", async () => {

@@ -33,6 +33,23 @@ function rawHead(status: number, message: string, headers: readonly string[]): s
  * both ways until either side closes or stays idle past `idleMs`; any other answer is relayed
  * and the connection closed.
  */
+/**
+ * Ends an Upgrade's socket with `answer` (a refusal) and closes it. node:http no longer reads
+ * that socket, so what the client still sends is read and dropped until it closes its side
+ * (closing with unread bytes would reset the connection, which can lose the answer), for at
+ * most `idleMs`.
+ */
+export function answerAndClose(socket: Duplex, answer: string, idleMs: number): void {
+  socket.end(answer);
+  dropUntilClosed(socket, idleMs);
+}
+
+function dropUntilClosed(socket: Duplex, idleMs: number): void {
+  socket.resume();
+  const timer = setTimeout(() => socket.destroy(), idleMs).unref();
+  socket.once("close", () => clearTimeout(timer));
+}
+
 export function tunnelUpgrade({
   socket,
   head,
@@ -46,7 +63,8 @@ export function tunnelUpgrade({
 }: TunnelOptions): void {
   const endpoint = cluster.pick();
   if (!endpoint) {
-    socket.end(
+    answerAndClose(
+      socket,
       rawLocalReply(
         {
           status: 503,
@@ -58,6 +76,7 @@ export function tunnelUpgrade({
         "Service Unavailable",
         responseHeaders,
       ),
+      idleMs,
     );
     return;
   }
@@ -117,7 +136,11 @@ export function tunnelUpgrade({
       cluster.reportFailure(endpoint);
       const reply = replyFor("protocol", cluster.name, framing);
       if (socket.writable)
-        socket.end(rawLocalReply(reply, requestId, "Bad Gateway", responseHeaders));
+        answerAndClose(
+          socket,
+          rawLocalReply(reply, requestId, "Bad Gateway", responseHeaders),
+          idleMs,
+        );
       else socket.destroy();
       return;
     }
@@ -131,6 +154,7 @@ export function tunnelUpgrade({
     socket.write(rawHead(status, upRes.statusMessage ?? "", [...headers, "connection", "close"]));
     // Without a Content-Length the body is delimited by the close (HTTP/1.1 allows it for responses).
     upRes.pipe(socket);
+    dropUntilClosed(socket, idleMs);
   });
   upReq.on("error", (error: NodeJS.ErrnoException) => {
     clearTimeout(connectTimer);
@@ -141,7 +165,11 @@ export function tunnelUpgrade({
     const failure = classifyError(error);
     const reply = replyFor(failure, cluster.name, error.code ?? error.message);
     if (socket.writable)
-      socket.end(rawLocalReply(reply, requestId, "Bad Gateway", responseHeaders));
+      answerAndClose(
+        socket,
+        rawLocalReply(reply, requestId, "Bad Gateway", responseHeaders),
+        idleMs,
+      );
     else socket.destroy();
   });
   upReq.end();

@@ -1,7 +1,8 @@
-import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
+import type { IncomingHttpHeaders } from "node:http";
 import type { Socket } from "node:net";
 import { http } from "../../runtime/builtins.ts";
 import type { Logger } from "../../runtime/telemetry/logger.ts";
+import type { DownstreamRequest } from "../downstream/downstream.ts";
 import type { ResponseHeadersEditor } from "../local-reply.ts";
 import type { FilterContext } from "./filter.ts";
 import type { FilterChain } from "./filter-chain.ts";
@@ -58,7 +59,7 @@ export class RequestFilterContext implements FilterContext, ResponseHeadersEdito
   readonly #queryRemovals: string[] = [];
 
   constructor(
-    req: IncomingMessage,
+    req: DownstreamRequest,
     chain: FilterChain,
     at: {
       listener: string;

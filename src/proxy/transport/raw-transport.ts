@@ -1,5 +1,5 @@
-import type { IncomingMessage } from "node:http";
 import type { Endpoint } from "../cluster/endpoint.ts";
+import type { DownstreamRequest } from "../downstream/downstream.ts";
 import type { TryFailure } from "../upstream-errors.ts";
 import type { ConnectionHandlers, RawConnection, RawPool } from "./raw-pool.ts";
 import type { TryCallbacks, TryHandle, TryRequest } from "./upstream-transport.ts";
@@ -67,7 +67,7 @@ class RawTry implements ConnectionHandlers, TryHandle {
   readonly #req: TryRequest;
   readonly #callbacks: TryCallbacks;
   /** The streamed body; undefined when buffered or none. */
-  readonly #stream: IncomingMessage | undefined;
+  readonly #stream: DownstreamRequest | undefined;
   #done = false;
   #headSeen = false;
   /** The head is in and its body has not ended with the same chunk: watch the body's idleness. */

@@ -119,6 +119,14 @@ export class RequestParser {
     this.#parse(data);
   }
 
+  /**
+   * Called from onHead: this connection is handed to another parser. Nothing more is parsed;
+   * onUpgrade follows at once with the bytes after the head (the body, pipelined requests).
+   */
+  detach(): void {
+    this.#state = S.upgraded;
+  }
+
   /** Parses on after a request's end: the next pipelined request, if its bytes are here. */
   resume(): void {
     if (this.#state !== S.paused) return;

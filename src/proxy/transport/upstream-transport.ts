@@ -1,5 +1,5 @@
-import type { IncomingMessage } from "node:http";
 import type { Endpoint } from "../cluster/endpoint.ts";
+import type { DownstreamRequest } from "../downstream/downstream.ts";
 import type { TryFailure } from "../upstream-errors.ts";
 
 /** One try's request, as the forwarder prepared it. */
@@ -10,7 +10,7 @@ export interface TryRequest {
   /** Raw [name, value, …] pairs, hop-by-hop already removed. */
   headers: string[];
   /** The body: streamed from the downstream request, or buffered whole; undefined when none. */
-  body: IncomingMessage | Buffer | undefined;
+  body: DownstreamRequest | Buffer | undefined;
   connectTimeoutMs: number;
   /** No body bytes from the upstream for this long → error "timeout". */
   bodyIdleMs: number;

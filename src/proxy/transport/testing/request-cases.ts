@@ -112,6 +112,17 @@ const otherFields = [
   ["Expect", "100-continue"],
   ["Expect", "200-ok"],
   ["Cookie", "a=1"],
+  // Repeated fields: how node:http joins, drops or lists them in req.headers.
+  ["cookie", "b=2"],
+  ["user-agent", "wget"],
+  ["Set-Cookie", "s=1"],
+  ["set-cookie", "t=2"],
+  ["X-Dup", "1"],
+  ["x-dup", "2"],
+  ["Authorization", "Basic a"],
+  ["authorization", "Basic b"],
+  ["constructor", "c"],
+  ["__proto__", "p"],
 ] as const;
 const trailerFields = [
   "X-Sum: 1",

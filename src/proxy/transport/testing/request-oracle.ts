@@ -9,6 +9,8 @@ export interface ParsedRequest {
   /** "1.0" or "1.1". */
   httpVersion: string;
   rawHeaders: string[];
+  /** `req.headers`: node:http's, or ours built by incomingHeaders (downstream/). */
+  headers: Record<string, string | string[] | undefined>;
   /** Body bytes as latin1. */
   body: string;
   rawTrailers: string[];
@@ -63,6 +65,7 @@ export class RequestOracle {
         url: req.url!,
         httpVersion: req.httpVersion,
         rawHeaders: req.rawHeaders,
+        headers: { ...req.headers },
         body: "",
         rawTrailers: [],
         upgrade,

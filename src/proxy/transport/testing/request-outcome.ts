@@ -1,3 +1,4 @@
+import { incomingHeaders } from "../../downstream/incoming-headers.ts";
 import { RequestParser, type RequestParserOptions } from "../request-parser.ts";
 import type { ParsedRequest, RequestOutcome } from "./request-oracle.ts";
 
@@ -21,6 +22,7 @@ export function parseWithOurs(
           url: head.target,
           httpVersion: `1.${head.minorVersion}`,
           rawHeaders: head.rawHeaders,
+          headers: incomingHeaders(head.rawHeaders),
           body: "",
           rawTrailers: [],
           upgrade: head.upgrade,
