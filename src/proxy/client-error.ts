@@ -8,10 +8,11 @@ import type { ListenerConfig } from "./proxy-config.ts";
  * undefined when the client is gone and there is no one to answer.
  */
 export function clientErrorReply(
-  error: NodeJS.ErrnoException,
+  /** node:http's error code (HPE_*, ERR_HTTP_REQUEST_TIMEOUT, …). */
+  code: string | undefined,
   config: Pick<ListenerConfig, "maxHeaderBytes" | "headersTimeoutSeconds">,
 ): { reply: LocalReply; reason: string } | undefined {
-  switch (error.code) {
+  switch (code) {
     case "HPE_HEADER_OVERFLOW":
       return {
         reason: "Request Header Fields Too Large",
@@ -42,7 +43,7 @@ export function clientErrorReply(
           status: 400,
           code: ProxyErrorCodes.BAD_REQUEST,
           flag: "DPE",
-          message: `Malformed request: ${error.code ?? "parse error"}`,
+          message: `Malformed request: ${code ?? "parse error"}`,
         },
       };
   }

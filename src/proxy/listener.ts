@@ -187,7 +187,7 @@ export class ProxyListener {
         onRequest: (req, res) => this.#handle(req, res),
         onRefused: (socket, code, status, message) => this.#refused(socket, code, status, message),
         onHeadersTimeout: (socket) =>
-          this.#refuseRaw(socket, clientErrorReply(requestTimeout, config)!),
+          this.#refuseRaw(socket, clientErrorReply("ERR_HTTP_REQUEST_TIMEOUT", config)!),
         fallback: this.#server,
       });
     const accepting: NetServer = this.#net?.server ?? this.#server;
@@ -659,7 +659,7 @@ export class ProxyListener {
       socket.destroy();
       return;
     }
-    const answer = clientErrorReply(error, this.config);
+    const answer = clientErrorReply(error.code, this.config);
     if (!answer) {
       socket.destroy();
       return;
@@ -671,7 +671,7 @@ export class ProxyListener {
   #refused(socket: Socket, code: RequestErrorCode, status: number, message: string): void {
     const answer =
       status === 431
-        ? clientErrorReply(headerOverflow, this.config)!
+        ? clientErrorReply("HPE_HEADER_OVERFLOW", this.config)!
         : {
             reason: statusText(status),
             reply: {
@@ -731,11 +731,6 @@ export class ProxyListener {
     ]);
   }
 }
-
-const headerOverflow = Object.assign(new Error("header overflow"), { code: "HPE_HEADER_OVERFLOW" });
-const requestTimeout = Object.assign(new Error("request timeout"), {
-  code: "ERR_HTTP_REQUEST_TIMEOUT",
-});
 
 /** The response node:http is writing on a socket (its own `_httpMessage`), if any. */
 function responseInProgress(socket: Duplex): ServerResponse | undefined {
