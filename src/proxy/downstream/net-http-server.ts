@@ -75,11 +75,6 @@ export class NetHttpServer implements ConnectionOwner {
     return this.#draining;
   }
 
-  /** Connections read on node:net now (not the ones handed to node:http). */
-  get connections(): number {
-    return this.#connections.size;
-  }
-
   #accept(socket: Socket): void {
     this.#connections.add(new NetConnection(socket, this, Date.now()));
     socket.setTimeout(this.#options.streamIdleMs);
