@@ -17,10 +17,14 @@ export const proxyRoleDefinition = defineRole({
   // 8 MB semi-spaces: the proxy's per-request garbage filled Node's default young generation
   // (peak RSS 215 MB at 50 connections; 133–141 MB with 8 MB). docs/proxy.md, Performance.
   // --expose-gc: one collection once started shrinks the young generation the start grew (idle
-  // 80 → 72 MB), and again after 30 s with no request in flight (runtime/quiet-memory-release.ts);
+  // 80 → 72 MB), and again after 5 min with no request in flight (runtime/quiet-memory-release.ts);
   // gc() is emptied on the global object (runtime/release-startup-memory.ts). Not for `sidecar
   // logs`: there the shrunk young generation promoted the lines in flight (peak 114 → 178 MB).
-  v8Flags: ["--max-semi-space-size=8", "--expose-gc"],
+  // --no-parallel-scavenge: a scavenge on the main thread alone pauses it half as long when the
+  // app and the other cores are busy (median 0.78 → 0.35 ms, 90th percentile 1.6 → 0.5 ms at
+  // 5000 req/s in bursts), for the same CPU per request; helpers waiting on a busy core had
+  // stretched the pause of every request in flight (docs/proxy.md, Performance).
+  v8Flags: ["--max-semi-space-size=8", "--expose-gc", "--no-parallel-scavenge"],
   async create(section, ctx) {
     const { createProxyRole, listenerFilterConfigs } = await import("./proxy-role.ts");
     ctx.admin.panel(
