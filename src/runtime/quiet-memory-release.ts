@@ -4,9 +4,9 @@ import { releaseMemory } from "./release-startup-memory.ts";
 
 export interface QuietMemoryReleaseOptions {
   clock: Clock;
-  /** How long nothing may be in flight before the collection. Default 30 000 ms. */
+  /** How long nothing may be in flight before the collection. Default 300 000 ms (5 min). */
   quietMs?: number;
-  /** The least time between two collections. Default 30 000 ms. */
+  /** The least time between two collections. Default 300 000 ms. */
   minIntervalMs?: number;
   /** Heap growth since the last collection that makes one worth it. Default 4 MiB. */
   minGrowthBytes?: number;
@@ -24,9 +24,18 @@ export interface QuietMemoryReleaseOptions {
  * MB once collected, `npm run bench:proxy:memory`). Roles `track()` what they have in flight and
  * call `quiet()` when it falls to zero; once everything tracked has stayed at zero for
  * `quietMs` and the heap has grown by `minGrowthBytes` since the last collection, one
- * memory-reducing collection runs. Not sooner: the young generation then grows back over the
- * next seconds of traffic, at up to 1.5× the CPU per request meanwhile (bench/proxy/compare.ts
- * with a collection after each 1 s pause), so only a real idle spell is worth it.
+ * memory-reducing collection runs (idle proxy after a busy spell 92 → 72 MB).
+ *
+ * Not sooner, because that collection throws away the optimized code of the request path.
+ * V8 keeps the maps (object shapes) that optimized code depends on alive for a few collections
+ * after their last object died, except in a memory-reducing one: with no request in flight no
+ * request object is left, so their maps die and ~90 optimized functions are deoptimized
+ * (`--trace-deopt`: "embedded weak objects cleared"). The next seconds of traffic run
+ * unoptimized while V8 recompiles: up to 1.5× the CPU per request, and p99 +2 to +5 ms at
+ * 5000 req/s (when this waited 30 s: 35 s idle, then `hey`, against the same with no
+ * collection). Nothing else gives the memory back (a regular full collection keeps V8's page
+ * pool and young generation), so the collection waits for 5 minutes of quiet: an idle spell, not
+ * a lull between bursts of traffic.
  *
  * @example
  * const release = new QuietMemoryRelease({ clock: systemClock });
@@ -51,8 +60,8 @@ export class QuietMemoryRelease {
 
   constructor({
     clock,
-    quietMs = 30_000,
-    minIntervalMs = 30_000,
+    quietMs = 300_000,
+    minIntervalMs = 300_000,
     minGrowthBytes = 4 * 1024 * 1024,
     heapBytes = () => getHeapStatistics().total_heap_size,
     release = releaseMemory,
