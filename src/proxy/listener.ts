@@ -783,7 +783,8 @@ function responseInProgress(socket: Duplex): ServerResponse | undefined {
  */
 function closeWithSocket(res: ServerResponse, socket: Duplex): void {
   const close = () => {
-    if (res.socket !== null || res.destroyed) return; // node:http's own (or a second) close
+    // Given the socket, or finished on it: node:http closes it itself.
+    if (res.socket !== null || res.writableFinished || res.destroyed) return;
     res.destroy();
     res.emit("close");
   };
