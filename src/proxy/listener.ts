@@ -310,6 +310,11 @@ export class ProxyListener {
     const clientAddress = this.#clientAddress(req, peer);
     const exchange = newExchange(req.method!, req.url!, `HTTP/${req.httpVersion}`, clientAddress);
     this.#inFlight += 1;
+    // node:http queues a pipelined request's response behind the one in progress; closing
+    // the socket closes only that one (or none, after an Upgrade took node:http's close
+    // handling away, or once a response that closes the connection finished).
+    const ahead = responseInProgress(req.socket);
+    if (ahead !== undefined && ahead !== res) closeWithSocket(res as ServerResponse, req.socket);
     let completed = false;
     const done = () => {
       if (completed) return;
@@ -503,7 +508,12 @@ export class ProxyListener {
     // first. Each finished response gives the socket to the next.
     const ahead = responseInProgress(socket);
     if (ahead !== undefined) {
-      ahead.once("finish", () => this.#upgrade(req, socket, head));
+      this.#upgradeAfter(ahead, req, socket, head);
+      return;
+    }
+    // A response ahead closed the connection: nothing after it is answered or forwarded.
+    if (socket.writableEnded || socket.destroyed) {
+      socket.destroy();
       return;
     }
     const peer = req.socket.remoteAddress ?? "";
@@ -586,6 +596,33 @@ export class ProxyListener {
         else this.#tunnel(req, socket, head, routed, peer, requestId, filters);
       });
     }
+  }
+
+  /**
+   * An Upgrade waiting for the response ahead of it. node:http no longer reads the socket (nor
+   * closes it when the client leaves, nor listens for its errors): it is read meanwhile, what
+   * comes kept for the tunnel (up to `maxKeptUpgradeBytes`, then reading pauses), so that a
+   * client that leaves closes the connection, and the requests queued on it end.
+   */
+  #upgradeAfter(ahead: ServerResponse, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const kept = [head];
+    let keptBytes = head.length;
+    const onData = (chunk: Buffer) => {
+      kept.push(chunk);
+      keptBytes += chunk.length;
+      if (keptBytes > maxKeptUpgradeBytes) socket.pause();
+    };
+    const leave = () => socket.destroy();
+    socket.on("data", onData);
+    socket.on("end", leave);
+    socket.on("error", leave);
+    ahead.once("finish", () => {
+      socket.off("data", onData);
+      socket.off("end", leave);
+      socket.off("error", leave);
+      socket.pause();
+      this.#upgrade(req, socket, kept.length === 1 ? head : Buffer.concat(kept));
+    });
   }
 
   /** Past the filters: sends the Upgrade request upstream and joins the sockets on 101. */
@@ -732,9 +769,27 @@ export class ProxyListener {
   }
 }
 
+/** What an Upgrade waiting for the responses ahead of it reads and keeps before it pauses. */
+const maxKeptUpgradeBytes = 64 * 1024;
+
 /** The response node:http is writing on a socket (its own `_httpMessage`), if any. */
 function responseInProgress(socket: Duplex): ServerResponse | undefined {
   return (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage ?? undefined;
+}
+
+/**
+ * Closes a queued response when its socket closes before node:http gave it the socket, so that
+ * what listens for its `close` (the request's end, the upstream request's abort) runs.
+ */
+function closeWithSocket(res: ServerResponse, socket: Duplex): void {
+  const close = () => {
+    // Given the socket, or finished on it: node:http closes it itself.
+    if (res.socket !== null || res.writableFinished || res.destroyed) return;
+    res.destroy();
+    res.emit("close");
+  };
+  if (socket.destroyed) process.nextTick(close);
+  else socket.once("close", close);
 }
 
 function statusText(status: number): string {
