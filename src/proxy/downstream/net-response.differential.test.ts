@@ -51,7 +51,11 @@ test(`NetResponse writes what node:http's ServerResponse writes (${cases} cases,
         } catch (error) {
           failures.push(
             `case ${id} (seed ${seed}): ${JSON.stringify(scripts.get(id), (_, v) =>
-              typeof v === "object" && v?.type === "Buffer" ? `<Buffer ${v.data.length}>` : v,
+              typeof v === "object" && v?.type === "Buffer"
+                ? `<Buffer ${v.data.length}>`
+                : typeof v === "string" && v.length > 200
+                  ? `${v.slice(0, 100)}…<${v.length} chars>`
+                  : v,
             )}\n${(error as Error).message.slice(0, 3000)}`,
           );
         }

@@ -270,3 +270,103 @@ test("write after end fails with ERR_STREAM_WRITE_AFTER_END, as node:http's does
     assert.equal(((await failed) as { code?: string }).code, "ERR_STREAM_WRITE_AFTER_END");
   });
 });
+
+/** What a response destroyed mid-body shows: to its handler, and to the client. */
+interface DestroyedView {
+  /** The bytes the client got before the connection closed (the Date value masked). */
+  received: string;
+  events: string[];
+  destroyed: boolean;
+  writableFinished: boolean;
+  lateWrite: boolean;
+  lateWriteError: string | undefined;
+  lateEnd: "returned" | string;
+}
+
+/** writeHead, one write, and destroy() once the write is on the socket; then write and end. */
+async function destroyMidBody(
+  response: http.ServerResponse | NetResponse,
+  client: net.Socket,
+): Promise<DestroyedView> {
+  const events: string[] = [];
+  for (const name of ["finish", "close", "error"])
+    response.on(name, (error?: { code?: string }) =>
+      events.push(error?.code ? `${name} ${error.code}` : name),
+    );
+  let received = "";
+  client.on("data", (data: Buffer) => {
+    received += data.toString("latin1");
+  });
+  const clientClosed = once(client, "close");
+  response.writeHead(200, { "content-type": "text/plain" });
+  await new Promise<void>((resolve, reject) =>
+    response.write("part", (error) => (error ? reject(error) : resolve())),
+  );
+  const closed = once(response, "close");
+  response.destroy();
+  await closed;
+  let lateWrite = true;
+  const lateWriteError = new Promise<string | undefined>((resolve) => {
+    lateWrite = response.write("late", (error) =>
+      resolve((error as { code?: string } | null | undefined)?.code),
+    );
+  });
+  let lateEnd = "returned";
+  try {
+    response.end("tail");
+  } catch (error) {
+    lateEnd = `threw ${(error as { code?: string }).code}`;
+  }
+  const writeError = await lateWriteError;
+  await clientClosed;
+  // Two turns for anything queued by the late calls (an error event, a stray write).
+  await new Promise((resolve) => setImmediate(resolve));
+  await new Promise((resolve) => setImmediate(resolve));
+  return {
+    received: received.replace(/\r\nDate: [^\r\n]*\r\n/, "\r\nDate: <masked>\r\n"),
+    events,
+    destroyed: response.destroyed,
+    writableFinished: response.writableFinished,
+    lateWrite,
+    lateWriteError: writeError,
+    lateEnd,
+  };
+}
+
+test("destroy() mid-body closes the connection, emits close once and not finish, and ignores later writes, as node:http's does", async () => {
+  let ours: DestroyedView | undefined;
+  await withResponse({}, async ({ response, finished }, client) => {
+    ours = await destroyMidBody(response, client);
+    assert.deepEqual(finished, []);
+  });
+  const server = http.createServer({ keepAliveTimeout: 5000 });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const client = net.connect((server.address() as net.AddressInfo).port, "127.0.0.1");
+  client.on("error", () => {});
+  try {
+    const [, res] = (await Promise.all([
+      once(client, "connect").then(() => client.write("GET / HTTP/1.1\r\nHost: a\r\n\r\n")),
+      once(server, "request"),
+    ])) as [unknown, [http.IncomingMessage, http.ServerResponse]];
+    const theirs = await destroyMidBody(res[1], client);
+    assert.deepEqual(ours, theirs);
+  } finally {
+    client.destroy();
+    server.closeAllConnections();
+    server.close();
+    await once(server, "close");
+  }
+  assert.deepEqual(ours, {
+    received:
+      "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\nDate: <masked>\r\n" +
+      "Connection: keep-alive\r\nKeep-Alive: timeout=5\r\nTransfer-Encoding: chunked\r\n\r\n" +
+      "4\r\npart\r\n",
+    events: ["close"],
+    destroyed: true,
+    writableFinished: false,
+    lateWrite: false,
+    lateWriteError: "ERR_STREAM_DESTROYED",
+    lateEnd: "returned",
+  });
+});

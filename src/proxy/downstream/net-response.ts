@@ -438,8 +438,10 @@ export class NetResponse extends EventEmitter implements DownstreamResponse {
       this.#headSent = true;
     }
     if (socket.destroyed) return false;
-    const chunked = this.#chunked && length !== 0;
-    if (chunk === undefined || length === 0) {
+    // node frames a chunk when the string (or Buffer) is not empty, even if it encodes to no
+    // bytes (hex "a", base64 "A"): a "0" chunk-size line, which ends the body early.
+    const chunked = this.#chunked && chunk !== undefined && chunk.length !== 0;
+    if (chunk === undefined || (length === 0 && !chunked)) {
       // Nothing of the body: the head and the tail. node joins the head with an empty string
       // chunk and writes both in the chunk's encoding, as with any string chunk.
       if (typeof chunk === "string" && (encoding === undefined || encoding === "utf8"))

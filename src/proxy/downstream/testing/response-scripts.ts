@@ -25,26 +25,98 @@ export interface ResponseScript {
   /** Sent before the head. */
   informational: "continue" | "early-hints" | undefined;
   trailers: [string, string][] | undefined;
-  writes: (string | Buffer)[];
-  end: string | Buffer | undefined;
+  writes: Chunk[];
+  end: Chunk | undefined;
 }
+
+/** A chunk as a handler passes it: a Buffer, a string, or a string with its encoding. */
+export type Chunk = string | Buffer | { text: string; encoding: BufferEncoding };
 
 const statuses = [200, 201, 204, 206, 304, 404, 500, 503];
 const names = ["X-One", "x-two", "Cache-Control", "ETag", "Vary", "Set-Cookie", "cookie"];
 const values = ["a", "b c", "no-cache", '"v1"', "é-latin1", "", "1"];
 
-function body(rand: Rand): string | Buffer {
+/** Every encoding node accepts for a response string chunk, in the spellings it accepts. */
+const encodings: readonly BufferEncoding[] = [
+  "latin1",
+  "binary",
+  "hex",
+  "base64",
+  "base64url",
+  "utf8",
+  "utf-8",
+  "ascii",
+  "ucs2",
+  "ucs-2",
+  "utf16le",
+  "utf-16le",
+];
+
+/** Text on which `encoding` gives other bytes than utf8 would (or a size other than the text's). */
+function encodedText(rand: Rand, encoding: BufferEncoding): string {
+  const bytes = Buffer.from(
+    Array.from({ length: pick(rand, [0, 1, 2, 3, 4, 5, 64, 3000]) }, () =>
+      Math.floor(rand() * 256),
+    ),
+  );
+  switch (encoding) {
+    case "hex": {
+      const hex = bytes.toString("hex");
+      // Odd length (the last digit is dropped), upper case, or a bad digit (decoding stops there).
+      return pick(rand, [hex, `${hex}a`, hex.toUpperCase(), `${hex.slice(0, 4)}zz${hex}`]);
+    }
+    case "base64":
+    case "base64url": {
+      const text = bytes.toString(encoding);
+      // With and without padding, the other alphabet, white space, and a dangling character.
+      return pick(rand, [
+        text,
+        bytes.toString("base64"),
+        bytes.toString("base64url"),
+        text.replace(/=+$/, ""),
+        `${text.slice(0, 8)}\r\n ${text.slice(8)}`,
+        `${text}A`,
+      ]);
+    }
+    default:
+      // Non-ASCII below and above U+00FF, multi-byte utf-8, a surrogate pair, a lone surrogate.
+      return pick(rand, [
+        "plain ascii\r\n",
+        "café ü ÿ",
+        "€ uses 3 bytes, ✓ too",
+        "emoji 😀 here",
+        "lone \ud800 surrogate",
+        `${"é€😀".repeat(1 + Math.floor(rand() * 2000))}`,
+      ]);
+  }
+}
+
+function body(rand: Rand): Chunk {
+  if (chance(rand, 0.35)) {
+    const encoding = pick(rand, encodings);
+    return { text: encodedText(rand, encoding), encoding };
+  }
   const size = pick(rand, [0, 1, 5, 100, 1000, 5000, 20_000]);
   const text = "abcdefghij\r\n0123456789".repeat(Math.ceil(size / 22)).slice(0, size);
   if (chance(rand, 0.5)) return Buffer.from(text, "latin1");
   return chance(rand, 0.2) ? `${text}ü` : text;
 }
 
-const byteLength = (data: string | Buffer) =>
-  typeof data === "string" ? Buffer.byteLength(data) : data.length;
+const byteLength = (data: Chunk) =>
+  typeof data === "string"
+    ? Buffer.byteLength(data)
+    : Buffer.isBuffer(data)
+      ? data.length
+      : Buffer.byteLength(data.text, data.encoding);
+
+/** A length taken as if every string were utf8: wrong for other encodings, as handlers do. */
+const utf8Length = (data: Chunk) =>
+  typeof data === "string" || Buffer.isBuffer(data)
+    ? byteLength(data)
+    : Buffer.byteLength(data.text);
 
 export function generateScript(rand: Rand): ResponseScript {
-  const writes: (string | Buffer)[] = [];
+  const writes: Chunk[] = [];
   const count = Math.floor(rand() * 4);
   for (let i = 0; i < count; i++) writes.push(body(rand));
   const end = chance(rand, 0.5) ? body(rand) : undefined;
@@ -62,12 +134,13 @@ export function generateScript(rand: Rand): ResponseScript {
       ]);
     }
     const framing = pick(rand, ["none", "none", "length", "chunked"]);
-    if (framing === "length")
+    if (framing === "length") {
+      const length = chance(rand, 0.2) ? utf8Length : byteLength;
       headers.push([
         pick(rand, ["Content-Length", "content-length"]),
-        [...writes, ...(end ? [end] : [])].reduce((sum, d) => sum + byteLength(d), 0),
+        [...writes, ...(end ? [end] : [])].reduce((sum, d) => sum + length(d), 0),
       ]);
-    else if (framing === "chunked")
+    } else if (framing === "chunked")
       headers.push([pick(rand, ["Transfer-Encoding", "transfer-encoding"]), "chunked"]);
     if (chance(rand, 0.15))
       headers.push([pick(rand, ["Connection", "connection"]), pick(rand, ["close", "keep-alive"])]);
@@ -120,10 +193,14 @@ export function perform(script: ResponseScript, res: Response): void {
     if (script.message !== undefined) res.writeHead(script.status, script.message, headers);
     else res.writeHead(script.status, headers);
   } else res.statusCode = script.status;
-  for (const data of script.writes) res.write(data);
+  for (const data of script.writes) {
+    if (typeof data === "string" || Buffer.isBuffer(data)) res.write(data);
+    else res.write(data.text, data.encoding);
+  }
   if (script.trailers) res.addTrailers(script.trailers);
   if (script.end === undefined) res.end();
-  else res.end(script.end);
+  else if (typeof script.end === "string" || Buffer.isBuffer(script.end)) res.end(script.end);
+  else res.end(script.end.text, script.end.encoding);
 }
 
 /** Records, a turn after the response finished, whether the server is closing the connection. */
