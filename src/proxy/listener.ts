@@ -777,19 +777,39 @@ function responseInProgress(socket: Duplex): ServerResponse | undefined {
   return (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage ?? undefined;
 }
 
+/** The responses node:http holds queued on each socket, for closeWithSocket. */
+const queuedResponses = new WeakMap<Duplex, Set<ServerResponse>>();
+
 /**
  * Closes a queued response when its socket closes before node:http gave it the socket, so that
- * what listens for its `close` (the request's end, the upstream request's abort) runs.
+ * what listens for its `close` (the request's end, the upstream request's abort) runs. One
+ * `close` listener per socket, however many responses are queued on it (a client may pipeline
+ * dozens); each leaves the socket's set once closed.
  */
 function closeWithSocket(res: ServerResponse, socket: Duplex): void {
-  const close = () => {
-    // Given the socket, or finished on it: node:http closes it itself.
-    if (res.socket !== null || res.writableFinished || res.destroyed) return;
-    res.destroy();
-    res.emit("close");
-  };
-  if (socket.destroyed) process.nextTick(close);
-  else socket.once("close", close);
+  if (socket.destroyed) {
+    process.nextTick(closeQueued, res);
+    return;
+  }
+  let queued = queuedResponses.get(socket);
+  if (queued === undefined) {
+    const responses = new Set<ServerResponse>();
+    queued = responses;
+    queuedResponses.set(socket, responses);
+    socket.once("close", () => {
+      queuedResponses.delete(socket);
+      for (const response of responses) closeQueued(response);
+    });
+  }
+  queued.add(res);
+  res.once("close", () => queued.delete(res));
+}
+
+function closeQueued(res: ServerResponse): void {
+  // Given the socket, or finished on it: node:http closes it itself.
+  if (res.socket !== null || res.writableFinished || res.destroyed) return;
+  res.destroy();
+  res.emit("close");
 }
 
 function statusText(status: number): string {

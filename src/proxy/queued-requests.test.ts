@@ -125,4 +125,31 @@ for (const requestSide of ["net", "node"] as const) {
       });
     }
   });
+
+  test(`many requests pipelined on one connection leave no listener behind (request side ${requestSide})`, async () => {
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(`${warning.name}: ${warning.message}`);
+    process.on("warning", onWarning);
+    try {
+      await withProxy(requestSide, async (proxy) => {
+        const client = await RawClient.connect(proxy.port);
+        try {
+          // Three rounds of 20 in one write each: the 19 behind the first are queued.
+          for (let round = 0; round < 3; round++) {
+            client.write("GET /a HTTP/1.1\r\nHost: svc\r\n\r\n".repeat(20));
+            for (let i = 0; i < 20; i++) assert.equal((await client.read()).status, 200);
+          }
+        } finally {
+          client.close();
+        }
+      });
+    } finally {
+      process.off("warning", onWarning);
+    }
+    assert.deepEqual(
+      warnings.filter((w) => w.includes("MaxListenersExceeded")),
+      [],
+      "no listener gathers on the connection",
+    );
+  });
 }
