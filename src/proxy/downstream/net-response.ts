@@ -15,7 +15,9 @@ const { STATUS_CODES, validateHeaderName, validateHeaderValue } = http;
  * Differences from ServerResponse, on purpose: no setHeader/getHeader (headers are given to
  * writeHead); writes are not buffered before a socket (there always is one); a write() is not
  * corked until the next tick (its pieces go in one socket write, separate write() calls go in
- * separate ones: the same bytes); `close` follows `finish` synchronously rather than on the next
+ * separate ones: the same bytes, except that a destroy() in the same tick as a write() loses
+ * that write on node:http, which held it, and not here: either way the client sees a body cut
+ * short and the connection closed); `close` follows `finish` synchronously rather than on the next
  * tick; end() after end() with data emits ERR_STREAM_WRITE_AFTER_END as write() does, and does
  * not emit `finish` again; `socket` stays set after `finish`.
  */
