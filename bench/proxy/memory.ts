@@ -11,7 +11,7 @@
  *   npm run bench:proxy:memory
  *   BENCH_CONNECTIONS=1000 BENCH_DURATION=10 npm run bench:proxy:memory
  *   BENCH_NODE_FLAGS="--max-semi-space-size=4" npm run bench:proxy:memory   # try V8 flags
- *   BENCH_HELD_SECONDS=35 npm run bench:proxy:memory   # connections held past the idle collection
+ *   BENCH_HELD_SECONDS=305 npm run bench:proxy:memory  # connections held past the idle collection (5 min)
  */
 
 import { mkdtemp, readFile, rm } from "node:fs/promises";
