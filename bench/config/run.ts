@@ -23,6 +23,7 @@ import { writeKubernetesVolume } from "../../src/runtime/files/kubernetes-volume
 import { freePort } from "../../src/runtime/testing.ts";
 import { type EtcdServer, startEtcd } from "../../test/helpers/etcd-server.ts";
 import { requireTool } from "../../test/helpers/require-tool.ts";
+import { quantile } from "../quantile.ts";
 import { sidecarCommand } from "../sidecar-command.ts";
 
 const changes = Number(process.env.BENCH_CONFIG_CHANGES ?? 200);
@@ -88,10 +89,6 @@ async function longPollServer() {
       server.close();
     },
   };
-}
-
-function quantile(sorted: number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 }
 
 interface Result {

@@ -11,13 +11,14 @@
  *   npm run build && node bench/proxy/burst-trace.ts
  *   BENCH_RATE_DURATION=6 BENCH_NODE_FLAGS="--max-semi-space-size=8 --expose-gc" node bench/proxy/burst-trace.ts
  */
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { freePort } from "../../src/runtime/testing.ts";
+import { quantile } from "../quantile.ts";
 import { sidecarCommand } from "../sidecar-command.ts";
-import { children, hey, start } from "./harness.ts";
+import { children, hey, start, startSidecarProxy } from "./harness.ts";
 
 const seconds = Number(process.env.BENCH_RATE_DURATION ?? 4);
 const node = process.execPath;
@@ -29,13 +30,8 @@ interface Event {
   socket: number;
 }
 
-/** Quantile `q` (0–1) of `values`, NaN when empty. */
-function quantile(values: number[], q: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))] ?? Number.NaN;
-}
-
 const fixed = (ms: number) => ms.toFixed(2);
+const ascending = (values: number[]) => values.sort((a, b) => a - b);
 
 function report(name: string, text: string): void {
   const events: Event[] = [];
@@ -75,12 +71,14 @@ function report(name: string, text: string): void {
       latency.push(event.at - pending.get(event.socket)!);
       pending.delete(event.socket);
     }
-  const scavenges = pauses.filter((p) => p.kind === 1).map((p) => p.us / 1000);
-  const others = pauses.filter((p) => p.kind !== 1).map((p) => p.us / 1000);
-  const pair = (values: number[]) =>
-    `${fixed(quantile(values, 0.5))} · ${fixed(quantile(values, 0.9))}`;
+  const scavenges = ascending(pauses.filter((p) => p.kind === 1).map((p) => p.us / 1000));
+  const others = ascending(pauses.filter((p) => p.kind !== 1).map((p) => p.us / 1000));
+  for (const column of Object.values(columns)) ascending(column);
+  ascending(latency);
+  const pair = (sorted: number[]) =>
+    `${fixed(quantile(sorted, 0.5))} · ${fixed(quantile(sorted, 0.9))}`;
   console.log(
-    `  ${name.padEnd(10)} ${String(bursts.length).padStart(6)}   ${pair(columns.lastRead).padStart(11)}   ${pair(columns.firstWrite).padStart(11)}   ${pair(columns.lastWrite).padStart(11)}   ${`${scavenges.length}: ${pair(scavenges)} · max ${fixed(Math.max(0, ...scavenges))}`.padStart(24)}   ${`${others.length}, max ${fixed(Math.max(0, ...others))}`.padStart(10)}   ${fixed(quantile(latency, 0.5))} · ${fixed(quantile(latency, 0.99))}`,
+    `  ${name.padEnd(10)} ${String(bursts.length).padStart(6)}   ${pair(columns.lastRead).padStart(11)}   ${pair(columns.firstWrite).padStart(11)}   ${pair(columns.lastWrite).padStart(11)}   ${`${scavenges.length}: ${pair(scavenges)} · max ${fixed(scavenges.at(-1) ?? 0)}`.padStart(24)}   ${`${others.length}, max ${fixed(others.at(-1) ?? 0)}`.padStart(10)}   ${fixed(quantile(latency, 0.5))} · ${fixed(quantile(latency, 0.99))}`,
   );
 }
 
@@ -89,21 +87,15 @@ const dir = await mkdtemp(join(tmpdir(), "sidecar-bench-burst-"));
 try {
   const appPort = await freePort();
   await start(node, ["bench/proxy/app.js", String(appPort)], /ready/, appPort);
-  const [sidecarPort, adminPort, netPort] = [await freePort(), await freePort(), await freePort()];
-  const config = join(dir, "sidecar.yaml");
-  await writeFile(
-    config,
-    `admin:\n  address: 127.0.0.1:${adminPort}\nlog:\n  level: warn\nproxy:\n  listeners:\n    - address: 127.0.0.1:${sidecarPort}\n      routes: [{ cluster: app }]\n  clusters:\n    app: { endpoints: ["127.0.0.1:${appPort}"] }\n  accessLog: { enabled: false }\n`,
-  );
   const sidecarOut = join(dir, "sidecar.trace");
   const netOut = join(dir, "net.trace");
-  const sidecar = await start(
-    node,
-    ["--import", preload, ...args, "proxy", "-c", config],
-    undefined,
-    `http://127.0.0.1:${adminPort}/readyz`,
+  const { sidecar, sidecarPort } = await startSidecarProxy(
+    dir,
+    ["--import", preload, ...args],
+    appPort,
     { ...env, BURST_TRACE_OUT: sidecarOut },
   );
+  const netPort = await freePort();
   const netProxy = await start(
     node,
     ["--import", preload, "bench/proxy/net-proxy.js", String(netPort), String(appPort)],

@@ -154,6 +154,11 @@ export async function peakRssMb(pid: number): Promise<number> {
   return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
 }
 
+export async function rssMb(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, "utf8");
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
+}
+
 /**
  * Starts the bench app, `sidecar proxy` in front of it (access log off) and nginx (1 worker,
  * keepalive upstream, access log off) in front of it, with their config files in `dir`. Like for

@@ -11,22 +11,17 @@
  *   BENCH_VARIANTS="|--no-expose-gc|--min-semi-space-size=8" BENCH_ROUNDS=3 node bench/proxy/idle-resume.ts
  *   BENCH_IDLE_SECONDS=320 BENCH_VARIANTS="|--no-expose-gc" node bench/proxy/idle-resume.ts   # past the release
  */
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "../../src/runtime/testing.ts";
 import { sidecarCommand } from "../sidecar-command.ts";
-import { children, hey, start, startSidecarProxy } from "./harness.ts";
+import { children, hey, rssMb, start, startSidecarProxy } from "./harness.ts";
 
 const variants = (process.env.BENCH_VARIANTS ?? "|--no-expose-gc").split("|");
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const idleSeconds = Number(process.env.BENCH_IDLE_SECONDS ?? 35);
 const seconds = 5;
-
-async function rssMb(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, "utf8");
-  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]) / 1024;
-}
 
 const { args, nodeFlags, env } = await sidecarCommand("proxy");
 const bundle = args.slice(nodeFlags.length);

@@ -25,7 +25,7 @@ import { children, nginxWorker, start, startAppSidecarNginx, wrk } from "./harne
 
 const duration = Number(process.env.BENCH_DURATION ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 1000);
-/** Seconds the connections are held before their RSS is read (the sidecar gives memory back after 30 s idle). */
+/** Seconds the connections are held before their RSS is read (the sidecar gives memory back after 5 min idle). */
 const heldSeconds = Number(process.env.BENCH_HELD_SECONDS ?? 3);
 const node = process.execPath;
 
