@@ -397,6 +397,23 @@ test("maxOpenFiles: idle files read to their end are closed and continue from th
   });
 });
 
+/**
+ * A checkpoint file as the test sees it, {} when missing. The fast file is rewritten in place by
+ * the main thread while readFile reads on the thread pool, so a read can catch it torn (the
+ * source itself ignores a torn one at start): read again until it parses, a few times at most.
+ */
+async function readCheckpointFile(path: string): Promise<{ checkpoints?: { offset: number }[] }> {
+  for (let attempt = 1; ; attempt++) {
+    const text = await readFile(path, "utf8").catch(() => "{}");
+    try {
+      return JSON.parse(text) as { checkpoints?: { offset: number }[] };
+    } catch (error) {
+      if (attempt === 10) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+}
+
 test("checkpoints of many files written at once are written at most once per checkpointIntervalMs, plus one per rotation", async () => {
   await withDir(async (dir) => {
     const files = 60;
@@ -444,12 +461,8 @@ test("checkpoints of many files written at once are written at most once per che
       writes <= bound,
       `${writes} checkpoint writes in ${elapsed.toFixed(0)} ms (bound ${bound})`,
     );
-    const written = JSON.parse(
-      await readFile(join(dir, "state", "checkpoints.fast.json"), "utf8").catch(() => "{}"),
-    ) as { checkpoints?: { offset: number }[] };
-    const main = JSON.parse(
-      await readFile(join(dir, "state", "checkpoints.json"), "utf8").catch(() => "{}"),
-    ) as { checkpoints?: { offset: number }[] };
+    const written = await readCheckpointFile(join(dir, "state", "checkpoints.fast.json"));
+    const main = await readCheckpointFile(join(dir, "state", "checkpoints.json"));
     const newest = [written, main]
       .map((f) => f.checkpoints ?? [])
       .sort((a, b) => b.length - a.length)[0]!;
